@@ -1,0 +1,23 @@
+// URL helpers: the one place that hides credentials before a URL is printed, logged or published.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace matthan {
+
+struct ParsedUrl {
+  std::string scheme;    // "rtsp", "rtsps", "http", "file", "test"
+  std::string userinfo;  // "user:pass" or empty
+  std::string host;
+  int port = 0;  // 0 when absent
+  std::string path;  // including query, starting with '/' (or the pattern name for test:)
+};
+
+// Parses the URL forms Matthan accepts; nullopt with a reason in `why` when malformed.
+std::optional<ParsedUrl> parse_url(const std::string& url, std::string* why = nullptr);
+
+// Replaces any user:password part with "***": rtsp://user:pass@host/x -> rtsp://***@host/x.
+std::string redact_url(const std::string& url);
+
+}  // namespace matthan

@@ -1,0 +1,90 @@
+// URL parsing and credential redaction.
+#include "matthan/core/url.hpp"
+
+#include <cctype>
+#include <charconv>
+
+namespace matthan {
+namespace {
+
+bool valid_scheme(const std::string& s) {
+  return s == "rtsp" || s == "rtsps" || s == "http" || s == "https" || s == "file" || s == "test";
+}
+
+}  // namespace
+
+std::optional<ParsedUrl> parse_url(const std::string& url, std::string* why) {
+  auto fail = [&](const char* reason) -> std::optional<ParsedUrl> {
+    if (why) *why = reason;
+    return std::nullopt;
+  };
+  for (char c : url) {
+    if (std::isspace(static_cast<unsigned char>(c)) || std::iscntrl(static_cast<unsigned char>(c)))
+      return fail("contains whitespace or control characters");
+  }
+  const auto colon = url.find(':');
+  if (colon == std::string::npos || colon == 0) return fail("has no scheme (expected e.g. rtsp://host/path)");
+  ParsedUrl out;
+  for (std::size_t i = 0; i < colon; ++i) out.scheme += static_cast<char>(std::tolower(static_cast<unsigned char>(url[i])));
+  if (!valid_scheme(out.scheme)) return fail("has an unsupported scheme (use rtsp, rtsps, http, https, file or test)");
+  if (out.scheme == "test") {
+    out.path = url.substr(colon + 1);
+    if (out.path.empty()) return fail("names no test pattern (e.g. test:ball)");
+    return out;
+  }
+  if (url.compare(colon, 3, "://") != 0) return fail("must have '//' after the scheme");
+  std::string rest = url.substr(colon + 3);
+  const auto slash = rest.find('/');
+  std::string authority = rest.substr(0, slash);
+  out.path = slash == std::string::npos ? "/" : rest.substr(slash);
+  if (out.scheme == "file") {
+    if (!authority.empty()) return fail("file URLs must look like file:///absolute/path");
+    return out;
+  }
+  const auto at = authority.rfind('@');
+  if (at != std::string::npos) {
+    out.userinfo = authority.substr(0, at);
+    authority = authority.substr(at + 1);
+  }
+  if (authority.empty()) return fail("has no host");
+  std::string host = authority;
+  std::string port;
+  if (authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string::npos) return fail("has an unterminated IPv6 address");
+    host = authority.substr(0, close + 1);
+    if (close + 1 < authority.size()) {
+      if (authority[close + 1] != ':') return fail("has junk after the IPv6 address");
+      port = authority.substr(close + 2);
+    }
+  } else if (const auto pc = authority.rfind(':'); pc != std::string::npos) {
+    host = authority.substr(0, pc);
+    port = authority.substr(pc + 1);
+  }
+  if (host.empty()) return fail("has no host");
+  for (char c : host) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' || c == '[' || c == ']' || c == ':'))
+      return fail("has an invalid character in the host name");
+  }
+  out.host = host;
+  if (!port.empty()) {
+    int p = 0;
+    auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
+    if (ec != std::errc() || ptr != port.data() + port.size() || p < 1 || p > 65535)
+      return fail("has an invalid port (must be 1..65535)");
+    out.port = p;
+  }
+  return out;
+}
+
+std::string redact_url(const std::string& url) {
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return url;
+  const auto start = scheme_end + 3;
+  const auto slash = url.find('/', start);
+  const auto at = url.rfind('@', slash == std::string::npos ? std::string::npos : slash);
+  if (at == std::string::npos || at < start) return url;
+  return url.substr(0, start) + "***" + url.substr(at);
+}
+
+}  // namespace matthan

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Matthan needs to build, test and run. Idempotent: installs only what is missing.
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  g++ cmake make pkg-config ninja-build
+  # GStreamer 1.22: core, plugins, RTSP server (for the simulator)
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+  gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools
+  # OpenCV 4.6, only the modules we use (libopencv-dev pulls ~640 MiB)
+  libopencv-core-dev libopencv-imgproc-dev libopencv-video-dev libopencv-dnn-dev
+  libopencv-imgcodecs-dev libopencv-objdetect-dev opencv-doc
+  # FFmpeg 5.1 (remux) and ffprobe (tests)
+  libavformat-dev libavcodec-dev libavutil-dev ffmpeg
+  # messaging, storage, config, logging, CLI, HTTP
+  libzmq3-dev cppzmq-dev libsqlite3-dev sqlite3 libyaml-cpp-dev nlohmann-json3-dev
+  libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev rapidjson-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev python3
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "matthan: all build dependencies present"
+  exit 0
+fi
+
+echo "matthan: installing ${#missing[@]} missing packages: ${missing[*]}"
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "matthan: dependencies installed"

@@ -1,0 +1,48 @@
+// URL parsing and credential redaction.
+#include <gtest/gtest.h>
+
+#include "matthan/core/url.hpp"
+
+namespace matthan {
+namespace {
+
+TEST(Url, ParsesRtspWithCredentialsAndPort) {
+  auto u = parse_url("rtsp://user:pa:ss@127.0.0.1:8554/vtest?x=1");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->scheme, "rtsp");
+  EXPECT_EQ(u->userinfo, "user:pa:ss");
+  EXPECT_EQ(u->host, "127.0.0.1");
+  EXPECT_EQ(u->port, 8554);
+  EXPECT_EQ(u->path, "/vtest?x=1");
+}
+
+TEST(Url, RejectsBadForms) {
+  std::string why;
+  EXPECT_FALSE(parse_url("127.0.0.1/x", &why));
+  EXPECT_NE(why.find("scheme"), std::string::npos);
+  EXPECT_FALSE(parse_url("ftp://h/x", &why));
+  EXPECT_FALSE(parse_url("rtsp://h:99999/x", &why));
+  EXPECT_NE(why.find("port"), std::string::npos);
+  EXPECT_FALSE(parse_url("rtsp:///x", &why));
+  EXPECT_FALSE(parse_url("rtsp://h x/", &why));
+  EXPECT_FALSE(parse_url("test:", &why));
+}
+
+TEST(Url, AcceptsTestAndFile) {
+  auto t = parse_url("test:ball");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->path, "ball");
+  auto f = parse_url("file:///tmp/a.mp4");
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->path, "/tmp/a.mp4");
+}
+
+TEST(Url, RedactsPasswords) {
+  EXPECT_EQ(redact_url("rtsp://user:secret@10.0.0.5:554/stream1"), "rtsp://***@10.0.0.5:554/stream1");
+  EXPECT_EQ(redact_url("rtsp://u:p@h/a@b"), "rtsp://***@h/a@b");
+  EXPECT_EQ(redact_url("rtsp://host/x"), "rtsp://host/x");
+  EXPECT_EQ(redact_url("test:ball"), "test:ball");
+}
+
+}  // namespace
+}  // namespace matthan
