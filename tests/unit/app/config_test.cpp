@@ -1,0 +1,107 @@
+// Config validation: every error names file:line and key; defaults merge into cameras.
+#include <gtest/gtest.h>
+
+#include "matthan/app/config.hpp"
+
+namespace matthan {
+namespace {
+
+ConfigLoad load(const std::string& yaml) { return load_config_text(yaml, "cam.yaml", "/etc/matthan"); }
+
+bool has_issue(const ConfigLoad& l, int line, const std::string& key, const std::string& fragment) {
+  for (const auto& i : l.issues)
+    if (i.line == line && i.key == key && i.message.find(fragment) != std::string::npos) return true;
+  return false;
+}
+
+const char* kGood = R"(node: demo
+storage:
+  root: ./var
+events:
+  bind: tcp://127.0.0.1:5560
+defaults:
+  detect: {width: 640, height: 360, fps: 5}
+  motion: {min_area: 0.002, start_frames: 3, end_seconds: 5}
+  clip: {pre_roll: 5, post_roll: 5, max_length: 300}
+cameras:
+  - id: gate-1
+    name: "Cổng làng xóm 3"
+    url: rtsp://user:pass@127.0.0.1:8554/vtest
+    masks: [[[0.0,0.0],[0.3,0.0],[0.3,0.1],[0.0,0.1]]]
+  - id: road_2
+    url: rtsp://127.0.0.1:8554/road
+    motion: {start_frames: 5}
+    clip: {post_roll: 8}
+)";
+
+TEST(Config, ParsesTheDocumentedExampleAndMergesDefaults) {
+  auto l = load(kGood);
+  ASSERT_TRUE(l.ok()) << l.error_text();
+  const Config& c = l.config;
+  EXPECT_EQ(c.node, "demo");
+  EXPECT_EQ(c.storage_root, std::filesystem::path("/etc/matthan/var"));
+  ASSERT_EQ(c.cameras.size(), 2u);
+  EXPECT_EQ(c.cameras[0].name, "Cổng làng xóm 3");
+  ASSERT_EQ(c.cameras[0].masks.size(), 1u);
+  EXPECT_EQ(c.cameras[0].masks[0].size(), 4u);
+  EXPECT_DOUBLE_EQ(c.cameras[0].masks[0][1][0], 0.3);
+  EXPECT_EQ(c.cameras[1].motion.start_frames, 5);           // overridden
+  EXPECT_DOUBLE_EQ(c.cameras[1].motion.end_seconds, 5.0);   // from defaults
+  EXPECT_DOUBLE_EQ(c.cameras[1].clip.post_roll, 8.0);
+  EXPECT_DOUBLE_EQ(c.cameras[1].clip.pre_roll, 5.0);
+  EXPECT_EQ(c.cameras[1].name, "road_2");  // name defaults to id
+}
+
+TEST(Config, UnknownKeyNamesFileLineAndKey) {
+  auto l = load("node: a\ncameras:\n  - id: a\n    url: rtsp://h/x\n    fsp: 5\n");
+  ASSERT_FALSE(l.ok());
+  EXPECT_TRUE(has_issue(l, 5, "cameras[0].fsp", "unknown key")) << l.error_text();
+  EXPECT_NE(l.error_text().find("cam.yaml:5:5: cameras[0].fsp: unknown key"), std::string::npos) << l.error_text();
+}
+
+TEST(Config, BadTypeAndOutOfRange) {
+  auto l = load("defaults:\n  detect: {width: wide, fps: 500}\ncameras:\n  - id: a\n    url: rtsp://h/x\n");
+  ASSERT_FALSE(l.ok());
+  EXPECT_TRUE(has_issue(l, 2, "defaults.detect.width", "must be an integer")) << l.error_text();
+  EXPECT_TRUE(has_issue(l, 2, "defaults.detect.fps", "out of range")) << l.error_text();
+}
+
+TEST(Config, BadUrlIsReportedWithoutThePassword) {
+  auto l = load("cameras:\n  - id: a\n    url: rtsp://admin:hunter2@:554/x\n  - id: b\n    url: ftp://h/x\n");
+  ASSERT_FALSE(l.ok());
+  EXPECT_TRUE(has_issue(l, 3, "cameras[0].url", "invalid URL")) << l.error_text();
+  EXPECT_TRUE(has_issue(l, 5, "cameras[1].url", "unsupported scheme")) << l.error_text();
+  EXPECT_EQ(l.error_text().find("hunter2"), std::string::npos);
+}
+
+TEST(Config, DuplicateIdAndReportsAllErrors) {
+  auto l = load("cameras:\n  - id: a\n    url: rtsp://h/x\n  - id: a\n    url: rtsp://h/y\n  - id: Bad!\n    url: rtsp://h/z\n");
+  ASSERT_FALSE(l.ok());
+  EXPECT_TRUE(has_issue(l, 4, "cameras[1].id", "duplicate camera id 'a'")) << l.error_text();
+  EXPECT_TRUE(has_issue(l, 6, "cameras[2].id", "must match")) << l.error_text();
+  EXPECT_EQ(l.issues.size(), 2u) << l.error_text();
+}
+
+TEST(Config, MissingPiecesAndSyntaxErrors) {
+  auto none = load("node: x\n");
+  EXPECT_TRUE(has_issue(none, 1, "cameras", "is required")) << none.error_text();
+  auto noUrl = load("cameras:\n  - id: a\n");
+  EXPECT_TRUE(has_issue(noUrl, 2, "cameras[0].url", "is required")) << noUrl.error_text();
+  auto syntax = load("cameras: [\n  - id: a\n");
+  ASSERT_FALSE(syntax.ok());
+  EXPECT_NE(syntax.issues[0].message.find("YAML syntax error"), std::string::npos);
+  EXPECT_GT(syntax.issues[0].line, 0);
+  auto bad_mask = load("cameras:\n  - id: a\n    url: rtsp://h/x\n    masks: [[[0,0],[2,0],[1,1]]]\n");
+  EXPECT_TRUE(has_issue(bad_mask, 4, "cameras[0].masks[0][1]", "within 0..1")) << bad_mask.error_text();
+  auto bad_bind = load("events: {bind: 'localhost'}\ncameras:\n  - id: a\n    url: rtsp://h/x\n");
+  EXPECT_TRUE(has_issue(bad_bind, 1, "events.bind", "ZeroMQ endpoint")) << bad_bind.error_text();
+}
+
+TEST(Config, MissingFileIsAClearError) {
+  auto l = load_config_file("/nonexistent/matthan.yaml");
+  ASSERT_FALSE(l.ok());
+  EXPECT_NE(l.error_text().find("cannot open"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace matthan

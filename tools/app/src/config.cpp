@@ -1,0 +1,334 @@
+// YAML config loading: strict keys, typed and bounded values, defaults merged per camera, every
+// problem reported with its file:line. Reading has no side effects (nothing is created or opened).
+#include "matthan/app/config.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include "matthan/core/url.hpp"
+
+namespace matthan {
+namespace {
+
+using Keys = std::initializer_list<std::string_view>;
+
+// Walks a YAML tree, collecting issues. Every reader leaves the target untouched when the key is absent,
+// so applying the camera's block on top of the defaults block is what merges them.
+class ConfigReader {
+ public:
+  ConfigReader(std::string file, std::vector<ConfigIssue>& issues) : file_(std::move(file)), issues_(issues) {}
+
+  void issue(const YAML::Node& at, const std::string& key, std::string message) {
+    ConfigIssue i;
+    i.file = file_;
+    i.key = key;
+    i.message = std::move(message);
+    if (at.IsDefined() && !at.Mark().is_null()) {
+      i.line = at.Mark().line + 1;
+      i.column = at.Mark().column + 1;
+    }
+    issues_.push_back(std::move(i));
+  }
+
+  bool expect_map(const YAML::Node& n, const std::string& path) {
+    if (n.IsMap()) return true;
+    issue(n, path, "must be a mapping (key: value)");
+    return false;
+  }
+
+  // Reports keys that are not in `allowed`, with the nearest allowed spelling as a hint.
+  void check_keys(const YAML::Node& map, const std::string& path, Keys allowed) {
+    for (const auto& kv : map) {
+      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : std::string("<non-scalar>");
+      if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+      std::string known;
+      for (auto a : allowed) known += fmt::format("{}{}", known.empty() ? "" : ", ", a);
+      issue(kv.first, join(path, key), fmt::format("unknown key (allowed here: {})", known));
+    }
+  }
+
+  template <class T>
+  void number(const YAML::Node& map, const char* key, const std::string& path, T& out, T lo, T hi) {
+    const YAML::Node n = map[key];
+    if (!n.IsDefined() || n.IsNull()) return;
+    const std::string p = join(path, key);
+    T v{};
+    if (!n.IsScalar() || !YAML::convert<T>::decode(n, v)) {
+      issue(n, p, fmt::format("must be {}", std::is_integral_v<T> ? "an integer" : "a number"));
+      return;
+    }
+    if (v < lo || v > hi) {
+      issue(n, p, fmt::format("{} is out of range [{}, {}]", v, lo, hi));
+      return;
+    }
+    out = v;
+  }
+
+  void boolean(const YAML::Node& map, const char* key, const std::string& path, bool& out) {
+    const YAML::Node n = map[key];
+    if (!n.IsDefined() || n.IsNull()) return;
+    bool v = false;
+    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) {
+      issue(n, join(path, key), "must be true or false");
+      return;
+    }
+    out = v;
+  }
+
+  // Returns the node when it is a string scalar; reports and returns an undefined node otherwise.
+  bool string(const YAML::Node& map, const char* key, const std::string& path, std::string& out,
+              std::size_t max_len = 1024) {
+    const YAML::Node n = map[key];
+    if (!n.IsDefined() || n.IsNull()) return false;
+    if (!n.IsScalar()) {
+      issue(n, join(path, key), "must be a string");
+      return false;
+    }
+    if (n.Scalar().size() > max_len) {
+      issue(n, join(path, key), fmt::format("is longer than {} characters", max_len));
+      return false;
+    }
+    out = n.Scalar();
+    return true;
+  }
+
+  static std::string join(const std::string& path, std::string_view key) {
+    return path.empty() ? std::string(key) : fmt::format("{}.{}", path, key);
+  }
+
+ private:
+  std::string file_;
+  std::vector<ConfigIssue>& issues_;
+};
+
+void read_detect(ConfigReader& r, const YAML::Node& n, const std::string& path, DetectSettings& d) {
+  if (!r.expect_map(n, path)) return;
+  r.check_keys(n, path, {"width", "height", "fps"});
+  r.number(n, "width", path, d.width, 64, 3840);
+  r.number(n, "height", path, d.height, 64, 2160);
+  r.number(n, "fps", path, d.fps, 1, 30);
+}
+
+void read_motion(ConfigReader& r, const YAML::Node& n, const std::string& path, MotionSettings& m) {
+  if (!r.expect_map(n, path)) return;
+  r.check_keys(n, path, {"min_area", "start_frames", "end_seconds"});
+  r.number(n, "min_area", path, m.min_area, 0.00001, 0.9);
+  r.number(n, "start_frames", path, m.start_frames, 1, 100);
+  r.number(n, "end_seconds", path, m.end_seconds, 0.5, 600.0);
+}
+
+void read_clip(ConfigReader& r, const YAML::Node& n, const std::string& path, ClipSettings& c) {
+  if (!r.expect_map(n, path)) return;
+  r.check_keys(n, path, {"pre_roll", "post_roll", "max_length"});
+  r.number(n, "pre_roll", path, c.pre_roll, 0.0, 60.0);
+  r.number(n, "post_roll", path, c.post_roll, 0.0, 300.0);
+  r.number(n, "max_length", path, c.max_length, 10.0, 3600.0);
+}
+
+// The per-camera blocks that `defaults` may also set.
+void read_camera_settings(ConfigReader& r, const YAML::Node& n, const std::string& path, CameraConfig& c) {
+  if (n["detect"].IsDefined()) read_detect(r, n["detect"], ConfigReader::join(path, "detect"), c.detect);
+  if (n["motion"].IsDefined()) read_motion(r, n["motion"], ConfigReader::join(path, "motion"), c.motion);
+  if (n["clip"].IsDefined()) read_clip(r, n["clip"], ConfigReader::join(path, "clip"), c.clip);
+  r.number(n, "rtsp_latency_ms", path, c.rtsp_latency_ms, 0, 10000);
+}
+
+void read_masks(ConfigReader& r, const YAML::Node& n, const std::string& path, std::vector<ConfigPolygon>& out) {
+  if (!n.IsSequence()) {
+    r.issue(n, path, "must be a list of polygons, each a list of [x, y] points in 0..1");
+    return;
+  }
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    const YAML::Node poly = n[i];
+    const std::string pp = fmt::format("{}[{}]", path, i);
+    if (!poly.IsSequence() || poly.size() < 3) {
+      r.issue(poly, pp, "must be a list of at least 3 [x, y] points");
+      continue;
+    }
+    ConfigPolygon polygon;
+    bool good = true;
+    for (std::size_t j = 0; j < poly.size(); ++j) {
+      const YAML::Node pt = poly[j];
+      ConfigPoint p{};
+      if (!pt.IsSequence() || pt.size() != 2 || !YAML::convert<double>::decode(pt[0], p[0]) ||
+          !YAML::convert<double>::decode(pt[1], p[1])) {
+        r.issue(pt, fmt::format("{}[{}]", pp, j), "must be a point [x, y]");
+        good = false;
+        continue;
+      }
+      if (p[0] < 0 || p[0] > 1 || p[1] < 0 || p[1] > 1) {
+        r.issue(pt, fmt::format("{}[{}]", pp, j), "coordinates must be within 0..1 (fractions of the frame)");
+        good = false;
+        continue;
+      }
+      polygon.push_back(p);
+    }
+    if (good) out.push_back(std::move(polygon));
+  }
+}
+
+void check_url(ConfigReader& r, const YAML::Node& n, const std::string& path, const std::string& url) {
+  std::string why;
+  auto parsed = parse_url(url, &why);
+  if (!parsed) {
+    r.issue(n, path, fmt::format("invalid URL '{}': {}", redact_url(url), why));
+    return;
+  }
+  if (parsed->scheme != "rtsp" && parsed->scheme != "rtsps") {
+    r.issue(n, path, fmt::format("scheme '{}' is not supported for cameras yet (use rtsp:// or rtsps://)", parsed->scheme));
+  }
+}
+
+void read_camera(ConfigReader& r, const YAML::Node& n, const std::string& path, CameraConfig& c) {
+  if (!r.expect_map(n, path)) return;
+  r.check_keys(n, path, {"id", "name", "url", "masks", "detect", "motion", "clip", "rtsp_latency_ms"});
+  static const std::regex kId("[a-z0-9_-]{1,64}");
+  if (!r.string(n, "id", path, c.id, 64)) {
+    if (!n["id"].IsDefined()) r.issue(n, ConfigReader::join(path, "id"), "is required");
+  } else if (!std::regex_match(c.id, kId)) {
+    r.issue(n["id"], ConfigReader::join(path, "id"), fmt::format("'{}' must match [a-z0-9_-]+ (at most 64)", c.id));
+  }
+  r.string(n, "name", path, c.name, 200);
+  if (c.name.empty()) c.name = c.id;
+  if (r.string(n, "url", path, c.url, 2048)) {
+    check_url(r, n["url"], ConfigReader::join(path, "url"), c.url);
+  } else if (!n["url"].IsDefined()) {
+    r.issue(n, ConfigReader::join(path, "url"), "is required");
+  }
+  if (n["masks"].IsDefined()) read_masks(r, n["masks"], ConfigReader::join(path, "masks"), c.masks);
+  read_camera_settings(r, n, path, c);
+}
+
+void check_cross_field(ConfigReader& r, const YAML::Node& n, const std::string& path, const CameraConfig& c) {
+  if (c.clip.pre_roll + c.clip.post_roll >= c.clip.max_length)
+    r.issue(n, ConfigReader::join(path, "clip"), "pre_roll + post_roll must be shorter than max_length");
+}
+
+void read_root(ConfigReader& r, const YAML::Node& root, const std::filesystem::path& base_dir, Config& cfg) {
+  if (!r.expect_map(root, "")) return;
+  r.check_keys(root, "", {"node", "storage", "events", "defaults", "cameras", "log"});
+  static const std::regex kNode("[A-Za-z0-9_.-]{1,64}");
+  if (r.string(root, "node", "", cfg.node, 64) && !std::regex_match(cfg.node, kNode))
+    r.issue(root["node"], "node", "must match [A-Za-z0-9_.-]+ (at most 64)");
+
+  if (const YAML::Node s = root["storage"]; s.IsDefined() && r.expect_map(s, "storage")) {
+    r.check_keys(s, "storage", {"root", "ring_max_bytes"});
+    std::string rootdir;
+    if (r.string(s, "root", "storage", rootdir)) {
+      if (rootdir.empty()) r.issue(s["root"], "storage.root", "must not be empty");
+      cfg.storage_root = rootdir;
+    }
+    r.number(s, "ring_max_bytes", "storage", cfg.ring_max_bytes, std::size_t{1} << 20, std::size_t{1} << 32);
+  }
+  if (cfg.storage_root.is_relative()) cfg.storage_root = (base_dir / cfg.storage_root).lexically_normal();
+
+  if (const YAML::Node e = root["events"]; e.IsDefined() && r.expect_map(e, "events")) {
+    r.check_keys(e, "events", {"bind"});
+    if (r.string(e, "bind", "events", cfg.events_bind)) {
+      static const std::regex kEndpoint(R"((tcp://[^\s]+:(\d+|\*))|(ipc://[^\s]+)|(inproc://[^\s]+))");
+      if (!std::regex_match(cfg.events_bind, kEndpoint))
+        r.issue(e["bind"], "events.bind", "must be a ZeroMQ endpoint such as tcp://127.0.0.1:5560 or ipc:///run/matthan.sock");
+    }
+  }
+
+  if (const YAML::Node l = root["log"]; l.IsDefined() && r.expect_map(l, "log")) {
+    r.check_keys(l, "log", {"level", "json"});
+    if (r.string(l, "level", "log", cfg.log.level)) {
+      static const std::set<std::string> kLevels{"trace", "debug", "info", "warn", "error"};
+      if (!kLevels.count(cfg.log.level)) r.issue(l["level"], "log.level", "must be one of trace, debug, info, warn, error");
+    }
+    r.boolean(l, "json", "log", cfg.log.json);
+  }
+
+  CameraConfig defaults;
+  if (const YAML::Node d = root["defaults"]; d.IsDefined() && r.expect_map(d, "defaults")) {
+    r.check_keys(d, "defaults", {"detect", "motion", "clip", "rtsp_latency_ms"});
+    read_camera_settings(r, d, "defaults", defaults);
+  }
+
+  const YAML::Node cams = root["cameras"];
+  if (!cams.IsDefined() || cams.IsNull()) {
+    r.issue(root, "cameras", "is required: list at least one camera");
+    return;
+  }
+  if (!cams.IsSequence()) {
+    r.issue(cams, "cameras", "must be a list of cameras");
+    return;
+  }
+  if (cams.size() == 0) r.issue(cams, "cameras", "is empty: list at least one camera");
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < cams.size(); ++i) {
+    const std::string path = fmt::format("cameras[{}]", i);
+    CameraConfig cam = defaults;
+    read_camera(r, cams[i], path, cam);
+    if (!cams[i].IsMap()) continue;
+    check_cross_field(r, cams[i], path, cam);
+    if (!cam.id.empty() && !seen.insert(cam.id).second)
+      r.issue(cams[i]["id"], ConfigReader::join(path, "id"), fmt::format("duplicate camera id '{}'", cam.id));
+    cfg.cameras.push_back(std::move(cam));
+  }
+}
+
+}  // namespace
+
+std::string ConfigIssue::to_string() const {
+  if (line > 0) return fmt::format("{}:{}:{}: {}: {}", file, line, column, key.empty() ? "(top)" : key, message);
+  return fmt::format("{}: {}: {}", file, key.empty() ? "(top)" : key, message);
+}
+
+std::string ConfigLoad::error_text() const {
+  std::string out;
+  for (const auto& i : issues) out += i.to_string() + "\n";
+  return out;
+}
+
+ConfigLoad load_config_text(const std::string& yaml, const std::string& name, const std::filesystem::path& base_dir) {
+  ConfigLoad result;
+  ConfigReader reader(name, result.issues);
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::ParserException& e) {
+    ConfigIssue i;
+    i.file = name;
+    i.line = e.mark.is_null() ? 0 : e.mark.line + 1;
+    i.column = e.mark.is_null() ? 0 : e.mark.column + 1;
+    i.message = fmt::format("YAML syntax error: {}", e.msg);
+    result.issues.push_back(std::move(i));
+    return result;
+  }
+  if (!root.IsDefined() || root.IsNull()) {
+    result.issues.push_back(ConfigIssue{name, 0, 0, "", "the config is empty"});
+    return result;
+  }
+  try {
+    read_root(reader, root, base_dir, result.config);
+  } catch (const YAML::Exception& e) {  // a malformed tree yaml-cpp refuses to walk
+    result.issues.push_back(ConfigIssue{name, e.mark.is_null() ? 0 : e.mark.line + 1, 0, "", e.what()});
+  }
+  return result;
+}
+
+ConfigLoad load_config_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    ConfigLoad result;
+    result.issues.push_back(ConfigIssue{path.string(), 0, 0, "", "cannot open the config file"});
+    return result;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::error_code ec;
+  const auto abs = std::filesystem::absolute(path, ec);
+  ConfigLoad result = load_config_text(ss.str(), path.string(), abs.parent_path());
+  result.config.source = abs;
+  return result;
+}
+
+}  // namespace matthan
