@@ -1,0 +1,72 @@
+// Motion detection on the luma plane of small analysis frames: background subtraction, masks, boxes.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <vector>
+
+#include "matthan/core/types.hpp"
+
+namespace matthan {
+
+using Point2 = std::array<double, 2>;  // normalised 0..1, {x, y}
+using Polygon = std::vector<Point2>;
+
+struct MotionConfig {
+  double min_area = 0.002;  // smallest box kept, as a fraction of the frame area
+  std::vector<Polygon>
+      masks;                 // ignore motion inside these polygons (normalised; fewer than 3 points: ignored)
+  int analysis_width = 320;  // the luma plane is downscaled (INTER_AREA) to this width if wider
+  int warmup_frames = 10;    // frames used to learn the background before any motion is reported
+
+  // Background model (OpenCV KNN). history: frames the model remembers; a larger value adapts more
+  // slowly to lighting changes but keeps slow walkers as foreground longer.
+  int history = 500;
+  // Squared distance between a pixel and its background samples above which it is foreground.
+  // ~200 keeps sensor noise and compression shimmer in the background on 8-bit luma.
+  double dist2_threshold = 200.0;
+  // KNN marks shadows separately (grey 127); we always count them as background, and this flag only
+  // decides whether the model spends time looking for them (it makes shadows less likely to be foreground).
+  bool detect_shadows = true;
+  // Median blur removes speckle; closing joins the pieces of one object (a walker's legs and body).
+  // Both sizes are given for a frame `kernel_reference_width` wide and scaled to the analysis width
+  // (kept odd, at least 1), so changing analysis_width does not change what counts as one object.
+  int median_kernel = 5;
+  int close_kernel = 11;
+  int kernel_reference_width = 640;
+  // Two boxes are merged when their intersection covers this fraction of the smaller one.
+  double merge_overlap = 0.5;
+};
+
+struct MotionResult {
+  bool motion = false;
+  std::vector<Box> boxes;          // normalised 0..1, largest first
+  double foreground_fraction = 0;  // foreground pixels outside masks / all pixels, after morphology
+  // 0..1: the share of the largest box's pixels that are foreground. A solid moving object fills
+  // most of its box; scattered noise (foliage, rain) that closing happened to join fills little of it.
+  double score = 0;
+};
+
+class MotionDetector {
+ public:
+  explicit MotionDetector(MotionConfig config);
+  ~MotionDetector();
+  MotionDetector(MotionDetector&&) noexcept;
+  MotionDetector& operator=(MotionDetector&&) noexcept;
+  MotionDetector(const MotionDetector&) = delete;
+  MotionDetector& operator=(const MotionDetector&) = delete;
+
+  // Uses only the luma plane (plane[0]/stride[0]), wrapped without copying. Never throws: an OpenCV
+  // error gives an empty result (logged once). A change of frame size restarts the warm-up.
+  MotionResult process(const Frame& frame);
+  // Forgets the background (e.g. after a reconnect or a camera move); the warm-up starts again.
+  void reset();
+
+  const MotionConfig& config() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace matthan

@@ -1,0 +1,207 @@
+// Motion detection: KNN background subtraction on downscaled luma, masks, morphology, merged boxes.
+#include "matthan/detect/motion_detector.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/video/background_segm.hpp>
+
+#include "matthan/core/logging.hpp"
+
+namespace matthan {
+namespace {
+
+// KNN writes 255 for foreground and 127 for shadow; anything below this threshold is background.
+constexpr double kForegroundLevel = 200.0;
+
+cv::Size analysis_size_for(int width, int height, int analysis_width) {
+  if (analysis_width <= 0 || width <= analysis_width) return {width, height};
+  const double scale = static_cast<double>(analysis_width) / width;
+  return {analysis_width, std::max(1, static_cast<int>(std::lround(height * scale)))};
+}
+
+// A kernel size given for the reference width, scaled to `width` and kept odd.
+int scaled_odd_kernel(int size, int width, int reference_width) {
+  if (size <= 1) return 1;
+  const double scaled = reference_width > 0 ? static_cast<double>(size) * width / reference_width : size;
+  int k = std::max(1, static_cast<int>(std::lround(scaled)));
+  if (k % 2 == 0) ++k;
+  return k;
+}
+
+// 255 where motion counts, 0 inside a mask polygon; empty when there are no usable masks.
+cv::Mat rasterise_keep_mask(const std::vector<Polygon>& masks, cv::Size size) {
+  std::vector<std::vector<cv::Point>> polys;
+  for (const Polygon& poly : masks) {
+    if (poly.size() < 3) continue;
+    std::vector<cv::Point> pts;
+    pts.reserve(poly.size());
+    for (const Point2& p : poly) {
+      pts.emplace_back(static_cast<int>(std::lround(std::clamp(p[0], 0.0, 1.0) * size.width)),
+                       static_cast<int>(std::lround(std::clamp(p[1], 0.0, 1.0) * size.height)));
+    }
+    polys.push_back(std::move(pts));
+  }
+  if (polys.empty()) return {};
+  cv::Mat keep(size, CV_8UC1, cv::Scalar(255));
+  cv::fillPoly(keep, polys, cv::Scalar(0));
+  return keep;
+}
+
+bool overlaps_enough(const cv::Rect& a, const cv::Rect& b, double fraction) {
+  const double inter = static_cast<double>((a & b).area());
+  if (inter <= 0) return false;
+  const double smaller = std::min(a.area(), b.area());
+  return inter >= fraction * smaller;
+}
+
+// Repeatedly unites boxes that mostly overlap, so one object reported in pieces becomes one box.
+std::vector<cv::Rect> merge_overlapping(std::vector<cv::Rect> rects, double fraction) {
+  bool merged = true;
+  while (merged) {
+    merged = false;
+    for (std::size_t i = 0; i < rects.size() && !merged; ++i) {
+      for (std::size_t j = i + 1; j < rects.size(); ++j) {
+        if (!overlaps_enough(rects[i], rects[j], fraction)) continue;
+        rects[i] |= rects[j];
+        rects.erase(rects.begin() + static_cast<std::ptrdiff_t>(j));
+        merged = true;
+        break;
+      }
+    }
+  }
+  return rects;
+}
+
+Box normalise(const cv::Rect& r, cv::Size size) {
+  const double w = size.width;
+  const double h = size.height;
+  return Box{r.x / w, r.y / h, r.width / w, r.height / h};
+}
+
+}  // namespace
+
+struct MotionDetector::Impl {
+  explicit Impl(MotionConfig c) : config(std::move(c)) {}
+
+  MotionConfig config;
+  cv::Ptr<cv::BackgroundSubtractorKNN> model;
+  cv::Size size;  // analysis size the model and mask were built for
+  cv::Mat keep_mask;
+  cv::Mat close_element;
+  int median_kernel = 1;
+  cv::Mat resized;  // downscaled luma, reused between frames
+  cv::Mat foreground;
+  int frames_seen = 0;
+  bool error_logged = false;
+
+  void configure_for(cv::Size s) {
+    size = s;
+    model = cv::createBackgroundSubtractorKNN(config.history, config.dist2_threshold, config.detect_shadows);
+    keep_mask = rasterise_keep_mask(config.masks, s);
+    median_kernel = scaled_odd_kernel(config.median_kernel, s.width, config.kernel_reference_width);
+    const int close = scaled_odd_kernel(config.close_kernel, s.width, config.kernel_reference_width);
+    close_element = close > 1 ? cv::getStructuringElement(cv::MORPH_RECT, {close, close}) : cv::Mat();
+    frames_seen = 0;
+  }
+
+  // Returns a view of the frame when no scaling is needed; `resized` is only ever our own buffer, never a
+  // view of a frame (resize would otherwise write into a previous frame's memory).
+  cv::Mat analysis_input(const Frame& frame) {
+    // The frame's memory is read-only to us; cv::Mat wants a non-const pointer but we never write.
+    const cv::Mat luma(frame.height, frame.width, CV_8UC1, const_cast<std::uint8_t*>(frame.plane[0]),
+                       static_cast<std::size_t>(frame.stride[0]));
+    if (luma.size() == size) return luma;
+    cv::resize(luma, resized, size, 0, 0, cv::INTER_AREA);
+    return resized;
+  }
+
+  void clean_foreground() {
+    cv::threshold(foreground, foreground, kForegroundLevel, 255, cv::THRESH_BINARY);
+    if (median_kernel > 1) cv::medianBlur(foreground, foreground, median_kernel);
+    // Mask before closing so masked motion cannot bridge two real regions, and after it so closing
+    // cannot grow foreground back into a mask.
+    if (!keep_mask.empty()) cv::bitwise_and(foreground, keep_mask, foreground);
+    if (!close_element.empty()) cv::morphologyEx(foreground, foreground, cv::MORPH_CLOSE, close_element);
+    if (!keep_mask.empty()) cv::bitwise_and(foreground, keep_mask, foreground);
+  }
+
+  std::vector<cv::Rect> foreground_boxes() const {
+    std::vector<std::vector<cv::Point>> contours;
+    cv::findContours(foreground, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+    const double frame_area = static_cast<double>(size.area());
+    const double min_pixels = config.min_area * frame_area;
+    std::vector<cv::Rect> rects;
+    rects.reserve(contours.size());
+    for (const auto& c : contours) {
+      cv::Rect r = cv::boundingRect(c);
+      // Specks far below the minimum cannot change a merged box much; skipping them keeps merging cheap.
+      if (r.area() * 10.0 < min_pixels) continue;
+      rects.push_back(r);
+    }
+    rects = merge_overlapping(std::move(rects), config.merge_overlap);
+    std::erase_if(rects, [&](const cv::Rect& r) { return r.area() < min_pixels || r.area() <= 0; });
+    std::sort(rects.begin(), rects.end(),
+              [](const cv::Rect& a, const cv::Rect& b) { return a.area() > b.area(); });
+    return rects;
+  }
+
+  MotionResult analyse(const Frame& frame) {
+    const cv::Size wanted = analysis_size_for(frame.width, frame.height, config.analysis_width);
+    if (wanted != size || !model) configure_for(wanted);
+    model->apply(analysis_input(frame), foreground);
+    if (++frames_seen <= config.warmup_frames) return {};
+    clean_foreground();
+
+    MotionResult result;
+    const std::vector<cv::Rect> rects = foreground_boxes();
+    result.foreground_fraction = static_cast<double>(cv::countNonZero(foreground)) / size.area();
+    for (const cv::Rect& r : rects) result.boxes.push_back(normalise(r, size));
+    result.motion = !result.boxes.empty();
+    if (result.motion) {
+      result.score = static_cast<double>(cv::countNonZero(foreground(rects.front()))) / rects.front().area();
+    }
+    return result;
+  }
+
+  void log_once(const Frame& frame, const char* what) {
+    if (error_logged) return;
+    error_logged = true;
+    camera_logger(frame.camera)
+        ->error("motion detection failed on a {}x{} frame, frames give no motion: {}", frame.width,
+                frame.height, what);
+  }
+};
+
+MotionDetector::MotionDetector(MotionConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+MotionDetector::~MotionDetector() = default;
+MotionDetector::MotionDetector(MotionDetector&&) noexcept = default;
+MotionDetector& MotionDetector::operator=(MotionDetector&&) noexcept = default;
+
+MotionResult MotionDetector::process(const Frame& frame) {
+  if (frame.empty() || frame.stride[0] < frame.width) return {};
+  try {
+    return impl_->analyse(frame);
+  } catch (const cv::Exception& e) {
+    impl_->log_once(frame, e.what());
+  } catch (const std::exception& e) {
+    impl_->log_once(frame, e.what());
+  }
+  return {};
+}
+
+void MotionDetector::reset() {
+  impl_->model.release();
+  impl_->size = {};
+  impl_->frames_seen = 0;
+}
+
+const MotionConfig& MotionDetector::config() const {
+  return impl_->config;
+}
+
+}  // namespace matthan

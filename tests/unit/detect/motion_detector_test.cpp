@@ -1,0 +1,306 @@
+// MotionDetector on synthetic luma scenes: boxes, masks, noise, minimum area, size changes, a real clip.
+#include "matthan/detect/motion_detector.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <memory>
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+#include <sstream>
+#include <string>
+
+#include "matthan/test/paths.hpp"
+
+namespace matthan {
+namespace {
+
+// A textured, static background so the model has something real to learn.
+cv::Mat make_background(int width, int height) {
+  cv::Mat bg(height, width, CV_8UC1);
+  cv::RNG rng(1234);
+  rng.fill(bg, cv::RNG::UNIFORM, 60, 110);
+  cv::GaussianBlur(bg, bg, {7, 7}, 0);
+  return bg;
+}
+
+// A GRAY8 (or I420) frame whose luma is `luma`, optionally with padding after each row.
+Frame to_frame(const cv::Mat& luma, PixelFormat format = PixelFormat::kGray8) {
+  Frame f = make_owned_frame(format, luma.cols, luma.rows);
+  // The frame's memory is ours here (a fresh vector), so writing into it is fine.
+  cv::Mat dst(luma.rows, luma.cols, CV_8UC1, const_cast<std::uint8_t*>(f.plane[0]),
+              static_cast<std::size_t>(f.stride[0]));
+  luma.copyTo(dst);
+  return f;
+}
+
+Frame to_padded_frame(const cv::Mat& luma, int padding) {
+  const int stride = luma.cols + padding;
+  auto buf = std::make_shared<std::vector<std::uint8_t>>(static_cast<std::size_t>(stride) * luma.rows, 0xEE);
+  cv::Mat dst(luma.rows, luma.cols, CV_8UC1, buf->data(), static_cast<std::size_t>(stride));
+  luma.copyTo(dst);
+  Frame f;
+  f.format = PixelFormat::kGray8;
+  f.width = luma.cols;
+  f.height = luma.rows;
+  f.plane[0] = buf->data();
+  f.stride[0] = stride;
+  f.owner = std::move(buf);
+  return f;
+}
+
+cv::Mat with_square(const cv::Mat& bg, cv::Rect r, int value = 230) {
+  cv::Mat img = bg.clone();
+  cv::rectangle(img, r, cv::Scalar(value), cv::FILLED);
+  return img;
+}
+
+void warm_up(MotionDetector& d, const cv::Mat& bg, int frames) {
+  for (int i = 0; i < frames; ++i) {
+    const MotionResult r = d.process(to_frame(bg));
+    ASSERT_FALSE(r.motion) << "frame " << i;
+  }
+}
+
+TEST(MotionDetector, FindsMovingSquareWithNormalisedBoxAfterWarmup) {
+  const cv::Mat bg = make_background(640, 360);
+  MotionConfig cfg;  // analysis_width 320: this also exercises the downscale path
+  MotionDetector d(cfg);
+  warm_up(d, bg, 20);
+  MotionResult last;
+  cv::Rect square;
+  for (int i = 0; i < 10; ++i) {
+    square = cv::Rect(100 + 12 * i, 120, 80, 80);
+    last = d.process(to_frame(with_square(bg, square)));
+    EXPECT_TRUE(last.motion) << "frame " << i;
+  }
+  ASSERT_FALSE(last.boxes.empty());
+  const Box& b = last.boxes.front();
+  const double tol = 0.025;
+  EXPECT_NEAR(b.x, square.x / 640.0, tol);
+  EXPECT_NEAR(b.y, square.y / 360.0, tol);
+  EXPECT_NEAR(b.w, square.width / 640.0, tol);
+  EXPECT_NEAR(b.h, square.height / 360.0, tol);
+  EXPECT_GT(last.score, 0.8) << "a solid square fills its box";
+  EXPECT_LE(last.score, 1.0);
+  EXPECT_GT(last.foreground_fraction, 0.0);
+  EXPECT_LT(last.foreground_fraction, 0.1);
+}
+
+TEST(MotionDetector, ReportsNothingDuringWarmup) {
+  const cv::Mat bg = make_background(320, 180);
+  MotionConfig cfg;
+  cfg.warmup_frames = 15;
+  MotionDetector d(cfg);
+  for (int i = 0; i < 15; ++i) {
+    // Changing content during warm-up would be motion afterwards; during it, nothing is reported.
+    const MotionResult r = d.process(to_frame(i % 2 ? with_square(bg, {50, 50, 60, 60}) : bg));
+    EXPECT_FALSE(r.motion) << "frame " << i;
+    EXPECT_TRUE(r.boxes.empty());
+  }
+}
+
+TEST(MotionDetector, TwoObjectsGiveTwoBoxesLargestFirst) {
+  const cv::Mat bg = make_background(320, 180);
+  MotionDetector d(MotionConfig{});
+  warm_up(d, bg, 15);
+  cv::Mat img = with_square(bg, {20, 20, 30, 30});
+  cv::rectangle(img, cv::Rect(200, 90, 70, 60), cv::Scalar(10), cv::FILLED);
+  MotionResult r;
+  for (int i = 0; i < 3; ++i) r = d.process(to_frame(img));
+  ASSERT_EQ(r.boxes.size(), 2u);
+  EXPECT_GT(r.boxes[0].area(), r.boxes[1].area());
+  EXPECT_NEAR(r.boxes[0].x, 200 / 320.0, 0.02);
+  EXPECT_NEAR(r.boxes[1].x, 20 / 320.0, 0.02);
+}
+
+TEST(MotionDetector, IgnoresMotionInsideMask) {
+  const cv::Mat bg = make_background(320, 180);
+  MotionConfig cfg;
+  cfg.masks.push_back(Polygon{{0.0, 0.0}, {0.5, 0.0}, {0.5, 1.0}, {0.0, 1.0}});  // the left half
+  MotionDetector d(cfg);
+  warm_up(d, bg, 15);
+  for (int i = 0; i < 8; ++i) {
+    const MotionResult r = d.process(to_frame(with_square(bg, {20 + 5 * i, 60, 50, 50})));
+    EXPECT_FALSE(r.motion) << "masked frame " << i;
+    EXPECT_EQ(r.foreground_fraction, 0.0);
+  }
+  // The same object in the right half is seen: the mask, not the model, silenced it above.
+  MotionResult r;
+  for (int i = 0; i < 3; ++i) r = d.process(to_frame(with_square(bg, {220 + 5 * i, 60, 50, 50})));
+  ASSERT_TRUE(r.motion);
+  EXPECT_GE(r.boxes.front().x, 0.5);
+}
+
+TEST(MotionDetector, GaussianNoiseAloneIsNotMotion) {
+  const cv::Mat bg = make_background(320, 180);
+  MotionDetector d(MotionConfig{});
+  cv::RNG rng(99);
+  int motion_frames = 0;
+  for (int i = 0; i < 60; ++i) {
+    cv::Mat noise(bg.size(), CV_16SC1);
+    rng.fill(noise, cv::RNG::NORMAL, 0, 4);
+    cv::Mat noisy;
+    bg.convertTo(noisy, CV_16SC1);
+    noisy += noise;
+    noisy.convertTo(noisy, CV_8UC1);
+    if (d.process(to_frame(noisy)).motion) ++motion_frames;
+  }
+  EXPECT_EQ(motion_frames, 0);
+}
+
+TEST(MotionDetector, BlobBelowMinAreaIsIgnored) {
+  const cv::Mat bg = make_background(320, 180);
+  // A 6x6 blob is 36 / 57600 = 0.000625 of the frame: below the default 0.002, above 0.0002.
+  auto run = [&](double min_area) {
+    MotionConfig cfg;
+    cfg.min_area = min_area;
+    cfg.close_kernel = 1;  // keep the blob its own size
+    MotionDetector d(cfg);
+    for (int i = 0; i < 15; ++i) d.process(to_frame(bg));
+    int motion_frames = 0;
+    for (int i = 0; i < 5; ++i) {
+      if (d.process(to_frame(with_square(bg, {150 + 8 * i, 80, 6, 6}))).motion) ++motion_frames;
+    }
+    return motion_frames;
+  };
+  EXPECT_EQ(run(0.002), 0);
+  EXPECT_EQ(run(0.0002), 5) << "control: the blob is found once min_area allows it";
+}
+
+TEST(MotionDetector, SizeChangeMidStreamRestartsWarmupWithoutCrashing) {
+  MotionConfig cfg;
+  cfg.warmup_frames = 5;
+  MotionDetector d(cfg);
+  const cv::Mat small = make_background(320, 180);
+  const cv::Mat large = make_background(640, 480);
+  const cv::Mat tiny = make_background(160, 120);
+  for (int i = 0; i < 8; ++i) d.process(to_frame(small));
+  EXPECT_TRUE(d.process(to_frame(with_square(small, {100, 50, 60, 60}))).motion);
+  // New size: the old model cannot judge it, so nothing is reported until a new warm-up is done.
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(d.process(to_frame(large)).motion) << i;
+  MotionResult r;
+  for (int i = 0; i < 2; ++i) r = d.process(to_frame(with_square(large, {300, 200, 120, 120})));
+  ASSERT_TRUE(r.motion);
+  EXPECT_NEAR(r.boxes.front().x, 300 / 640.0, 0.03);
+  for (int i = 0; i < 7; ++i) d.process(to_frame(tiny, PixelFormat::kI420));
+  r = d.process(to_frame(with_square(tiny, {40, 40, 40, 40}), PixelFormat::kI420));
+  ASSERT_TRUE(r.motion);
+  EXPECT_NEAR(r.boxes.front().y, 40 / 120.0, 0.03);
+}
+
+TEST(MotionDetector, ReadsPaddedRowsThroughStride) {
+  const cv::Mat bg = make_background(320, 180);
+  MotionDetector d(MotionConfig{});
+  // Padding bytes are 0xEE; if the stride were ignored they would shear into the image as motion.
+  for (int i = 0; i < 15; ++i) EXPECT_FALSE(d.process(to_padded_frame(bg, 64)).motion);
+  const MotionResult r = d.process(to_padded_frame(with_square(bg, {10, 100, 40, 40}), 64));
+  ASSERT_EQ(r.boxes.size(), 1u);
+  EXPECT_NEAR(r.boxes[0].x, 10 / 320.0, 0.02);
+  EXPECT_NEAR(r.boxes[0].y, 100 / 180.0, 0.02);
+}
+
+TEST(MotionDetector, ResetForgetsTheBackground) {
+  const cv::Mat bg = make_background(320, 180);
+  MotionConfig cfg;
+  cfg.warmup_frames = 5;
+  MotionDetector d(cfg);
+  for (int i = 0; i < 6; ++i) d.process(to_frame(bg));
+  const cv::Mat moved = with_square(bg, {100, 60, 60, 60});
+  EXPECT_TRUE(d.process(to_frame(moved)).motion);
+  d.reset();
+  // After a reset the square is learnt as background during the new warm-up.
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(d.process(to_frame(moved)).motion);
+  EXPECT_FALSE(d.process(to_frame(moved)).motion);
+  EXPECT_TRUE(d.process(to_frame(bg)).motion) << "the old background now differs from the learnt one";
+}
+
+TEST(MotionDetector, EmptyFrameGivesEmptyResult) {
+  MotionDetector d(MotionConfig{});
+  const MotionResult r = d.process(Frame{});
+  EXPECT_FALSE(r.motion);
+  EXPECT_TRUE(r.boxes.empty());
+}
+
+// Real footage: a corridor with people walking (SBI2015 CAVIAR1), decoded to gray with the ffmpeg CLI
+// (OpenCV videoio is not part of our build). Every frame has a person in the ground truth.
+struct GtBox {
+  int x, y, w, h;
+};
+
+std::vector<std::vector<GtBox>> read_gt_boxes(const std::filesystem::path& csv) {
+  std::vector<std::vector<GtBox>> frames;
+  std::FILE* f = std::fopen(csv.c_str(), "r");
+  if (!f) return frames;
+  char line[4096];
+  bool header = true;
+  while (std::fgets(line, sizeof line, f)) {
+    if (header) {
+      header = false;
+      continue;
+    }
+    std::stringstream ss(line);
+    std::string field;
+    std::vector<std::string> fields;
+    while (std::getline(ss, field, ',')) fields.push_back(field);
+    std::vector<GtBox> boxes;
+    if (fields.size() >= 5) {
+      std::stringstream bs(fields[4]);
+      std::string b;
+      while (std::getline(bs, b, ';')) {
+        GtBox g{};
+        if (std::sscanf(b.c_str(), "%d:%d:%d:%d", &g.x, &g.y, &g.w, &g.h) == 4) boxes.push_back(g);
+      }
+    }
+    frames.push_back(std::move(boxes));
+  }
+  std::fclose(f);
+  return frames;
+}
+
+TEST(MotionDetector, FindsPeopleInCaviarCorridor) {
+  MATTHAN_REQUIRE_SHARED();
+  const auto dir = test::shared_dir() / "media" / "sbi-caviar1";
+  const auto clip = dir / "caviar1.mp4";
+  if (!std::filesystem::exists(clip)) GTEST_SKIP() << clip << " is missing";
+  const auto gt = read_gt_boxes(dir / "gt_summary.csv");
+  ASSERT_FALSE(gt.empty());
+  constexpr int kW = 384, kH = 256;
+  const std::string cmd = "ffmpeg -v error -nostdin -i '" + clip.string() + "' -f rawvideo -pix_fmt gray -";
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
+  if (!pipe) GTEST_SKIP() << "cannot run ffmpeg";
+
+  MotionDetector d(MotionConfig{});
+  int frames = 0, scored = 0, hits = 0, false_boxes = 0;
+  cv::Mat luma(kH, kW, CV_8UC1);
+  while (std::fread(luma.data, 1, luma.total(), pipe.get()) == luma.total()) {
+    const MotionResult r = d.process(to_frame(luma));
+    const std::size_t i = static_cast<std::size_t>(frames++);
+    if (i < 30 || i >= gt.size() || gt[i].empty()) continue;
+    ++scored;
+    // A hit: one of our boxes matches a ground-truth person box (IoU above 0.3), so a box covering the
+    // whole frame does not count.
+    bool hit = false;
+    for (const Box& b : r.boxes) {
+      const cv::Rect ours(static_cast<int>(b.x * kW), static_cast<int>(b.y * kH), static_cast<int>(b.w * kW),
+                          static_cast<int>(b.h * kH));
+      for (const GtBox& g : gt[i]) {
+        const cv::Rect truth(g.x, g.y, g.w, g.h);
+        const double inter = (ours & truth).area();
+        hit = hit || inter / (ours.area() + truth.area() - inter) > 0.3;
+      }
+    }
+    if (hit) ++hits;
+    false_boxes += static_cast<int>(r.boxes.size()) - (hit ? 1 : 0);
+  }
+  ASSERT_EQ(frames, static_cast<int>(gt.size())) << "ffmpeg decoded a different number of frames";
+  ASSERT_GT(scored, 400);
+  const double recall = static_cast<double>(hits) / scored;
+  RecordProperty("caviar1_frame_recall", std::to_string(recall));
+  std::printf("caviar1: %d/%d frames with a box on a person (%.3f), %d other boxes\n", hits, scored, recall,
+              false_boxes);
+  EXPECT_GT(recall, 0.8);
+}
+
+}  // namespace
+}  // namespace matthan
