@@ -1,0 +1,98 @@
+// Per-camera supervisor: runs a fresh source per attempt, tracks health, and reconnects with backoff and jitter.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "matthan/core/types.hpp"
+#include "matthan/ingest/gst_source.hpp"
+
+namespace matthan {
+
+enum class CameraState { kConnecting, kStreaming, kBackoff, kStopped };
+std::string_view to_string(CameraState state);
+
+struct BackoffPolicy {
+  std::vector<double> steps_s{1, 2, 5, 10, 30, 60};
+  double jitter = 0.2;           // +-20 % of the step
+  double healthy_reset_s = 30;   // streaming this long forgives earlier failures
+};
+
+// Delay before retrying after the n-th consecutive failure (0-based); rng01 in [0,1) picks the jitter.
+double backoff_delay(const BackoffPolicy& p, int failures, double rng01);
+
+struct CameraHealth {
+  CameraState state = CameraState::kStopped;
+  std::string reason;
+  std::uint64_t packets = 0, frames = 0, reconnects = 0;
+  WallTime since{};
+};
+
+// One thread per camera owns the retry loop; the source is created fresh for every attempt.
+class CameraSupervisor {
+ public:
+  using SourceFactory = std::function<std::unique_ptr<CameraSource>()>;
+  // on_change runs on the supervisor thread or a streaming thread, serialised; it must not call stop().
+  CameraSupervisor(CameraId camera, SourceFactory factory, BackoffPolicy policy,
+                   std::function<void(const CameraHealth&)> on_change);
+  ~CameraSupervisor();
+  CameraSupervisor(const CameraSupervisor&) = delete;
+  CameraSupervisor& operator=(const CameraSupervisor&) = delete;
+
+  void start();
+  void stop();  // prompt, joins, idempotent
+  CameraHealth health() const;
+
+  // Counters, called from the sink callbacks; lock-free except for the first packet of an attempt.
+  void note_packet();
+  void note_frame();
+
+ private:
+  class AttemptGuard;
+  struct AttemptOutcome {
+    std::string reason;
+    double streamed_s = 0;  // how long the attempt was streaming
+  };
+  void loop(std::stop_token stop);
+  AttemptOutcome run_attempt(std::stop_token stop);
+  void set_state(CameraState state, std::string reason, std::string_view log_detail = {});
+  void enter_streaming();
+  bool wait_backoff(std::stop_token stop, double seconds);
+
+  const CameraId camera_;
+  const SourceFactory factory_;
+  const BackoffPolicy policy_;
+  const std::function<void(const CameraHealth&)> on_change_;
+
+  std::atomic<std::uint64_t> packets_{0};
+  std::atomic<std::uint64_t> frames_{0};
+  std::atomic<bool> awaiting_first_packet_{false};  // armed while an attempt waits for its first packet
+
+  std::mutex notify_mu_;  // serialises state changes with their on_change calls, so observers see them in order
+  mutable std::mutex mu_;
+  CameraState state_ = CameraState::kStopped;  // guarded by mu_
+  std::string reason_;                         // guarded by mu_
+  std::uint64_t reconnects_ = 0;               // guarded by mu_
+  WallTime since_{};                           // guarded by mu_
+  bool attempt_active_ = false;                // guarded by mu_
+  std::chrono::steady_clock::time_point streaming_since_{};  // guarded by mu_
+
+  std::mutex wait_mu_;                 // guards nothing but the backoff wait
+  std::condition_variable_any wait_cv_;
+  std::mutex life_mu_;  // guards thread_ (start/stop from different threads)
+  std::jthread thread_;
+  std::mt19937_64 rng_{std::random_device{}()};  // used only by the supervisor thread
+};
+
+}  // namespace matthan

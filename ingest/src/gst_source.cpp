@@ -1,0 +1,338 @@
+// GStreamer camera source: runs one pipeline until it fails, ends or is stopped, handing out packets and frames.
+#include "matthan/ingest/gst_source.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+
+#include <fmt/format.h>
+#include <gst/app/gstappsink.h>
+#include <gst/video/video.h>
+#include <spdlog/spdlog.h>
+
+#include "matthan/core/logging.hpp"
+#include "matthan/core/url.hpp"
+#include "matthan/ingest/gst_ptr.hpp"
+#include "matthan/ingest/redact.hpp"
+#include "pipeline.hpp"
+
+namespace matthan {
+
+void ensure_gstreamer_initialized() {
+  static std::once_flag once;
+  std::call_once(once, [] { gst_init(nullptr, nullptr); });
+}
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+constexpr auto kBusPoll = std::chrono::milliseconds(50);
+
+std::int64_t steady_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now().time_since_epoch()).count();
+}
+
+std::int64_t wall_ns(WallTime t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+// Media timestamps on the pipeline's running-time clock, shared by both branches.
+MediaTimeNs running_time(GstSample* sample, GstClockTime t) {
+  if (!GST_CLOCK_TIME_IS_VALID(t)) return -1;
+  const GstSegment* segment = gst_sample_get_segment(sample);
+  if (segment == nullptr || segment->format != GST_FORMAT_TIME) return static_cast<MediaTimeNs>(t);
+  const guint64 rt = gst_segment_to_running_time(segment, GST_FORMAT_TIME, t);
+  return GST_CLOCK_TIME_IS_VALID(rt) ? static_cast<MediaTimeNs>(rt) : static_cast<MediaTimeNs>(t);
+}
+
+std::shared_ptr<const StreamInfo> stream_info_from_caps(const GstCaps* caps) {
+  auto info = std::make_shared<StreamInfo>();
+  const GstStructure* s = gst_caps_get_structure(caps, 0);
+  info->codec = gst_structure_has_name(s, "video/x-h265") ? VideoCodec::kH265 : VideoCodec::kH264;
+  gst_structure_get_int(s, "width", &info->width);
+  gst_structure_get_int(s, "height", &info->height);
+  int num = 0, den = 1;
+  if (gst_structure_get_fraction(s, "framerate", &num, &den) && num > 0 && den > 0) {
+    info->fps_num = num;
+    info->fps_den = den;
+  }
+  const GValue* codec_data = gst_structure_get_value(s, "codec_data");
+  if (codec_data != nullptr && G_VALUE_HOLDS(codec_data, GST_TYPE_BUFFER)) {
+    GstBuffer* buf = gst_value_get_buffer(codec_data);
+    info->extradata.resize(gst_buffer_get_size(buf));
+    gst_buffer_extract(buf, 0, info->extradata.data(), info->extradata.size());
+  }
+  return info;
+}
+
+// Keeps a decoded buffer mapped for as long as any Frame points into it.
+struct MappedFrame {
+  GstVideoFrame frame{};
+  bool mapped = false;
+  gst::SamplePtr sample;
+  MappedFrame() = default;
+  MappedFrame(const MappedFrame&) = delete;
+  MappedFrame& operator=(const MappedFrame&) = delete;
+  ~MappedFrame() {
+    if (mapped) gst_video_frame_unmap(&frame);
+  }
+};
+
+// The pipeline goes to NULL before its last reference is dropped, so no streaming thread outlives run().
+class RunningPipeline {
+ public:
+  explicit RunningPipeline(gst::ElementPtr pipeline) : pipeline_(std::move(pipeline)) {}
+  RunningPipeline(const RunningPipeline&) = delete;
+  RunningPipeline& operator=(const RunningPipeline&) = delete;
+  ~RunningPipeline() {
+    if (pipeline_) gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
+  }
+  GstElement* get() const { return pipeline_.get(); }
+
+ private:
+  gst::ElementPtr pipeline_;
+};
+
+// Drops gst's "file.c(123): function (): /Pipeline/Element:\n" prefix, keeping the human part.
+std::string debug_tail(const gchar* debug) {
+  if (debug == nullptr) return {};
+  std::string d(debug);
+  const auto nl = d.rfind('\n');
+  return nl == std::string::npos ? d : d.substr(nl + 1);
+}
+
+class GstCameraSource final : public CameraSource {
+ public:
+  GstCameraSource(CameraId camera, SourceOptions options, SourceSink sink)
+      : camera_(std::move(camera)), options_(std::move(options)), sink_(std::move(sink)) {}
+
+  Status run(std::stop_token stop) override;
+
+ private:
+  Result<gst::ElementPtr> build();
+  Status attach_sink(GstElement* pipeline, const char* name, bool packets);
+  Status watch(GstElement* pipeline, const std::stop_token& stop);
+  Status error_from(GstMessage* msg) const;
+  std::string stall_reason() const;
+  void reset_run_state();
+
+  static GstFlowReturn on_packet_sample(GstAppSink* sink, gpointer self);
+  static GstFlowReturn on_frame_sample(GstAppSink* sink, gpointer self);
+  void handle_packet(GstSample* sample);
+  void handle_frame(GstSample* sample);
+  WallTime wall_for(MediaTimeNs pts);
+
+  const CameraId camera_;
+  const SourceOptions options_;
+  const SourceSink sink_;
+
+  // Touched only by the packets branch's streaming thread.
+  gst::CapsPtr packet_caps_;
+  std::shared_ptr<const StreamInfo> stream_;
+
+  // Shared between the two streaming threads and run().
+  std::atomic<int> source_width_{0};
+  std::atomic<int> source_height_{0};
+  std::atomic<bool> have_wall_offset_{false};
+  std::atomic<std::int64_t> wall_offset_ns_{0};  // wall clock minus running time, from the first packet
+  std::atomic<std::int64_t> last_packet_steady_ns_{0};
+  std::atomic<std::uint64_t> packets_{0};
+  std::atomic<std::uint64_t> frame_index_{0};
+  std::int64_t run_started_steady_ns_ = 0;  // run() only
+};
+
+Result<gst::ElementPtr> GstCameraSource::build() {
+  auto description = detail::pipeline_description(options_, false);
+  if (!description) return description.error();
+  GError* raw_error = nullptr;
+  auto pipeline = gst::adopt(gst_parse_launch(description.value().c_str(), &raw_error));
+  gst::ErrorPtr error(raw_error);
+  if (!pipeline || error) {
+    return make_error("cannot build the camera pipeline: " +
+                      std::string(error ? error->message : "unknown gst_parse_launch failure"));
+  }
+  auto src = gst::adopt(gst_bin_get_by_name(GST_BIN(pipeline.get()), "src"));
+  const auto url = parse_url(options_.url);
+  const std::string location = url && url->scheme == "file" ? url->path : options_.url;
+  g_object_set(src.get(), "location", location.c_str(), nullptr);
+  if (auto s = attach_sink(pipeline.get(), "packets", true); !s) return s.error();
+  if (auto s = attach_sink(pipeline.get(), "frames", false); !s) return s.error();
+  return pipeline;
+}
+
+Status GstCameraSource::attach_sink(GstElement* pipeline, const char* name, bool packets) {
+  auto sink = gst::adopt(gst_bin_get_by_name(GST_BIN(pipeline), name));
+  if (!sink) return make_error(fmt::format("pipeline has no appsink named {}", name));
+  GstAppSinkCallbacks callbacks{};
+  callbacks.new_sample = packets ? &GstCameraSource::on_packet_sample : &GstCameraSource::on_frame_sample;
+  gst_app_sink_set_callbacks(GST_APP_SINK(sink.get()), &callbacks, this, nullptr);
+  return {};
+}
+
+void GstCameraSource::reset_run_state() {
+  packet_caps_.reset();
+  stream_.reset();
+  have_wall_offset_ = false;
+  packets_ = 0;
+  run_started_steady_ns_ = steady_now_ns();
+  last_packet_steady_ns_ = run_started_steady_ns_;
+}
+
+Status GstCameraSource::run(std::stop_token stop) {
+  ensure_gstreamer_initialized();
+  reset_run_state();
+  auto built = build();
+  if (!built) return built.error();
+  RunningPipeline pipeline(std::move(built).value());
+  camera_logger(camera_)->debug("starting pipeline: {}", redact_credentials(describe_pipeline(options_), options_.url));
+  if (gst_element_set_state(pipeline.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    // The reason is usually on the bus already; prefer it over a generic message.
+    auto bus = gst::adopt(gst_element_get_bus(pipeline.get()));
+    auto msg = gst::adopt_mini(gst_bus_pop_filtered(bus.get(), GST_MESSAGE_ERROR));
+    if (msg) return error_from(msg.get());
+    return make_error("the camera pipeline refused to start");
+  }
+  return watch(pipeline.get(), stop);
+}
+
+Status GstCameraSource::watch(GstElement* pipeline, const std::stop_token& stop) {
+  auto bus = gst::adopt(gst_element_get_bus(pipeline));
+  const auto filter = static_cast<GstMessageType>(GST_MESSAGE_ERROR | GST_MESSAGE_EOS | GST_MESSAGE_WARNING);
+  while (!stop.stop_requested()) {
+    const auto timeout = static_cast<GstClockTime>(std::chrono::nanoseconds(kBusPoll).count());
+    auto msg = gst::adopt_mini(gst_bus_timed_pop_filtered(bus.get(), timeout, filter));
+    if (msg) {
+      switch (GST_MESSAGE_TYPE(msg.get())) {
+        case GST_MESSAGE_ERROR:
+          return error_from(msg.get());
+        case GST_MESSAGE_EOS:
+          return make_error("stream ended");
+        case GST_MESSAGE_WARNING: {
+          GError* raw = nullptr;
+          gst_message_parse_warning(msg.get(), &raw, nullptr);
+          gst::ErrorPtr warning(raw);
+          camera_logger(camera_)->warn("gstreamer: {}", redact_credentials(warning ? warning->message : "", options_.url));
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    if (auto reason = stall_reason(); !reason.empty()) return make_error(reason);
+  }
+  return {};
+}
+
+std::string GstCameraSource::stall_reason() const {
+  if (options_.stall_timeout_ms <= 0) return {};
+  const std::int64_t limit = std::int64_t{options_.stall_timeout_ms} * 1'000'000;
+  if (steady_now_ns() - last_packet_steady_ns_.load() < limit) return {};
+  const double seconds = options_.stall_timeout_ms / 1000.0;
+  return packets_.load() == 0 ? fmt::format("no video received within {:.1f} s of connecting", seconds)
+                              : fmt::format("stream stalled: no video for {:.1f} s", seconds);
+}
+
+Status GstCameraSource::error_from(GstMessage* msg) const {
+  GError* raw = nullptr;
+  gchar* raw_debug = nullptr;
+  gst_message_parse_error(msg, &raw, &raw_debug);
+  gst::ErrorPtr error(raw);
+  gst::CharPtr debug(raw_debug);
+  std::string text = error ? error->message : "unknown error";
+  if (const auto tail = debug_tail(debug.get()); !tail.empty() && tail != text) text += " (" + tail + ")";
+  const char* element = GST_MESSAGE_SRC_NAME(msg);
+  return make_error(redact_credentials(fmt::format("{}: {}", element ? element : "pipeline", text), options_.url));
+}
+
+GstFlowReturn GstCameraSource::on_packet_sample(GstAppSink* sink, gpointer self) {
+  auto sample = gst::adopt_mini(gst_app_sink_pull_sample(sink));
+  if (sample) static_cast<GstCameraSource*>(self)->handle_packet(sample.get());
+  return GST_FLOW_OK;
+}
+
+GstFlowReturn GstCameraSource::on_frame_sample(GstAppSink* sink, gpointer self) {
+  auto sample = gst::adopt_mini(gst_app_sink_pull_sample(sink));
+  if (sample) static_cast<GstCameraSource*>(self)->handle_frame(sample.get());
+  return GST_FLOW_OK;
+}
+
+void GstCameraSource::handle_packet(GstSample* sample) {
+  GstBuffer* buffer = gst_sample_get_buffer(sample);
+  GstCaps* caps = gst_sample_get_caps(sample);
+  if (buffer == nullptr || caps == nullptr) return;
+  const WallTime arrival = std::chrono::system_clock::now();
+  last_packet_steady_ns_ = steady_now_ns();
+  ++packets_;
+  // Stream info is rebuilt only when the caps change, so consumers can compare pointers cheaply.
+  if (!packet_caps_ || !gst_caps_is_equal(packet_caps_.get(), caps)) {
+    packet_caps_ = gst::share_mini(caps);
+    stream_ = stream_info_from_caps(caps);
+    source_width_ = stream_->width;
+    source_height_ = stream_->height;
+  }
+  EncodedPacket packet;
+  auto data = std::make_shared<std::vector<std::uint8_t>>(gst_buffer_get_size(buffer));
+  gst_buffer_extract(buffer, 0, data->data(), data->size());
+  packet.data = std::move(data);
+  packet.stream = stream_;
+  const MediaTimeNs pts = running_time(sample, GST_BUFFER_PTS(buffer));
+  const MediaTimeNs dts = running_time(sample, GST_BUFFER_DTS(buffer));
+  packet.pts = pts >= 0 ? pts : dts;
+  packet.dts = dts >= 0 ? dts : packet.pts;
+  packet.duration = GST_BUFFER_DURATION_IS_VALID(buffer) ? static_cast<MediaTimeNs>(GST_BUFFER_DURATION(buffer)) : 0;
+  packet.keyframe = !GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT);
+  packet.wall = arrival;
+  if (!have_wall_offset_.load(std::memory_order_acquire) && packet.pts >= 0) {
+    wall_offset_ns_.store(wall_ns(arrival) - packet.pts, std::memory_order_relaxed);
+    have_wall_offset_.store(true, std::memory_order_release);
+  }
+  if (sink_.on_packet) sink_.on_packet(std::move(packet));
+}
+
+// A frame's wall time follows the packets' pts-to-wall relation, so a frame and its packets agree.
+WallTime GstCameraSource::wall_for(MediaTimeNs pts) {
+  if (!have_wall_offset_.load(std::memory_order_acquire)) {
+    wall_offset_ns_.store(wall_ns(std::chrono::system_clock::now()) - pts, std::memory_order_relaxed);
+    have_wall_offset_.store(true, std::memory_order_release);
+  }
+  const std::int64_t ns = wall_offset_ns_.load(std::memory_order_relaxed) + pts;
+  return WallTime(std::chrono::duration_cast<WallTime::duration>(std::chrono::nanoseconds(ns)));
+}
+
+void GstCameraSource::handle_frame(GstSample* sample) {
+  GstBuffer* buffer = gst_sample_get_buffer(sample);
+  GstCaps* caps = gst_sample_get_caps(sample);
+  GstVideoInfo info;
+  if (buffer == nullptr || caps == nullptr || !gst_video_info_from_caps(&info, caps)) return;
+  auto mapped = std::make_shared<MappedFrame>();
+  mapped->sample = gst::share_mini(sample);
+  if (!gst_video_frame_map(&mapped->frame, &info, buffer, GST_MAP_READ)) return;
+  mapped->mapped = true;
+
+  Frame frame;
+  frame.camera = camera_;
+  frame.format = GST_VIDEO_INFO_FORMAT(&info) == GST_VIDEO_FORMAT_GRAY8 ? PixelFormat::kGray8 : PixelFormat::kI420;
+  frame.width = GST_VIDEO_INFO_WIDTH(&info);
+  frame.height = GST_VIDEO_INFO_HEIGHT(&info);
+  const guint planes = GST_VIDEO_FRAME_N_PLANES(&mapped->frame);
+  for (guint i = 0; i < planes && i < frame.plane.size(); ++i) {
+    frame.plane[i] = static_cast<const std::uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&mapped->frame, i));
+    frame.stride[i] = GST_VIDEO_FRAME_PLANE_STRIDE(&mapped->frame, i);
+  }
+  frame.source_width = source_width_.load();
+  frame.source_height = source_height_.load();
+  const MediaTimeNs pts = running_time(sample, GST_BUFFER_PTS(buffer));
+  frame.pts = pts >= 0 ? pts : 0;
+  frame.wall = wall_for(frame.pts);
+  frame.index = frame_index_.fetch_add(1);
+  frame.owner = std::shared_ptr<const void>(std::move(mapped));
+  if (sink_.on_frame) sink_.on_frame(std::move(frame));
+}
+
+}  // namespace
+
+std::unique_ptr<CameraSource> make_gst_source(CameraId camera, SourceOptions options, SourceSink sink) {
+  return std::make_unique<GstCameraSource>(std::move(camera), std::move(options), std::move(sink));
+}
+
+}  // namespace matthan

@@ -1,0 +1,64 @@
+// The camera pipeline, as text: encoded access units to one appsink, a small slow decoded copy to another.
+#include "pipeline.hpp"
+
+#include <fmt/format.h>
+
+#include "matthan/core/url.hpp"
+
+namespace matthan::detail {
+namespace {
+
+std::string quoted(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// Everything up to the parsed H.264 access units, per URL scheme.
+Result<std::string> source_part(const SourceOptions& o, bool with_location) {
+  std::string why;
+  auto url = parse_url(o.url, &why);
+  if (!url) return make_error("camera URL " + why);
+  if (url->scheme == "rtsp" || url->scheme == "rtsps") {
+    const std::string location = with_location ? " location=" + quoted(o.url) : "";
+    return fmt::format("rtspsrc name=src{} latency={} ! rtph264depay ! h264parse", location, o.latency_ms);
+  }
+  if (url->scheme == "file") {
+    const std::string location = with_location ? " location=" + quoted(url->path) : "";
+    // identity sync=true plays the file at its own pace, so it behaves like a camera.
+    return fmt::format("filesrc name=src{} ! parsebin ! h264parse ! identity sync=true", location);
+  }
+  return make_error("unsupported URL scheme '" + url->scheme + "' for a camera (use rtsp, rtsps or file)");
+}
+
+}  // namespace
+
+Result<std::string> pipeline_description(const SourceOptions& o, bool with_location) {
+  auto source = source_part(o, with_location);
+  if (!source) return source.error();
+  const char* format = o.format == PixelFormat::kGray8 ? "GRAY8" : "I420";
+  // The frame branch's queue leaks so a slow decoder can never hold back the packets (the clip path);
+  // the rate is cut before converting or scaling so dropped frames cost nothing more than their decode.
+  return fmt::format(
+      "{} ! video/x-h264,stream-format=avc,alignment=au ! tee name=t "
+      "t. ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=5000000000 ! appsink name=packets sync=false "
+      "t. ! queue leaky=downstream max-size-buffers=60 max-size-bytes=0 max-size-time=0 "
+      "! avdec_h264 max-threads=1 ! videorate drop-only=true ! video/x-raw,framerate={}/1 "
+      "! videoconvertscale ! video/x-raw,format={},width={},height={} "
+      "! appsink name=frames sync=false max-buffers=2 drop=true",
+      source.value(), o.fps, format, o.width, o.height);
+}
+
+}  // namespace matthan::detail
+
+namespace matthan {
+
+std::string describe_pipeline(const SourceOptions& options) {
+  auto d = detail::pipeline_description(options, true);
+  return d ? d.value() : std::string{};
+}
+
+}  // namespace matthan

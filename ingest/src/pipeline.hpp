@@ -1,0 +1,15 @@
+// Internal: building the gst-launch description of a camera pipeline.
+#pragma once
+
+#include <string>
+
+#include "matthan/core/result.hpp"
+#include "matthan/ingest/gst_source.hpp"
+
+namespace matthan::detail {
+
+// The source element is named "src"; the URL is written into the description only when asked for (the
+// running pipeline sets it as a property instead, so no character of a password needs quoting).
+Result<std::string> pipeline_description(const SourceOptions& options, bool with_location);
+
+}  // namespace matthan::detail

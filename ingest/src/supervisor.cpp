@@ -1,0 +1,197 @@
+// The per-camera retry loop: connect, stream, back off with jitter, and report every state change.
+#include "matthan/ingest/supervisor.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "matthan/core/logging.hpp"
+#include "matthan/ingest/redact.hpp"
+
+namespace matthan {
+
+std::string_view to_string(CameraState state) {
+  switch (state) {
+    case CameraState::kConnecting:
+      return "connecting";
+    case CameraState::kStreaming:
+      return "streaming";
+    case CameraState::kBackoff:
+      return "backoff";
+    case CameraState::kStopped:
+      return "stopped";
+  }
+  return "unknown";
+}
+
+double backoff_delay(const BackoffPolicy& p, int failures, double rng01) {
+  if (p.steps_s.empty()) return 0;
+  const auto last = static_cast<int>(p.steps_s.size()) - 1;
+  const double step = p.steps_s[static_cast<std::size_t>(std::clamp(failures, 0, last))];
+  const double jitter = std::clamp(p.jitter, 0.0, 1.0);
+  const double r = std::clamp(rng01, 0.0, 1.0);
+  return std::max(0.0, step * (1.0 + jitter * (2.0 * r - 1.0)));
+}
+
+// Scoped to one attempt (MediaMTX's "ready ... defer not ready"): while it lives the first packet may
+// mark the camera streaming; once it is gone the camera is not streaming, whatever happened in between.
+class CameraSupervisor::AttemptGuard {
+ public:
+  AttemptGuard(CameraSupervisor& owner, double& streamed_s) : owner_(owner), streamed_s_(streamed_s) {
+    {
+      std::lock_guard lock(owner_.mu_);
+      owner_.attempt_active_ = true;
+    }
+    owner_.awaiting_first_packet_.store(true);
+  }
+  AttemptGuard(const AttemptGuard&) = delete;
+  AttemptGuard& operator=(const AttemptGuard&) = delete;
+  ~AttemptGuard() {
+    owner_.awaiting_first_packet_.store(false);
+    std::lock_guard notify(owner_.notify_mu_);
+    std::lock_guard lock(owner_.mu_);
+    owner_.attempt_active_ = false;
+    if (owner_.state_ != CameraState::kStreaming) return;
+    streamed_s_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - owner_.streaming_since_).count();
+    // The supervisor thread reports the next state (backoff or stopped) with its reason right after.
+    owner_.state_ = CameraState::kConnecting;
+    owner_.reason_ = "stream ended";
+    owner_.since_ = std::chrono::system_clock::now();
+  }
+
+ private:
+  CameraSupervisor& owner_;
+  double& streamed_s_;
+};
+
+CameraSupervisor::CameraSupervisor(CameraId camera, SourceFactory factory, BackoffPolicy policy,
+                                   std::function<void(const CameraHealth&)> on_change)
+    : camera_(std::move(camera)),
+      factory_(std::move(factory)),
+      policy_(std::move(policy)),
+      on_change_(std::move(on_change)) {}
+
+CameraSupervisor::~CameraSupervisor() { stop(); }
+
+void CameraSupervisor::start() {
+  std::lock_guard life(life_mu_);
+  if (thread_.joinable()) return;
+  thread_ = std::jthread([this](std::stop_token stop) { loop(stop); });
+}
+
+void CameraSupervisor::stop() {
+  std::lock_guard life(life_mu_);
+  if (!thread_.joinable()) return;
+  thread_.request_stop();
+  {
+    std::lock_guard lock(wait_mu_);  // so a waiter cannot miss the wake-up between its check and its wait
+  }
+  wait_cv_.notify_all();
+  thread_.join();
+  thread_ = std::jthread();
+}
+
+CameraHealth CameraSupervisor::health() const {
+  CameraHealth h;
+  {
+    std::lock_guard lock(mu_);
+    h.state = state_;
+    h.reason = reason_;
+    h.reconnects = reconnects_;
+    h.since = since_;
+  }
+  h.packets = packets_.load(std::memory_order_relaxed);
+  h.frames = frames_.load(std::memory_order_relaxed);
+  return h;
+}
+
+void CameraSupervisor::note_packet() {
+  packets_.fetch_add(1, std::memory_order_relaxed);
+  if (awaiting_first_packet_.load(std::memory_order_relaxed) && awaiting_first_packet_.exchange(false)) enter_streaming();
+}
+
+void CameraSupervisor::note_frame() { frames_.fetch_add(1, std::memory_order_relaxed); }
+
+void CameraSupervisor::enter_streaming() {
+  CameraHealth snapshot;
+  {
+    std::lock_guard notify(notify_mu_);
+    {
+      std::lock_guard lock(mu_);
+      if (!attempt_active_ || state_ == CameraState::kStreaming) return;
+      state_ = CameraState::kStreaming;
+      reason_.clear();
+      since_ = std::chrono::system_clock::now();
+      streaming_since_ = std::chrono::steady_clock::now();
+    }
+    snapshot = health();
+    camera_logger(camera_)->info("camera state: streaming");
+    if (on_change_) on_change_(snapshot);
+  }
+}
+
+void CameraSupervisor::set_state(CameraState state, std::string reason, std::string_view log_detail) {
+  std::lock_guard notify(notify_mu_);
+  reason = redact_credentials(reason);
+  {
+    std::lock_guard lock(mu_);
+    state_ = state;
+    reason_ = reason;
+    since_ = std::chrono::system_clock::now();
+  }
+  auto log = camera_logger(camera_);
+  const auto level = state == CameraState::kBackoff ? spdlog::level::warn : spdlog::level::info;
+  if (reason.empty()) {
+    log->log(level, "camera state: {}{}", to_string(state), log_detail);
+  } else {
+    log->log(level, "camera state: {} ({}){}", to_string(state), reason, log_detail);
+  }
+  if (on_change_) on_change_(health());
+}
+
+CameraSupervisor::AttemptOutcome CameraSupervisor::run_attempt(std::stop_token stop) {
+  AttemptOutcome out;
+  {
+    AttemptGuard guard(*this, out.streamed_s);
+    // Declared after the guard, so the source (and its pipeline) is gone before the guard ends the attempt.
+    auto source = factory_ ? factory_() : nullptr;
+    if (!source) {
+      out.reason = "no source could be created for this camera";
+    } else {
+      const Status status = source->run(stop);
+      out.reason = status.ok() ? std::string("stopped") : status.error().message;
+    }
+  }
+  return out;
+}
+
+bool CameraSupervisor::wait_backoff(std::stop_token stop, double seconds) {
+  std::unique_lock lock(wait_mu_);
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds));
+  wait_cv_.wait_until(lock, stop, deadline, [] { return false; });
+  return !stop.stop_requested();
+}
+
+void CameraSupervisor::loop(std::stop_token stop) {
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  int failures = 0;
+  for (bool first = true; !stop.stop_requested(); first = false) {
+    if (!first) {
+      std::lock_guard lock(mu_);
+      ++reconnects_;
+    }
+    set_state(CameraState::kConnecting, {});
+    const AttemptOutcome out = run_attempt(stop);
+    if (stop.stop_requested()) break;
+    if (out.streamed_s >= policy_.healthy_reset_s) failures = 0;
+    const double delay = backoff_delay(policy_, failures, uniform(rng_));
+    ++failures;
+    set_state(CameraState::kBackoff, out.reason, fmt::format(", retrying in {:.2f} s", delay));
+    if (!wait_backoff(stop, delay)) break;
+  }
+  set_state(CameraState::kStopped, "stopped on request");
+}
+
+}  // namespace matthan

@@ -1,0 +1,98 @@
+// The camera pipeline description: what is cut where, and which URLs are refused.
+#include <gtest/gtest.h>
+
+#include "matthan/ingest/gst_source.hpp"
+
+namespace matthan {
+namespace {
+
+SourceOptions rtsp_options() {
+  SourceOptions o;
+  o.url = "rtsp://user:pw@10.0.0.5:554/stream1";
+  o.width = 320;
+  o.height = 180;
+  o.fps = 4;
+  o.latency_ms = 350;
+  return o;
+}
+
+std::size_t pos(const std::string& text, const std::string& what) {
+  const auto p = text.find(what);
+  EXPECT_NE(p, std::string::npos) << "'" << what << "' missing from: " << text;
+  return p;
+}
+
+TEST(Pipeline, RtspChainCarriesUrlLatencyAndBothSinks) {
+  const auto d = describe_pipeline(rtsp_options());
+  EXPECT_LT(pos(d, "rtspsrc"), pos(d, "rtph264depay"));
+  pos(d, "location=\"rtsp://user:pw@10.0.0.5:554/stream1\"");
+  pos(d, "latency=350");
+  EXPECT_LT(pos(d, "h264parse"), pos(d, "stream-format=avc,alignment=au"));
+  pos(d, "appsink name=packets sync=false");
+  pos(d, "appsink name=frames sync=false max-buffers=2 drop=true");
+  pos(d, "avdec_h264 max-threads=1");
+  // Transport negotiation is left to rtspsrc (TCP and UDP).
+  EXPECT_EQ(d.find("protocols="), std::string::npos);
+}
+
+TEST(Pipeline, RateIsReducedBeforeScalingAndConverting) {
+  const auto d = describe_pipeline(rtsp_options());
+  const auto decode = pos(d, "avdec_h264");
+  const auto rate = pos(d, "videorate drop-only=true");
+  const auto rate_caps = pos(d, "framerate=4/1");
+  const auto scale = pos(d, "videoconvertscale");
+  const auto size_caps = pos(d, "width=320,height=180");
+  EXPECT_LT(decode, rate);
+  EXPECT_LT(rate, rate_caps);
+  EXPECT_LT(rate_caps, scale);
+  EXPECT_LT(scale, size_caps);
+  EXPECT_LT(size_caps, pos(d, "appsink name=frames"));
+}
+
+TEST(Pipeline, FrameBranchQueueLeaksSoPacketsAreNeverHeldBack) {
+  const auto d = describe_pipeline(rtsp_options());
+  const auto frames_branch = d.find("t. ! queue leaky=downstream");
+  ASSERT_NE(frames_branch, std::string::npos) << d;
+  EXPECT_LT(frames_branch, pos(d, "avdec_h264"));
+}
+
+TEST(Pipeline, PixelFormatChoosesI420OrGray) {
+  auto o = rtsp_options();
+  EXPECT_NE(describe_pipeline(o).find("format=I420,width=320"), std::string::npos);
+  o.format = PixelFormat::kGray8;
+  const auto d = describe_pipeline(o);
+  EXPECT_NE(d.find("format=GRAY8,width=320"), std::string::npos) << d;
+  EXPECT_EQ(d.find("I420"), std::string::npos);
+}
+
+TEST(Pipeline, FileUrlsPlayInRealTime) {
+  SourceOptions o;
+  o.url = "file:///var/media/a\"b\".mp4";
+  const auto d = describe_pipeline(o);
+  pos(d, "filesrc name=src location=\"/var/media/a\\\"b\\\".mp4\"");
+  EXPECT_LT(pos(d, "parsebin"), pos(d, "identity sync=true"));
+  EXPECT_EQ(d.find("rtspsrc"), std::string::npos);
+}
+
+TEST(Pipeline, RtspsIsAccepted) {
+  auto o = rtsp_options();
+  o.url = "rtsps://cam.local/x";
+  EXPECT_NE(describe_pipeline(o).find("rtspsrc"), std::string::npos);
+}
+
+TEST(Pipeline, UnsupportedSchemesGiveNoPipelineAndAClearError) {
+  for (const std::string url : {"http://cam/x.mjpg", "test:ball", "not a url"}) {
+    SourceOptions o;
+    o.url = url;
+    EXPECT_EQ(describe_pipeline(o), "") << url;
+    auto source = make_gst_source("cam", o, {});
+    std::stop_source stop;
+    const Status s = source->run(stop.get_token());
+    ASSERT_FALSE(s.ok()) << url;
+    EXPECT_NE(s.error().message.find(url == "not a url" ? "URL" : "unsupported"), std::string::npos)
+        << s.error().message;
+  }
+}
+
+}  // namespace
+}  // namespace matthan

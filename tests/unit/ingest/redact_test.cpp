@@ -1,0 +1,28 @@
+// Credentials never survive into reasons and log text.
+#include <gtest/gtest.h>
+
+#include "matthan/ingest/redact.hpp"
+
+namespace matthan {
+namespace {
+
+TEST(Redact, HidesUserinfoOfEveryEmbeddedUrl) {
+  const auto out = redact_credentials("Could not open rtsp://admin:hunter22@10.0.0.1/x and http://a:b@h:80/y.");
+  EXPECT_EQ(out, "Could not open rtsp://***@10.0.0.1/x and http://***@h:80/y.");
+}
+
+TEST(Redact, HidesTheKnownPasswordWhereverItAppears) {
+  const std::string url = "rtsp://admin:hunter22@10.0.0.1:554/cam";
+  const auto out = redact_credentials("auth failed for admin:hunter22 (password hunter22)", url);
+  EXPECT_EQ(out.find("hunter22"), std::string::npos) << out;
+  EXPECT_NE(out.find("auth failed"), std::string::npos);
+}
+
+TEST(Redact, LeavesTextWithoutCredentialsAlone) {
+  const std::string text = "Not found (rtsp://10.0.0.1/cam@night)";
+  EXPECT_EQ(redact_credentials(text, "rtsp://10.0.0.1/cam@night"), text);
+  EXPECT_EQ(redact_credentials("stream ended"), "stream ended");
+}
+
+}  // namespace
+}  // namespace matthan

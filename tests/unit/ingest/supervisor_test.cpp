@@ -1,0 +1,271 @@
+// The camera supervisor's state machine, driven by a scripted fake source.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
+#include "matthan/ingest/supervisor.hpp"
+
+namespace matthan {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// Records every reported state change, and lets a test wait for a condition on them.
+class Recorder {
+ public:
+  void operator()(const CameraHealth& h) {
+    {
+      std::lock_guard lock(mu_);
+      events_.push_back({h, Clock::now()});
+    }
+    cv_.notify_all();
+  }
+  struct Event {
+    CameraHealth health;
+    Clock::time_point at;
+  };
+  std::vector<Event> events() const {
+    std::lock_guard lock(mu_);
+    return events_;
+  }
+  int count(CameraState s) const {
+    std::lock_guard lock(mu_);
+    int n = 0;
+    for (const auto& e : events_) n += e.health.state == s ? 1 : 0;
+    return n;
+  }
+  bool wait_for_count(CameraState s, int n, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] {
+      int c = 0;
+      for (const auto& e : events_) c += e.health.state == s ? 1 : 0;
+      return c >= n;
+    });
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Event> events_;  // guarded by mu_
+};
+
+// A source whose run() is a test-supplied function.
+class FakeSource : public CameraSource {
+ public:
+  explicit FakeSource(std::function<Status(std::stop_token)> body) : body_(std::move(body)) {}
+  Status run(std::stop_token stop) override { return body_(stop); }
+
+ private:
+  std::function<Status(std::stop_token)> body_;
+};
+
+BackoffPolicy fast_policy(std::vector<double> steps, double healthy_reset_s = 100) {
+  BackoffPolicy p;
+  p.steps_s = std::move(steps);
+  p.jitter = 0;
+  p.healthy_reset_s = healthy_reset_s;
+  return p;
+}
+
+void wait_until_stopped(const std::stop_token& stop) {
+  while (!stop.stop_requested()) std::this_thread::sleep_for(1ms);
+}
+
+TEST(Supervisor, StatesHaveNames) {
+  EXPECT_EQ(to_string(CameraState::kConnecting), "connecting");
+  EXPECT_EQ(to_string(CameraState::kStreaming), "streaming");
+  EXPECT_EQ(to_string(CameraState::kBackoff), "backoff");
+  EXPECT_EQ(to_string(CameraState::kStopped), "stopped");
+}
+
+TEST(Supervisor, FailuresBackOffWithGrowingDelaysAndCountReconnects) {
+  Recorder rec;
+  std::atomic<int> attempts{0};
+  CameraSupervisor sup(
+      "cam1",
+      [&] {
+        return std::make_unique<FakeSource>([&](std::stop_token) -> Status {
+          ++attempts;
+          return make_error("connection refused by rtsp://admin:topsecret@10.0.0.9/x");
+        });
+      },
+      fast_policy({0.05, 0.15, 0.3}), std::ref(rec));
+  sup.start();
+  ASSERT_TRUE(rec.wait_for_count(CameraState::kConnecting, 4, 5s));
+  sup.stop();
+
+  const auto events = rec.events();
+  // The delay between a backoff and the next connecting attempt follows the steps.
+  std::vector<double> gaps;
+  for (std::size_t i = 1; i < events.size(); ++i) {
+    if (events[i - 1].health.state == CameraState::kBackoff && events[i].health.state == CameraState::kConnecting)
+      gaps.push_back(std::chrono::duration<double>(events[i].at - events[i - 1].at).count());
+  }
+  ASSERT_GE(gaps.size(), 3u);
+  EXPECT_GE(gaps[0], 0.05);
+  EXPECT_GE(gaps[1], 0.15);
+  EXPECT_GE(gaps[2], 0.3);
+  EXPECT_LT(gaps[0], gaps[2]);
+  for (const auto& e : events) {
+    if (e.health.state != CameraState::kBackoff) continue;
+    EXPECT_NE(e.health.reason.find("connection refused"), std::string::npos) << e.health.reason;
+    EXPECT_EQ(e.health.reason.find("topsecret"), std::string::npos) << e.health.reason;
+    EXPECT_EQ(e.health.packets, 0u);
+  }
+  EXPECT_GE(sup.health().reconnects, 3u);
+  EXPECT_EQ(sup.health().reconnects + 1, static_cast<std::uint64_t>(attempts.load()));
+  EXPECT_EQ(sup.health().state, CameraState::kStopped);
+  EXPECT_EQ(events.back().health.state, CameraState::kStopped);
+}
+
+TEST(Supervisor, StreamingStartsWithTheFirstPacketAndEndsWhenRunReturns) {
+  Recorder rec;
+  CameraSupervisor* sup_ptr = nullptr;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;  // guarded by mu
+  std::atomic<bool> fed{false};
+  std::atomic<int> attempts{0};
+  CameraSupervisor sup(
+      "cam2",
+      [&] {
+        return std::make_unique<FakeSource>([&](std::stop_token stop) -> Status {
+          if (++attempts > 1) {
+            wait_until_stopped(stop);
+            return {};
+          }
+          sup_ptr->note_packet();
+          sup_ptr->note_packet();
+          sup_ptr->note_frame();
+          fed = true;
+          std::unique_lock lock(mu);
+          cv.wait(lock, [&] { return release; });
+          return make_error("stream ended");
+        });
+      },
+      fast_policy({30}), std::ref(rec));
+  sup_ptr = &sup;
+  sup.start();
+  ASSERT_TRUE(rec.wait_for_count(CameraState::kStreaming, 1, 5s));
+  while (!fed) std::this_thread::sleep_for(1ms);
+  auto h = sup.health();
+  EXPECT_EQ(h.state, CameraState::kStreaming);
+  EXPECT_EQ(h.packets, 2u);
+  EXPECT_EQ(h.frames, 1u);
+  EXPECT_EQ(rec.count(CameraState::kStreaming), 1) << "only the first packet changes the state";
+
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  ASSERT_TRUE(rec.wait_for_count(CameraState::kBackoff, 1, 5s));
+  h = sup.health();
+  EXPECT_EQ(h.state, CameraState::kBackoff);
+  EXPECT_EQ(h.reason, "stream ended");
+
+  // A straggling packet after the attempt ended (a late callback) must not revive "streaming".
+  sup.note_packet();
+  EXPECT_EQ(sup.health().state, CameraState::kBackoff);
+  EXPECT_EQ(sup.health().packets, 3u);
+  EXPECT_EQ(rec.count(CameraState::kStreaming), 1);
+
+  const auto t0 = Clock::now();
+  sup.stop();  // in the middle of a 30 s backoff
+  EXPECT_LT(Clock::now() - t0, 2s);
+  EXPECT_EQ(sup.health().state, CameraState::kStopped);
+}
+
+TEST(Supervisor, StopIsPromptWhileASourceRunsAndIsIdempotent) {
+  Recorder rec;
+  std::atomic<bool> saw_stop{false};
+  CameraSupervisor sup(
+      "cam3",
+      [&] {
+        return std::make_unique<FakeSource>([&](std::stop_token stop) -> Status {
+          wait_until_stopped(stop);
+          saw_stop = true;
+          return {};
+        });
+      },
+      fast_policy({1}), std::ref(rec));
+  sup.start();
+  sup.start();  // a second start does nothing
+  ASSERT_TRUE(rec.wait_for_count(CameraState::kConnecting, 1, 5s));
+  const auto t0 = Clock::now();
+  sup.stop();
+  EXPECT_LT(Clock::now() - t0, 2s);
+  EXPECT_TRUE(saw_stop);
+  sup.stop();
+  EXPECT_EQ(rec.count(CameraState::kStopped), 1);
+  EXPECT_EQ(rec.count(CameraState::kBackoff), 0) << "a requested stop is not a failure";
+}
+
+TEST(Supervisor, DestructorStops) {
+  Recorder rec;
+  std::atomic<bool> saw_stop{false};
+  {
+    CameraSupervisor sup(
+        "cam4",
+        [&] {
+          return std::make_unique<FakeSource>([&](std::stop_token stop) -> Status {
+            wait_until_stopped(stop);
+            saw_stop = true;
+            return {};
+          });
+        },
+        fast_policy({1}), std::ref(rec));
+    sup.start();
+    ASSERT_TRUE(rec.wait_for_count(CameraState::kConnecting, 1, 5s));
+  }
+  EXPECT_TRUE(saw_stop);
+  EXPECT_EQ(rec.events().back().health.state, CameraState::kStopped);
+}
+
+TEST(Supervisor, FactoryFailureIsABackoffWithAReason) {
+  Recorder rec;
+  CameraSupervisor sup("cam5", [] { return std::unique_ptr<CameraSource>(); }, fast_policy({0.01}), std::ref(rec));
+  sup.start();
+  ASSERT_TRUE(rec.wait_for_count(CameraState::kBackoff, 2, 5s));
+  sup.stop();
+  for (const auto& e : rec.events()) {
+    if (e.health.state == CameraState::kBackoff) {
+      EXPECT_FALSE(e.health.reason.empty());
+    }
+  }
+}
+
+// Counts attempts started within `window` for a source that streams for `stream_s` and then fails.
+int attempts_within(double healthy_reset_s, double stream_s, std::chrono::milliseconds window) {
+  Recorder rec;
+  CameraSupervisor* sup_ptr = nullptr;
+  CameraSupervisor sup(
+      "cam6",
+      [&] {
+        return std::make_unique<FakeSource>([&, stream_s](std::stop_token stop) -> Status {
+          sup_ptr->note_packet();
+          const auto until = Clock::now() + std::chrono::duration<double>(stream_s);
+          while (Clock::now() < until && !stop.stop_requested()) std::this_thread::sleep_for(1ms);
+          return make_error("dropped");
+        });
+      },
+      fast_policy({0.01, 20}, healthy_reset_s), std::ref(rec));
+  sup_ptr = &sup;
+  sup.start();
+  std::this_thread::sleep_for(window);
+  sup.stop();
+  return rec.count(CameraState::kConnecting);
+}
+
+TEST(Supervisor, LongEnoughStreamingForgivesEarlierFailures) {
+  // Without the reset the second failure waits 20 s; with it every failure is a "first" one (10 ms).
+  EXPECT_EQ(attempts_within(/*healthy_reset_s=*/100, 0.05, 800ms), 2);
+  EXPECT_GE(attempts_within(/*healthy_reset_s=*/0.02, 0.05, 800ms), 4);
+}
+
+}  // namespace
+}  // namespace matthan

@@ -1,0 +1,61 @@
+// The RTSP camera simulator: serves looping video files and live test patterns at rtsp://ADDRESS:PORT/NAME.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "matthan/core/result.hpp"
+
+namespace matthan {
+
+// Which RTSP lower transports a mount accepts (some real cameras accept only one).
+enum class SimTransport { kAny, kTcpOnly, kUdpOnly };
+
+struct SimSource {
+  std::string name;  // [a-z0-9_-]+, the mount path
+  std::string path;  // a video file, or "test:ball"
+  SimTransport transport = SimTransport::kAny;
+};
+
+struct SimOptions {
+  std::string address = "127.0.0.1";
+  int port = 8554;  // 0 picks a free port (see urls())
+  std::vector<SimSource> sources;
+  std::filesystem::path cache_dir;  // default: $XDG_CACHE_HOME/matthan/sim or ~/.cache/matthan/sim
+};
+
+// Faults a file-backed mount can be told to show, for reconnect and robustness tests.
+struct SimFaults {
+  bool hold = false;      // stop sending video but keep sessions and sockets open (a stalled camera)
+  int corrupt_every = 0;  // when > 0, garble the payload of every n-th access unit
+};
+
+class Simulator {
+ public:
+  // Transcodes what it must (once, cached), binds and serves. Errors: bad name, duplicate name, missing or
+  // unreadable file, bind failure (e.g. port in use).
+  static Result<std::unique_ptr<Simulator>> start(SimOptions options);
+
+  std::vector<std::string> urls() const;  // rtsp://ADDRESS:PORT/NAME, one per source, in order
+  int port() const;                       // the bound port
+  // Applies to every current and future session of a file-backed mount; an error for unknown or test mounts.
+  Status set_faults(const std::string& name, SimFaults faults);
+  void stop();  // closes sessions and the listening socket; idempotent
+  ~Simulator();
+
+  Simulator(const Simulator&) = delete;
+  Simulator& operator=(const Simulator&) = delete;
+
+  struct Impl;
+
+ private:
+  explicit Simulator(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Where transcoded copies are cached when SimOptions::cache_dir is empty.
+std::filesystem::path default_sim_cache_dir();
+
+}  // namespace matthan
