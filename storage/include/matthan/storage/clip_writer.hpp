@@ -1,0 +1,58 @@
+// ClipWriter: remuxes a camera's encoded packets into an MP4 file with libavformat (never re-encodes).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+
+#include "matthan/core/result.hpp"
+#include "matthan/core/types.hpp"
+
+namespace matthan {
+
+struct ClipSummary {
+  std::filesystem::path path;
+  MediaTimeNs first_pts = 0;
+  MediaTimeNs end_pts = 0;  // last pts + its duration
+  double duration_s = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t packets = 0;
+  WallTime first_wall{};
+  WallTime end_wall{};
+};
+
+// One MP4 file: H.264 as `avc1`, H.265 as `hvc1`, time base 1/90000 with the first packet at 0,
+// strictly increasing DTS, +faststart so browsers play it before it is fully downloaded.
+// Crash safety is write-then-rename: the file is built as `<final>.part` and renamed after fsync.
+// Not thread-safe; one recorder owns it.
+class ClipWriter {
+ public:
+  // Creates parent dirs and writes to `final_path` + ".part"; nothing appears under final_path until
+  // finish().
+  static Result<std::unique_ptr<ClipWriter>> open(std::filesystem::path final_path, const StreamInfo& stream);
+
+  ClipWriter(const ClipWriter&) = delete;
+  ClipWriter& operator=(const ClipWriter&) = delete;
+  ~ClipWriter();  // abort() when neither finish() nor abort() ran
+
+  Status write(const EncodedPacket& packet);  // the first packet must be a keyframe (else error)
+  Result<ClipSummary> finish();               // trailer with +faststart, fsync, rename .part -> final
+  void abort();                               // closes and deletes the .part
+
+  std::uint64_t packets_written() const;
+  MediaTimeNs first_pts() const;
+  MediaTimeNs last_end_pts() const;  // end = last pts + its duration (or the average frame interval)
+
+  const StreamInfo& stream() const;
+  const std::filesystem::path& final_path() const;
+  const std::filesystem::path& part_path() const;
+  std::uint64_t dts_bumps() const;  // packets whose DTS had to be raised to stay strictly increasing
+
+  struct Impl;
+
+ private:
+  explicit ClipWriter(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace matthan

@@ -1,0 +1,315 @@
+// Index: SQLite (WAL) store of incidents, clips and events, with the embedded schema migrations.
+#include "matthan/storage/index.hpp"
+
+#include <mutex>
+
+#include "matthan_storage_migrations.hpp"
+#include "sqlite_statement.hpp"
+
+namespace matthan {
+namespace {
+
+using sqlite::Statement;
+
+std::int64_t to_ms(WallTime t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+WallTime from_ms(std::int64_t ms) {
+  return WallTime{std::chrono::duration_cast<WallTime::duration>(std::chrono::milliseconds(ms))};
+}
+
+Status exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
+  std::unique_ptr<char, decltype(&sqlite3_free)> guard(err, &sqlite3_free);
+  if (rc != SQLITE_OK) return make_error(sqlite::describe(db, rc));
+  return {};
+}
+
+IncidentRecord read_incident(const Statement& s) {
+  IncidentRecord r;
+  r.id = s.text("id");
+  r.camera = s.text("camera");
+  r.kind = s.text("kind");
+  r.label = s.optional_text("label");
+  r.score = s.real("score");
+  r.box = Box{s.real("box_x"), s.real("box_y"), s.real("box_w"), s.real("box_h")};
+  r.started_at = from_ms(s.int64("started_at_ms"));
+  if (auto ended = s.optional_int64("ended_at_ms")) r.ended_at = from_ms(*ended);
+  r.snapshot = s.text("snapshot");
+  r.clip_id = s.optional_int64("clip_id");
+  r.clip_offset_s = s.real("clip_offset_s");
+  return r;
+}
+
+ClipRecord read_clip(const Statement& s) {
+  ClipRecord r;
+  r.id = s.int64("id");
+  r.path = s.text("path");
+  r.camera = s.text("camera");
+  r.start = from_ms(s.int64("start_ms"));
+  r.end = from_ms(s.int64("end_ms"));
+  r.duration_s = s.real("duration_s");
+  r.bytes = static_cast<std::uint64_t>(s.int64("bytes"));
+  r.sha256 = s.text("sha256");
+  r.state = s.text("state");
+  return r;
+}
+
+void bind_clip(Statement& s, const ClipRecord& r) {
+  s.bind(":path", r.path)
+      .bind(":camera", r.camera)
+      .bind(":start_ms", to_ms(r.start))
+      .bind(":end_ms", to_ms(r.end))
+      .bind(":duration_s", r.duration_s)
+      .bind(":bytes", static_cast<std::int64_t>(r.bytes))
+      .bind(":sha256", r.sha256)
+      .bind(":state", r.state);
+}
+
+}  // namespace
+
+struct Index::Impl {
+  std::filesystem::path path;
+  std::mutex mu;
+  sqlite::DatabasePtr db;  // guarded by mu (the connection is opened without SQLite's own mutex)
+
+  Error fail(std::string_view what, const std::string& why) const {
+    return make_error(fmt::format("index {}: {}: {}", path.string(), what, why));
+  }
+
+  Result<Statement> prepare(std::string_view what, std::string_view sql) {
+    auto s = Statement::prepare(db.get(), sql);
+    if (!s) return fail(what, s.error().message);
+    return s;
+  }
+
+  Result<int> current_version() {
+    auto exists =
+        prepare("read schema version",
+                "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
+    if (!exists) return exists.error();
+    auto row = exists->step();
+    if (!row) return fail("read schema version", row.error().message);
+    if (exists->int64("n") == 0) return 0;
+    auto version =
+        prepare("read schema version", "SELECT COALESCE(MAX(version), 0) AS version FROM schema_version");
+    if (!version) return version.error();
+    row = version->step();
+    if (!row) return fail("read schema version", row.error().message);
+    return static_cast<int>(version->int64("version"));
+  }
+
+  Status apply(const migrations::Migration& m) {
+    const std::string what = fmt::format("migration {}", m.name);
+    if (Status s = exec(db.get(), "BEGIN IMMEDIATE"); !s) return fail(what, s.error().message);
+    Status s = exec(db.get(), m.sql);
+    if (s) {
+      auto insert = prepare(what, "INSERT INTO schema_version (version, applied_at) VALUES (:version, :at)");
+      if (!insert) {
+        s = make_error(insert.error().message);
+      } else {
+        insert->bind(":version", static_cast<std::int64_t>(m.version))
+            .bind(":at", to_ms(std::chrono::system_clock::now()));
+        s = insert->run();
+      }
+    }
+    if (s) s = exec(db.get(), "COMMIT");
+    if (!s) {
+      (void)exec(db.get(), "ROLLBACK");
+      return fail(what, s.error().message);
+    }
+    return {};
+  }
+
+  Status migrate() {
+    auto version = current_version();
+    if (!version) return make_error(version.error().message);
+    const int newest = std::size(migrations::kAll) == 0 ? 0 : std::end(migrations::kAll)[-1].version;
+    if (*version > newest)
+      return fail("schema", fmt::format("version {} is newer than this build knows ({})", *version, newest));
+    for (const auto& m : migrations::kAll) {
+      if (m.version <= *version) continue;
+      if (Status s = apply(m); !s) return s;
+    }
+    return {};
+  }
+
+  Status configure(std::chrono::milliseconds busy_timeout) {
+    sqlite3_extended_result_codes(db.get(), 1);
+    sqlite3_busy_timeout(db.get(), static_cast<int>(busy_timeout.count()));
+    // journal_mode answers with a row, and it is the first statement that reads the file: a corrupt or
+    // locked database shows up here.
+    auto wal = prepare("enable WAL", "PRAGMA journal_mode = WAL");
+    if (!wal) return make_error(wal.error().message);
+    if (auto row = wal->step(); !row) return fail("enable WAL", row.error().message);
+    if (Status s = exec(db.get(), "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL"); !s)
+      return fail("configure", s.error().message);
+    return {};
+  }
+};
+
+Result<std::unique_ptr<Index>> Index::open(const std::filesystem::path& db_path) {
+  return open(db_path, kDefaultBusyTimeout);
+}
+
+Result<std::unique_ptr<Index>> Index::open(const std::filesystem::path& db_path,
+                                           std::chrono::milliseconds busy_timeout) {
+  auto impl = std::make_unique<Impl>();
+  impl->path = db_path;
+  std::error_code ec;
+  if (db_path.has_parent_path()) std::filesystem::create_directories(db_path.parent_path(), ec);
+  if (ec) return impl->fail("create directory", ec.message());
+
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(db_path.c_str(), &raw,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  impl->db.reset(raw);  // even a failed open hands back a handle to close
+  if (rc != SQLITE_OK) return impl->fail("open", sqlite::describe(raw, rc));
+  if (Status s = impl->configure(busy_timeout); !s) return s.error();
+  if (Status s = impl->migrate(); !s) return s.error();
+  return std::unique_ptr<Index>(new Index(std::move(impl)));
+}
+
+Index::Index(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Index::~Index() = default;
+
+Result<std::uint64_t> Index::last_event_seq() {
+  std::lock_guard lock(impl_->mu);
+  auto s = impl_->prepare("last event seq", "SELECT COALESCE(MAX(seq), 0) AS seq FROM events");
+  if (!s) return s.error();
+  if (auto row = s->step(); !row) return impl_->fail("last event seq", row.error().message);
+  return static_cast<std::uint64_t>(s->int64("seq"));
+}
+
+Status Index::record_event(std::uint64_t seq, const std::string& topic, const std::string& payload,
+                           WallTime at) {
+  std::lock_guard lock(impl_->mu);
+  const std::string what = fmt::format("record event {}", seq);
+  auto s = impl_->prepare(
+      what, "INSERT INTO events (seq, topic, payload, at_ms) VALUES (:seq, :topic, :payload, :at_ms)");
+  if (!s) return s.error();
+  s->bind(":seq", static_cast<std::int64_t>(seq))
+      .bind(":topic", topic)
+      .bind(":payload", payload)
+      .bind(":at_ms", to_ms(at));
+  if (Status r = s->run(); !r) return impl_->fail(what, r.error().message);
+  return {};
+}
+
+Result<std::vector<EventRecord>> Index::events_after(std::uint64_t after, int limit) {
+  std::lock_guard lock(impl_->mu);
+  auto s = impl_->prepare(
+      "read events",
+      "SELECT seq, topic, payload, at_ms FROM events WHERE seq > :after ORDER BY seq LIMIT :limit");
+  if (!s) return s.error();
+  s->bind(":after", static_cast<std::int64_t>(after)).bind(":limit", static_cast<std::int64_t>(limit));
+  std::vector<EventRecord> out;
+  for (;;) {
+    auto row = s->step();
+    if (!row) return impl_->fail("read events", row.error().message);
+    if (!*row) break;
+    out.push_back(EventRecord{static_cast<std::uint64_t>(s->int64("seq")), s->text("topic"),
+                              s->text("payload"), from_ms(s->int64("at_ms"))});
+  }
+  return out;
+}
+
+Status Index::upsert_incident(const IncidentRecord& r) {
+  std::lock_guard lock(impl_->mu);
+  const std::string what = fmt::format("save incident {}", r.id);
+  auto s = impl_->prepare(what, R"sql(
+    INSERT INTO incidents (id, camera, kind, label, score, box_x, box_y, box_w, box_h, started_at_ms, ended_at_ms,
+                           snapshot, clip_id, clip_offset_s)
+    VALUES (:id, :camera, :kind, :label, :score, :box_x, :box_y, :box_w, :box_h, :started_at_ms, :ended_at_ms,
+            :snapshot, :clip_id, :clip_offset_s)
+    ON CONFLICT (id) DO UPDATE SET
+      camera = excluded.camera, kind = excluded.kind, label = excluded.label, score = excluded.score,
+      box_x = excluded.box_x, box_y = excluded.box_y, box_w = excluded.box_w, box_h = excluded.box_h,
+      started_at_ms = excluded.started_at_ms, ended_at_ms = excluded.ended_at_ms, snapshot = excluded.snapshot,
+      clip_id = excluded.clip_id, clip_offset_s = excluded.clip_offset_s)sql");
+  if (!s) return s.error();
+  std::optional<std::int64_t> ended;
+  if (r.ended_at) ended = to_ms(*r.ended_at);
+  s->bind(":id", r.id)
+      .bind(":camera", r.camera)
+      .bind(":kind", r.kind)
+      .bind(":label", r.label)
+      .bind(":score", r.score)
+      .bind(":box_x", r.box.x)
+      .bind(":box_y", r.box.y)
+      .bind(":box_w", r.box.w)
+      .bind(":box_h", r.box.h)
+      .bind(":started_at_ms", to_ms(r.started_at))
+      .bind(":ended_at_ms", ended)
+      .bind(":snapshot", r.snapshot)
+      .bind(":clip_id", r.clip_id)
+      .bind(":clip_offset_s", r.clip_offset_s);
+  if (Status run = s->run(); !run) return impl_->fail(what, run.error().message);
+  return {};
+}
+
+Result<std::int64_t> Index::add_clip(const ClipRecord& r) {
+  std::lock_guard lock(impl_->mu);
+  const std::string what = fmt::format("add clip {}", r.path);
+  auto s = impl_->prepare(what, R"sql(
+    INSERT INTO clips (path, camera, start_ms, end_ms, duration_s, bytes, sha256, state)
+    VALUES (:path, :camera, :start_ms, :end_ms, :duration_s, :bytes, :sha256, :state))sql");
+  if (!s) return s.error();
+  bind_clip(*s, r);
+  if (Status run = s->run(); !run) return impl_->fail(what, run.error().message);
+  return static_cast<std::int64_t>(sqlite3_last_insert_rowid(impl_->db.get()));
+}
+
+Status Index::update_clip(const ClipRecord& r) {
+  std::lock_guard lock(impl_->mu);
+  const std::string what = fmt::format("update clip {}", r.id);
+  auto s = impl_->prepare(what, R"sql(
+    UPDATE clips SET path = :path, camera = :camera, start_ms = :start_ms, end_ms = :end_ms, duration_s = :duration_s,
+                     bytes = :bytes, sha256 = :sha256, state = :state
+    WHERE id = :id)sql");
+  if (!s) return s.error();
+  bind_clip(*s, r);
+  s->bind(":id", r.id);
+  if (Status run = s->run(); !run) return impl_->fail(what, run.error().message);
+  if (sqlite3_changes(impl_->db.get()) == 0) return impl_->fail(what, "no such clip");
+  return {};
+}
+
+Result<std::vector<IncidentRecord>> Index::recent_incidents(int limit) {
+  std::lock_guard lock(impl_->mu);
+  auto s = impl_->prepare("recent incidents", R"sql(
+    SELECT id, camera, kind, label, score, box_x, box_y, box_w, box_h, started_at_ms, ended_at_ms, snapshot, clip_id,
+           clip_offset_s
+    FROM incidents ORDER BY started_at_ms DESC, id LIMIT :limit)sql");
+  if (!s) return s.error();
+  s->bind(":limit", static_cast<std::int64_t>(limit));
+  std::vector<IncidentRecord> out;
+  for (;;) {
+    auto row = s->step();
+    if (!row) return impl_->fail("recent incidents", row.error().message);
+    if (!*row) break;
+    out.push_back(read_incident(*s));
+  }
+  return out;
+}
+
+Result<std::optional<ClipRecord>> Index::clip(std::int64_t id) {
+  std::lock_guard lock(impl_->mu);
+  const std::string what = fmt::format("read clip {}", id);
+  auto s = impl_->prepare(what, R"sql(
+    SELECT id, path, camera, start_ms, end_ms, duration_s, bytes, sha256, state FROM clips WHERE id = :id)sql");
+  if (!s) return s.error();
+  s->bind(":id", id);
+  auto row = s->step();
+  if (!row) return impl_->fail(what, row.error().message);
+  if (!*row) return std::optional<ClipRecord>{};
+  return std::optional<ClipRecord>{read_clip(*s)};
+}
+
+Result<int> Index::schema_version() {
+  std::lock_guard lock(impl_->mu);
+  return impl_->current_version();
+}
+
+}  // namespace matthan
