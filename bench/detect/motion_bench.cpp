@@ -1,0 +1,59 @@
+// MotionDetector cost per frame for the analysis sizes the engine uses (hot loop: see NOTES.md, live is
+// 1.5-2x dearer because the cache is cold between frames).
+#include <benchmark/benchmark.h>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+#include <vector>
+
+#include "matthan/detect/motion_detector.hpp"
+
+namespace {
+
+// A textured background with a square walking across it and a little sensor noise, as GRAY8 frames.
+std::vector<matthan::Frame> make_scene(int width, int height, int count) {
+  cv::Mat bg(height, width, CV_8UC1);
+  cv::RNG rng(7);
+  rng.fill(bg, cv::RNG::UNIFORM, 60, 110);
+  cv::GaussianBlur(bg, bg, {7, 7}, 0);
+  std::vector<matthan::Frame> frames;
+  for (int i = 0; i < count; ++i) {
+    matthan::Frame f = matthan::make_owned_frame(matthan::PixelFormat::kGray8, width, height);
+    // Our own fresh buffer: writing into it is fine.
+    cv::Mat img(height, width, CV_8UC1, const_cast<std::uint8_t*>(f.plane[0]),
+                static_cast<std::size_t>(f.stride[0]));
+    cv::Mat noise(height, width, CV_8UC1);
+    rng.fill(noise, cv::RNG::UNIFORM, 0, 4);
+    cv::add(bg, noise, img);
+    const int side = height / 5;
+    cv::rectangle(img, cv::Rect((i * width / count) % (width - side), height / 3, side, side),
+                  cv::Scalar(230), cv::FILLED);
+    frames.push_back(std::move(f));
+  }
+  return frames;
+}
+
+void BM_MotionPerFrame(benchmark::State& state) {
+  const int width = static_cast<int>(state.range(0));
+  const int height = static_cast<int>(state.range(1));
+  matthan::MotionConfig cfg;
+  cfg.analysis_width = static_cast<int>(state.range(2));
+  matthan::MotionDetector detector(cfg);
+  const std::vector<matthan::Frame> frames = make_scene(width, height, 100);
+  for (int i = 0; i < 20; ++i) detector.process(frames[static_cast<std::size_t>(i)]);  // past the warm-up
+  std::size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(detector.process(frames[i]));
+    i = (i + 1) % frames.size();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+}  // namespace
+
+// {frame width, frame height, analysis width}
+BENCHMARK(BM_MotionPerFrame)
+    ->Args({320, 180, 320})
+    ->Args({640, 360, 320})
+    ->Args({640, 360, 640})
+    ->Unit(benchmark::kMicrosecond);
