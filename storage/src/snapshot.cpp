@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -78,7 +79,9 @@ Status write_atomically(const std::vector<std::uint8_t>& bytes, const std::files
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
   if (ec) return make_error(fmt::format("snapshot {}: create directory: {}", path.string(), ec.message()));
   std::filesystem::path tmp = path;
-  tmp += fmt::format(".tmp{}", ::getpid());
+  // Unique per process and call, so two writers of one path never share a temporary file.
+  static std::atomic<std::uint64_t> counter{0};
+  tmp += fmt::format(".tmp{}-{}", ::getpid(), counter.fetch_add(1));
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));

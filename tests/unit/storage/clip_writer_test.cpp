@@ -67,6 +67,25 @@ TEST_F(ClipWriterTest, WritesAPlayableMp4FromEncodedPackets) {
   EXPECT_EQ(test::ffmpeg_complaints(out), "");
 }
 
+TEST_F(ClipWriterTest, H265IsMuxedAsHvc1) {
+  auto hevc = test::make_h264_fixture({.frames = 20, .fps = 10, .keyint = 10, .codec = VideoCodec::kH265});
+  ASSERT_TRUE(hevc.ok()) << hevc.error().message;
+  const fs::path out = dir_ / "hevc.mp4";
+  auto writer = ClipWriter::open(out, *hevc->stream);
+  ASSERT_TRUE(writer.ok()) << writer.error().message;
+  for (const auto& p : hevc->packets) ASSERT_TRUE((*writer)->write(p).ok());
+  auto summary = (*writer)->finish();
+  ASSERT_TRUE(summary.ok()) << summary.error().message;
+  EXPECT_NEAR(summary->duration_s, 2.0, 0.01);
+  auto demux = test::demux_clip(out);
+  ASSERT_TRUE(demux.ok()) << demux.error().message;
+  EXPECT_EQ(demux->codec, "hevc");
+  EXPECT_EQ(demux->codec_tag, "hvc1");
+  EXPECT_EQ(demux->packets, 20u);
+  EXPECT_TRUE(demux->first_is_keyframe);
+  EXPECT_EQ(test::ffmpeg_complaints(out), "");
+}
+
 TEST_F(ClipWriterTest, RepairsNonIncreasingTimestamps) {
   const fs::path out = dir_ / "dup.mp4";
   auto writer = ClipWriter::open(out, *fixture_.stream);

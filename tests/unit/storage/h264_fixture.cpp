@@ -55,18 +55,23 @@ Result<H264Fixture> encode_and_demux(const H264FixtureOptions& o) {
   const auto dir = make_temp_dir("matthan-h264-fixture");
   const auto mp4 = dir / "fixture.mp4";
   const auto log = dir / "ffmpeg.log";
+  const bool hevc = o.codec == VideoCodec::kH265;
+  const std::string encoder =
+      hevc ? fmt::format(
+                 "-c:v libx265 -x265-params keyint={0}:min-keyint={0}:scenecut=0:bframes=0:log-level=error",
+                 o.keyint)
+           : fmt::format("-c:v libx264 -bf 0 -g {0} -keyint_min {0} -sc_threshold 0", o.keyint);
   const std::string cmd = fmt::format(
-      "ffmpeg -nostdin -v error -y -f lavfi -i testsrc=size={}x{}:rate={} -frames:v {} -c:v libx264 -preset "
-      "ultrafast "
-      "-pix_fmt yuv420p -bf 0 -g {} -keyint_min {} -sc_threshold 0 '{}' 2> '{}'",
-      o.width, o.height, o.fps, o.frames, o.keyint, o.keyint, mp4.string(), log.string());
+      "ffmpeg -nostdin -v error -y -f lavfi -i testsrc=size={}x{}:rate={} -frames:v {} {} -preset ultrafast "
+      "-pix_fmt yuv420p '{}' 2> '{}'",
+      o.width, o.height, o.fps, o.frames, encoder, mp4.string(), log.string());
   if (std::system(cmd.c_str()) != 0) return make_error("ffmpeg failed: " + read_file(log));
 
   auto in = open_input(mp4);
   if (!in) return in.error();
   AVStream* st = (*in)->streams[0];
   auto info = std::make_shared<StreamInfo>();
-  info->codec = VideoCodec::kH264;
+  info->codec = o.codec;
   info->width = st->codecpar->width;
   info->height = st->codecpar->height;
   info->fps_num = o.fps;
@@ -105,9 +110,9 @@ Result<H264Fixture> encode_and_demux(const H264FixtureOptions& o) {
 
 Result<H264Fixture> make_h264_fixture(const H264FixtureOptions& o) {
   static std::mutex mu;
-  static std::map<std::tuple<int, int, int, int, int>, H264Fixture> cache;  // guarded by mu
+  static std::map<std::tuple<int, int, int, int, int, VideoCodec>, H264Fixture> cache;  // guarded by mu
   std::lock_guard lock(mu);
-  const auto key = std::make_tuple(o.frames, o.fps, o.keyint, o.width, o.height);
+  const auto key = std::make_tuple(o.frames, o.fps, o.keyint, o.width, o.height, o.codec);
   if (auto it = cache.find(key); it != cache.end()) return it->second;
   auto fx = encode_and_demux(o);
   if (fx) cache.emplace(key, *fx);

@@ -17,6 +17,7 @@ struct H264FixtureOptions {
   int keyint = 10;  // frames per GOP (fixed: scene-cut keyframes are disabled)
   int width = 320;
   int height = 240;
+  VideoCodec codec = VideoCodec::kH264;  // kH265 encodes with libx265 (hvcC extradata)
 };
 
 struct H264Fixture {
@@ -24,8 +25,9 @@ struct H264Fixture {
   std::vector<EncodedPacket> packets;  // length-prefixed AUs; pts = dts = index / fps from 0; durations set
 };
 
-// Encodes synthetic frames (lavfi testsrc) with the ffmpeg CLI and libx264, no B-frames, into a temporary
-// MP4, then demuxes the packets back with libavformat. Results are cached per option set for the process.
+// Encodes synthetic frames (lavfi testsrc) with the ffmpeg CLI and libx264 (or libx265), no B-frames, into a
+// temporary MP4, then demuxes the packets back with libavformat. Results are cached per option set for the
+// process.
 Result<H264Fixture> make_h264_fixture(const H264FixtureOptions& options = {});
 
 // A copy of `p` moved to a new timeline (the payload is shared, not copied).
