@@ -111,6 +111,7 @@ class GstCameraSource final : public CameraSource {
  private:
   Result<gst::ElementPtr> build();
   Status attach_sink(GstElement* pipeline, const char* name, bool packets);
+  void watch_source_caps(GstElement* pipeline);
   Status watch(GstElement* pipeline, const std::stop_token& stop);
   Status error_from(GstMessage* msg) const;
   std::string stall_reason() const;
@@ -129,6 +130,7 @@ class GstCameraSource final : public CameraSource {
   // Touched only by the packets branch's streaming thread.
   gst::CapsPtr packet_caps_;
   std::shared_ptr<const StreamInfo> stream_;
+  bool seen_keyframe_ = false;
 
   // Shared between the two streaming threads and run().
   std::atomic<int> source_width_{0};
@@ -155,6 +157,7 @@ Result<gst::ElementPtr> GstCameraSource::build() {
   const auto url = parse_url(options_.url);
   const std::string location = url && url->scheme == "file" ? url->path : options_.url;
   g_object_set(src.get(), "location", location.c_str(), nullptr);
+  watch_source_caps(pipeline.get());
   if (auto s = attach_sink(pipeline.get(), "packets", true); !s) return s.error();
   if (auto s = attach_sink(pipeline.get(), "frames", false); !s) return s.error();
   return pipeline;
@@ -169,9 +172,35 @@ Status GstCameraSource::attach_sink(GstElement* pipeline, const char* name, bool
   return {};
 }
 
+// The camera's own size is known from the caps event at the tee, before any buffer reaches either branch,
+// so even the first frame (which may beat the first packet to its appsink) carries it.
+void GstCameraSource::watch_source_caps(GstElement* pipeline) {
+  auto tee = gst::adopt(gst_bin_get_by_name(GST_BIN(pipeline), "t"));
+  if (!tee) return;
+  auto pad = gst::adopt(gst_element_get_static_pad(tee.get(), "sink"));
+  if (!pad) return;
+  gst_pad_add_probe(
+      pad.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      [](GstPad*, GstPadProbeInfo* info, gpointer self) -> GstPadProbeReturn {
+        GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
+        if (GST_EVENT_TYPE(event) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
+        GstCaps* caps = nullptr;
+        gst_event_parse_caps(event, &caps);
+        const GstStructure* s = caps ? gst_caps_get_structure(caps, 0) : nullptr;
+        int width = 0, height = 0;
+        if (s && gst_structure_get_int(s, "width", &width) && gst_structure_get_int(s, "height", &height)) {
+          static_cast<GstCameraSource*>(self)->source_width_ = width;
+          static_cast<GstCameraSource*>(self)->source_height_ = height;
+        }
+        return GST_PAD_PROBE_OK;
+      },
+      this, nullptr);
+}
+
 void GstCameraSource::reset_run_state() {
   packet_caps_.reset();
   stream_.reset();
+  seen_keyframe_ = false;
   have_wall_offset_ = false;
   packets_ = 0;
   run_started_steady_ns_ = steady_now_ns();
@@ -282,6 +311,12 @@ void GstCameraSource::handle_packet(GstSample* sample) {
   packet.duration = GST_BUFFER_DURATION_IS_VALID(buffer) ? static_cast<MediaTimeNs>(GST_BUFFER_DURATION(buffer)) : 0;
   packet.keyframe = !GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT);
   packet.wall = arrival;
+  // Joining a shared or live stream mid-GOP: what comes before the first keyframe cannot be decoded
+  // or recorded, so the first packet handed out is always a keyframe.
+  if (!seen_keyframe_) {
+    if (!packet.keyframe) return;
+    seen_keyframe_ = true;
+  }
   if (!have_wall_offset_.load(std::memory_order_acquire) && packet.pts >= 0) {
     wall_offset_ns_.store(wall_ns(arrival) - packet.pts, std::memory_order_relaxed);
     have_wall_offset_.store(true, std::memory_order_release);

@@ -21,6 +21,13 @@ std::optional<std::int64_t> running_time_now(GstElement* element) {
   return static_cast<std::int64_t>(now - base);
 }
 
+// Only a playing pipeline's running time advances; pushing while paused would stamp buffers ahead of it.
+bool is_playing(GstElement* element) {
+  GstState state = GST_STATE_VOID_PENDING;
+  gst_element_get_state(element, &state, nullptr, 0);
+  return state == GST_STATE_PLAYING;
+}
+
 }  // namespace
 
 gst::CapsPtr appsrc_caps(const VideoFileInfo& info) {
@@ -96,7 +103,7 @@ void StreamFeeder::run(std::stop_token stop) {
     }
     const auto now_rt = running_time_now(appsrc_.get());
     const GstClockTime base = gst_element_get_base_time(appsrc_.get());
-    if (!now_rt || faults_->hold()) {
+    if (!now_rt || !is_playing(appsrc_.get()) || faults_->hold()) {
       anchored = false;
       if (!wait_until(stop, Steady::now() + std::chrono::milliseconds(20))) return;
       continue;

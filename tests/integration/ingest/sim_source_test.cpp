@@ -1,0 +1,396 @@
+// The camera source against the simulator over real RTSP on 127.0.0.1: packets, frames, errors, looping.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "matthan/ingest/gst_source.hpp"
+#include "matthan/sim/simulator.hpp"
+#include "matthan/test/paths.hpp"
+
+namespace matthan {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+// Everything a source delivered during one run, and how the run ended.
+struct Capture {
+  std::mutex mu;
+  std::vector<EncodedPacket> packets;  // guarded by mu
+  std::vector<Frame> frames;           // guarded by mu
+  Status status;
+  double stop_latency_s = 0;
+};
+
+// Runs a source for `duration` (or until it returns on its own) and records what it handed out.
+void capture(const SourceOptions& options, std::chrono::milliseconds duration, Capture& out) {
+  auto source = make_gst_source("itest", options,
+                                SourceSink{[&](EncodedPacket p) {
+                                             std::lock_guard lock(out.mu);
+                                             out.packets.push_back(std::move(p));
+                                           },
+                                           [&](Frame f) {
+                                             std::lock_guard lock(out.mu);
+                                             out.frames.push_back(std::move(f));
+                                           }});
+  std::atomic<bool> done{false};
+  std::stop_source stop;
+  std::thread runner([&] {
+    out.status = source->run(stop.get_token());
+    done = true;
+  });
+  const auto until = Clock::now() + duration;
+  while (Clock::now() < until && !done) std::this_thread::sleep_for(10ms);
+  const auto t0 = Clock::now();
+  stop.request_stop();
+  runner.join();
+  out.stop_latency_s = std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+double seconds(MediaTimeNs ns) { return static_cast<double>(ns) / kNsPerSecond; }
+
+bool cut_video(const fs::path& in, const fs::path& out, int seconds_long) {
+  const std::string cmd = "ffmpeg -nostdin -loglevel error -y -i '" + in.string() + "' -t " +
+                          std::to_string(seconds_long) + " -c copy '" + out.string() + "'";
+  return std::system(cmd.c_str()) == 0 && fs::exists(out);
+}
+
+// One simulator for the suite: a 25 s and a 4 s cut of vtest.avi (transcoded once) and test:ball.
+class SimSourceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new fs::path(test::make_temp_dir("matthan-ingest-it"));
+    const fs::path vtest = test::vtest_avi();
+    std::vector<SimSource> sources{{"ball", "test:ball"}};
+    if (!vtest.empty()) {
+      if (!cut_video(vtest, *dir_ / "vtest25.avi", 25) || !cut_video(vtest, *dir_ / "vtest4.avi", 4)) {
+        setup_error_ = new std::string("cannot cut vtest.avi with the ffmpeg CLI");
+        return;
+      }
+      sources.push_back({"vtest", (*dir_ / "vtest25.avi").string()});
+      sources.push_back({"short", (*dir_ / "vtest4.avi").string()});
+      has_vtest_ = true;
+    }
+    SimOptions options;
+    options.port = test::free_tcp_port();
+    options.sources = sources;
+    options.cache_dir = *dir_ / "cache";
+    auto sim = Simulator::start(options);
+    if (!sim) {
+      setup_error_ = new std::string(sim.error().message);
+      return;
+    }
+    sim_ = std::move(sim).value().release();
+  }
+  static void TearDownTestSuite() {
+    delete sim_;
+    sim_ = nullptr;
+    std::error_code ec;
+    if (dir_ != nullptr) fs::remove_all(*dir_, ec);
+    delete dir_;
+    delete setup_error_;
+  }
+  void SetUp() override {
+    ASSERT_EQ(setup_error_, nullptr) << *setup_error_;
+    ASSERT_NE(sim_, nullptr);
+  }
+  static std::string url(const std::string& name) {
+    for (const auto& u : sim_->urls()) {
+      if (u.ends_with("/" + name)) return u;
+    }
+    return {};
+  }
+
+  static inline Simulator* sim_ = nullptr;
+  static inline fs::path* dir_ = nullptr;
+  static inline std::string* setup_error_ = nullptr;
+  static inline bool has_vtest_ = false;
+};
+
+#define REQUIRE_VTEST()                                                                                  \
+  do {                                                                                                   \
+    if (!has_vtest_) GTEST_SKIP() << "vtest.avi (Debian package opencv-doc) is not installed; skipping"; \
+  } while (0)
+
+TEST_F(SimSourceTest, ServesOneUrlPerSource) {
+  const auto urls = sim_->urls();
+  ASSERT_EQ(urls.size(), has_vtest_ ? 3u : 1u);
+  EXPECT_EQ(urls[0], "rtsp://127.0.0.1:" + std::to_string(sim_->port()) + "/ball");
+}
+
+TEST_F(SimSourceTest, DeliversKeyframeFirstPacketsAndSmallFramesFromVtest) {
+  REQUIRE_VTEST();
+  SourceOptions o;
+  o.url = url("vtest");
+  o.width = 320;
+  o.height = 240;
+  o.fps = 5;
+  Capture c;
+  const auto started = std::chrono::system_clock::now();
+  capture(o, 6500ms, c);  // joining mid-GOP can cost up to 2 s before the first keyframe
+  ASSERT_TRUE(c.status.ok()) << c.status.error().message;
+  EXPECT_LT(c.stop_latency_s, 2.0);
+
+  std::lock_guard lock(c.mu);
+  ASSERT_GT(c.packets.size(), 20u);
+  EXPECT_TRUE(c.packets.front().keyframe) << "the first packet handed out must be decodable on its own";
+
+  // Stream info: an avcC record and the camera's own size, shared by the packets until caps change.
+  const auto& info = c.packets.front().stream;
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->codec, VideoCodec::kH264);
+  EXPECT_EQ(info->width, 768);
+  EXPECT_EQ(info->height, 576);
+  ASSERT_GT(info->extradata.size(), 7u);
+  EXPECT_EQ(info->extradata[0], 1) << "avcC configurationVersion";
+  for (const auto& p : c.packets) EXPECT_EQ(p.stream.get(), info.get());
+
+  // Timestamps rise, pace in real time, and keyframes come about every 2 s.
+  std::vector<MediaTimeNs> key_pts;
+  for (std::size_t i = 0; i < c.packets.size(); ++i) {
+    const auto& p = c.packets[i];
+    ASSERT_GT(p.size(), 0u);
+    EXPECT_GE(p.wall, started);
+    if (i > 0) {
+      EXPECT_GT(p.pts, c.packets[i - 1].pts);
+    }
+    if (p.keyframe) key_pts.push_back(p.pts);
+  }
+  const double media_span = seconds(c.packets.back().pts - c.packets.front().pts);
+  const double wall_span =
+      std::chrono::duration<double>(c.packets.back().wall - c.packets.front().wall).count();
+  EXPECT_NEAR(media_span, wall_span, 1.0) << "served in real time";
+  EXPECT_GT(media_span, 3.0);
+  ASSERT_GE(key_pts.size(), 2u);
+  for (std::size_t i = 1; i < key_pts.size(); ++i) {
+    EXPECT_NEAR(seconds(key_pts[i] - key_pts[i - 1]), 2.0, 0.25) << "keyframe interval " << i;
+  }
+
+  // Frames: the requested size and rate, I420, with pts and wall time on the packets' clock.
+  ASSERT_GE(c.frames.size(), 10u);
+  for (const auto& f : c.frames) {
+    EXPECT_EQ(f.camera, "itest");
+    EXPECT_EQ(f.format, PixelFormat::kI420);
+    EXPECT_EQ(f.width, 320);
+    EXPECT_EQ(f.height, 240);
+    EXPECT_EQ(f.source_width, 768);
+    EXPECT_EQ(f.source_height, 576);
+    ASSERT_NE(f.plane[0], nullptr);
+    ASSERT_NE(f.plane[1], nullptr);
+    ASSERT_NE(f.plane[2], nullptr);
+    EXPECT_GE(f.stride[0], 320);
+    EXPECT_TRUE(f.owner);
+    // Each analysed frame is one of the camera's frames: some packet carries (about) its pts.
+    const auto nearest = std::min_element(c.packets.begin(), c.packets.end(), [&](const auto& a, const auto& b) {
+      return std::llabs(a.pts - f.pts) < std::llabs(b.pts - f.pts);
+    });
+    EXPECT_LT(std::llabs(nearest->pts - f.pts), 20'000'000) << "frame pts " << f.pts;
+    EXPECT_LT(std::chrono::abs(f.wall - nearest->wall), 1s);
+  }
+  for (std::size_t i = 1; i < c.frames.size(); ++i) {
+    EXPECT_EQ(c.frames[i].index, c.frames[i - 1].index + 1);
+    EXPECT_GT(c.frames[i].pts, c.frames[i - 1].pts);
+  }
+  const double frame_interval =
+      seconds(c.frames.back().pts - c.frames.front().pts) / static_cast<double>(c.frames.size() - 1);
+  EXPECT_NEAR(frame_interval, 0.2, 0.03) << "about the requested 5 fps";
+  // The pixels are real video (vtest is a street scene, not a flat frame).
+  const auto& f = c.frames.back();
+  int lo = 255, hi = 0;
+  for (int y = 0; y < f.height; y += 8) {
+    for (int x = 0; x < f.width; x += 8) {
+      const int v = f.plane[0][y * f.stride[0] + x];
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+    }
+  }
+  EXPECT_GT(hi - lo, 50);
+}
+
+TEST_F(SimSourceTest, GrayFramesCarryOnlyLuma) {
+  REQUIRE_VTEST();
+  SourceOptions o;
+  o.url = url("vtest");
+  o.width = 160;
+  o.height = 120;
+  o.format = PixelFormat::kGray8;
+  Capture c;
+  capture(o, 4000ms, c);
+  ASSERT_TRUE(c.status.ok()) << c.status.error().message;
+  std::lock_guard lock(c.mu);
+  ASSERT_FALSE(c.frames.empty()) << c.packets.size() << " packets";
+  EXPECT_EQ(c.frames.front().format, PixelFormat::kGray8);
+  EXPECT_EQ(c.frames.front().width, 160);
+  EXPECT_EQ(c.frames.front().plane[1], nullptr);
+}
+
+TEST_F(SimSourceTest, LoopsWithoutTimestampsGoingBack) {
+  REQUIRE_VTEST();
+  SourceOptions o;
+  o.url = url("short");  // a 4 s file, so this run crosses at least one loop point
+  Capture c;
+  capture(o, 8000ms, c);
+  ASSERT_TRUE(c.status.ok()) << c.status.error().message;
+  std::lock_guard lock(c.mu);
+  ASSERT_GT(c.packets.size(), 40u);
+  EXPECT_GT(seconds(c.packets.back().pts - c.packets.front().pts), 4.5) << "longer than the file";
+  for (std::size_t i = 1; i < c.packets.size(); ++i) {
+    const double step = seconds(c.packets[i].pts - c.packets[i - 1].pts);
+    EXPECT_GT(step, 0.0) << "packet " << i;
+    EXPECT_LT(step, 0.3) << "no gap at the loop point, packet " << i;
+  }
+}
+
+TEST_F(SimSourceTest, TwoClientsShareOneStream) {
+  REQUIRE_VTEST();
+  SourceOptions o;
+  o.url = url("vtest");
+  Capture a, b;
+  std::thread second([&] { capture(o, 4500ms, b); });
+  capture(o, 4500ms, a);
+  second.join();
+  ASSERT_TRUE(a.status.ok()) << a.status.error().message;
+  ASSERT_TRUE(b.status.ok()) << b.status.error().message;
+  ASSERT_GT(a.packets.size(), 10u);
+  ASSERT_GT(b.packets.size(), 10u);
+  EXPECT_TRUE(a.packets.front().keyframe);
+  EXPECT_TRUE(b.packets.front().keyframe);
+}
+
+TEST_F(SimSourceTest, TestBallServesLiveVideo) {
+  SourceOptions o;
+  o.url = url("ball");
+  Capture c;
+  capture(o, 3000ms, c);
+  ASSERT_TRUE(c.status.ok()) << c.status.error().message;
+  std::lock_guard lock(c.mu);
+  ASSERT_GT(c.packets.size(), 10u);
+  EXPECT_TRUE(c.packets.front().keyframe);
+  EXPECT_EQ(c.packets.front().stream->width, 640);
+  EXPECT_EQ(c.packets.front().stream->height, 360);
+  EXPECT_FALSE(c.frames.empty());
+}
+
+TEST_F(SimSourceTest, WrongPathFailsWithAReasonAndNoPassword) {
+  SourceOptions o;
+  o.url = "rtsp://admin:s3cretPassw0rd@127.0.0.1:" + std::to_string(sim_->port()) + "/no-such-camera";
+  Capture c;
+  capture(o, 15000ms, c);
+  ASSERT_FALSE(c.status.ok());
+  const auto& msg = c.status.error().message;
+  EXPECT_FALSE(msg.empty());
+  EXPECT_NE(msg.find("ot found"), std::string::npos) << msg;
+  std::cout << "404 reason: " << msg << "\n";
+  EXPECT_EQ(msg.find("s3cretPassw0rd"), std::string::npos) << msg;
+  EXPECT_TRUE(c.packets.empty());
+}
+
+TEST_F(SimSourceTest, ClosedPortFailsWithAReasonAndNoPassword) {
+  SourceOptions o;
+  o.url = "rtsp://admin:s3cretPassw0rd@127.0.0.1:" + std::to_string(test::free_tcp_port()) + "/cam";
+  Capture c;
+  capture(o, 15000ms, c);
+  ASSERT_FALSE(c.status.ok());
+  const auto& msg = c.status.error().message;
+  EXPECT_FALSE(msg.empty());
+  EXPECT_EQ(msg.find("s3cretPassw0rd"), std::string::npos) << msg;
+  std::cout << "closed-port reason: " << msg << "\n";
+}
+
+TEST_F(SimSourceTest, HeldStreamStallsTheSource) {
+  REQUIRE_VTEST();
+  ASSERT_TRUE(sim_->set_faults("short", SimFaults{.hold = true}).ok());
+  SourceOptions o;
+  o.url = url("short");
+  o.stall_timeout_ms = 1500;
+  Capture c;
+  capture(o, 10000ms, c);
+  ASSERT_TRUE(sim_->set_faults("short", SimFaults{}).ok());
+  ASSERT_FALSE(c.status.ok());
+  EXPECT_NE(c.status.error().message.find("no video"), std::string::npos) << c.status.error().message;
+  EXPECT_FALSE(sim_->set_faults("ball", SimFaults{}).ok());
+  EXPECT_FALSE(sim_->set_faults("nope", SimFaults{}).ok());
+}
+
+// Start-up errors, without any media work.
+TEST(SimulatorStart, RejectsBadNamesDuplicatesAndMissingFiles) {
+  auto start = [](std::vector<SimSource> sources) {
+    SimOptions o;
+    o.port = test::free_tcp_port();
+    o.sources = std::move(sources);
+    return Simulator::start(o);
+  };
+  auto bad_name = start({{"Cam 1", "test:ball"}});
+  ASSERT_FALSE(bad_name);
+  EXPECT_NE(bad_name.error().message.find("Cam 1"), std::string::npos);
+  auto duplicate = start({{"a", "test:ball"}, {"a", "test:ball"}});
+  ASSERT_FALSE(duplicate);
+  EXPECT_NE(duplicate.error().message.find("duplicate"), std::string::npos);
+  auto missing = start({{"a", "/nonexistent/video.mp4"}});
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("/nonexistent/video.mp4"), std::string::npos);
+  auto pattern = start({{"a", "test:smpte"}});
+  ASSERT_FALSE(pattern);
+  EXPECT_FALSE(start({}));
+}
+
+TEST(SimulatorStart, ReportsAPortInUse) {
+  SimOptions o;
+  o.port = test::free_tcp_port();
+  o.sources = {{"ball", "test:ball"}};
+  auto first = Simulator::start(o);
+  ASSERT_TRUE(first) << first.error().message;
+  auto second = Simulator::start(o);
+  ASSERT_FALSE(second);
+  EXPECT_NE(second.error().message.find(std::to_string(o.port)), std::string::npos) << second.error().message;
+}
+
+TEST(SimulatorStart, TranscodesOnceAndReusesTheCache) {
+  const fs::path vtest = test::vtest_avi();
+  if (vtest.empty()) GTEST_SKIP() << "vtest.avi (Debian package opencv-doc) is not installed; skipping";
+  const fs::path dir = test::make_temp_dir("matthan-sim-cache");
+  ASSERT_TRUE(cut_video(vtest, dir / "clip.avi", 2));
+  SimOptions o;
+  o.port = test::free_tcp_port();
+  o.sources = {{"clip", (dir / "clip.avi").string()}};
+  o.cache_dir = dir / "cache";
+  fs::file_time_type first_mtime;
+  {
+    auto sim = Simulator::start(o);
+    ASSERT_TRUE(sim) << sim.error().message;
+  }
+  std::vector<fs::path> cached;
+  for (const auto& e : fs::directory_iterator(o.cache_dir)) cached.push_back(e.path());
+  ASSERT_EQ(cached.size(), 1u) << "one cached file, no temporary left over";
+  EXPECT_EQ(cached[0].extension(), ".mp4");
+  first_mtime = fs::last_write_time(cached[0]);
+  {
+    auto sim = Simulator::start(o);
+    ASSERT_TRUE(sim) << sim.error().message;
+  }
+  EXPECT_EQ(fs::last_write_time(cached[0]), first_mtime) << "reused, not transcoded again";
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
+}  // namespace
+}  // namespace matthan
+
+namespace matthan {
+namespace {
+// Manual helper: serves the suite's media for MATTHAN_SERVE_S seconds (run with --gtest_also_run_disabled_tests).
+TEST_F(SimSourceTest, DISABLED_ServeForManualProbing) {
+  const char* s = std::getenv("MATTHAN_SERVE_S");
+  for (const auto& u : sim_->urls()) std::cout << "serving " << u << std::endl;
+  std::this_thread::sleep_for(std::chrono::seconds(s ? std::atoi(s) : 30));
+}
+}  // namespace
+}  // namespace matthan
