@@ -1,14 +1,15 @@
-// GStreamer camera source: runs one pipeline until it fails, ends or is stopped, handing out packets and frames.
+// GStreamer camera source: runs one pipeline until it fails, ends or is stopped, handing out packets and
+// frames.
 #include "matthan/ingest/gst_source.hpp"
-
-#include <atomic>
-#include <chrono>
-#include <mutex>
 
 #include <fmt/format.h>
 #include <gst/app/gstappsink.h>
 #include <gst/video/video.h>
 #include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
 
 #include "matthan/core/logging.hpp"
 #include "matthan/core/url.hpp"
@@ -213,7 +214,8 @@ Status GstCameraSource::run(std::stop_token stop) {
   auto built = build();
   if (!built) return built.error();
   RunningPipeline pipeline(std::move(built).value());
-  camera_logger(camera_)->debug("starting pipeline: {}", redact_credentials(describe_pipeline(options_), options_.url));
+  camera_logger(camera_)->debug("starting pipeline: {}",
+                                redact_credentials(describe_pipeline(options_), options_.url));
   if (gst_element_set_state(pipeline.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     // The reason is usually on the bus already; prefer it over a generic message.
     auto bus = gst::adopt(gst_element_get_bus(pipeline.get()));
@@ -240,7 +242,8 @@ Status GstCameraSource::watch(GstElement* pipeline, const std::stop_token& stop)
           GError* raw = nullptr;
           gst_message_parse_warning(msg.get(), &raw, nullptr);
           gst::ErrorPtr warning(raw);
-          camera_logger(camera_)->warn("gstreamer: {}", redact_credentials(warning ? warning->message : "", options_.url));
+          camera_logger(camera_)->warn("gstreamer: {}",
+                                       redact_credentials(warning ? warning->message : "", options_.url));
           break;
         }
         default:
@@ -270,7 +273,8 @@ Status GstCameraSource::error_from(GstMessage* msg) const {
   std::string text = error ? error->message : "unknown error";
   if (const auto tail = debug_tail(debug.get()); !tail.empty() && tail != text) text += " (" + tail + ")";
   const char* element = GST_MESSAGE_SRC_NAME(msg);
-  return make_error(redact_credentials(fmt::format("{}: {}", element ? element : "pipeline", text), options_.url));
+  return make_error(
+      redact_credentials(fmt::format("{}: {}", element ? element : "pipeline", text), options_.url));
 }
 
 GstFlowReturn GstCameraSource::on_packet_sample(GstAppSink* sink, gpointer self) {
@@ -308,7 +312,8 @@ void GstCameraSource::handle_packet(GstSample* sample) {
   const MediaTimeNs dts = running_time(sample, GST_BUFFER_DTS(buffer));
   packet.pts = pts >= 0 ? pts : dts;
   packet.dts = dts >= 0 ? dts : packet.pts;
-  packet.duration = GST_BUFFER_DURATION_IS_VALID(buffer) ? static_cast<MediaTimeNs>(GST_BUFFER_DURATION(buffer)) : 0;
+  packet.duration =
+      GST_BUFFER_DURATION_IS_VALID(buffer) ? static_cast<MediaTimeNs>(GST_BUFFER_DURATION(buffer)) : 0;
   packet.keyframe = !GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT);
   packet.wall = arrival;
   // Joining a shared or live stream mid-GOP: what comes before the first keyframe cannot be decoded
@@ -346,7 +351,8 @@ void GstCameraSource::handle_frame(GstSample* sample) {
 
   Frame frame;
   frame.camera = camera_;
-  frame.format = GST_VIDEO_INFO_FORMAT(&info) == GST_VIDEO_FORMAT_GRAY8 ? PixelFormat::kGray8 : PixelFormat::kI420;
+  frame.format =
+      GST_VIDEO_INFO_FORMAT(&info) == GST_VIDEO_FORMAT_GRAY8 ? PixelFormat::kGray8 : PixelFormat::kI420;
   frame.width = GST_VIDEO_INFO_WIDTH(&info);
   frame.height = GST_VIDEO_INFO_HEIGHT(&info);
   const guint planes = GST_VIDEO_FRAME_N_PLANES(&mapped->frame);

@@ -44,7 +44,8 @@ Result<std::string> pipeline_description(const SourceOptions& o, bool with_locat
   // the rate is cut before converting or scaling so dropped frames cost nothing more than their decode.
   return fmt::format(
       "{} ! video/x-h264,stream-format=avc,alignment=au ! tee name=t "
-      "t. ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=5000000000 ! appsink name=packets sync=false "
+      "t. ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=5000000000 ! appsink name=packets "
+      "sync=false "
       "t. ! queue leaky=downstream max-size-buffers=60 max-size-bytes=0 max-size-time=0 "
       "! avdec_h264 max-threads=1 ! videorate drop-only=true ! video/x-raw,framerate={}/1 "
       "! videoconvertscale ! video/x-raw,format={},width={},height={} "

@@ -12,7 +12,9 @@ void replace_all(std::string& text, std::string_view what, std::string_view with
     text.replace(pos, what.size(), with);
 }
 
-bool ends_authority(char c) { return c == '/' || c == ' ' || c == '\t' || c == '\n' || c == '"' || c == '\''; }
+bool ends_authority(char c) {
+  return c == '/' || c == ' ' || c == '\t' || c == '\n' || c == '"' || c == '\'';
+}
 
 // Every "://user:pass@" becomes "://***@"; an '@' past the authority (in a path) is left alone.
 void redact_embedded_urls(std::string& text) {

@@ -1,10 +1,10 @@
 // The per-camera retry loop: connect, stream, back off with jitter, and report every state change.
 #include "matthan/ingest/supervisor.hpp"
 
-#include <algorithm>
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 #include "matthan/core/logging.hpp"
 #include "matthan/ingest/redact.hpp"
@@ -53,7 +53,8 @@ class CameraSupervisor::AttemptGuard {
     std::lock_guard lock(owner_.mu_);
     owner_.attempt_active_ = false;
     if (owner_.state_ != CameraState::kStreaming) return;
-    streamed_s_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - owner_.streaming_since_).count();
+    streamed_s_ =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - owner_.streaming_since_).count();
     // The supervisor thread reports the next state (backoff or stopped) with its reason right after.
     owner_.state_ = CameraState::kConnecting;
     owner_.reason_ = "stream ended";
@@ -72,7 +73,9 @@ CameraSupervisor::CameraSupervisor(CameraId camera, SourceFactory factory, Backo
       policy_(std::move(policy)),
       on_change_(std::move(on_change)) {}
 
-CameraSupervisor::~CameraSupervisor() { stop(); }
+CameraSupervisor::~CameraSupervisor() {
+  stop();
+}
 
 void CameraSupervisor::start() {
   std::lock_guard life(life_mu_);
@@ -108,10 +111,13 @@ CameraHealth CameraSupervisor::health() const {
 
 void CameraSupervisor::note_packet() {
   packets_.fetch_add(1, std::memory_order_relaxed);
-  if (awaiting_first_packet_.load(std::memory_order_relaxed) && awaiting_first_packet_.exchange(false)) enter_streaming();
+  if (awaiting_first_packet_.load(std::memory_order_relaxed) && awaiting_first_packet_.exchange(false))
+    enter_streaming();
 }
 
-void CameraSupervisor::note_frame() { frames_.fetch_add(1, std::memory_order_relaxed); }
+void CameraSupervisor::note_frame() {
+  frames_.fetch_add(1, std::memory_order_relaxed);
+}
 
 void CameraSupervisor::enter_streaming() {
   CameraHealth snapshot;
@@ -168,8 +174,9 @@ CameraSupervisor::AttemptOutcome CameraSupervisor::run_attempt(std::stop_token s
 
 bool CameraSupervisor::wait_backoff(std::stop_token stop, double seconds) {
   std::unique_lock lock(wait_mu_);
-  const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds));
+  const auto deadline =
+      std::chrono::steady_clock::now() +
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds));
   wait_cv_.wait_until(lock, stop, deadline, [] { return false; });
   return !stop.stop_requested();
 }

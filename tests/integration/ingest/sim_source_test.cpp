@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -11,6 +12,7 @@
 #include <thread>
 
 #include "matthan/ingest/gst_source.hpp"
+#include "matthan/ingest/supervisor.hpp"
 #include "matthan/sim/simulator.hpp"
 #include "matthan/test/paths.hpp"
 
@@ -55,7 +57,9 @@ void capture(const SourceOptions& options, std::chrono::milliseconds duration, C
   out.stop_latency_s = std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-double seconds(MediaTimeNs ns) { return static_cast<double>(ns) / kNsPerSecond; }
+double seconds(MediaTimeNs ns) {
+  return static_cast<double>(ns) / kNsPerSecond;
+}
 
 bool cut_video(const fs::path& in, const fs::path& out, int seconds_long) {
   const std::string cmd = "ffmpeg -nostdin -loglevel error -y -i '" + in.string() + "' -t " +
@@ -189,9 +193,9 @@ TEST_F(SimSourceTest, DeliversKeyframeFirstPacketsAndSmallFramesFromVtest) {
     EXPECT_GE(f.stride[0], 320);
     EXPECT_TRUE(f.owner);
     // Each analysed frame is one of the camera's frames: some packet carries (about) its pts.
-    const auto nearest = std::min_element(c.packets.begin(), c.packets.end(), [&](const auto& a, const auto& b) {
-      return std::llabs(a.pts - f.pts) < std::llabs(b.pts - f.pts);
-    });
+    const auto nearest = std::min_element(
+        c.packets.begin(), c.packets.end(),
+        [&](const auto& a, const auto& b) { return std::llabs(a.pts - f.pts) < std::llabs(b.pts - f.pts); });
     EXPECT_LT(std::llabs(nearest->pts - f.pts), 20'000'000) << "frame pts " << f.pts;
     EXPECT_LT(std::chrono::abs(f.wall - nearest->wall), 1s);
   }
@@ -320,6 +324,88 @@ TEST_F(SimSourceTest, HeldStreamStallsTheSource) {
   EXPECT_FALSE(sim_->set_faults("nope", SimFaults{}).ok());
 }
 
+TEST_F(SimSourceTest, FileUrlsPlayLikeACamera) {
+  REQUIRE_VTEST();
+  fs::path mp4;
+  for (const auto& e : fs::directory_iterator(*dir_ / "cache")) {
+    if (e.path().filename().string().starts_with("vtest4")) mp4 = e.path();
+  }
+  ASSERT_FALSE(mp4.empty());
+  SourceOptions o;
+  o.url = "file://" + mp4.string();
+  Capture c;
+  capture(o, 2500ms, c);
+  ASSERT_TRUE(c.status.ok()) << c.status.error().message;
+  std::lock_guard lock(c.mu);
+  ASSERT_GT(c.packets.size(), 10u);
+  EXPECT_TRUE(c.packets.front().keyframe);
+  EXPECT_EQ(c.packets.front().stream->width, 768);
+  // Played at its own pace, not as fast as the disk allows (a 4 s file).
+  EXPECT_LT(seconds(c.packets.back().pts - c.packets.front().pts), 3.5);
+  EXPECT_FALSE(c.frames.empty());
+}
+
+// A camera that drops is reported and comes back by itself: supervisor + real source + a restarted server.
+TEST(SupervisorOverRtsp, ReportsADropAndReconnects) {
+  SimOptions so;
+  so.port = test::free_tcp_port();
+  so.sources = {{"ball", "test:ball"}};
+  auto sim = Simulator::start(so);
+  ASSERT_TRUE(sim) << sim.error().message;
+  const std::string url = sim.value()->urls().front();
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<CameraHealth> changes;  // guarded by mu
+  auto count = [&](CameraState s) {
+    return std::count_if(changes.begin(), changes.end(), [&](const auto& h) { return h.state == s; });
+  };
+  BackoffPolicy policy;
+  policy.steps_s = {0.2, 0.4};
+  CameraSupervisor* sup_ptr = nullptr;
+  CameraSupervisor sup(
+      "ball-cam",
+      [&] {
+        SourceOptions o;
+        o.url = url;
+        o.stall_timeout_ms = 3000;
+        return make_gst_source("ball-cam", o,
+                               SourceSink{[&](EncodedPacket) { sup_ptr->note_packet(); },
+                                          [&](Frame) { sup_ptr->note_frame(); }});
+      },
+      policy,
+      [&](const CameraHealth& h) {
+        {
+          std::lock_guard lock(mu);
+          changes.push_back(h);
+        }
+        cv.notify_all();
+      });
+  sup_ptr = &sup;
+  sup.start();
+  auto wait_for = [&](CameraState s, long n) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, 20s, [&] { return count(s) >= n; });
+  };
+  ASSERT_TRUE(wait_for(CameraState::kStreaming, 1));
+  sim.value()->stop();  // the camera goes away
+  ASSERT_TRUE(wait_for(CameraState::kBackoff, 1));
+  EXPECT_EQ(sup.health().state == CameraState::kStreaming, false);
+  auto again = Simulator::start(so);  // and comes back on the same address
+  ASSERT_TRUE(again) << again.error().message;
+  ASSERT_TRUE(wait_for(CameraState::kStreaming, 2));
+  for (auto until = Clock::now() + 10s; sup.health().frames == 0 && Clock::now() < until;)
+    std::this_thread::sleep_for(20ms);
+  const auto h = sup.health();
+  EXPECT_GE(h.reconnects, 1u);
+  EXPECT_GT(h.packets, 0u);
+  EXPECT_GT(h.frames, 0u);
+  const auto t0 = Clock::now();
+  sup.stop();
+  EXPECT_LT(Clock::now() - t0, 2s);
+  EXPECT_EQ(sup.health().state, CameraState::kStopped);
+}
+
 // Start-up errors, without any media work.
 TEST(SimulatorStart, RejectsBadNamesDuplicatesAndMissingFiles) {
   auto start = [](std::vector<SimSource> sources) {
@@ -386,7 +472,8 @@ TEST(SimulatorStart, TranscodesOnceAndReusesTheCache) {
 
 namespace matthan {
 namespace {
-// Manual helper: serves the suite's media for MATTHAN_SERVE_S seconds (run with --gtest_also_run_disabled_tests).
+// Manual helper: serves the suite's media for MATTHAN_SERVE_S seconds (run with
+// --gtest_also_run_disabled_tests).
 TEST_F(SimSourceTest, DISABLED_ServeForManualProbing) {
   const char* s = std::getenv("MATTHAN_SERVE_S");
   for (const auto& u : sim_->urls()) std::cout << "serving " << u << std::endl;

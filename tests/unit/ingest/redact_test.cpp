@@ -1,13 +1,14 @@
 // Credentials never survive into reasons and log text.
-#include <gtest/gtest.h>
-
 #include "matthan/ingest/redact.hpp"
+
+#include <gtest/gtest.h>
 
 namespace matthan {
 namespace {
 
 TEST(Redact, HidesUserinfoOfEveryEmbeddedUrl) {
-  const auto out = redact_credentials("Could not open rtsp://admin:hunter22@10.0.0.1/x and http://a:b@h:80/y.");
+  const auto out =
+      redact_credentials("Could not open rtsp://admin:hunter22@10.0.0.1/x and http://a:b@h:80/y.");
   EXPECT_EQ(out, "Could not open rtsp://***@10.0.0.1/x and http://***@h:80/y.");
 }
 

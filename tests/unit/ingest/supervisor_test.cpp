@@ -1,12 +1,12 @@
 // The camera supervisor's state machine, driven by a scripted fake source.
+#include "matthan/ingest/supervisor.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
-
-#include "matthan/ingest/supervisor.hpp"
 
 namespace matthan {
 namespace {
@@ -102,7 +102,8 @@ TEST(Supervisor, FailuresBackOffWithGrowingDelaysAndCountReconnects) {
   // The delay between a backoff and the next connecting attempt follows the steps.
   std::vector<double> gaps;
   for (std::size_t i = 1; i < events.size(); ++i) {
-    if (events[i - 1].health.state == CameraState::kBackoff && events[i].health.state == CameraState::kConnecting)
+    if (events[i - 1].health.state == CameraState::kBackoff &&
+        events[i].health.state == CameraState::kConnecting)
       gaps.push_back(std::chrono::duration<double>(events[i].at - events[i - 1].at).count());
   }
   ASSERT_GE(gaps.size(), 3u);
@@ -228,7 +229,8 @@ TEST(Supervisor, DestructorStops) {
 
 TEST(Supervisor, FactoryFailureIsABackoffWithAReason) {
   Recorder rec;
-  CameraSupervisor sup("cam5", [] { return std::unique_ptr<CameraSource>(); }, fast_policy({0.01}), std::ref(rec));
+  CameraSupervisor sup(
+      "cam5", [] { return std::unique_ptr<CameraSource>(); }, fast_policy({0.01}), std::ref(rec));
   sup.start();
   ASSERT_TRUE(rec.wait_for_count(CameraState::kBackoff, 2, 5s));
   sup.stop();

@@ -1,9 +1,9 @@
 // Looping access-unit reader on libavformat: the live loop never re-encodes, it only re-reads.
 #include "access_unit_reader.hpp"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace matthan {
 namespace {
@@ -24,7 +24,9 @@ Result<av::FormatContextPtr> open_format(const std::filesystem::path& path) {
   return format;
 }
 
-std::int64_t to_ns(std::int64_t ts, AVRational tb) { return av_rescale_q(ts, tb, AVRational{1, 1'000'000'000}); }
+std::int64_t to_ns(std::int64_t ts, AVRational tb) {
+  return av_rescale_q(ts, tb, AVRational{1, 1'000'000'000});
+}
 
 }  // namespace
 
@@ -44,7 +46,8 @@ Result<VideoFileInfo> probe_video_file(const std::filesystem::path& path) {
   }
   info.h264_avc = par->codec_id == AV_CODEC_ID_H264 && par->extradata_size > 6 && par->extradata[0] == 1;
   if (info.h264_avc) info.codec_data.assign(par->extradata, par->extradata + par->extradata_size);
-  if (info.width <= 0 || info.height <= 0) return make_error(fmt::format("{}: video has no size", path.string()));
+  if (info.width <= 0 || info.height <= 0)
+    return make_error(fmt::format("{}: video has no size", path.string()));
   return info;
 }
 

@@ -37,7 +37,8 @@ class AccessUnitReader {
   Result<AccessUnit> next();
 
  private:
-  AccessUnitReader(std::filesystem::path path, VideoFileInfo info) : path_(std::move(path)), info_(std::move(info)) {}
+  AccessUnitReader(std::filesystem::path path, VideoFileInfo info)
+      : path_(std::move(path)), info_(std::move(info)) {}
   Status reopen();
   std::int64_t frame_duration_ns() const;
 
@@ -46,8 +47,8 @@ class AccessUnitReader {
   av::FormatContextPtr format_;
   av::PacketPtr packet_;
   int stream_index_ = -1;
-  std::int64_t loop_offset_ns_ = 0;  // added to this loop's timestamps
-  std::int64_t loop_end_ns_ = 0;     // end of the latest access unit seen, relative to this loop
+  std::int64_t loop_offset_ns_ = 0;         // added to this loop's timestamps
+  std::int64_t loop_end_ns_ = 0;            // end of the latest access unit seen, relative to this loop
   std::int64_t first_ts_ = AV_NOPTS_VALUE;  // this file's first dts, in stream time base
 };
 

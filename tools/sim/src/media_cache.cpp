@@ -1,14 +1,13 @@
 // One-off transcoding of non-H.264 files into a cache, so the live loop only ever remuxes.
 #include "media_cache.hpp"
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <functional>
 #include <system_error>
-
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "access_unit_reader.hpp"
 #include "matthan/ingest/gst_ptr.hpp"
@@ -28,7 +27,8 @@ Status run_to_eos(GstElement* pipeline, const std::filesystem::path& source) {
     GError* raw = nullptr;
     gst_message_parse_error(msg.get(), &raw, nullptr);
     gst::ErrorPtr error(raw);
-    result = make_error(fmt::format("transcoding {} failed: {}", source.string(), error ? error->message : "?"));
+    result =
+        make_error(fmt::format("transcoding {} failed: {}", source.string(), error ? error->message : "?"));
   }
   gst_element_set_state(pipeline, GST_STATE_NULL);
   return result;
@@ -55,7 +55,8 @@ Status transcode(const std::filesystem::path& source, const std::filesystem::pat
 
 }  // namespace
 
-std::filesystem::path cached_transcode_path(const std::filesystem::path& source, const std::filesystem::path& cache_dir) {
+std::filesystem::path cached_transcode_path(const std::filesystem::path& source,
+                                            const std::filesystem::path& cache_dir) {
   std::error_code ec;
   const auto absolute = std::filesystem::absolute(source, ec);
   const auto size = std::filesystem::file_size(source, ec);
@@ -77,8 +78,11 @@ Result<std::filesystem::path> servable_h264_file(const std::filesystem::path& so
     spdlog::warn("sim: cached copy {} is unreadable; transcoding again", target.string());
   }
   std::filesystem::create_directories(cache_dir, ec);
-  if (ec) return make_error(fmt::format("cannot create cache directory {}: {}", cache_dir.string(), ec.message()));
-  const int fps = info.value().fps_num > 0 ? (info.value().fps_num + info.value().fps_den / 2) / info.value().fps_den : 10;
+  if (ec)
+    return make_error(fmt::format("cannot create cache directory {}: {}", cache_dir.string(), ec.message()));
+  const int fps = info.value().fps_num > 0
+                      ? (info.value().fps_num + info.value().fps_den / 2) / info.value().fps_den
+                      : 10;
   const auto temp = target.string() + fmt::format(".tmp-{}", ::getpid());
   spdlog::info("sim: transcoding {} to H.264 (once; cached at {})", source.string(), target.string());
   const auto started = std::chrono::steady_clock::now();
@@ -89,7 +93,8 @@ Result<std::filesystem::path> servable_h264_file(const std::filesystem::path& so
   std::filesystem::rename(temp, target, ec);
   if (ec) {
     std::filesystem::remove(temp, ec);
-    return make_error(fmt::format("cannot move the transcoded file into {}: {}", target.string(), ec.message()));
+    return make_error(
+        fmt::format("cannot move the transcoded file into {}: {}", target.string(), ec.message()));
   }
   spdlog::info("sim: transcoded {} in {:.1f} s", source.filename().string(),
                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());

@@ -8,7 +8,8 @@
 namespace matthan {
 
 // The cache key: absolute path + size + mtime, so an edited file is transcoded again.
-std::filesystem::path cached_transcode_path(const std::filesystem::path& source, const std::filesystem::path& cache_dir);
+std::filesystem::path cached_transcode_path(const std::filesystem::path& source,
+                                            const std::filesystem::path& cache_dir);
 
 // Returns `source` when it is already H.264 in MP4 form; otherwise transcodes it once (keyframe every
 // ~2 s, no B-frames, source frame rate) into cache_dir, writing to a temporary file and renaming it.

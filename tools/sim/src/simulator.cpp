@@ -1,14 +1,14 @@
 // The simulator's RTSP server: one GMainLoop thread with its own context, one shared media factory per mount.
 #include "matthan/sim/simulator.hpp"
 
-#include <cstdlib>
-#include <mutex>
-#include <thread>
-
 #include <fmt/format.h>
 #include <gst/app/gstappsrc.h>
 #include <gst/rtsp-server/rtsp-server.h>
 #include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <mutex>
+#include <thread>
 
 #include "matthan/ingest/gst_ptr.hpp"
 #include "matthan/ingest/gst_source.hpp"
@@ -39,20 +39,24 @@ bool valid_name(const std::string& name) {
   return true;
 }
 
-bool is_test_source(const SimSource& s) { return s.path.rfind(kTestPrefix, 0) == 0; }
+bool is_test_source(const SimSource& s) {
+  return s.path.rfind(kTestPrefix, 0) == 0;
+}
 
 Status validate_sources(const std::vector<SimSource>& sources) {
   if (sources.empty()) return make_error("no sources to serve");
   for (std::size_t i = 0; i < sources.size(); ++i) {
     const auto& s = sources[i];
     if (!valid_name(s.name))
-      return make_error(fmt::format("bad source name '{}': use lower-case letters, digits, '_' and '-'", s.name));
+      return make_error(
+          fmt::format("bad source name '{}': use lower-case letters, digits, '_' and '-'", s.name));
     for (std::size_t j = 0; j < i; ++j) {
       if (sources[j].name == s.name) return make_error(fmt::format("duplicate source name '{}'", s.name));
     }
     if (is_test_source(s)) {
       if (s.path != "test:ball")
-        return make_error(fmt::format("source '{}': unknown test pattern '{}' (use test:ball)", s.name, s.path));
+        return make_error(
+            fmt::format("source '{}': unknown test pattern '{}' (use test:ball)", s.name, s.path));
       continue;
     }
     std::error_code ec;
@@ -186,8 +190,8 @@ void Simulator::Impl::on_media_configure(GstRTSPMediaFactory*, GstRTSPMedia* med
   g_object_set(appsrc.get(), "caps", caps.get(), "max-bytes", guint64{4} << 20, nullptr);
   // While the media is paused nothing is pulled: drop the oldest rather than grow without bound.
   gst_util_set_object_arg(G_OBJECT(appsrc.get()), "leaky-type", "downstream");
-  auto feeder = std::make_shared<StreamFeeder>(mount.source.name, std::move(appsrc), std::move(reader).value(),
-                                               mount.faults);
+  auto feeder = std::make_shared<StreamFeeder>(mount.source.name, std::move(appsrc),
+                                               std::move(reader).value(), mount.faults);
   {
     std::lock_guard lock(mount.impl->feeders_mu);
     mount.impl->feeders.push_back(feeder);
@@ -264,23 +268,31 @@ Result<std::unique_ptr<Simulator>> Simulator::start(SimOptions options) {
 
 Simulator::Simulator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-Simulator::~Simulator() { stop(); }
+Simulator::~Simulator() {
+  stop();
+}
 
-void Simulator::stop() { impl_->stop(); }
+void Simulator::stop() {
+  impl_->stop();
+}
 
-int Simulator::port() const { return impl_->bound_port; }
+int Simulator::port() const {
+  return impl_->bound_port;
+}
 
 std::vector<std::string> Simulator::urls() const {
   std::vector<std::string> out;
   for (const auto& mount : impl_->mounts)
-    out.push_back(fmt::format("rtsp://{}:{}/{}", impl_->options.address, impl_->bound_port, mount->source.name));
+    out.push_back(
+        fmt::format("rtsp://{}:{}/{}", impl_->options.address, impl_->bound_port, mount->source.name));
   return out;
 }
 
 Status Simulator::set_faults(const std::string& name, SimFaults faults) {
   for (auto& mount : impl_->mounts) {
     if (mount->source.name != name) continue;
-    if (is_test_source(mount->source)) return make_error(fmt::format("'{}' is a test pattern: no faults", name));
+    if (is_test_source(mount->source))
+      return make_error(fmt::format("'{}' is a test pattern: no faults", name));
     mount->faults->set(faults);
     return {};
   }

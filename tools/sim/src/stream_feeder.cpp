@@ -1,10 +1,10 @@
 // Real-time feeding of looped access units into an appsrc, with running-time timestamps from its clock.
 #include "stream_feeder.hpp"
 
-#include <optional>
-
 #include <gst/app/gstappsrc.h>
 #include <spdlog/spdlog.h>
+
+#include <optional>
 
 namespace matthan {
 namespace {
@@ -44,11 +44,16 @@ gst::CapsPtr appsrc_caps(const VideoFileInfo& info) {
 
 StreamFeeder::StreamFeeder(std::string name, gst::ElementPtr appsrc, std::unique_ptr<AccessUnitReader> reader,
                            std::shared_ptr<const FaultSwitches> faults)
-    : name_(std::move(name)), appsrc_(std::move(appsrc)), reader_(std::move(reader)), faults_(std::move(faults)) {
+    : name_(std::move(name)),
+      appsrc_(std::move(appsrc)),
+      reader_(std::move(reader)),
+      faults_(std::move(faults)) {
   thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
 }
 
-StreamFeeder::~StreamFeeder() { stop(); }
+StreamFeeder::~StreamFeeder() {
+  stop();
+}
 
 void StreamFeeder::stop() {
   std::lock_guard life(life_mu_);

@@ -1,10 +1,10 @@
 // RAII owners for GStreamer/GLib handles. Include only where GStreamer headers are available.
 #pragma once
 
-#include <memory>
-
 #include <glib-object.h>
 #include <gst/gst.h>
+
+#include <memory>
 
 namespace matthan::gst {
 

@@ -1,4 +1,5 @@
-// A camera source: one GStreamer pipeline per connection attempt that hands out encoded packets and small frames.
+// A camera source: one GStreamer pipeline per connection attempt that hands out encoded packets and small
+// frames.
 #pragma once
 
 #include <functional>
@@ -15,8 +16,9 @@ namespace matthan {
 void ensure_gstreamer_initialized();
 
 struct SourceOptions {
-  std::string url;  // rtsp://[user:pass@]host[:port]/path or file:///path; may hold credentials: never log it raw
-  int width = 640, height = 360, fps = 5;  // the analysis copy
+  std::string
+      url;  // rtsp://[user:pass@]host[:port]/path or file:///path; may hold credentials: never log it raw
+  int width = 640, height = 360, fps = 5;   // the analysis copy
   PixelFormat format = PixelFormat::kI420;  // kGray8 skips chroma entirely (cheaper, NOTES.md)
   int latency_ms = 200;                     // rtspsrc jitterbuffer latency
   int stall_timeout_ms = 15000;             // no packet for this long (or before the first one) fails the run
@@ -32,13 +34,15 @@ struct SourceSink {
 class CameraSource {
  public:
   virtual ~CameraSource() = default;
-  // ok() only when stopped on request; an error with a clear, credential-free reason otherwise (EOS included).
+  // ok() only when stopped on request; an error with a clear, credential-free reason otherwise (EOS
+  // included).
   virtual Status run(std::stop_token stop) = 0;
 };
 
 std::unique_ptr<CameraSource> make_gst_source(CameraId camera, SourceOptions options, SourceSink sink);
 
-// The gst-launch description of the pipeline (for tests and logs). It contains the URL: redact before logging.
+// The gst-launch description of the pipeline (for tests and logs). It contains the URL: redact before
+// logging.
 std::string describe_pipeline(const SourceOptions& options);
 
 }  // namespace matthan

@@ -1,4 +1,5 @@
-// Per-camera supervisor: runs a fresh source per attempt, tracks health, and reconnects with backoff and jitter.
+// Per-camera supervisor: runs a fresh source per attempt, tracks health, and reconnects with backoff and
+// jitter.
 #pragma once
 
 #include <atomic>
@@ -25,8 +26,8 @@ std::string_view to_string(CameraState state);
 
 struct BackoffPolicy {
   std::vector<double> steps_s{1, 2, 5, 10, 30, 60};
-  double jitter = 0.2;           // +-20 % of the step
-  double healthy_reset_s = 30;   // streaming this long forgives earlier failures
+  double jitter = 0.2;          // +-20 % of the step
+  double healthy_reset_s = 30;  // streaming this long forgives earlier failures
 };
 
 // Delay before retrying after the n-th consecutive failure (0-based); rng01 in [0,1) picks the jitter.
@@ -79,16 +80,17 @@ class CameraSupervisor {
   std::atomic<std::uint64_t> frames_{0};
   std::atomic<bool> awaiting_first_packet_{false};  // armed while an attempt waits for its first packet
 
-  std::mutex notify_mu_;  // serialises state changes with their on_change calls, so observers see them in order
+  std::mutex
+      notify_mu_;  // serialises state changes with their on_change calls, so observers see them in order
   mutable std::mutex mu_;
-  CameraState state_ = CameraState::kStopped;  // guarded by mu_
-  std::string reason_;                         // guarded by mu_
-  std::uint64_t reconnects_ = 0;               // guarded by mu_
-  WallTime since_{};                           // guarded by mu_
-  bool attempt_active_ = false;                // guarded by mu_
+  CameraState state_ = CameraState::kStopped;                // guarded by mu_
+  std::string reason_;                                       // guarded by mu_
+  std::uint64_t reconnects_ = 0;                             // guarded by mu_
+  WallTime since_{};                                         // guarded by mu_
+  bool attempt_active_ = false;                              // guarded by mu_
   std::chrono::steady_clock::time_point streaming_since_{};  // guarded by mu_
 
-  std::mutex wait_mu_;                 // guards nothing but the backoff wait
+  std::mutex wait_mu_;  // guards nothing but the backoff wait
   std::condition_variable_any wait_cv_;
   std::mutex life_mu_;  // guards thread_ (start/stop from different threads)
   std::jthread thread_;
