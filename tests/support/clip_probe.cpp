@@ -1,0 +1,38 @@
+// ffprobe/ffmpeg wrappers for clip checks in tests.
+#include "matthan/test/clip_probe.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "matthan/test/process.hpp"
+
+namespace matthan::test {
+
+ClipProbe probe_clip(const std::filesystem::path& path) {
+  ClipProbe p;
+  auto [rc, out] = run_command({"ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+                                "format=duration:stream=codec_name,codec_tag_string:packet=flags", "-of", "json",
+                                path.string()});
+  // ffprobe prints its errors before the JSON; keep them and parse from the first brace.
+  const auto brace = out.find('{');
+  p.errors = out.substr(0, brace == std::string::npos ? out.size() : brace);
+  if (rc != 0 || brace == std::string::npos) return p;
+  const auto j = nlohmann::json::parse(out.substr(brace), nullptr, false);
+  if (j.is_discarded()) return p;
+  p.opened = true;
+  if (j.contains("format") && j["format"].contains("duration"))
+    p.duration_s = std::stod(j["format"]["duration"].get<std::string>());
+  if (j.contains("streams") && !j["streams"].empty()) {
+    p.codec = j["streams"][0].value("codec_name", "");
+    p.codec_tag = j["streams"][0].value("codec_tag_string", "");
+  }
+  if (j.contains("packets")) {
+    p.video_packets = static_cast<int>(j["packets"].size());
+    if (p.video_packets > 0) p.first_packet_keyframe = j["packets"][0].value("flags", "").find('K') != std::string::npos;
+  }
+  auto [drc, dout] = run_command({"ffmpeg", "-v", "error", "-i", path.string(), "-f", "null", "-"});
+  p.decodes_cleanly = drc == 0 && dout.empty();
+  p.errors += dout;
+  return p;
+}
+
+}  // namespace matthan::test

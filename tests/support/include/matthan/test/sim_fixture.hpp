@@ -1,0 +1,33 @@
+// A real simulated camera for integration tests: `matthan sim` as a child process on a free port.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "matthan/test/process.hpp"
+
+namespace matthan::test {
+
+// The first `seconds` of Debian's vtest.avi, stream-copied (no re-encode) into `dir`. Empty when
+// vtest.avi is not installed.
+std::filesystem::path cut_vtest(const std::filesystem::path& dir, int seconds);
+
+class SimCamera {
+ public:
+  // Starts `matthan sim` serving `source` as NAME; waits (up to 120 s, the first run transcodes) for its URL.
+  SimCamera(const std::string& name, const std::filesystem::path& source, const std::filesystem::path& cache_dir);
+  bool ok() const { return !url_.empty(); }
+  const std::string& url() const { return url_; }
+  int port() const { return port_; }
+  Process& process() { return *proc_; }
+  std::string log() const;
+
+ private:
+  std::unique_ptr<Process> proc_;
+  std::filesystem::path stderr_path_;
+  std::string url_;
+  int port_ = 0;
+};
+
+}  // namespace matthan::test

@@ -1,0 +1,37 @@
+// EventBus: gives every outgoing message its per-node seq, stores it in the index for replay, then
+// publishes it. One mutex keeps seq order and publish order the same.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "matthan/events/event_json.hpp"
+#include "matthan/events/incident.hpp"
+#include "matthan/events/publisher.hpp"
+#include "matthan/storage/index.hpp"
+
+namespace matthan {
+
+class EventBus {
+ public:
+  using Listener = std::function<void(const std::string& topic, const std::string& payload)>;
+
+  EventBus(std::string node, Index& index, EventPublisher& publisher, std::uint64_t last_seq, Listener listener);
+
+  // Returns the seq given to the message.
+  std::uint64_t publish_incident(const Incident& incident, IncidentPhase phase, const std::string& snapshot,
+                                 const std::optional<ClipRef>& clip);
+
+ private:
+  const std::string node_;
+  Index& index_;
+  EventPublisher& publisher_;
+  Listener listener_;
+  std::mutex mu_;
+  std::uint64_t last_seq_;  // guarded by mu_
+};
+
+}  // namespace matthan
