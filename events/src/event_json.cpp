@@ -73,7 +73,7 @@ std::string incident_topic(const CameraId& camera, IncidentPhase phase) {
 
 std::string incident_event_json(const Incident& incident, IncidentPhase phase, std::uint64_t seq,
                                 const std::string& node, const std::string& snapshot,
-                                const std::optional<ClipRef>& clip) {
+                                const std::optional<ClipRef>& clip, const std::string& clip_error) {
   const bool end = phase == IncidentPhase::kEnd;
   Json j;
   j["schema"] = kIncidentSchemaId;
@@ -91,6 +91,8 @@ std::string incident_event_json(const Incident& incident, IncidentPhase phase, s
   if (end) j["end_reason"] = incident.end_reason;
   j["snapshot"] = snapshot.empty() ? Json(nullptr) : Json(snapshot);
   j["clip"] = end && clip ? clip_json(*clip) : Json(nullptr);
+  // An end must still go out when its clip could not be written (disk full, no keyframe): say why.
+  if (end && !clip) j["clip_error"] = clip_error.empty() ? std::string("no clip was recorded") : clip_error;
   // Replace invalid UTF-8 rather than throw: ids and labels come from config and models.
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }

@@ -205,6 +205,32 @@ TEST_F(SchemaRejects, EndWithoutClipOrReasonAndStartWithEndFields) {
   EXPECT_FALSE(error_for(j).empty()) << "start must not carry a clip";
 }
 
+TEST_F(SchemaRejects, EndWithoutClipNeedsClipErrorAndNothingElseMayCarryIt) {
+  Json j = end_;
+  j["clip"] = nullptr;
+  j["clip_error"] = "storage full";
+  EXPECT_TRUE(error_for(j).empty()) << "an end whose clip failed says why: " << error_for(j);
+  j = end_;
+  j["clip_error"] = "storage full";
+  EXPECT_FALSE(error_for(j).empty()) << "a clip and a clip error together";
+  j = start_;
+  j["clip_error"] = "storage full";
+  EXPECT_FALSE(error_for(j).empty()) << "start must not carry a clip error";
+}
+
+TEST(IncidentJson, EndWithoutClipCarriesTheReason) {
+  Incident inc;
+  inc.id = "cam-1";
+  inc.camera = "cam";
+  inc.ended_at = inc.started_at;
+  inc.end_reason = "quiet";
+  const Json j = Json::parse(incident_event_json(inc, IncidentPhase::kEnd, 7, "n", "", std::nullopt, "disk full"));
+  EXPECT_TRUE(j["clip"].is_null());
+  EXPECT_EQ(j["clip_error"], "disk full");
+  const Json k = Json::parse(incident_event_json(inc, IncidentPhase::kStart, 8, "n", "", std::nullopt, "ignored"));
+  EXPECT_FALSE(k.contains("clip_error"));
+}
+
 TEST_F(SchemaRejects, BadScalars) {
   auto rejected = [&](const char* key, Json value) {
     Json j = start_;

@@ -101,6 +101,7 @@ struct PendingEnd {
   std::optional<std::int64_t> clip_id;
   double clip_offset_s = 0;
   bool clip_done = false;
+  std::string clip_error;  // why there is no clip, when there is none
 };
 
 struct Engine::Impl {
@@ -214,6 +215,7 @@ struct Engine::Impl {
     if (auto st = index->upsert_incident(rec); !st.ok()) rt.log->error("index: {}", st.error().message);
     if (auto st = rt.recorder->begin(inc.id, inc.start_pts); !st.ok()) {
       rt.log->error("clip for incident {} could not start: {}", inc.id, st.error().message);
+      pending[inc.id].clip_error = st.error().message;
       pending[inc.id].clip_done = true;  // the end goes out without a clip rather than waiting for ever
     }
   }
@@ -247,9 +249,11 @@ struct Engine::Impl {
         rt.log->error("clip for incidents [{}] failed: {}", fmt::join(fc.incident_ids, ", "),
                       fc.status.ok() ? "no packets" : fc.status.error().message);
       }
+      const std::string error = ref ? "" : (fc.status.ok() ? "no video packets were received" : fc.status.error().message);
       for (std::size_t i = 0; i < fc.incident_ids.size(); ++i) {
         PendingEnd& p = pending[fc.incident_ids[i]];
         p.clip = ref;
+        p.clip_error = error;
         p.clip_id = clip_id;
         p.clip_offset_s = i < fc.offsets_s.size() ? fc.offsets_s[i] : 0.0;
         p.clip_done = true;
@@ -267,7 +271,7 @@ struct Engine::Impl {
     rec.clip_offset_s = p.clip_offset_s;
     if (auto st = index->upsert_incident(rec); !st.ok())
       spdlog::error("[{}] index: {}", p.incident->camera, st.error().message);
-    bus->publish_incident(*p.incident, IncidentPhase::kEnd, p.snapshot, p.clip);
+    bus->publish_incident(*p.incident, IncidentPhase::kEnd, p.snapshot, p.clip, p.clip_error);
     pending.erase(it);
   }
 
@@ -345,11 +349,14 @@ struct Engine::Impl {
     }
     storage_tasks.post([this] {
       for (auto& rt : cameras) collect(*rt, rt->recorder->poll(true));
-      for (auto& [id, p] : pending) {
-        if (p.incident) spdlog::warn("incident {} ends without a clip", id);
-      }
+      // Anything still pending had no clip finished for it: it ends anyway, saying so.
       std::vector<std::string> left;
-      for (auto& [id, p] : pending) if (p.incident) left.push_back(id);
+      for (auto& [id, p] : pending) {
+        if (!p.incident) continue;
+        spdlog::warn("[{}] incident {} ends without a clip", p.incident->camera, id);
+        if (p.clip_error.empty()) p.clip_error = "the engine stopped before a clip could be written";
+        left.push_back(id);
+      }
       for (auto& id : left) publish_end(id);
     });
     storage_running = false;

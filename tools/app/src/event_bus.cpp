@@ -10,11 +10,11 @@ EventBus::EventBus(std::string node, Index& index, EventPublisher& publisher, st
     : node_(std::move(node)), index_(index), publisher_(publisher), listener_(std::move(listener)), last_seq_(last_seq) {}
 
 std::uint64_t EventBus::publish_incident(const Incident& incident, IncidentPhase phase, const std::string& snapshot,
-                                         const std::optional<ClipRef>& clip) {
+                                         const std::optional<ClipRef>& clip, const std::string& clip_error) {
   std::lock_guard lock(mu_);
   const std::uint64_t seq = ++last_seq_;
   const std::string topic = incident_topic(incident.camera, phase);
-  const std::string payload = incident_event_json(incident, phase, seq, node_, snapshot, clip);
+  const std::string payload = incident_event_json(incident, phase, seq, node_, snapshot, clip, clip_error);
   // Stored first, so that a subscriber who sees this seq can always replay it.
   if (auto st = index_.record_event(seq, topic, payload, std::chrono::system_clock::now()); !st.ok())
     spdlog::error("[{}] could not store event seq {} for replay: {}", incident.camera, seq, st.error().message);

@@ -23,7 +23,7 @@ class EventBus {
 
   // Returns the seq given to the message.
   std::uint64_t publish_incident(const Incident& incident, IncidentPhase phase, const std::string& snapshot,
-                                 const std::optional<ClipRef>& clip);
+                                 const std::optional<ClipRef>& clip, const std::string& clip_error = {});
 
  private:
   const std::string node_;

@@ -33,7 +33,7 @@ std::string incident_topic(const CameraId& camera, IncidentPhase phase);
 // the caller keeps the contract: seq >= 1, an ended_at and a clip on end.
 std::string incident_event_json(const Incident& incident, IncidentPhase phase, std::uint64_t seq,
                                 const std::string& node, const std::string& snapshot,
-                                const std::optional<ClipRef>& clip);
+                                const std::optional<ClipRef>& clip, const std::string& clip_error = {});
 
 // Draft-04 JSON Schema validation (rapidjson). Copyable and cheap to copy: copies share the parsed,
 // immutable schema, and validate() may run on several threads at once.
