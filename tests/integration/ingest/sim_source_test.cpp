@@ -142,6 +142,7 @@ TEST_F(SimSourceTest, DeliversKeyframeFirstPacketsAndSmallFramesFromVtest) {
   capture(o, 6500ms, c);  // joining mid-GOP can cost up to 2 s before the first keyframe
   ASSERT_TRUE(c.status.ok()) << c.status.error().message;
   EXPECT_LT(c.stop_latency_s, 2.0);
+  std::cout << "stop took " << c.stop_latency_s * 1000 << " ms\n";
 
   std::lock_guard lock(c.mu);
   ASSERT_GT(c.packets.size(), 20u);
@@ -314,6 +315,10 @@ TEST_F(SimSourceTest, HeldStreamStallsTheSource) {
   ASSERT_TRUE(sim_->set_faults("short", SimFaults{.hold = true}).ok());
   SourceOptions o;
   o.url = url("short");
+  Capture held;  // stop stays prompt while the server is silent
+  capture(o, 1000ms, held);
+  EXPECT_TRUE(held.status.ok()) << held.status.error().message;
+  EXPECT_LT(held.stop_latency_s, 2.0);
   o.stall_timeout_ms = 1500;
   Capture c;
   capture(o, 10000ms, c);
