@@ -54,7 +54,11 @@ IncidentPolicy incident_policy(const CameraConfig& c) {
   return p;
 }
 
-std::string date_folder(WallTime t) { return format_file_stamp(t).substr(0, 8); }
+// The same YYYY-MM-DD (UTC) folder naming as the clips use.
+std::string date_folder(WallTime t) {
+  const std::string s = format_file_stamp(t);
+  return s.substr(0, 4) + "-" + s.substr(4, 2) + "-" + s.substr(6, 2);
+}
 
 // Motion score: how solid the largest moving region is (foreground share of its box), in 0..1.
 double motion_score(const MotionResult& m) {
