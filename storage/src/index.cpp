@@ -276,7 +276,8 @@ Status Index::upsert_incident(const IncidentRecord& r) {
       camera = excluded.camera, kind = excluded.kind, label = excluded.label, score = excluded.score,
       box_x = excluded.box_x, box_y = excluded.box_y, box_w = excluded.box_w, box_h = excluded.box_h,
       started_at_ms = excluded.started_at_ms, ended_at_ms = excluded.ended_at_ms, snapshot = excluded.snapshot,
-      clip_id = excluded.clip_id, clip_offset_s = excluded.clip_offset_s)sql");
+      clip_id = COALESCE(excluded.clip_id, incidents.clip_id),
+      clip_offset_s = CASE WHEN excluded.clip_id IS NULL THEN incidents.clip_offset_s ELSE excluded.clip_offset_s END)sql");
   if (!s) return s.error();
   std::optional<std::int64_t> ended;
   if (r.ended_at) ended = to_ms(*r.ended_at);
@@ -646,6 +647,158 @@ Result<std::int64_t> Index::upsert_snapshot(const SnapshotRecord& r) {
   if (!row) return impl_->fail(what, row.error().message);
   if (!*row) return impl_->fail(what, "no id returned");
   return s->int64("id");
+}
+
+
+// ---------------------------------------------------------------------------------------------------------
+// Clip lifecycle, reconcile and retention.
+
+namespace {
+
+Result<std::vector<ClipRecord>> read_clips(Index::Impl& impl, Statement& s, std::string_view what) {
+  std::vector<ClipRecord> out;
+  for (;;) {
+    auto row = s.step();
+    if (!row) return impl.fail(what, row.error().message);
+    if (!*row) break;
+    out.push_back(read_clip(s));
+  }
+  return out;
+}
+
+Result<std::vector<SnapshotRecord>> read_snapshots(Index::Impl& impl, Statement& s, std::string_view what) {
+  std::vector<SnapshotRecord> out;
+  for (;;) {
+    auto row = s.step();
+    if (!row) return impl.fail(what, row.error().message);
+    if (!*row) break;
+    out.push_back(read_snapshot(s, ""));
+  }
+  return out;
+}
+
+// Incidents held as evidence whose clip this is (by link): such a clip must never be deleted.
+constexpr const char* kHeldClause =
+    "EXISTS (SELECT 1 FROM incidents hi JOIN review hr ON hr.incident_id = hi.id "
+    "WHERE hi.clip_id = c.id AND hr.evidence = 1)";
+
+}  // namespace
+
+Result<std::optional<ClipRecord>> Index::clip_by_path(const std::string& path) {
+  std::lock_guard lock(impl_->mu);
+  auto s = impl_->prepare("clip by path", fmt::format("SELECT {} FROM clips WHERE path = :path", kClipColumns));
+  if (!s) return s.error();
+  s->bind(":path", path);
+  auto clips = read_clips(*impl_, *s, "clip by path");
+  if (!clips) return clips.error();
+  if (clips->empty()) return std::optional<ClipRecord>{};
+  return std::optional<ClipRecord>{std::move(clips->front())};
+}
+
+Result<std::vector<ClipRecord>> Index::clips_in_state(const std::string& state) {
+  std::lock_guard lock(impl_->mu);
+  auto s = impl_->prepare("clips in state",
+                          fmt::format("SELECT {} FROM clips WHERE state = :state ORDER BY start_ms, id", kClipColumns));
+  if (!s) return s.error();
+  s->bind(":state", state);
+  return read_clips(*impl_, *s, "clips in state");
+}
+
+Result<std::vector<ClipRecord>> Index::live_clips() {
+  std::lock_guard lock(impl_->mu);
+  auto s = impl_->prepare(
+      "live clips", fmt::format("SELECT {} FROM clips WHERE state <> 'deleted' ORDER BY start_ms, id", kClipColumns));
+  if (!s) return s.error();
+  return read_clips(*impl_, *s, "live clips");
+}
+
+Result<std::vector<SnapshotRecord>> Index::live_snapshots() {
+  std::lock_guard lock(impl_->mu);
+  auto s = impl_->prepare("live snapshots", R"sql(
+    SELECT id, incident_id, camera, path, taken_at_ms, bytes, sha256, state, deleted_at_ms
+    FROM snapshots WHERE state = 'present' ORDER BY taken_at_ms, id)sql");
+  if (!s) return s.error();
+  return read_snapshots(*impl_, *s, "live snapshots");
+}
+
+Status Index::link_incident_clip(const std::string& incident_id, std::int64_t clip_id, double offset_s) {
+  std::lock_guard lock(impl_->mu);
+  const std::string what = fmt::format("link incident {} to clip {}", incident_id, clip_id);
+  auto s = impl_->prepare(what, "UPDATE incidents SET clip_id = :clip_id, clip_offset_s = :offset WHERE id = :id");
+  if (!s) return s.error();
+  s->bind(":clip_id", clip_id).bind(":offset", offset_s).bind(":id", incident_id);
+  if (Status r = s->run(); !r) return impl_->fail(what, r.error().message);
+  if (sqlite3_changes(impl_->db.get()) == 0) return impl_->fail(what, "no such incident");
+  return {};
+}
+
+Result<std::vector<ClipRecord>> Index::retention_candidates(int limit) {
+  std::lock_guard lock(impl_->mu);
+  auto s = impl_->prepare(
+      "retention candidates",
+      fmt::format("SELECT {} FROM clips c WHERE c.state IN ('complete', 'partial') AND NOT {} "
+                  "ORDER BY c.end_ms, c.id LIMIT :limit",
+                  kClipColumns, kHeldClause));
+  if (!s) return s.error();
+  s->bind(":limit", static_cast<std::int64_t>(std::max(limit, 1)));
+  return read_clips(*impl_, *s, "retention candidates");
+}
+
+Result<std::uint64_t> Index::live_clip_bytes() {
+  std::lock_guard lock(impl_->mu);
+  auto s = impl_->prepare("clip bytes", "SELECT COALESCE(SUM(bytes), 0) AS n FROM clips WHERE state <> 'deleted'");
+  if (!s) return s.error();
+  if (auto row = s->step(); !row) return impl_->fail("clip bytes", row.error().message);
+  return static_cast<std::uint64_t>(s->int64("n"));
+}
+
+Result<std::vector<SnapshotRecord>> Index::snapshots_of_clip(std::int64_t clip_id) {
+  std::lock_guard lock(impl_->mu);
+  auto s = impl_->prepare("snapshots of clip", R"sql(
+    SELECT s.id AS id, s.incident_id AS incident_id, s.camera AS camera, s.path AS path, s.taken_at_ms AS taken_at_ms,
+           s.bytes AS bytes, s.sha256 AS sha256, s.state AS state, s.deleted_at_ms AS deleted_at_ms
+    FROM snapshots s JOIN incidents i ON i.id = s.incident_id
+    WHERE i.clip_id = :clip_id AND s.state = 'present' ORDER BY s.id)sql");
+  if (!s) return s.error();
+  s->bind(":clip_id", clip_id);
+  return read_snapshots(*impl_, *s, "snapshots of clip");
+}
+
+Status Index::mark_clip_deleted(std::int64_t clip_id, const std::string& reason, WallTime at) {
+  std::lock_guard lock(impl_->mu);
+  const std::string what = fmt::format("mark clip {} deleted", clip_id);
+  Transaction tx(impl_->db.get());
+  if (!tx.begun()) return impl_->fail(what, tx.begun().error().message);
+  auto held = impl_->prepare(what, fmt::format("SELECT {} AS held FROM clips c WHERE c.id = :id", kHeldClause));
+  if (!held) return held.error();
+  held->bind(":id", clip_id);
+  auto row = held->step();
+  if (!row) return impl_->fail(what, row.error().message);
+  if (!*row) return impl_->fail(what, "no such clip");
+  if (held->int64("held") != 0) return impl_->fail(what, "the clip is held as evidence");
+  auto clip = impl_->prepare(what, R"sql(
+    UPDATE clips SET state = 'deleted', deleted_at_ms = :at, deleted_reason = :reason WHERE id = :id)sql");
+  if (!clip) return clip.error();
+  clip->bind(":at", to_ms(at)).bind(":reason", reason).bind(":id", clip_id);
+  if (Status r = clip->run(); !r) return impl_->fail(what, r.error().message);
+  auto snaps = impl_->prepare(what, R"sql(
+    UPDATE snapshots SET state = 'deleted', deleted_at_ms = :at
+    WHERE state = 'present' AND incident_id IN (SELECT id FROM incidents WHERE clip_id = :id))sql");
+  if (!snaps) return snaps.error();
+  snaps->bind(":at", to_ms(at)).bind(":id", clip_id);
+  if (Status r = snaps->run(); !r) return impl_->fail(what, r.error().message);
+  if (Status r = tx.commit(); !r) return impl_->fail(what, r.error().message);
+  return {};
+}
+
+Status Index::mark_snapshot_deleted(std::int64_t snapshot_id, WallTime at) {
+  std::lock_guard lock(impl_->mu);
+  const std::string what = fmt::format("mark snapshot {} deleted", snapshot_id);
+  auto s = impl_->prepare(what, "UPDATE snapshots SET state = 'deleted', deleted_at_ms = :at WHERE id = :id");
+  if (!s) return s.error();
+  s->bind(":at", to_ms(at)).bind(":id", snapshot_id);
+  if (Status r = s->run(); !r) return impl_->fail(what, r.error().message);
+  return {};
 }
 
 }  // namespace matthan

@@ -142,4 +142,33 @@ Result<RemuxSummary> remux_to_faststart(const std::filesystem::path& in, const s
   return summary;
 }
 
+Result<RemuxSummary> inspect_clip(const std::filesystem::path& path) {
+  auto input = open_input(path);
+  if (!input) return input.error();
+  const int video = first_video_stream(input->get());
+  if (video < 0) return make_error(fmt::format("{}: no video stream", path.string()));
+  libav::PacketPtr pkt(av_packet_alloc());
+  if (!pkt) return make_error("out of memory");
+  RemuxSummary summary;
+  std::int64_t first = std::numeric_limits<std::int64_t>::min();
+  std::int64_t end = 0;
+  for (;;) {
+    const int err = av_read_frame(input->get(), pkt.get());
+    if (err == AVERROR_EOF) break;
+    if (err < 0 || (pkt->flags & AV_PKT_FLAG_CORRUPT) != 0) {
+      summary.truncated = true;
+      break;
+    }
+    if (pkt->stream_index == video && pkt->pts != AV_NOPTS_VALUE) {
+      if (first == std::numeric_limits<std::int64_t>::min()) first = pkt->pts;
+      end = std::max(end, pkt->pts + std::max<std::int64_t>(pkt->duration, 0));
+      ++summary.packets;
+    }
+    av_packet_unref(pkt.get());
+  }
+  if (summary.packets == 0) return make_error(fmt::format("{}: no readable video packet", path.string()));
+  summary.duration_s = static_cast<double>(end - first) * av_q2d((*input)->streams[video]->time_base);
+  return summary;
+}
+
 }  // namespace matthan

@@ -138,6 +138,23 @@ class Index {
   Result<IncidentPage> incidents(const IncidentQuery& q);
   // Inserts or replaces the snapshot row of r.incident_id (one per incident); returns its id.
   Result<std::int64_t> upsert_snapshot(const SnapshotRecord& r);
+
+  // ---- clip lifecycle, reconcile and retention ----
+  Result<std::optional<ClipRecord>> clip_by_path(const std::string& path);
+  Result<std::vector<ClipRecord>> clips_in_state(const std::string& state);
+  Result<std::vector<ClipRecord>> live_clips();  // every clip not deleted, oldest first
+  Result<std::vector<SnapshotRecord>> live_snapshots();
+  // Places the incident's start in a clip; an upsert_incident without a clip never clears it.
+  Status link_incident_clip(const std::string& incident_id, std::int64_t clip_id, double offset_s);
+  // Clips retention may delete: complete or partial, not held as evidence by any incident, oldest end first.
+  Result<std::vector<ClipRecord>> retention_candidates(int limit);
+  Result<std::uint64_t> live_clip_bytes();  // bytes of every clip not deleted
+  // Snapshots (present) of the incidents whose start lies in this clip: retention deletes them with it.
+  Result<std::vector<SnapshotRecord>> snapshots_of_clip(std::int64_t clip_id);
+  // Marks the clip deleted (when, why) and the snapshots of its incidents deleted, in one transaction.
+  // Refuses (error) a clip held as evidence.
+  Status mark_clip_deleted(std::int64_t clip_id, const std::string& reason, WallTime at);
+  Status mark_snapshot_deleted(std::int64_t snapshot_id, WallTime at);
   Result<std::optional<IncidentView>> incident(const std::string& id);
 
   struct Impl;

@@ -19,6 +19,9 @@ struct RemuxSummary {
 // packet, which is what a kill -9 leaves at the end of a fragmented file. Error when nothing is readable.
 Result<RemuxSummary> remux_to_faststart(const std::filesystem::path& in, const std::filesystem::path& out);
 
+// Reads every packet of an MP4 (no decode): how many are readable, and the duration they cover.
+Result<RemuxSummary> inspect_clip(const std::filesystem::path& path);
+
 // fsync of a file or a directory (a rename is durable only once its directory is).
 Status fsync_path(const std::filesystem::path& path, bool directory);
 
