@@ -64,7 +64,11 @@ void PacketRing::append(EncodedPacket packet) {
     front_seq_ = next_seq_;
     newest_pts_ = packet.pts;
   }
-  if (packet.keyframe) gops_.push_back(Gop{next_seq_, packet.pts, 0, 0});
+  if (packet.keyframe) {
+    if (!gops_.empty() && packet.pts > gops_.back().first_pts)
+      counters_.keyframe_interval = packet.pts - gops_.back().first_pts;
+    gops_.push_back(Gop{next_seq_, packet.pts, 0, 0});
+  }
   Gop& gop = gops_.back();
   ++gop.packets;
   gop.bytes += packet.size();
@@ -150,6 +154,10 @@ PacketRingStats PacketRing::stats() const {
   s.bytes = bytes_;
   s.gops = gops_.size();
   s.span = packets_.empty() ? 0 : newest_pts_ - packets_.front().pts;
+  // The longest interval among the keyframes held (the ring spans pre-roll + margin): one short GOP
+  // at a stream loop or restart does not hide a camera's long keyframe interval.
+  for (std::size_t i = 1; i < gops_.size(); ++i)
+    s.keyframe_interval = std::max(s.keyframe_interval, gops_[i].first_pts - gops_[i - 1].first_pts);
   return s;
 }
 
