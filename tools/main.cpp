@@ -1,4 +1,4 @@
-// `matthan`: the daemon and its subcommands (run, demo, sim, tail, check). Only this file decides to exit.
+// `matthan`: the daemon and its subcommands (run, demo, sim, tail, check, probe). Only this file decides to exit.
 #include <signal.h>
 
 #include <chrono>
@@ -18,6 +18,7 @@
 #include "matthan/app/console.hpp"
 #include "matthan/app/engine.hpp"
 #include "matthan/app/net.hpp"
+#include "matthan/app/probe.hpp"
 #include "matthan/app/tail.hpp"
 #include "matthan/core/logging.hpp"
 #include "matthan/core/version.hpp"
@@ -159,6 +160,13 @@ int cmd_demo(double seconds, const std::string& data_dir) {
   return rc;
 }
 
+int cmd_probe(const ProbeRequest& request, bool json) {
+  init_logging({"warn", false});
+  const ProbeReport report = probe_camera(request);
+  fmt::print("{}", json ? format_probe_json(report) : format_probe_text(report));
+  return report.ok() ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -206,6 +214,18 @@ int main(int argc, char** argv) {
   demo->add_option("--for", demo_for, "Seconds to run")->check(CLI::PositiveNumber)->capture_default_str();
   demo->add_option("--data", demo_data, "Where clips, snapshots and the index go")->capture_default_str();
 
+  ProbeRequest probe_request;
+  bool probe_json = false;
+  auto* probe = app.add_subcommand("probe", "Connect to a camera as the engine would and report what it sends");
+  probe->add_option("url", probe_request.url, "rtsp://[user:pass@]host[:port]/path")->required();
+  probe->add_option("--seconds", probe_request.seconds, "Seconds to measure after the first keyframe")
+      ->check(CLI::Range(1.0, 300.0))->capture_default_str();
+  probe->add_option("--pre-roll", probe_request.pre_roll, "Clip pre-roll to judge the keyframe interval against")
+      ->check(CLI::Range(0.0, 60.0))->capture_default_str();
+  probe->add_option("--timeout", probe_request.timeout, "Seconds to wait for the connection and the first keyframe")
+      ->check(CLI::Range(1.0, 120.0))->capture_default_str();
+  probe->add_flag("--json", probe_json, "Print one JSON object instead of text");
+
   CLI11_PARSE(app, argc, argv);
 
   if (*run) return cmd_run(config_path, run_for, log_cli, lvl->count() > 0 || ljson->count() > 0);
@@ -213,5 +233,6 @@ int main(int argc, char** argv) {
   if (*sim) return cmd_sim(listen, sources, cache);
   if (*tail) return run_tail(endpoint, topic, count, [] { return false; });
   if (*demo) return cmd_demo(demo_for, demo_data);
+  if (*probe) return cmd_probe(probe_request, probe_json);
   return 0;
 }
