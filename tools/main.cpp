@@ -77,7 +77,7 @@ int cmd_run(const std::string& config_path, std::optional<double> seconds, const
                load.issues.size() == 1 ? "" : "s", load.error_text());
     return 2;
   }
-  init_logging(log_cli_set ? log_cli : LogOptions{load.config.log.level, load.config.log.json});
+  init_logging(log_cli_set ? log_cli : LogOptions{load.config.log.level, load.config.log.json, std::nullopt});
   return run_engine(std::move(load.config), seconds);
 }
 
@@ -161,7 +161,7 @@ int cmd_demo(double seconds, const std::string& data_dir) {
 }
 
 int cmd_probe(const ProbeRequest& request, bool json) {
-  init_logging({"warn", false});
+  init_logging({"warn", false, std::nullopt});
   const ProbeReport report = probe_camera(request);
   fmt::print("{}", json ? format_probe_json(report) : format_probe_text(report));
   return report.ok() ? 0 : 1;
