@@ -1,4 +1,4 @@
-// `matthan`: the daemon and its subcommands (run, demo, sim, tail, check). Only this file decides to exit.
+// `matthan`: the daemon and its subcommands (run, demo, sim, tail, check, export, verify, events). Only this file decides to exit.
 #include <signal.h>
 
 #include <chrono>
@@ -17,6 +17,7 @@
 #include "matthan/app/config.hpp"
 #include "matthan/app/console.hpp"
 #include "matthan/app/engine.hpp"
+#include "matthan/app/evidence.hpp"
 #include "matthan/app/net.hpp"
 #include "matthan/app/tail.hpp"
 #include "matthan/core/logging.hpp"
@@ -206,7 +207,24 @@ int main(int argc, char** argv) {
   demo->add_option("--for", demo_for, "Seconds to run")->check(CLI::PositiveNumber)->capture_default_str();
   demo->add_option("--data", demo_data, "Where clips, snapshots and the index go")->capture_default_str();
 
+  std::string ev_config, ev_incident, ev_out, verify_dir;
+  std::uint64_t ev_since = 0;
+  std::optional<std::uint64_t> ev_until;
+  auto* exp = app.add_subcommand("export", "Export an incident's clip, snapshot, JSON and a SHA-256 manifest");
+  exp->add_option("--config", ev_config, "YAML config file (for storage.root, node, camera names)")->required();
+  exp->add_option("--incident", ev_incident, "Incident id")->required();
+  exp->add_option("--out", ev_out, "Folder to create (must be empty or absent)")->required();
+  auto* verify = app.add_subcommand("verify", "Check every file of an export against its manifest.json");
+  verify->add_option("DIR", verify_dir, "Export folder")->required();
+  auto* events = app.add_subcommand("events", "Print stored events with seq > --since (replay after a gap)");
+  events->add_option("--config", ev_config, "YAML config file")->required();
+  events->add_option("--since", ev_since, "Print events after this seq")->required();
+  events->add_option("--until", ev_until, "Last seq to print (default: the newest)");
+
   CLI11_PARSE(app, argc, argv);
+  if (*exp) return run_export_command(ev_config, ev_incident, ev_out);
+  if (*verify) return run_verify_command(verify_dir);
+  if (*events) return run_events_command(ev_config, ev_since, ev_until);
 
   if (*run) return cmd_run(config_path, run_for, log_cli, lvl->count() > 0 || ljson->count() > 0);
   if (*check) return cmd_check(check_path);

@@ -64,7 +64,11 @@ void PacketRing::append(EncodedPacket packet) {
     front_seq_ = next_seq_;
     newest_pts_ = packet.pts;
   }
-  if (packet.keyframe) gops_.push_back(Gop{next_seq_, packet.pts, 0, 0});
+  if (packet.keyframe) {
+    if (!gops_.empty() && packet.pts > gops_.back().first_pts)
+      counters_.keyframe_interval = packet.pts - gops_.back().first_pts;
+    gops_.push_back(Gop{next_seq_, packet.pts, 0, 0});
+  }
   Gop& gop = gops_.back();
   ++gop.packets;
   gop.bytes += packet.size();

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "matthan/core/logging.hpp"
 #include "matthan/core/time.hpp"
@@ -42,6 +43,25 @@ bool CameraRecorder::recording() const {
   return active_;
 }
 
+RecorderNotes CameraRecorder::take_notes() {
+  return std::exchange(notes_, RecorderNotes{});
+}
+
+namespace {
+
+WallTime wall_at(const EncodedPacket& ref, MediaTimeNs pts) {
+  return ref.wall + std::chrono::duration_cast<WallTime::duration>(std::chrono::nanoseconds(pts - ref.pts));
+}
+
+}  // namespace
+
+void CameraRecorder::link_incident(const Incident& i, MediaTimeNs clip_start_pts) {
+  if (!writer_ || std::find(linked_.begin(), linked_.end(), i.id) != linked_.end()) return;
+  linked_.push_back(i.id);
+  notes_.links.push_back(
+      IncidentInClip{i.id, relative_path_, std::max(0.0, media_seconds(i.start_pts - clip_start_pts))});
+}
+
 Status CameraRecorder::begin(const std::string& incident_id, MediaTimeNs start_pts) {
   if (incident_id.empty()) return make_error(fmt::format("camera {}: incident without an id", camera_));
   const auto known = std::find_if(incidents_.begin(), incidents_.end(),
@@ -49,7 +69,10 @@ Status CameraRecorder::begin(const std::string& incident_id, MediaTimeNs start_p
   if (known != incidents_.end()) return {};  // a repeated start changes nothing
   incidents_.push_back(Incident{incident_id, start_pts, std::nullopt});
   close_at_.reset();  // an open incident keeps the clip open
-  if (active_) return {};
+  if (active_) {
+    if (writer_) link_incident(incidents_.back(), writer_->first_pts());  // joins the open clip (overlap, or within the post-roll)
+    return {};
+  }
 
   active_ = true;
   const auto keyframe = ring_->keyframe_at_or_before(start_pts - seconds_to_ns(policy_.pre_roll_s));
@@ -170,6 +193,14 @@ Status CameraRecorder::open_clip(const EncodedPacket& first) {
   if (!writer) return make_error(writer.error().message);
   writer_ = std::move(writer).value();
   writer_stream_ = first.stream;
+  ClipOpened opened{relative_path_, wall, std::nullopt};
+  if (first.wall != WallTime{} && !incidents_.empty()) {
+    MediaTimeNs earliest = incidents_.front().start_pts;
+    for (const auto& i : incidents_) earliest = std::min(earliest, i.start_pts);
+    opened.requested_start = wall_at(first, earliest - seconds_to_ns(policy_.pre_roll_s));
+  }
+  notes_.opened.push_back(std::move(opened));
+  for (const auto& i : incidents_) link_incident(i, first.pts);
   return {};
 }
 
@@ -209,6 +240,7 @@ void CameraRecorder::fail_recording(Status status, std::vector<FinishedClip>& ou
 
 void CameraRecorder::end_recording() {
   active_ = false;
+  linked_.clear();
   incidents_.clear();
   close_at_.reset();
   writer_.reset();

@@ -103,5 +103,20 @@ TEST(Config, MissingFileIsAClearError) {
   EXPECT_NE(l.error_text().find("cannot open"), std::string::npos);
 }
 
+TEST(Config, StorageRetentionKeysAreTypedAndBounded) {
+  auto l = load("storage:\n  max_age_days: 7.5\n  max_bytes: 1000000000\n  min_free_bytes: 0\n  retention_interval: 5\n"
+                "cameras:\n  - id: a\n    url: rtsp://h/x\n");
+  ASSERT_TRUE(l.ok()) << l.error_text();
+  EXPECT_DOUBLE_EQ(l.config.retention.max_age_days, 7.5);
+  EXPECT_EQ(l.config.retention.max_bytes, 1000000000u);
+  EXPECT_EQ(l.config.retention.min_free_bytes, 0u);
+  EXPECT_DOUBLE_EQ(l.config.retention.interval_s, 5.0);
+  auto bad = load("storage:\n  max_age_days: -1\n  max_bytes: lots\n  retention_interval: 0\n"
+                  "cameras:\n  - id: a\n    url: rtsp://h/x\n");
+  EXPECT_TRUE(has_issue(bad, 2, "storage.max_age_days", "out of range")) << bad.error_text();
+  EXPECT_TRUE(has_issue(bad, 3, "storage.max_bytes", "must be an integer")) << bad.error_text();
+  EXPECT_TRUE(has_issue(bad, 4, "storage.retention_interval", "out of range")) << bad.error_text();
+}
+
 }  // namespace
 }  // namespace matthan

@@ -101,8 +101,23 @@ TEST_F(RecorderTest, OverlappingIncidentsShareOneClip) {
   feed(0, 80);
   ASSERT_TRUE(rec.begin("a", at(6.5)).ok());  // keyframe at 4 s
   rec.poll();
+  // The open clip is announced at once (the index marks it `writing`), with its real and requested start.
+  RecorderNotes notes = rec.take_notes();
+  ASSERT_EQ(notes.opened.size(), 1u);
+  EXPECT_EQ(notes.opened[0].first_wall, kWallBase + std::chrono::seconds(4));
+  ASSERT_TRUE(notes.opened[0].requested_start);
+  EXPECT_EQ(*notes.opened[0].requested_start, kWallBase + std::chrono::milliseconds(4500));
+  ASSERT_EQ(notes.links.size(), 1u);
+  EXPECT_EQ(notes.links[0].incident_id, "a");
+  EXPECT_EQ(notes.links[0].relative_path, notes.opened[0].relative_path);
+  EXPECT_NEAR(notes.links[0].offset_s, 2.5, 1e-6);
   feed(80, 100);
   ASSERT_TRUE(rec.begin("b", at(9.0)).ok());
+  notes = rec.take_notes();
+  EXPECT_TRUE(notes.opened.empty());
+  ASSERT_EQ(notes.links.size(), 1u);
+  EXPECT_EQ(notes.links[0].incident_id, "b");
+  EXPECT_NEAR(notes.links[0].offset_s, 5.0, 1e-6);
   rec.end("a", at(9.5));
   feed(100, 120);
   EXPECT_TRUE(rec.poll().empty()) << "b is still going";

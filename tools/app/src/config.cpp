@@ -218,13 +218,19 @@ void read_root(ConfigReader& r, const YAML::Node& root, const std::filesystem::p
     r.issue(root["node"], "node", "must match [A-Za-z0-9_.-]+ (at most 64)");
 
   if (const YAML::Node s = root["storage"]; s.IsDefined() && r.expect_map(s, "storage")) {
-    r.check_keys(s, "storage", {"root", "ring_max_bytes"});
+    r.check_keys(s, "storage",
+                 {"root", "ring_max_bytes", "max_age_days", "max_bytes", "min_free_bytes", "retention_interval"});
     std::string rootdir;
     if (r.string(s, "root", "storage", rootdir)) {
       if (rootdir.empty()) r.issue(s["root"], "storage.root", "must not be empty");
       cfg.storage_root = rootdir;
     }
     r.number(s, "ring_max_bytes", "storage", cfg.ring_max_bytes, std::size_t{1} << 20, std::size_t{1} << 32);
+    RetentionSettings& rs = cfg.retention;
+    r.number(s, "max_age_days", "storage", rs.max_age_days, 0.0, 36500.0);
+    r.number(s, "max_bytes", "storage", rs.max_bytes, std::uint64_t{0}, std::uint64_t{1} << 56);
+    r.number(s, "min_free_bytes", "storage", rs.min_free_bytes, std::uint64_t{0}, std::uint64_t{1} << 56);
+    r.number(s, "retention_interval", "storage", rs.interval_s, 1.0, 86400.0);
   }
   if (cfg.storage_root.is_relative()) cfg.storage_root = (base_dir / cfg.storage_root).lexically_normal();
 

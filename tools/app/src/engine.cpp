@@ -26,10 +26,12 @@
 #include "matthan/events/publisher.hpp"
 #include "matthan/ingest/gst_source.hpp"
 #include "matthan/ingest/supervisor.hpp"
+#include "matthan/storage/file_hash.hpp"
 #include "matthan/storage/index.hpp"
 #include "matthan/storage/packet_ring.hpp"
 #include "matthan/storage/recorder.hpp"
 #include "matthan/storage/snapshot.hpp"
+#include "storage_upkeep.hpp"
 #include "task_queue.hpp"
 
 namespace matthan {
@@ -38,6 +40,7 @@ namespace {
 constexpr auto kStoragePollInterval = std::chrono::milliseconds(100);
 constexpr double kSnapshotRefreshSeconds = 1.0;
 constexpr double kRingKeyframeMarginSeconds = 15.0;  // covers keyframe intervals up to this long beyond pre-roll
+constexpr double kLongKeyframeIntervalSeconds = 4.0;  // above this, a health warning for the camera
 
 MotionConfig motion_config(const CameraConfig& c) {
   MotionConfig m;
@@ -92,6 +95,8 @@ struct CameraRuntime {
 
   // Storage state: touched only by the storage thread.
   std::unique_ptr<CameraRecorder> recorder;
+  std::map<std::string, std::int64_t> clip_ids;  // index id of each clip this camera is writing, by path
+  bool long_gop_warned = false;
 
   explicit CameraRuntime(const CameraConfig& c)
       : cfg(c), log(camera_logger(c.id)), motion(motion_config(c)), incidents(c.id, incident_policy(c)) {}
@@ -112,6 +117,7 @@ struct Engine::Impl {
   Config config;
   Listener listener;
   std::unique_ptr<Index> index;
+  std::unique_ptr<StorageUpkeep> upkeep;  // storage thread (after create)
   std::unique_ptr<EventPublisher> publisher;
   std::unique_ptr<EventBus> bus;
   std::vector<std::unique_ptr<CameraRuntime>> cameras;
@@ -209,7 +215,11 @@ struct Engine::Impl {
   void storage_loop() {
     while (storage_running) {
       storage_tasks.run_pending(kStoragePollInterval);
-      for (auto& rt : cameras) collect(*rt, rt->recorder->poll(false));
+      for (auto& rt : cameras) {
+        collect(*rt, poll_recorder(*rt, false));
+        check_keyframe_interval(*rt);
+      }
+      upkeep->tick();
     }
     storage_tasks.run_pending(std::chrono::milliseconds(0));
   }
@@ -217,11 +227,79 @@ struct Engine::Impl {
   void begin_clip(CameraRuntime& rt, const Incident& inc, const std::string& snapshot) {
     IncidentRecord rec = record_of(inc, snapshot);
     if (auto st = index->upsert_incident(rec); !st.ok()) rt.log->error("index: {}", st.error().message);
+    record_snapshot(rt, inc, snapshot);
+    // A clip joining one already open costs no new space; a new one needs room on the disk.
+    if (!rt.recorder->recording() && !upkeep->admit_clip(rt.cfg.id, inc.id)) {
+      pending[inc.id].clip_error = "storage full: new clips are refused until space returns";
+      pending[inc.id].clip_done = true;  // refused (storage_full): the end goes out without a clip
+      return;
+    }
     if (auto st = rt.recorder->begin(inc.id, inc.start_pts); !st.ok()) {
       rt.log->error("clip for incident {} could not start: {}", inc.id, st.error().message);
       pending[inc.id].clip_error = st.error().message;
       pending[inc.id].clip_done = true;  // the end goes out without a clip rather than waiting for ever
     }
+    apply_notes(rt);
+  }
+
+  void record_snapshot(CameraRuntime& rt, const Incident& inc, const std::string& rel) {
+    if (rel.empty()) return;
+    SnapshotRecord s;
+    s.incident_id = inc.id;
+    s.camera = rt.cfg.id;
+    s.path = rel;
+    s.taken_at = inc.started_at;
+    std::error_code ec;
+    s.bytes = std::filesystem::file_size(config.storage_root / rel, ec);
+    if (ec) return;  // the snapshot failed to write (logged where it was written)
+    if (auto h = sha256_file(config.storage_root / rel)) s.sha256 = *h;
+    if (auto id = index->upsert_snapshot(s); !id.ok()) rt.log->error("index: {}", id.error().message);
+  }
+
+  std::vector<FinishedClip> poll_recorder(CameraRuntime& rt, bool flush_now) {
+    auto finished = rt.recorder->poll(flush_now);
+    apply_notes(rt);
+    return finished;
+  }
+
+  // Clips opened are in the index as `writing` at once, and each incident points at its clip: after a crash
+  // the start-up reconcile finds them and their incidents keep their clip.
+  void apply_notes(CameraRuntime& rt) {
+    RecorderNotes notes = rt.recorder->take_notes();
+    for (const auto& o : notes.opened) {
+      ClipRecord cr;
+      cr.path = o.relative_path;
+      cr.camera = rt.cfg.id;
+      cr.start = o.first_wall;
+      cr.end = o.first_wall;
+      cr.requested_start = o.requested_start;
+      cr.created_at = std::chrono::system_clock::now();
+      cr.state = "writing";
+      if (auto id = index->add_clip(cr); id.ok()) rt.clip_ids[o.relative_path] = id.value();
+      else rt.log->error("index: clip {} not recorded: {}", o.relative_path, id.error().message);
+      if (o.requested_start && o.first_wall > *o.requested_start)
+        rt.log->warn("clip {} starts {:.1f} s after start - pre_roll: the ring held no older keyframe",
+                     o.relative_path, std::chrono::duration<double>(o.first_wall - *o.requested_start).count());
+    }
+    for (const auto& l : notes.links) {
+      auto it = rt.clip_ids.find(l.relative_path);
+      if (it == rt.clip_ids.end()) continue;
+      if (auto st = index->link_incident_clip(l.incident_id, it->second, l.offset_s); !st.ok())
+        rt.log->error("index: {}", st.error().message);
+    }
+  }
+
+  // Long keyframe intervals make pre-roll expensive (the ring must reach back a whole GOP): a health warning.
+  void check_keyframe_interval(CameraRuntime& rt) {
+    const double gop_s = media_seconds(rt.ring->stats().keyframe_interval);
+    const bool is_long = gop_s > kLongKeyframeIntervalSeconds;
+    if (is_long && !rt.long_gop_warned)
+      rt.log->warn("health: keyframe interval {:.1f} s is over {:.0f} s; pre-roll must reach back a whole GOP "
+                   "(set the camera's I-frame interval to 1-2 s)",
+                   gop_s, kLongKeyframeIntervalSeconds);
+    if (!is_long && rt.long_gop_warned && gop_s > 0)
+      rt.log->info("health: keyframe interval back to {:.1f} s", gop_s);
+    if (gop_s > 0) rt.long_gop_warned = is_long;
   }
 
   void finish_clip(CameraRuntime& rt, const Incident& inc, const std::string& snapshot) {
@@ -238,24 +316,18 @@ struct Engine::Impl {
       std::optional<std::int64_t> clip_id;
       if (fc.status.ok() && fc.summary) {
         ref = ClipRef{fc.relative_path, fc.summary->first_wall, fc.summary->end_wall, fc.summary->duration_s};
-        ClipRecord cr;
-        cr.path = fc.relative_path;
-        cr.camera = rt.cfg.id;
-        cr.start = fc.summary->first_wall;
-        cr.end = fc.summary->end_wall;
-        cr.duration_s = fc.summary->duration_s;
-        cr.bytes = fc.summary->bytes;
-        cr.state = "complete";
-        if (auto id = index->add_clip(cr); id.ok()) clip_id = id.value();
-        else rt.log->error("index: clip {} not recorded: {}", fc.relative_path, id.error().message);
-        rt.log->info("clip {} finished: {:.1f} s, {} bytes", fc.relative_path, fc.summary->duration_s, fc.summary->bytes);
+        clip_id = record_finished_clip(rt, fc);
+        rt.log->info("clip {} finished: {:.1f} s, {} bytes, sha256 {}", fc.relative_path, fc.summary->duration_s,
+                     fc.summary->bytes, fc.summary->sha256);
       } else {
         rt.log->error("clip for incidents [{}] failed: {}", fmt::join(fc.incident_ids, ", "),
                       fc.status.ok() ? "no packets" : fc.status.error().message);
+        record_failed_clip(rt, fc);
       }
       const std::string error = ref ? "" : (fc.status.ok() ? "no video packets were received" : fc.status.error().message);
       for (std::size_t i = 0; i < fc.incident_ids.size(); ++i) {
         PendingEnd& p = pending[fc.incident_ids[i]];
+        if (p.clip_id) continue;  // an incident's clip is the one holding its start (a split continues it)
         p.clip = ref;
         p.clip_error = error;
         p.clip_id = clip_id;
@@ -264,6 +336,49 @@ struct Engine::Impl {
         if (p.incident) publish_end(fc.incident_ids[i]);
       }
     }
+  }
+
+  std::optional<std::int64_t> record_finished_clip(CameraRuntime& rt, const FinishedClip& fc) {
+    ClipRecord cr;
+    const auto known = rt.clip_ids.find(fc.relative_path);
+    if (known != rt.clip_ids.end()) {
+      if (auto existing = index->clip(known->second); existing.ok() && existing.value()) cr = *existing.value();
+      rt.clip_ids.erase(known);
+    }
+    cr.path = fc.relative_path;
+    cr.camera = rt.cfg.id;
+    cr.start = fc.summary->first_wall;
+    cr.end = fc.summary->end_wall;
+    cr.duration_s = fc.summary->duration_s;
+    cr.bytes = fc.summary->bytes;
+    cr.sha256 = fc.summary->sha256;
+    cr.finished_at = std::chrono::system_clock::now();
+    cr.state = "complete";
+    if (cr.id != 0) {
+      if (auto st = index->update_clip(cr); !st.ok()) {
+        rt.log->error("index: clip {} not recorded: {}", fc.relative_path, st.error().message);
+        return std::nullopt;
+      }
+      return cr.id;
+    }
+    if (auto id = index->add_clip(cr); id.ok()) return id.value();
+    else rt.log->error("index: clip {} not recorded: {}", fc.relative_path, id.error().message);
+    return std::nullopt;
+  }
+
+  // The writer removed its file; the row must not stay `writing` (nor ever say complete).
+  void record_failed_clip(CameraRuntime& rt, const FinishedClip& fc) {
+    const auto known = rt.clip_ids.find(fc.relative_path);
+    if (known == rt.clip_ids.end()) return;
+    auto existing = index->clip(known->second);
+    rt.clip_ids.erase(known);
+    if (!existing.ok() || !existing.value()) return;
+    ClipRecord cr = *existing.value();
+    cr.state = "deleted";
+    cr.deleted_at = std::chrono::system_clock::now();
+    cr.deleted_reason = "write failed";
+    cr.flag = fc.status.ok() ? "no packets" : fc.status.error().message;
+    if (auto st = index->update_clip(cr); !st.ok()) rt.log->error("index: {}", st.error().message);
   }
 
   void publish_end(const std::string& id) {
@@ -275,6 +390,8 @@ struct Engine::Impl {
     rec.clip_offset_s = p.clip_offset_s;
     if (auto st = index->upsert_incident(rec); !st.ok())
       spdlog::error("[{}] index: {}", p.incident->camera, st.error().message);
+    for (auto& rt : cameras)  // the snapshot was refreshed while the incident lasted: record the final one
+      if (rt->cfg.id == p.incident->camera) record_snapshot(*rt, *p.incident, p.snapshot);
     bus->publish_incident(*p.incident, IncidentPhase::kEnd, p.snapshot, p.clip, p.clip_error);
     pending.erase(it);
   }
@@ -352,7 +469,7 @@ struct Engine::Impl {
       if (auto inc = rt->incidents.close(rt->last_pts, rt->last_wall, "shutdown")) end_incident(*rt, *inc);
     }
     storage_tasks.post([this] {
-      for (auto& rt : cameras) collect(*rt, rt->recorder->poll(true));
+      for (auto& rt : cameras) collect(*rt, poll_recorder(*rt, true));
       // Anything still pending had no clip finished for it: it ends anyway, saying so.
       std::vector<std::string> left;
       for (auto& [id, p] : pending) {
@@ -384,9 +501,19 @@ Result<std::unique_ptr<Engine>> Engine::create(Config config, Listener listener)
   std::error_code ec;
   std::filesystem::create_directories(cfg.storage_root, ec);
   if (ec) return make_error(fmt::format("cannot create storage root {}: {}", cfg.storage_root.string(), ec.message()));
-  auto index = Index::open(cfg.storage_root / "index.db");
-  if (!index.ok()) return index.error();
+  const auto db_path = cfg.storage_root / "index.db";
+  auto index = Index::open(db_path);
+  if (!index.ok())
+    return make_error(fmt::format(
+        "{}\n  recovery: if another matthan uses this storage root, stop it first. If the index is corrupt, move "
+        "it aside (mv {} {}.bad; also its -wal and -shm files) and start again: a fresh index is created and the "
+        "start-up reconcile registers every clip found on disk as partial (reviews and evidence holds of the old "
+        "index are not carried over; keep the .bad file for `sqlite3 .recover`).",
+        index.error().message, db_path.string(), db_path.string()));
   impl->index = std::move(index.value());
+  impl->upkeep = std::make_unique<StorageUpkeep>(cfg.storage_root, *impl->index, cfg.retention);
+  // Before any camera runs: the recorder must not race the recovery of clips a crash left behind.
+  if (auto st = impl->upkeep->start_up(); !st.ok()) return st.error();
   auto last_seq = impl->index->last_event_seq();
   if (!last_seq.ok()) return last_seq.error();
 

@@ -29,6 +29,23 @@ struct FinishedClip {
   Status status;              // on error no file is left behind and summary is empty
 };
 
+// A clip file was opened: the index records it as `writing` at once, so a crash cannot hide it.
+struct ClipOpened {
+  std::string relative_path;
+  WallTime first_wall{};                   // the real start: the keyframe the clip opens on
+  std::optional<WallTime> requested_start;  // first incident's start - pre_roll, on the same wall clock
+};
+// An incident's start lies in this clip, `offset_s` seconds in. Given once per incident (its first clip).
+struct IncidentInClip {
+  std::string incident_id;
+  std::string relative_path;
+  double offset_s = 0;
+};
+struct RecorderNotes {
+  std::vector<ClipOpened> opened;
+  std::vector<IncidentInClip> links;
+};
+
 // One per camera. NOT thread-safe: one storage thread drives all recorders (the ring itself is the
 // only object shared with the streaming thread).
 //
@@ -58,6 +75,8 @@ class CameraRecorder {
   // at once with what the ring holds (shutdown). Returns the clips finished by this call.
   std::vector<FinishedClip> poll(bool flush_now = false);
   bool recording() const;
+  // Clips opened and incidents placed in clips since the last call (in order; opened before its links).
+  RecorderNotes take_notes();
 
   const CameraId& camera() const { return camera_; }
   std::uint64_t missed_packets() const { return missed_; }  // overwritten in the ring before we copied them
@@ -75,6 +94,7 @@ class CameraRecorder {
   void finish_clip(std::vector<FinishedClip>& out);
   void fail_recording(Status status, std::vector<FinishedClip>& out);
   void end_recording();
+  void link_incident(const Incident& i, MediaTimeNs clip_start_pts);
   void update_close_time();
   std::string next_relative_path(WallTime wall) const;
 
@@ -91,6 +111,8 @@ class CameraRecorder {
   std::shared_ptr<const StreamInfo> writer_stream_;
   std::string relative_path_;
   std::uint64_t missed_ = 0;
+  RecorderNotes notes_;
+  std::vector<std::string> linked_;  // incidents of the current recording already placed in a clip
 };
 
 }  // namespace matthan

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -47,11 +48,20 @@ struct LogSettings {
   bool json = false;
 };
 
+// Retention of clips under storage.root (storage.max_age_days, max_bytes, min_free_bytes, retention_interval).
+struct RetentionSettings {
+  double max_age_days = 30;                      // 0: keep clips whatever their age
+  std::uint64_t max_bytes = 0;                   // 0: no quota
+  std::uint64_t min_free_bytes = 256ull << 20;   // free-space floor on the storage filesystem
+  double interval_s = 60;                        // how often the pass runs (also once at start-up)
+};
+
 struct Config {
   std::filesystem::path source;  // the file it was read from (empty for an embedded config)
   std::string node = "matthan";
   std::filesystem::path storage_root = "./var";  // resolved against the config file's folder
   std::size_t ring_max_bytes = 64u << 20;         // per camera
+  RetentionSettings retention;
   std::string events_bind = "tcp://127.0.0.1:5560";
   LogSettings log;
   std::vector<CameraConfig> cameras;
