@@ -17,6 +17,8 @@ PACKAGES=(
   # messaging, storage, config, logging, CLI, HTTP
   libzmq3-dev cppzmq-dev libsqlite3-dev sqlite3 libyaml-cpp-dev nlohmann-json3-dev
   libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev rapidjson-dev
+  # SHA-256 of clips and exports (storage)
+  libsodium-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3
 )

@@ -1,4 +1,5 @@
-// ClipWriter: libavformat MP4 remux with write-then-rename, 90 kHz rebasing and strictly increasing DTS.
+// ClipWriter: fragmented MP4 while recording (a crash loses at most ~1 s), remuxed to +faststart at finish;
+// 90 kHz rebasing and strictly increasing DTS.
 #include "matthan/storage/clip_writer.hpp"
 
 #include <fcntl.h>
@@ -10,12 +11,17 @@
 
 #include "libav_util.hpp"
 #include "matthan/core/time.hpp"
+#include "matthan/storage/file_hash.hpp"
+#include "matthan/storage/remux.hpp"
 
 namespace matthan {
 namespace {
 
 constexpr AVRational kClipTimeBase{1, 90000};
 constexpr AVRational kNsTimeBase{1, 1'000'000'000};
+// Fragment length, and how often the written fragments are pushed to the disk (avio flush + fdatasync).
+constexpr MediaTimeNs kFragmentNs = kNsPerSecond;
+constexpr const char* kFragmentMicroseconds = "1000000";
 
 // Rounds to the nearest 90 kHz tick: RTP-derived timestamps carry sub-tick jitter (10.0002 fps).
 std::int64_t to_ticks(MediaTimeNs ns) {
@@ -24,21 +30,19 @@ std::int64_t to_ticks(MediaTimeNs ns) {
 }
 
 // Closes a descriptor on scope exit.
+// Owns a file descriptor: closed on reset() or destruction.
 struct FdGuard {
-  int fd;
-  ~FdGuard() {
+  int fd = -1;
+  FdGuard() = default;
+  explicit FdGuard(int f) : fd(f) {}
+  FdGuard(const FdGuard&) = delete;
+  FdGuard& operator=(const FdGuard&) = delete;
+  ~FdGuard() { reset(); }
+  void reset() {
     if (fd >= 0) ::close(fd);
+    fd = -1;
   }
 };
-
-Status fsync_path(const std::filesystem::path& path, bool directory) {
-  const FdGuard file{::open(path.c_str(), directory ? (O_RDONLY | O_DIRECTORY) : O_RDONLY)};
-  if (file.fd < 0)
-    return make_error(fmt::format("open {} for fsync: {}", path.string(), std::strerror(errno)));
-  if (::fsync(file.fd) != 0)
-    return make_error(fmt::format("fsync {}: {}", path.string(), std::strerror(errno)));
-  return {};
-}
 
 // The DTS the muxer should see: the packet's own when it is plausible, else its pts (no B-frames).
 MediaTimeNs effective_dts(const EncodedPacket& p) {
@@ -64,6 +68,9 @@ struct ClipWriter::Impl {
 
   libav::PacketPtr pending;  // the newest packet, held until the next one tells its duration
   MediaTimeNs pending_duration_ns = 0;
+
+  FdGuard sync_fd;        // the .part, opened read-only just to fdatasync it
+  MediaTimeNs last_sync_pts = 0;  // media time of the last flush to disk
 
   MediaTimeNs base_ns = 0;  // the first packet's DTS: it lands at 0
   MediaTimeNs first_pts_ns = 0;
@@ -93,9 +100,19 @@ struct ClipWriter::Impl {
     return {};
   }
 
+  // Pushes complete fragments out of libavformat's buffer and onto the disk, about once a second, so a
+  // kill -9 or a power cut loses at most the last fragment.
+  void sync_if_due(MediaTimeNs pts) {
+    if (pts - last_sync_pts < kFragmentNs) return;
+    last_sync_pts = pts;
+    avio_flush(muxer->pb);
+    if (sync_fd.fd >= 0) (void)::fdatasync(sync_fd.fd);
+  }
+
   void discard() {
     pending.reset();
     muxer.reset();
+    sync_fd.reset();
     std::error_code ec;
     std::filesystem::remove(part_path, ec);
     closed = true;
@@ -160,7 +177,10 @@ Result<std::unique_ptr<ClipWriter>> ClipWriter::open(std::filesystem::path final
   if (err < 0) return make_error(fmt::format("open {}: {}", part, libav::error_text(err)));
 
   AVDictionary* opts_raw = nullptr;
-  av_dict_set(&opts_raw, "movflags", "+faststart", 0);
+  // Fragmented while recording: the moov goes first (empty) and each ~1 s fragment is self-contained, so
+  // whatever reached the disk before a crash can be read back. finish() remuxes to +faststart.
+  av_dict_set(&opts_raw, "movflags", "+frag_keyframe+empty_moov+default_base_moof", 0);
+  av_dict_set(&opts_raw, "frag_duration", kFragmentMicroseconds, 0);
   libav::DictionaryPtr opts(opts_raw);
   opts_raw = opts.release();
   err = avformat_write_header(raw, &opts_raw);
@@ -169,6 +189,8 @@ Result<std::unique_ptr<ClipWriter>> ClipWriter::open(std::filesystem::path final
     impl->discard();
     return make_error(fmt::format("write mp4 header to {}: {}", part, libav::error_text(err)));
   }
+  avio_flush(raw->pb);  // the header is on disk at once: even a clip killed in its first second is found
+  impl->sync_fd.fd = ::open(part.c_str(), O_RDONLY | O_CLOEXEC);
   return std::unique_ptr<ClipWriter>(new ClipWriter(std::move(impl)));
 }
 
@@ -216,6 +238,7 @@ Status ClipWriter::write(const EncodedPacket& packet) {
   m.last_pts_ns = packet.pts;
   m.last_wall = packet.wall;
   ++m.packets;
+  m.sync_if_due(packet.pts);
   return {};
 }
 
@@ -236,15 +259,14 @@ Result<ClipSummary> ClipWriter::finish() {
   if (err < 0) return fail(fmt::format("close {}: {}", m.part_path.string(), libav::error_text(err)));
   m.muxer.reset();
 
-  if (Status s = fsync_path(m.part_path, false); !s) return fail(s.error().message);
+  // The fragmented .part becomes a normal +faststart MP4 (no re-encode); the .part goes only once the final
+  // file is durable, so a crash during the remux leaves the .part for recovery.
+  auto remuxed = remux_to_faststart(m.part_path, m.final_path);
+  if (!remuxed) return fail(remuxed.error().message);
   std::error_code ec;
-  std::filesystem::rename(m.part_path, m.final_path, ec);
-  if (ec)
-    return fail(
-        fmt::format("rename {} -> {}: {}", m.part_path.string(), m.final_path.string(), ec.message()));
+  m.sync_fd.reset();
+  std::filesystem::remove(m.part_path, ec);
   m.closed = true;
-  // The rename is durable only once the directory entry is; a failure here does not lose the clip.
-  (void)fsync_path(m.final_path.parent_path().empty() ? "." : m.final_path.parent_path(), true);
 
   ClipSummary summary;
   summary.path = m.final_path;
@@ -252,6 +274,8 @@ Result<ClipSummary> ClipWriter::finish() {
   summary.end_pts = m.last_pts_ns + last_duration;
   summary.duration_s = media_seconds(summary.end_pts - summary.first_pts);
   summary.bytes = std::filesystem::file_size(m.final_path, ec);
+  // Hashed once, when final: an export can later be checked against what was recorded.
+  if (auto hash = sha256_file(m.final_path)) summary.sha256 = std::move(hash).value();
   summary.packets = m.packets;
   summary.first_wall = m.first_wall;
   summary.end_wall =

@@ -1,6 +1,7 @@
 // Index: SQLite (WAL) store of incidents, clips and events, with the embedded schema migrations.
 #include "matthan/storage/index.hpp"
 
+#include <algorithm>
 #include <mutex>
 
 #include "matthan_storage_migrations.hpp"
@@ -53,8 +54,50 @@ ClipRecord read_clip(const Statement& s) {
   r.bytes = static_cast<std::uint64_t>(s.int64("bytes"));
   r.sha256 = s.text("sha256");
   r.state = s.text("state");
+  if (auto v = s.optional_int64("requested_start_ms")) r.requested_start = from_ms(*v);
+  if (auto v = s.optional_int64("created_at_ms")) r.created_at = from_ms(*v);
+  if (auto v = s.optional_int64("finished_at_ms")) r.finished_at = from_ms(*v);
+  if (auto v = s.optional_int64("deleted_at_ms")) r.deleted_at = from_ms(*v);
+  r.deleted_reason = s.text("deleted_reason");
+  r.flag = s.text("flag");
   return r;
 }
+
+std::optional<std::int64_t> opt_ms(const std::optional<WallTime>& t) {
+  if (!t) return std::nullopt;
+  return to_ms(*t);
+}
+
+// Column lists shared by every query that reads a whole record (named reads, never positional).
+constexpr const char* kClipColumns =
+    "id, path, camera, start_ms, end_ms, duration_s, bytes, sha256, state, requested_start_ms, created_at_ms, "
+    "finished_at_ms, deleted_at_ms, deleted_reason, flag";
+// Incident columns qualified by the alias i, for queries that join the review.
+std::string incident_columns() {
+  std::string columns;
+  for (std::string_view c : {"id", "camera", "kind", "label", "score", "box_x", "box_y", "box_w", "box_h",
+                             "started_at_ms", "ended_at_ms", "snapshot", "clip_id", "clip_offset_s"}) {
+    columns += fmt::format("i.{} AS {}, ", c, c);
+  }
+  return columns;
+}
+
+SnapshotRecord read_snapshot(const Statement& s, const char* prefix) {
+  auto col = [prefix](const char* name) { return std::string(prefix) + name; };
+  SnapshotRecord r;
+  r.id = s.int64(col("id").c_str());
+  r.incident_id = s.text(col("incident_id").c_str());
+  r.camera = s.text(col("camera").c_str());
+  r.path = s.text(col("path").c_str());
+  r.taken_at = from_ms(s.int64(col("taken_at_ms").c_str()));
+  r.bytes = static_cast<std::uint64_t>(s.int64(col("bytes").c_str()));
+  r.sha256 = s.text(col("sha256").c_str());
+  r.state = s.text(col("state").c_str());
+  if (auto v = s.optional_int64(col("deleted_at_ms").c_str())) r.deleted_at = from_ms(*v);
+  return r;
+}
+
+bool valid_review_state(const std::string& s) { return s == "new" || s == "reviewed" || s == "false_alarm"; }
 
 void bind_clip(Statement& s, const ClipRecord& r) {
   s.bind(":path", r.path)
@@ -64,7 +107,13 @@ void bind_clip(Statement& s, const ClipRecord& r) {
       .bind(":duration_s", r.duration_s)
       .bind(":bytes", static_cast<std::int64_t>(r.bytes))
       .bind(":sha256", r.sha256)
-      .bind(":state", r.state);
+      .bind(":state", r.state)
+      .bind(":requested_start_ms", opt_ms(r.requested_start))
+      .bind(":created_at_ms", opt_ms(r.created_at))
+      .bind(":finished_at_ms", opt_ms(r.finished_at))
+      .bind(":deleted_at_ms", opt_ms(r.deleted_at))
+      .bind(":deleted_reason", r.deleted_reason)
+      .bind(":flag", r.flag);
 }
 
 }  // namespace
@@ -253,8 +302,10 @@ Result<std::int64_t> Index::add_clip(const ClipRecord& r) {
   std::lock_guard lock(impl_->mu);
   const std::string what = fmt::format("add clip {}", r.path);
   auto s = impl_->prepare(what, R"sql(
-    INSERT INTO clips (path, camera, start_ms, end_ms, duration_s, bytes, sha256, state)
-    VALUES (:path, :camera, :start_ms, :end_ms, :duration_s, :bytes, :sha256, :state))sql");
+    INSERT INTO clips (path, camera, start_ms, end_ms, duration_s, bytes, sha256, state, requested_start_ms,
+                       created_at_ms, finished_at_ms, deleted_at_ms, deleted_reason, flag)
+    VALUES (:path, :camera, :start_ms, :end_ms, :duration_s, :bytes, :sha256, :state, :requested_start_ms,
+            :created_at_ms, :finished_at_ms, :deleted_at_ms, :deleted_reason, :flag))sql");
   if (!s) return s.error();
   bind_clip(*s, r);
   if (Status run = s->run(); !run) return impl_->fail(what, run.error().message);
@@ -266,7 +317,9 @@ Status Index::update_clip(const ClipRecord& r) {
   const std::string what = fmt::format("update clip {}", r.id);
   auto s = impl_->prepare(what, R"sql(
     UPDATE clips SET path = :path, camera = :camera, start_ms = :start_ms, end_ms = :end_ms, duration_s = :duration_s,
-                     bytes = :bytes, sha256 = :sha256, state = :state
+                     bytes = :bytes, sha256 = :sha256, state = :state, requested_start_ms = :requested_start_ms,
+                     created_at_ms = :created_at_ms, finished_at_ms = :finished_at_ms,
+                     deleted_at_ms = :deleted_at_ms, deleted_reason = :deleted_reason, flag = :flag
     WHERE id = :id)sql");
   if (!s) return s.error();
   bind_clip(*s, r);
@@ -297,8 +350,7 @@ Result<std::vector<IncidentRecord>> Index::recent_incidents(int limit) {
 Result<std::optional<ClipRecord>> Index::clip(std::int64_t id) {
   std::lock_guard lock(impl_->mu);
   const std::string what = fmt::format("read clip {}", id);
-  auto s = impl_->prepare(what, R"sql(
-    SELECT id, path, camera, start_ms, end_ms, duration_s, bytes, sha256, state FROM clips WHERE id = :id)sql");
+  auto s = impl_->prepare(what, fmt::format("SELECT {} FROM clips WHERE id = :id", kClipColumns));
   if (!s) return s.error();
   s->bind(":id", id);
   auto row = s->step();
@@ -310,6 +362,290 @@ Result<std::optional<ClipRecord>> Index::clip(std::int64_t id) {
 Result<int> Index::schema_version() {
   std::lock_guard lock(impl_->mu);
   return impl_->current_version();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Schema v2: review, evidence, snapshots and the filtered incident query.
+
+namespace {
+
+constexpr const char* kReviewColumns =
+    "COALESCE(r.state, 'new') AS review_state, COALESCE(r.evidence, 0) AS review_evidence, "
+    "COALESCE(r.note, '') AS review_note, COALESCE(r.updated_by, '') AS review_by, r.updated_at_ms AS review_at_ms";
+
+ReviewRecord read_review(const Statement& s, const std::string& incident_id) {
+  ReviewRecord r;
+  r.incident_id = incident_id;
+  r.state = s.text("review_state");
+  r.evidence = s.int64("review_evidence") != 0;
+  r.note = s.text("review_note");
+  r.updated_by = s.text("review_by");
+  if (auto v = s.optional_int64("review_at_ms")) r.updated_at = from_ms(*v);
+  return r;
+}
+
+}  // namespace
+
+namespace index_detail {
+
+// Runs under Impl::mu. Reads one clip, or nullopt.
+Result<std::optional<ClipRecord>> clip_locked(Index::Impl& impl, std::int64_t id);
+Result<std::optional<SnapshotRecord>> snapshot_locked(Index::Impl& impl, const std::string& incident_id);
+Result<bool> incident_exists_locked(Index::Impl& impl, const std::string& id);
+Status log_review_locked(Index::Impl& impl, const std::string& incident_id, const char* action,
+                         const std::string& state, const std::string& note, const std::string& user, WallTime at);
+Result<std::vector<IncidentView>> views_locked(Index::Impl& impl, Statement& s);
+
+}  // namespace index_detail
+
+Result<std::optional<ClipRecord>> index_detail::clip_locked(Index::Impl& impl, std::int64_t id) {
+  const std::string what = fmt::format("read clip {}", id);
+  auto s = impl.prepare(what, fmt::format("SELECT {} FROM clips WHERE id = :id", kClipColumns));
+  if (!s) return s.error();
+  s->bind(":id", id);
+  auto row = s->step();
+  if (!row) return impl.fail(what, row.error().message);
+  if (!*row) return std::optional<ClipRecord>{};
+  return std::optional<ClipRecord>{read_clip(*s)};
+}
+
+Result<std::optional<SnapshotRecord>> index_detail::snapshot_locked(Index::Impl& impl, const std::string& incident_id) {
+  const std::string what = fmt::format("read snapshot of {}", incident_id);
+  auto s = impl.prepare(what, R"sql(
+    SELECT id, incident_id, camera, path, taken_at_ms, bytes, sha256, state, deleted_at_ms
+    FROM snapshots WHERE incident_id = :incident_id)sql");
+  if (!s) return s.error();
+  s->bind(":incident_id", incident_id);
+  auto row = s->step();
+  if (!row) return impl.fail(what, row.error().message);
+  if (!*row) return std::optional<SnapshotRecord>{};
+  return std::optional<SnapshotRecord>{read_snapshot(*s, "")};
+}
+
+Result<bool> index_detail::incident_exists_locked(Index::Impl& impl, const std::string& id) {
+  auto s = impl.prepare("find incident", "SELECT COUNT(*) AS n FROM incidents WHERE id = :id");
+  if (!s) return s.error();
+  s->bind(":id", id);
+  auto row = s->step();
+  if (!row) return impl.fail("find incident", row.error().message);
+  return s->int64("n") > 0;
+}
+
+Status index_detail::log_review_locked(Index::Impl& impl, const std::string& incident_id, const char* action,
+                                       const std::string& state, const std::string& note, const std::string& user,
+                                       WallTime at) {
+  auto s = impl.prepare("review log", R"sql(
+    INSERT INTO review_log (incident_id, action, state, note, user, at_ms)
+    VALUES (:incident_id, :action, :state, :note, :user, :at_ms))sql");
+  if (!s) return s.error();
+  s->bind(":incident_id", incident_id)
+      .bind(":action", std::string(action))
+      .bind(":state", state)
+      .bind(":note", note)
+      .bind(":user", user)
+      .bind(":at_ms", to_ms(at));
+  if (Status r = s->run(); !r) return impl.fail("review log", r.error().message);
+  return {};
+}
+
+Result<std::vector<IncidentView>> index_detail::views_locked(Index::Impl& impl, Statement& s) {
+  std::vector<IncidentView> out;
+  for (;;) {
+    auto row = s.step();
+    if (!row) return impl.fail("read incidents", row.error().message);
+    if (!*row) break;
+    IncidentView v;
+    v.incident = read_incident(s);
+    v.review = read_review(s, v.incident.id);
+    out.push_back(std::move(v));
+  }
+  for (auto& v : out) {
+    if (v.incident.clip_id) {
+      auto c = clip_locked(impl, *v.incident.clip_id);
+      if (!c) return c.error();
+      v.clip = std::move(*c);
+    }
+    auto snap = snapshot_locked(impl, v.incident.id);
+    if (!snap) return snap.error();
+    v.snapshot = std::move(*snap);
+  }
+  return out;
+}
+
+// Both review writes run in one transaction with their review_log row: the history never misses a change.
+namespace {
+
+class Transaction {
+ public:
+  explicit Transaction(sqlite3* db) : db_(db) { status_ = exec(db_, "BEGIN IMMEDIATE"); }
+  ~Transaction() {
+    if (status_ && !done_) (void)exec(db_, "ROLLBACK");
+  }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  const Status& begun() const { return status_; }
+  Status commit() {
+    done_ = true;
+    return exec(db_, "COMMIT");
+  }
+
+ private:
+  sqlite3* db_;
+  Status status_;
+  bool done_ = false;
+};
+
+}  // namespace
+
+Status Index::set_review(const std::string& incident_id, const std::string& state, const std::string& note,
+                         const std::string& user, WallTime at) {
+  const std::string what = fmt::format("review incident {}", incident_id);
+  if (!valid_review_state(state))
+    return impl_->fail(what, fmt::format("'{}' is not a review state (new, reviewed, false_alarm)", state));
+  std::lock_guard lock(impl_->mu);
+  Transaction tx(impl_->db.get());
+  if (!tx.begun()) return impl_->fail(what, tx.begun().error().message);
+  auto exists = index_detail::incident_exists_locked(*impl_, incident_id);
+  if (!exists) return exists.error();
+  if (!*exists) return impl_->fail(what, "no such incident");
+  auto s = impl_->prepare(what, R"sql(
+    INSERT INTO review (incident_id, state, note, updated_by, updated_at_ms)
+    VALUES (:incident_id, :state, :note, :user, :at_ms)
+    ON CONFLICT (incident_id) DO UPDATE SET
+      state = excluded.state, note = excluded.note, updated_by = excluded.updated_by,
+      updated_at_ms = excluded.updated_at_ms)sql");
+  if (!s) return s.error();
+  s->bind(":incident_id", incident_id).bind(":state", state).bind(":note", note).bind(":user", user).bind(
+      ":at_ms", to_ms(at));
+  if (Status r = s->run(); !r) return impl_->fail(what, r.error().message);
+  if (Status r = index_detail::log_review_locked(*impl_, incident_id, "review", state, note, user, at); !r) return r;
+  if (Status r = tx.commit(); !r) return impl_->fail(what, r.error().message);
+  return {};
+}
+
+Status Index::set_evidence(const std::string& incident_id, bool hold, const std::string& note,
+                           const std::string& user, WallTime at) {
+  const std::string what = fmt::format("evidence hold on incident {}", incident_id);
+  std::lock_guard lock(impl_->mu);
+  Transaction tx(impl_->db.get());
+  if (!tx.begun()) return impl_->fail(what, tx.begun().error().message);
+  auto exists = index_detail::incident_exists_locked(*impl_, incident_id);
+  if (!exists) return exists.error();
+  if (!*exists) return impl_->fail(what, "no such incident");
+  auto s = impl_->prepare(what, R"sql(
+    INSERT INTO review (incident_id, evidence, note, updated_by, updated_at_ms)
+    VALUES (:incident_id, :evidence, :note, :user, :at_ms)
+    ON CONFLICT (incident_id) DO UPDATE SET
+      evidence = excluded.evidence, note = excluded.note, updated_by = excluded.updated_by,
+      updated_at_ms = excluded.updated_at_ms)sql");
+  if (!s) return s.error();
+  s->bind(":incident_id", incident_id)
+      .bind(":evidence", static_cast<std::int64_t>(hold ? 1 : 0))
+      .bind(":note", note)
+      .bind(":user", user)
+      .bind(":at_ms", to_ms(at));
+  if (Status r = s->run(); !r) return impl_->fail(what, r.error().message);
+  const char* action = hold ? "evidence_hold" : "evidence_release";
+  if (Status r = index_detail::log_review_locked(*impl_, incident_id, action, "", note, user, at); !r) return r;
+  if (Status r = tx.commit(); !r) return impl_->fail(what, r.error().message);
+  return {};
+}
+
+Result<std::optional<ReviewRecord>> Index::review(const std::string& incident_id) {
+  std::lock_guard lock(impl_->mu);
+  const std::string what = fmt::format("read review of {}", incident_id);
+  auto s = impl_->prepare(
+      what, fmt::format("SELECT {} FROM incidents i LEFT JOIN review r ON r.incident_id = i.id WHERE i.id = :id",
+                        kReviewColumns));
+  if (!s) return s.error();
+  s->bind(":id", incident_id);
+  auto row = s->step();
+  if (!row) return impl_->fail(what, row.error().message);
+  if (!*row) return std::optional<ReviewRecord>{};
+  return std::optional<ReviewRecord>{read_review(*s, incident_id)};
+}
+
+Result<IncidentPage> Index::incidents(const IncidentQuery& q) {
+  if (q.review_state && !valid_review_state(*q.review_state))
+    return impl_->fail("query incidents", fmt::format("'{}' is not a review state", *q.review_state));
+  const int limit = std::clamp(q.limit, 1, 1000);
+  std::string where = "1 = 1";
+  if (q.camera) where += " AND i.camera = :camera";
+  if (q.kind) where += " AND i.kind = :kind";
+  if (q.label) where += " AND i.label = :label";
+  if (q.from) where += " AND i.started_at_ms >= :from_ms";
+  if (q.to) where += " AND i.started_at_ms < :to_ms";
+  if (q.review_state) where += " AND COALESCE(r.state, 'new') = :review_state";
+  if (q.evidence) where += " AND COALESCE(r.evidence, 0) = :evidence";
+  if (q.before)
+    where += " AND (i.started_at_ms < :cursor_ms OR (i.started_at_ms = :cursor_ms AND i.id < :cursor_id))";
+  const std::string columns = incident_columns();
+  const std::string sql = fmt::format(
+      "SELECT {}{} FROM incidents i LEFT JOIN review r ON r.incident_id = i.id WHERE {} "
+      "ORDER BY i.started_at_ms DESC, i.id DESC LIMIT :limit",
+      columns, kReviewColumns, where);
+
+  std::lock_guard lock(impl_->mu);
+  auto s = impl_->prepare("query incidents", sql);
+  if (!s) return s.error();
+  if (q.camera) s->bind(":camera", *q.camera);
+  if (q.kind) s->bind(":kind", *q.kind);
+  if (q.label) s->bind(":label", *q.label);
+  if (q.from) s->bind(":from_ms", to_ms(*q.from));
+  if (q.to) s->bind(":to_ms", to_ms(*q.to));
+  if (q.review_state) s->bind(":review_state", *q.review_state);
+  if (q.evidence) s->bind(":evidence", static_cast<std::int64_t>(*q.evidence ? 1 : 0));
+  if (q.before) s->bind(":cursor_ms", to_ms(q.before->started_at)).bind(":cursor_id", q.before->id);
+  s->bind(":limit", static_cast<std::int64_t>(limit));
+  auto views = index_detail::views_locked(*impl_, *s);
+  if (!views) return views.error();
+  IncidentPage page;
+  page.items = std::move(*views);
+  if (static_cast<int>(page.items.size()) == limit) {
+    const auto& last = page.items.back().incident;
+    page.next = IncidentCursor{last.started_at, last.id};
+  }
+  return page;
+}
+
+Result<std::optional<IncidentView>> Index::incident(const std::string& id) {
+  const std::string columns = incident_columns();
+  std::lock_guard lock(impl_->mu);
+  auto s = impl_->prepare(
+      "read incident",
+      fmt::format("SELECT {}{} FROM incidents i LEFT JOIN review r ON r.incident_id = i.id WHERE i.id = :id",
+                  columns, kReviewColumns));
+  if (!s) return s.error();
+  s->bind(":id", id);
+  auto views = index_detail::views_locked(*impl_, *s);
+  if (!views) return views.error();
+  if (views->empty()) return std::optional<IncidentView>{};
+  return std::optional<IncidentView>{std::move(views->front())};
+}
+
+Result<std::int64_t> Index::upsert_snapshot(const SnapshotRecord& r) {
+  std::lock_guard lock(impl_->mu);
+  const std::string what = fmt::format("save snapshot {}", r.path);
+  auto s = impl_->prepare(what, R"sql(
+    INSERT INTO snapshots (incident_id, camera, path, taken_at_ms, bytes, sha256, state, deleted_at_ms)
+    VALUES (:incident_id, :camera, :path, :taken_at_ms, :bytes, :sha256, :state, :deleted_at_ms)
+    ON CONFLICT (incident_id) DO UPDATE SET
+      camera = excluded.camera, path = excluded.path, taken_at_ms = excluded.taken_at_ms, bytes = excluded.bytes,
+      sha256 = excluded.sha256, state = excluded.state, deleted_at_ms = excluded.deleted_at_ms
+    RETURNING id)sql");
+  if (!s) return s.error();
+  s->bind(":incident_id", r.incident_id)
+      .bind(":camera", r.camera)
+      .bind(":path", r.path)
+      .bind(":taken_at_ms", to_ms(r.taken_at))
+      .bind(":bytes", static_cast<std::int64_t>(r.bytes))
+      .bind(":sha256", r.sha256)
+      .bind(":state", r.state)
+      .bind(":deleted_at_ms", opt_ms(r.deleted_at));
+  auto row = s->step();
+  if (!row) return impl_->fail(what, row.error().message);
+  if (!*row) return impl_->fail(what, "no id returned");
+  return s->int64("id");
 }
 
 }  // namespace matthan

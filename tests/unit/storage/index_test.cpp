@@ -40,11 +40,11 @@ TEST_F(IndexTest, OpensMigratesOnceAndUsesWal) {
     ASSERT_TRUE(index);
     auto v = index->schema_version();
     ASSERT_TRUE(v.ok()) << v.error().message;
-    EXPECT_EQ(*v, 1);
+    EXPECT_EQ(*v, 2);
   }
   auto again = open_index();  // reopening must not re-run the migration (it would fail on CREATE TABLE)
   ASSERT_TRUE(again);
-  EXPECT_EQ(again->schema_version().value(), 1);
+  EXPECT_EQ(again->schema_version().value(), 2);
 
   sqlite3* raw = nullptr;
   ASSERT_EQ(sqlite3_open((dir_ / "db" / "matthan.db").c_str(), &raw), SQLITE_OK);
@@ -66,7 +66,7 @@ TEST_F(IndexTest, OpensMigratesOnceAndUsesWal) {
       &versions, nullptr);
   sqlite3_close(raw);
   EXPECT_EQ(mode, "wal");
-  EXPECT_EQ(versions, 1);
+  EXPECT_EQ(versions, 2);
 }
 
 TEST_F(IndexTest, EventLogKeepsSequenceNumbers) {

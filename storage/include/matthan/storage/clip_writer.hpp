@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <string>
 
 #include "matthan/core/result.hpp"
 #include "matthan/core/types.hpp"
@@ -19,11 +20,14 @@ struct ClipSummary {
   std::uint64_t packets = 0;
   WallTime first_wall{};
   WallTime end_wall{};
+  std::string sha256;  // of the final file, hex
 };
 
 // One MP4 file: H.264 as `avc1`, H.265 as `hvc1`, time base 1/90000 with the first packet at 0,
 // strictly increasing DTS, +faststart so browsers play it before it is fully downloaded.
-// Crash safety is write-then-rename: the file is built as `<final>.part` and renamed after fsync.
+// Crash safety: while recording, the clip is a fragmented MP4 (~1 s fragments, flushed and fdatasync'd
+// about once a second) named `<final>.part`; finish() remuxes it to a normal +faststart MP4 at final_path
+// (via `<final>.tmp` + rename) and deletes the .part. After a crash, remux_to_faststart() recovers a .part.
 // Not thread-safe; one recorder owns it.
 class ClipWriter {
  public:

@@ -34,8 +34,62 @@ struct ClipRecord {
   WallTime start{}, end{};
   double duration_s = 0;
   std::uint64_t bytes = 0;
-  std::string sha256;  // may be empty for now
+  std::string sha256;  // hex SHA-256 of the finished file ('' while writing)
   std::string state;   // writing|complete|partial|deleted
+  // Schema v2. start/end above are the clip's real first/last instants; requested_start is
+  // incident start - pre_roll (the clip must start at or before it when the ring held that keyframe).
+  std::optional<WallTime> requested_start;
+  std::optional<WallTime> created_at, finished_at, deleted_at;
+  std::string deleted_reason;  // retention | reconcile | operator ... ('' when not deleted)
+  std::string flag;            // what reconcile/recovery found wrong ('' when nothing)
+};
+
+struct SnapshotRecord {
+  std::int64_t id = 0;
+  std::string incident_id;
+  std::string camera;
+  std::string path;  // relative to root
+  WallTime taken_at{};
+  std::uint64_t bytes = 0;
+  std::string sha256;
+  std::string state = "present";  // present|deleted
+  std::optional<WallTime> deleted_at;
+};
+
+// The officers' review of one incident. An incident never reviewed reads as state "new", no evidence.
+struct ReviewRecord {
+  std::string incident_id;
+  std::string state = "new";  // new|reviewed|false_alarm
+  bool evidence = false;      // held as evidence: retention never deletes its clip or snapshot
+  std::string note;
+  std::string updated_by;
+  std::optional<WallTime> updated_at;
+};
+
+// Filter for Index::incidents(). Every set field narrows the result; newest start first, ties by id
+// descending. Paging: pass the previous page's `next` as `before`.
+struct IncidentCursor {
+  WallTime started_at{};
+  std::string id;
+};
+struct IncidentQuery {
+  std::optional<std::string> camera, kind, label;
+  std::optional<WallTime> from;  // started_at >= from
+  std::optional<WallTime> to;    // started_at < to
+  std::optional<std::string> review_state;  // new|reviewed|false_alarm
+  std::optional<bool> evidence;
+  int limit = 50;                        // clamped to 1..1000
+  std::optional<IncidentCursor> before;  // only incidents strictly after this one in the order
+};
+struct IncidentView {
+  IncidentRecord incident;
+  ReviewRecord review;
+  std::optional<ClipRecord> clip;          // the clip holding the incident's start (any state)
+  std::optional<SnapshotRecord> snapshot;  // from the snapshots table
+};
+struct IncidentPage {
+  std::vector<IncidentView> items;
+  std::optional<IncidentCursor> next;  // set when a further page may exist
 };
 
 struct EventRecord {
@@ -70,6 +124,21 @@ class Index {
   Result<std::vector<IncidentRecord>> recent_incidents(int limit);  // newest start first
   Result<std::optional<ClipRecord>> clip(std::int64_t id);
   Result<int> schema_version();
+
+  // ---- schema v2: review, evidence, filtered queries ----
+  // Sets the review state (new|reviewed|false_alarm) and note; logs the change in review_log. Error when
+  // the incident does not exist or the state is not one of the three.
+  Status set_review(const std::string& incident_id, const std::string& state, const std::string& note,
+                    const std::string& user, WallTime at);
+  // Places (hold = true) or releases an evidence hold; the note replaces the review note. Logged too.
+  Status set_evidence(const std::string& incident_id, bool hold, const std::string& note, const std::string& user,
+                      WallTime at);
+  // The incident's review (the default "new" record when never reviewed); nullopt when no such incident.
+  Result<std::optional<ReviewRecord>> review(const std::string& incident_id);
+  Result<IncidentPage> incidents(const IncidentQuery& q);
+  // Inserts or replaces the snapshot row of r.incident_id (one per incident); returns its id.
+  Result<std::int64_t> upsert_snapshot(const SnapshotRecord& r);
+  Result<std::optional<IncidentView>> incident(const std::string& id);
 
   struct Impl;
 
