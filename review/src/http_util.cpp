@@ -72,7 +72,8 @@ Result<WallTime> parse_iso_time(const std::string& s) {
     return bad();
   }
   if (pos != s.size()) return bad();
-  if (Y < 1970 || Y > 2999 || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60) return bad();
+  if (Y < 1970 || Y > 2200 ||  // nanosecond time points end in 2262
+      M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60) return bad();
   std::tm tm{};
   tm.tm_year = Y - 1900;
   tm.tm_mon = M - 1;

@@ -79,6 +79,27 @@ std::shared_ptr<OpenFile> open_regular(const fs::path& p) {
   return f;
 }
 
+// cpp-httplib 0.11 applies the request's Range to whatever body goes out (error bodies included) and
+// does not check it against the file size. The request object is the server's own non-const local, so
+// we clear or clamp its ranges here: errors go out whole, and a bad range gets a proper 416.
+httplib::Request& mutable_request(const httplib::Request& req) { return const_cast<httplib::Request&>(req); }
+
+// Clamps ranges to the file; false (ranges cleared) when one cannot be satisfied.
+bool fit_ranges(const httplib::Request& req, std::uint64_t size) {
+  auto& ranges = mutable_request(req).ranges;
+  for (auto& [first, last] : ranges) {
+    const auto n = static_cast<ssize_t>(size);
+    if (first < 0) {  // suffix: the last `last` bytes
+      if (last <= 0 || n == 0) return ranges.clear(), false;
+      if (last > n) last = n;
+      continue;
+    }
+    if (first >= n || (last >= 0 && last < first)) return ranges.clear(), false;
+    if (last < 0 || last >= n) last = n - 1;
+  }
+  return true;
+}
+
 void serve_file(httplib::Response& res, std::shared_ptr<OpenFile> f, const char* type) {
   res.set_header("Accept-Ranges", "bytes");
   res.set_header("Cache-Control", "private, no-cache");
@@ -159,6 +180,7 @@ struct ReviewServer::Impl {
         const Caller c = authenticate(req, need, mutating);
         fn(req, res, c);
       } catch (const HttpError& e) {
+        mutable_request(req).ranges.clear();
         if (e.status == 401) res.set_header("WWW-Authenticate", "Bearer realm=\"matthan\"");
         send_error(res, e.status, e.message);
       }
@@ -350,6 +372,10 @@ struct ReviewServer::Impl {
     auto [path, clip] = clip_file(v);
     auto f = open_regular(path);
     if (!f) throw HttpError{404, "the clip file is missing from disk"};
+    if (!fit_ranges(req, f->size)) {
+      res.set_header("Content-Range", fmt::format("bytes */{}", f->size));
+      throw HttpError{416, "the requested range is outside the clip"};
+    }
     serve_file(res, std::move(f), "video/mp4");
   }
 
@@ -358,6 +384,7 @@ struct ReviewServer::Impl {
     auto path = snapshot_file(v);
     std::shared_ptr<OpenFile> f = path ? open_regular(*path) : nullptr;
     if (!f) throw HttpError{404, "this incident has no snapshot"};
+    if (!fit_ranges(req, f->size)) throw HttpError{416, "the requested range is outside the snapshot"};
     serve_file(res, std::move(f), "image/jpeg");
   }
 
@@ -565,6 +592,7 @@ struct ReviewServer::Impl {
             auto v = latest_with_snapshot(id);
             std::shared_ptr<OpenFile> f = v ? open_regular(*snapshot_file(*v)) : nullptr;
             if (!f) throw HttpError{404, "no snapshot for this camera yet"};
+            if (!fit_ranges(req, f->size)) throw HttpError{416, "the requested range is outside the snapshot"};
             serve_file(res, std::move(f), "image/jpeg");
           }));
     s.Get("/api/admin/config", guarded(Role::kAdmin, false, [this](const auto&, auto& res, const Caller&) {
@@ -607,6 +635,8 @@ struct ReviewServer::Impl {
     s.set_write_timeout(30, 0);
     s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
       security_headers(res);
+      const bool media = req.path.ends_with("/clip.mp4") || req.path.ends_with("/snapshot.jpg");
+      if (!media || req.method != "GET") mutable_request(req).ranges.clear();
       // A request line the router would misread (e.g. a full URL or a '\' path) is refused outright.
       if (req.path.empty() || req.path[0] != '/' || req.path.find('\\') != std::string::npos ||
           req.path.find('\0') != std::string::npos) {
@@ -615,7 +645,8 @@ struct ReviewServer::Impl {
       }
       return httplib::Server::HandlerResponse::Unhandled;
     });
-    s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+      mutable_request(req).ranges.clear();
       if (res.status == 413) {
         // The rule: bad input, an oversized body included, is a 400 with a clear message.
         send_error(res, 400, fmt::format("the request body is larger than {} KiB", kMaxBody / 1024));
@@ -629,12 +660,14 @@ struct ReviewServer::Impl {
       try {
         std::rethrow_exception(ep);
       } catch (const HttpError& e) {
+        mutable_request(req).ranges.clear();
         send_error(res, e.status, e.message);
         return;
       } catch (const std::exception& e) {
         what = e.what();
       } catch (...) {
       }
+      mutable_request(req).ranges.clear();
       spdlog::error("review: {} {} failed: {}", req.method, req.path, what);
       send_error(res, 500, "internal error");
     });
