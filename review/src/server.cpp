@@ -249,7 +249,7 @@ struct ReviewServer::Impl {
         ok = verify_password(it == users.end() ? dummy_hash : it->second.password_hash, password) && it != users.end();
       }
       if (!ok) {
-        limiter.failed(req.remote_addr, now);
+        limiter.failed(req.remote_addr, std::chrono::steady_clock::now());
         spdlog::warn("review: failed login for '{}' from {}", name.substr(0, 64), req.remote_addr);
         throw HttpError{401, "wrong user name or password"};
       }
