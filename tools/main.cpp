@@ -1,5 +1,5 @@
-// `matthan`: the daemon and its subcommands (run, demo, sim, tail, check, export, verify, events, passwd).
-// Only this file decides to exit.
+// `matthan`: the daemon and its subcommands (run, demo, sim, tail, check, probe, export, verify, events,
+// passwd). Only this file decides to exit.
 #include <signal.h>
 #include <termios.h>
 #include <unistd.h>
@@ -22,6 +22,7 @@
 #include "matthan/app/engine.hpp"
 #include "matthan/app/evidence.hpp"
 #include "matthan/app/net.hpp"
+#include "matthan/app/probe.hpp"
 #include "matthan/app/tail.hpp"
 #include "matthan/core/logging.hpp"
 #include "matthan/core/version.hpp"
@@ -86,7 +87,7 @@ int cmd_run(const std::string& config_path, std::optional<double> seconds, const
                load.issues.size() == 1 ? "" : "s", load.error_text());
     return 2;
   }
-  init_logging(log_cli_set ? log_cli : LogOptions{load.config.log.level, load.config.log.json});
+  init_logging(log_cli_set ? log_cli : LogOptions{load.config.log.level, load.config.log.json, std::nullopt});
   return run_engine(std::move(load.config), seconds);
 }
 
@@ -225,6 +226,13 @@ int cmd_passwd() {
   return 0;
 }
 
+int cmd_probe(const ProbeRequest& request, bool json) {
+  init_logging({"warn", false, std::nullopt});
+  const ProbeReport report = probe_camera(request);
+  fmt::print("{}", json ? format_probe_json(report) : format_probe_text(report));
+  return report.ok() ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -292,6 +300,18 @@ int main(int argc, char** argv) {
   events->add_option("--since", ev_since, "Print events after this seq")->required();
   events->add_option("--until", ev_until, "Last seq to print (default: the newest)");
 
+  ProbeRequest probe_request;
+  bool probe_json = false;
+  auto* probe = app.add_subcommand("probe", "Connect to a camera as the engine would and report what it sends");
+  probe->add_option("url", probe_request.url, "rtsp://[user:pass@]host[:port]/path")->required();
+  probe->add_option("--seconds", probe_request.seconds, "Seconds to measure after the first keyframe")
+      ->check(CLI::Range(1.0, 300.0))->capture_default_str();
+  probe->add_option("--pre-roll", probe_request.pre_roll, "Clip pre-roll to judge the keyframe interval against")
+      ->check(CLI::Range(0.0, 60.0))->capture_default_str();
+  probe->add_option("--timeout", probe_request.timeout, "Seconds to wait for the connection and the first keyframe")
+      ->check(CLI::Range(1.0, 120.0))->capture_default_str();
+  probe->add_flag("--json", probe_json, "Print one JSON object instead of text");
+
   CLI11_PARSE(app, argc, argv);
   if (*exp) return run_export_command(ev_config, ev_incident, ev_out);
   if (*verify) return run_verify_command(verify_dir);
@@ -303,5 +323,6 @@ int main(int argc, char** argv) {
   if (*tail) return run_tail(endpoint, topic, count, [] { return false; });
   if (*demo) return cmd_demo(demo_for, demo_data, demo_review_port);
   if (*passwd) return cmd_passwd();
+  if (*probe) return cmd_probe(probe_request, probe_json);
   return 0;
 }

@@ -1,0 +1,430 @@
+// `probe_stream`: one short-lived rtspsrc pipeline that measures what a camera sends, then disconnects.
+#include "matthan/ingest/stream_probe.hpp"
+
+#include <fmt/format.h>
+#include <gst/gst.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <mutex>
+
+#include "matthan/core/url.hpp"
+#include "matthan/ingest/gst_ptr.hpp"
+#include "matthan/ingest/gst_source.hpp"
+#include "matthan/ingest/redact.hpp"
+
+namespace matthan {
+
+const char* transport_name(RtspTransport t) {
+  switch (t) {
+    case RtspTransport::kAuto: return "auto";
+    case RtspTransport::kTcp: return "tcp";
+    case RtspTransport::kUdp: return "udp";
+  }
+  return "auto";
+}
+
+const char* probe_failure_name(ProbeFailure f) {
+  switch (f) {
+    case ProbeFailure::kNone: return "none";
+    case ProbeFailure::kInvalidUrl: return "invalid_url";
+    case ProbeFailure::kUnreachable: return "unreachable";
+    case ProbeFailure::kRefused: return "refused";
+    case ProbeFailure::kUnauthorized: return "unauthorized";
+    case ProbeFailure::kNotFound: return "not_found";
+    case ProbeFailure::kNoSupportedStream: return "no_supported_stream";
+    case ProbeFailure::kTimeout: return "timeout";
+    case ProbeFailure::kOther: return "failed";
+  }
+  return "failed";
+}
+
+ProbeFailure classify_connection_text(const std::string& text) {
+  std::string t = text;
+  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const auto has = [&t](const char* s) { return t.find(s) != std::string::npos; };
+  if (has("connection refused")) return ProbeFailure::kRefused;
+  if (has("no route to host") || has("host is unreachable") || has("network is unreachable") ||
+      has("could not resolve") || has("error resolving") || has("name or service not known") ||
+      has("temporary failure in name resolution"))
+    return ProbeFailure::kUnreachable;
+  if (has("timed out") || has("timeout") || has("could not receive any udp packets")) return ProbeFailure::kTimeout;
+  return ProbeFailure::kOther;
+}
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+constexpr auto kBusPoll = std::chrono::milliseconds(50);
+
+double seconds_between(SteadyClock::time_point a, SteadyClock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+std::string caps_string(const GstStructure* s, const char* field) {
+  const gchar* v = gst_structure_get_string(s, field);
+  return v != nullptr ? v : "";
+}
+
+// Drops gst's "file.c(123): function (): /Pipeline/Element:\n" prefix, keeping the human part.
+std::string debug_tail(const gchar* debug) {
+  if (debug == nullptr) return {};
+  std::string d(debug);
+  const auto nl = d.rfind('\n');
+  return nl == std::string::npos ? d : d.substr(nl + 1);
+}
+
+// Sets a pipeline to NULL before its last reference goes, so no streaming thread outlives the probe.
+class OwnedPipeline {
+ public:
+  OwnedPipeline() : pipeline_(gst::adopt(gst_pipeline_new("probe"))) {}
+  OwnedPipeline(const OwnedPipeline&) = delete;
+  OwnedPipeline& operator=(const OwnedPipeline&) = delete;
+  ~OwnedPipeline() {
+    if (pipeline_) gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
+  }
+  GstElement* get() const { return pipeline_.get(); }
+
+ private:
+  gst::ElementPtr pipeline_;
+};
+
+class StreamProber {
+ public:
+  explicit StreamProber(StreamProbeOptions options) : options_(std::move(options)) {}
+  StreamMeasurement run(const std::stop_token& stop);
+
+ private:
+  bool build(GstElement* pipeline);
+  static void on_pad_added(GstElement* src, GstPad* pad, gpointer self);
+  static void on_no_more_pads(GstElement* src, gpointer self);
+  static GstPadProbeReturn on_video_buffer(GstPad* pad, GstPadProbeInfo* info, gpointer self);
+  static GstPadProbeReturn on_audio_buffer(GstPad* pad, GstPadProbeInfo* info, gpointer self);
+  void handle_pad(GstPad* pad);
+  bool link_video(GstPad* pad, const std::string& encoding);
+  void link_to_fakesink(GstPad* pad, bool count_audio);
+  void record_video(GstPad* pad, GstBuffer* buffer);
+  void record_caps(GstPad* pad);
+  void fail(ProbeFailure failure, std::string reason);
+  void fail_from_message(GstMessage* msg);
+  bool finished(SteadyClock::time_point now);
+  void check_deadline(SteadyClock::time_point now);
+  StreamMeasurement summarize(SteadyClock::time_point end);
+
+  const StreamProbeOptions options_;
+  GstElement* bin_ = nullptr;  // the pipeline, borrowed from run()
+  SteadyClock::time_point started_;
+
+  std::mutex mu_;  // guards everything below: written by rtspsrc's and the sinks' streaming threads
+  StreamMeasurement m_;
+  bool failed_ = false;
+  bool video_linked_ = false;
+  bool no_more_pads_ = false;
+  std::vector<std::string> unsupported_video_;
+  std::optional<SteadyClock::time_point> first_packet_, first_keyframe_;
+  std::int64_t first_pts_ = -1, last_pts_ = -1;
+  std::vector<std::int64_t> keyframe_pts_;
+  std::vector<std::uint64_t> keyframe_frame_index_;
+  std::uint64_t audio_bytes_after_keyframe_ = 0;
+};
+
+bool StreamProber::build(GstElement* pipeline) {
+  GstElement* src = gst_element_factory_make("rtspsrc", "src");
+  if (src == nullptr) {
+    fail(ProbeFailure::kOther, "the GStreamer rtspsrc element is missing (install gstreamer1.0-plugins-good)");
+    return false;
+  }
+  gst_bin_add(GST_BIN(pipeline), src);  // the bin takes the floating reference
+  g_object_set(src, "location", options_.url.c_str(), "latency", static_cast<guint>(options_.latency_ms),
+               "tcp-timeout", static_cast<guint64>(options_.timeout_seconds * 1e6), nullptr);
+  if (options_.transport != RtspTransport::kAuto)
+    gst_util_set_object_arg(G_OBJECT(src), "protocols", transport_name(options_.transport));
+  g_signal_connect(src, "pad-added", G_CALLBACK(&StreamProber::on_pad_added), this);
+  g_signal_connect(src, "no-more-pads", G_CALLBACK(&StreamProber::on_no_more_pads), this);
+  return true;
+}
+
+void StreamProber::on_pad_added(GstElement*, GstPad* pad, gpointer self) {
+  static_cast<StreamProber*>(self)->handle_pad(pad);
+}
+
+void StreamProber::on_no_more_pads(GstElement*, gpointer self) {
+  auto* p = static_cast<StreamProber*>(self);
+  std::lock_guard lock(p->mu_);
+  p->no_more_pads_ = true;
+}
+
+void StreamProber::handle_pad(GstPad* pad) {
+  gst::CapsPtr caps(gst_pad_get_current_caps(pad));
+  if (!caps) caps.reset(gst_pad_query_caps(pad, nullptr));
+  const GstStructure* s = caps ? gst_caps_get_structure(caps.get(), 0) : nullptr;
+  const std::string media = s ? caps_string(s, "media") : "";
+  const std::string encoding = s ? caps_string(s, "encoding-name") : "";
+  if (media == "video") {
+    bool already = false;
+    {
+      std::lock_guard lock(mu_);
+      already = video_linked_;
+    }
+    if (!already && (encoding == "H264" || encoding == "H265") && link_video(pad, encoding)) return;
+    std::lock_guard lock(mu_);
+    if (!already) unsupported_video_.push_back(encoding);
+  } else if (media == "audio") {
+    std::lock_guard lock(mu_);
+    if (!m_.audio) {
+      ProbedAudio a;
+      a.codec = encoding;
+      gst_structure_get_int(s, "clock-rate", &a.clock_rate);
+      const std::string params = caps_string(s, "encoding-params");
+      a.channels = params.empty() ? 1 : std::atoi(params.c_str());
+      m_.audio = a;
+    }
+  } else {
+    std::lock_guard lock(mu_);
+    m_.other_media.push_back(fmt::format("{}/{}", media.empty() ? "unknown" : media, encoding));
+  }
+  // Every stream rtspsrc set up must go somewhere, or its not-linked flow would stop the session.
+  link_to_fakesink(pad, media == "audio");
+}
+
+bool StreamProber::link_video(GstPad* pad, const std::string& encoding) {
+  const bool h264 = encoding == "H264";
+  GstElement* depay = gst_element_factory_make(h264 ? "rtph264depay" : "rtph265depay", nullptr);
+  GstElement* parse = gst_element_factory_make(h264 ? "h264parse" : "h265parse", nullptr);
+  GstElement* filter = gst_element_factory_make("capsfilter", nullptr);
+  GstElement* sink = gst_element_factory_make("fakesink", nullptr);
+  if (depay == nullptr || parse == nullptr || filter == nullptr || sink == nullptr) {
+    for (GstElement* e : {depay, parse, filter, sink})
+      if (e != nullptr) gst::adopt(e);  // sinks the floating reference and drops it
+    fail(ProbeFailure::kOther, fmt::format("GStreamer elements for {} are missing (install gstreamer1.0-plugins-good "
+                                           "and gstreamer1.0-plugins-bad)",
+                                           encoding));
+    return true;
+  }
+  // One buffer per access unit, so each buffer is one frame with its keyframe flag.
+  gst::CapsPtr au(gst_caps_from_string(h264 ? "video/x-h264,alignment=au" : "video/x-h265,alignment=au"));
+  g_object_set(filter, "caps", au.get(), nullptr);
+  g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
+  gst_bin_add_many(GST_BIN(bin_), depay, parse, filter, sink, nullptr);
+  if (!gst_element_link_many(depay, parse, filter, sink, nullptr)) {
+    fail(ProbeFailure::kOther, "cannot link the probe's video branch");
+    return true;
+  }
+  auto filter_src = gst::adopt(gst_element_get_static_pad(filter, "src"));
+  gst_pad_add_probe(filter_src.get(), GST_PAD_PROBE_TYPE_BUFFER, &StreamProber::on_video_buffer, this, nullptr);
+  for (GstElement* e : {sink, filter, parse, depay}) gst_element_sync_state_with_parent(e);
+  auto depay_sink = gst::adopt(gst_element_get_static_pad(depay, "sink"));
+  if (gst_pad_link(pad, depay_sink.get()) != GST_PAD_LINK_OK) {
+    fail(ProbeFailure::kOther, "cannot link the camera's video stream");
+    return true;
+  }
+  std::lock_guard lock(mu_);
+  video_linked_ = true;
+  m_.codec = encoding;
+  return true;
+}
+
+void StreamProber::link_to_fakesink(GstPad* pad, bool count_audio) {
+  GstElement* sink = gst_element_factory_make("fakesink", nullptr);
+  if (sink == nullptr) return;
+  g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
+  gst_bin_add(GST_BIN(bin_), sink);
+  gst_element_sync_state_with_parent(sink);
+  auto sink_pad = gst::adopt(gst_element_get_static_pad(sink, "sink"));
+  if (count_audio)
+    gst_pad_add_probe(sink_pad.get(), GST_PAD_PROBE_TYPE_BUFFER, &StreamProber::on_audio_buffer, this, nullptr);
+  gst_pad_link(pad, sink_pad.get());
+}
+
+GstPadProbeReturn StreamProber::on_video_buffer(GstPad* pad, GstPadProbeInfo* info, gpointer self) {
+  if (GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info)) static_cast<StreamProber*>(self)->record_video(pad, buffer);
+  return GST_PAD_PROBE_OK;
+}
+
+GstPadProbeReturn StreamProber::on_audio_buffer(GstPad*, GstPadProbeInfo* info, gpointer self) {
+  auto* p = static_cast<StreamProber*>(self);
+  GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+  if (buffer == nullptr) return GST_PAD_PROBE_OK;
+  std::lock_guard lock(p->mu_);
+  if (p->m_.audio) p->m_.audio->bytes += gst_buffer_get_size(buffer);
+  if (p->first_keyframe_) p->audio_bytes_after_keyframe_ += gst_buffer_get_size(buffer);
+  return GST_PAD_PROBE_OK;
+}
+
+void StreamProber::record_caps(GstPad* pad) {
+  gst::CapsPtr caps(gst_pad_get_current_caps(pad));
+  if (!caps) return;
+  const GstStructure* s = gst_caps_get_structure(caps.get(), 0);
+  gst_structure_get_int(s, "width", &m_.width);
+  gst_structure_get_int(s, "height", &m_.height);
+  m_.profile = caps_string(s, "profile");
+  m_.level = caps_string(s, "level");
+}
+
+void StreamProber::record_video(GstPad* pad, GstBuffer* buffer) {
+  const auto now = SteadyClock::now();
+  const bool keyframe = !GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT);
+  const GstClockTime t = GST_BUFFER_PTS_IS_VALID(buffer) ? GST_BUFFER_PTS(buffer) : GST_BUFFER_DTS(buffer);
+  std::lock_guard lock(mu_);
+  if (!first_packet_) first_packet_ = now;
+  if (m_.width == 0) record_caps(pad);
+  // Measure from the first keyframe, where a recording of this stream could begin.
+  if (!first_keyframe_) {
+    if (!keyframe) return;
+    first_keyframe_ = now;
+  }
+  if (finished(now)) return;
+  const auto pts = GST_CLOCK_TIME_IS_VALID(t) ? static_cast<std::int64_t>(t) : -1;
+  if (pts >= 0) {
+    if (first_pts_ < 0) first_pts_ = pts;
+    last_pts_ = std::max(last_pts_, pts);
+  }
+  if (keyframe) {
+    ++m_.keyframes;
+    if (pts >= 0) keyframe_pts_.push_back(pts);
+    keyframe_frame_index_.push_back(m_.frames);
+  }
+  ++m_.frames;
+  m_.video_bytes += gst_buffer_get_size(buffer);
+}
+
+// Caller holds mu_.
+bool StreamProber::finished(SteadyClock::time_point now) {
+  if (failed_) return true;
+  if (!first_keyframe_) return false;
+  if (options_.stop_at_first_keyframe) return true;
+  return seconds_between(*first_keyframe_, now) >= options_.measure_seconds;
+}
+
+void StreamProber::fail(ProbeFailure failure, std::string reason) {
+  std::lock_guard lock(mu_);
+  if (failed_) return;
+  failed_ = true;
+  m_.failure = failure;
+  m_.reason = redact_credentials(reason, options_.url);
+}
+
+void StreamProber::fail_from_message(GstMessage* msg) {
+  GError* raw = nullptr;
+  gchar* raw_debug = nullptr;
+  gst_message_parse_error(msg, &raw, &raw_debug);
+  gst::ErrorPtr error(raw);
+  gst::CharPtr debug(raw_debug);
+  std::string text = error ? error->message : "unknown error";
+  if (const auto tail = debug_tail(debug.get()); !tail.empty() && tail != text) text += " (" + tail + ")";
+  if (error && error->domain == GST_RESOURCE_ERROR && error->code == GST_RESOURCE_ERROR_NOT_FOUND)
+    return fail(ProbeFailure::kNotFound, "the camera answered 404 Not Found: there is no stream at this path");
+  if (error && error->domain == GST_RESOURCE_ERROR && error->code == GST_RESOURCE_ERROR_NOT_AUTHORIZED)
+    return fail(ProbeFailure::kUnauthorized,
+                "the camera answered 401 Unauthorized: the user name or password is wrong or missing");
+  const ProbeFailure kind = classify_connection_text(text);
+  if (kind == ProbeFailure::kOther && text.find("Parse error") != std::string::npos)
+    return fail(kind, "the server did not answer in RTSP (is this the camera's RTSP port?): " + text);
+  fail(kind, text);
+}
+
+void StreamProber::check_deadline(SteadyClock::time_point now) {
+  bool no_video = false;
+  bool timed_out = false;
+  bool packets = false;
+  std::string offered;
+  {
+    std::lock_guard lock(mu_);
+    if (failed_) return;
+    no_video = no_more_pads_ && !video_linked_;
+    timed_out = !first_keyframe_ && seconds_between(started_, now) >= options_.timeout_seconds;
+    packets = first_packet_.has_value();
+    for (const auto& v : unsupported_video_) offered += (offered.empty() ? "video " : ", video ") + v;
+    if (m_.audio) offered += (offered.empty() ? "audio " : ", audio ") + m_.audio->codec;
+    for (const auto& o : m_.other_media) offered += (offered.empty() ? "" : ", ") + o;
+  }
+  if (no_video)
+    return fail(ProbeFailure::kNoSupportedStream,
+                fmt::format("the camera offers no H.264 or H.265 video (it offers: {})", offered.empty() ? "nothing" : offered));
+  if (timed_out)
+    fail(ProbeFailure::kTimeout, packets ? fmt::format("video arrived but no keyframe within {:.0f} s", options_.timeout_seconds)
+                                         : fmt::format("connected, but no video arrived within {:.0f} s", options_.timeout_seconds));
+}
+
+StreamMeasurement StreamProber::run(const std::stop_token& stop) {
+  std::string why;
+  const auto url = parse_url(options_.url, &why);
+  if (!url || (url->scheme != "rtsp" && url->scheme != "rtsps")) {
+    StreamMeasurement m;
+    m.failure = ProbeFailure::kInvalidUrl;
+    m.reason = url ? "probe needs an rtsp:// or rtsps:// URL" : "camera URL " + why;
+    return m;
+  }
+  ensure_gstreamer_initialized();
+  OwnedPipeline pipeline;
+  bin_ = pipeline.get();
+  started_ = SteadyClock::now();
+  if (!build(pipeline.get())) return summarize(SteadyClock::now());
+  auto bus = gst::adopt(gst_element_get_bus(pipeline.get()));
+  if (gst_element_set_state(pipeline.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    auto msg = gst::adopt_mini(gst_bus_pop_filtered(bus.get(), GST_MESSAGE_ERROR));
+    if (msg) fail_from_message(msg.get());
+    else fail(ProbeFailure::kOther, "the probe pipeline refused to start");
+  }
+  const auto filter = static_cast<GstMessageType>(GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+  while (!stop.stop_requested()) {
+    const auto now = SteadyClock::now();
+    {
+      std::lock_guard lock(mu_);
+      if (finished(now)) break;
+    }
+    check_deadline(now);
+    const auto timeout = static_cast<GstClockTime>(std::chrono::nanoseconds(kBusPoll).count());
+    auto msg = gst::adopt_mini(gst_bus_timed_pop_filtered(bus.get(), timeout, filter));
+    if (!msg) continue;
+    if (GST_MESSAGE_TYPE(msg.get()) == GST_MESSAGE_ERROR) {
+      fail_from_message(msg.get());
+    } else {
+      std::lock_guard lock(mu_);
+      if (!first_keyframe_) {
+        failed_ = true;
+        m_.failure = ProbeFailure::kOther;
+        m_.reason = "the stream ended before any video arrived";
+      }
+      break;
+    }
+  }
+  const auto end = SteadyClock::now();
+  gst_element_set_state(pipeline.get(), GST_STATE_NULL);  // no streaming thread writes after this
+  return summarize(end);
+}
+
+StreamMeasurement StreamProber::summarize(SteadyClock::time_point end) {
+  std::lock_guard lock(mu_);
+  StreamMeasurement m = m_;
+  if (first_packet_) m.time_to_first_packet_s = seconds_between(started_, *first_packet_);
+  if (first_keyframe_) m.time_to_first_keyframe_s = seconds_between(started_, *first_keyframe_);
+  if (m.frames >= 2 && last_pts_ > first_pts_) {
+    const double span = static_cast<double>(last_pts_ - first_pts_) / 1e9;
+    m.fps = static_cast<double>(m.frames - 1) / span;
+    m.measured_seconds = span + 1.0 / m.fps;
+    m.bitrate_kbps = static_cast<double>(m.video_bytes) * 8.0 / m.measured_seconds / 1000.0;
+  }
+  if (keyframe_pts_.size() >= 2) {
+    const auto n = static_cast<double>(keyframe_pts_.size() - 1);
+    m.keyframe_interval_s = static_cast<double>(keyframe_pts_.back() - keyframe_pts_.front()) / 1e9 / n;
+    m.keyframe_interval_frames =
+        static_cast<double>(keyframe_frame_index_.back() - keyframe_frame_index_.front()) / n;
+  }
+  if (m.audio && first_keyframe_) {
+    const double wall = seconds_between(*first_keyframe_, end);
+    if (wall > 0) m.audio->bitrate_kbps = static_cast<double>(audio_bytes_after_keyframe_) * 8.0 / wall / 1000.0;
+  }
+  return m;
+}
+
+}  // namespace
+
+StreamMeasurement probe_stream(const StreamProbeOptions& options, std::stop_token stop) {
+  StreamProber prober(options);
+  return prober.run(stop);
+}
+
+}  // namespace matthan
