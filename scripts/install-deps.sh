@@ -22,7 +22,11 @@ PACKAGES=(
   libsodium-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3
+  # the review page's browser test (driven by npm playwright-core, see tests/browser)
+  chromium
 )
+# node and npm for the browser test: the CI image has them (not from Debian); install Debian's only when missing.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then PACKAGES+=(nodejs npm); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

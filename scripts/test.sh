@@ -4,4 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh
+# playwright-core for the browser test, pinned by tests/browser/package-lock.json (node_modules is not committed).
+if command -v npm >/dev/null 2>&1; then (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error); fi
 ctest --test-dir "${MATTHAN_BUILD_DIR:-build}" --output-on-failure -j "${MATTHAN_TEST_JOBS:-2}" --timeout 600

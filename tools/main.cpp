@@ -1,6 +1,8 @@
-// `matthan`: the daemon and its subcommands (run, demo, sim, tail, check, probe, export, verify, events).
-// Only this file decides to exit.
+// `matthan`: the daemon and its subcommands (run, demo, sim, tail, check, probe, export, verify, events,
+// passwd). Only this file decides to exit.
 #include <signal.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -24,6 +26,7 @@
 #include "matthan/app/tail.hpp"
 #include "matthan/core/logging.hpp"
 #include "matthan/core/version.hpp"
+#include "matthan/review/auth.hpp"
 #include "matthan/sim/simulator.hpp"
 
 namespace {
@@ -59,11 +62,16 @@ std::string wait_for_stop(std::optional<double> seconds) {
   }
 }
 
-int run_engine(Config config, std::optional<double> seconds) {
+int run_engine(Config config, std::optional<double> seconds, bool demo_login = false) {
   auto engine = Engine::create(std::move(config), print_incident_line);
   if (!engine.ok()) {
     fmt::print(stderr, "matthan: cannot start: {}\n", engine.error().message);
     return 1;
+  }
+  if (const std::string url = (*engine)->review_url(); !url.empty()) {
+    fmt::print("review: web page at {}\n", url);
+    if (demo_login) fmt::print("review: demo login (demo only): user '{}', password '{}'\n", kDemoUser, kDemoPassword);
+    std::fflush(stdout);
   }
   (*engine)->start();
   const std::string why = wait_for_stop(seconds);
@@ -125,7 +133,7 @@ int cmd_sim(const std::string& listen, const std::vector<std::string>& sources, 
   return 0;
 }
 
-int cmd_demo(double seconds, const std::string& data_dir) {
+int cmd_demo(double seconds, const std::string& data_dir, int review_port_opt) {
   init_logging({});
   const std::filesystem::path clip = kDemoClip;
   if (!std::filesystem::exists(clip)) {
@@ -135,6 +143,7 @@ int cmd_demo(double seconds, const std::string& data_dir) {
   }
   const int rtsp_port = free_local_port();
   const int events_port = free_local_port();
+  const int review_port = review_port_opt > 0 ? review_port_opt : free_local_port();
   SimOptions sim_opts;
   sim_opts.address = "127.0.0.1";
   sim_opts.port = rtsp_port;
@@ -146,7 +155,13 @@ int cmd_demo(double seconds, const std::string& data_dir) {
     return 1;
   }
   const auto root = std::filesystem::absolute(data_dir).lexically_normal();
-  ConfigLoad load = load_config_text(demo_config_yaml(rtsp_port, events_port, root), "<demo>", root);
+  auto demo_hash = hash_password(kDemoPassword);
+  if (!demo_hash.ok()) {
+    fmt::print(stderr, "matthan demo: {}\n", demo_hash.error().message);
+    return 1;
+  }
+  const std::string yaml = demo_config_yaml(rtsp_port, events_port, root) + demo_review_yaml(review_port, demo_hash.value());
+  ConfigLoad load = load_config_text(yaml, "<demo>", root);
   if (!load.ok()) {
     fmt::print(stderr, "matthan demo: internal config error:\n{}", load.error_text());
     return 1;
@@ -156,10 +171,59 @@ int cmd_demo(double seconds, const std::string& data_dir) {
              events_port);
   fmt::print("demo: running for {:.0f} s (Ctrl-C stops earlier); incidents:\n", seconds);
   std::fflush(stdout);
-  const int rc = run_engine(std::move(load.config), seconds);
+  const int rc = run_engine(std::move(load.config), seconds, true);
   (*sim)->stop();
   if (rc == 0) print_storage_summary(root);
   return rc;
+}
+
+// Reads a password without echo from a terminal, or one line from a pipe (for scripts).
+std::optional<std::string> read_password(const char* prompt) {
+  const bool tty = isatty(STDIN_FILENO);
+  termios old{};
+  if (tty) {
+    fmt::print(stderr, "{}", prompt);
+    tcgetattr(STDIN_FILENO, &old);
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  }
+  std::string line;
+  const bool got = static_cast<bool>(std::getline(std::cin, line));
+  if (tty) {
+    tcsetattr(STDIN_FILENO, TCSANOW, &old);
+    fmt::print(stderr, "\n");
+  }
+  if (!got) return std::nullopt;
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+// `matthan passwd`: prints an argon2id hash for review.users[].password_hash.
+int cmd_passwd() {
+  auto pw = read_password("password: ");
+  if (!pw || pw->empty()) {
+    fmt::print(stderr, "matthan passwd: no password given\n");
+    return 2;
+  }
+  if (pw->size() < 8) {
+    fmt::print(stderr, "matthan passwd: use at least 8 characters\n");
+    return 2;
+  }
+  if (isatty(STDIN_FILENO)) {
+    auto again = read_password("again: ");
+    if (!again || *again != *pw) {
+      fmt::print(stderr, "matthan passwd: the two passwords differ\n");
+      return 2;
+    }
+  }
+  auto hash = hash_password(*pw);
+  if (!hash.ok()) {
+    fmt::print(stderr, "matthan passwd: {}\n", hash.error().message);
+    return 1;
+  }
+  fmt::print("{}\n", hash.value());
+  return 0;
 }
 
 int cmd_probe(const ProbeRequest& request, bool json) {
@@ -215,6 +279,12 @@ int main(int argc, char** argv) {
   auto* demo = app.add_subcommand("demo", "Serve Debian's vtest.avi as a simulated camera and run the engine on it");
   demo->add_option("--for", demo_for, "Seconds to run")->check(CLI::PositiveNumber)->capture_default_str();
   demo->add_option("--data", demo_data, "Where clips, snapshots and the index go")->capture_default_str();
+  int demo_review_port = 0;
+  demo->add_option("--review-port", demo_review_port, "Port of the review web page (default: a free one)")
+      ->check(CLI::Range(0, 65535));
+
+  auto* passwd = app.add_subcommand(
+      "passwd", "Read a password (no echo; or one line from a pipe) and print its argon2id hash for review.users");
 
   std::string ev_config, ev_incident, ev_out, verify_dir;
   std::uint64_t ev_since = 0;
@@ -250,7 +320,8 @@ int main(int argc, char** argv) {
   if (*check) return cmd_check(check_path);
   if (*sim) return cmd_sim(listen, sources, cache);
   if (*tail) return run_tail(endpoint, topic, count, [] { return false; });
-  if (*demo) return cmd_demo(demo_for, demo_data);
+  if (*demo) return cmd_demo(demo_for, demo_data, demo_review_port);
+  if (*passwd) return cmd_passwd();
   if (*probe) return cmd_probe(probe_request, probe_json);
   return 0;
 }

@@ -51,6 +51,15 @@ cameras:
                      fmt::arg("root", storage_root.string()), fmt::arg("events", events_port), fmt::arg("rtsp", rtsp_port));
 }
 
+std::string demo_review_yaml(int review_port, const std::string& password_hash) {
+  return fmt::format(R"YAML(review:
+  listen: 127.0.0.1:{port}
+  users:
+    - {{name: {user}, role: officer, password_hash: "{hash}"}}
+)YAML",
+                     fmt::arg("port", review_port), fmt::arg("user", kDemoUser), fmt::arg("hash", password_hash));
+}
+
 void print_storage_summary(const std::filesystem::path& root) {
   std::size_t clips = 0, snapshots = 0;
   std::error_code ec;

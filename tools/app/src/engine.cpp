@@ -31,6 +31,8 @@
 #include "matthan/storage/packet_ring.hpp"
 #include "matthan/storage/recorder.hpp"
 #include "matthan/storage/snapshot.hpp"
+#include "matthan/review/server.hpp"
+#include "review_wiring.hpp"
 #include "storage_upkeep.hpp"
 #include "task_queue.hpp"
 
@@ -84,6 +86,7 @@ struct CameraRuntime {
   // Hand-off from GStreamer threads: at most two frames wait; older ones are dropped and counted.
   BoundedQueue<Frame> frames{2};
   std::atomic<bool> scheduled{false};  // true while the camera is queued for, or held by, a worker
+  std::atomic<std::int64_t> last_frame_ns{0};  // steady clock of the newest frame (review health); 0 = none
 
   // Analysis state: touched only by the worker currently holding `scheduled`.
   MotionDetector motion;
@@ -131,10 +134,15 @@ struct Engine::Impl {
   std::map<std::string, PendingEnd> pending;  // by incident id; storage thread only
   bool started = false;
   bool stopped = false;
+  // The officers' web page and API (config `review:`); reads the index, fed with every published event.
+  EventFeed feed;
+  std::unique_ptr<EngineLiveStatus> live;
+  std::unique_ptr<ReviewServer> review;
 
   // ---- GStreamer threads ----
   void on_frame(CameraRuntime& rt, Frame f) {
     rt.supervisor->note_frame();
+    rt.last_frame_ns = std::chrono::steady_clock::now().time_since_epoch().count();
     rt.frames.push(std::move(f));
     if (!rt.scheduled.exchange(true)) ready->push(&rt);
   }
@@ -410,6 +418,28 @@ struct Engine::Impl {
     return r;
   }
 
+  // ---- review server ----
+  std::vector<CameraSample> camera_samples() const {
+    std::vector<CameraSample> out;
+    for (const auto& rt : cameras) {
+      CameraSample s{rt->cfg.id, rt->cfg.name, rt->supervisor->health(), {}};
+      if (const auto ns = rt->last_frame_ns.load(); ns != 0)
+        s.last_frame = std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(ns));
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+
+  Status start_review() {
+    if (!config.review.enabled) return {};
+    live = std::make_unique<EngineLiveStatus>([this] { return camera_samples(); });
+    ReviewDeps deps{index.get(), config.storage_root, live.get(), &feed, config.node, admin_config_json(config)};
+    auto server = ReviewServer::start(config.review, std::move(deps));
+    if (!server.ok()) return server.error();
+    review = std::move(server.value());
+    return {};
+  }
+
   // ---- lifecycle ----
   void build_camera(const CameraConfig& c) {
     auto rt = std::make_unique<CameraRuntime>(c);
@@ -483,6 +513,7 @@ struct Engine::Impl {
     storage_running = false;
     if (storage_thread.joinable()) storage_thread.join();
     publisher->stop();
+    if (review) review->stop();
     spdlog::info("stopped cleanly");
   }
 };
@@ -495,7 +526,10 @@ Result<std::unique_ptr<Engine>> Engine::create(Config config, Listener listener)
   ensure_gstreamer_initialized();
   auto impl = std::make_unique<Impl>();
   impl->config = std::move(config);
-  impl->listener = std::move(listener);
+  impl->listener = [feed = &impl->feed, console = std::move(listener)](const std::string& topic, const std::string& payload) {
+    feed_event(*feed, topic, payload);
+    if (console) console(topic, payload);
+  };
   const Config& cfg = impl->config;
 
   std::error_code ec;
@@ -524,6 +558,7 @@ Result<std::unique_ptr<Engine>> Engine::create(Config config, Listener listener)
 
   impl->ready = std::make_unique<BoundedQueue<CameraRuntime*>>(cfg.cameras.size() + 1);
   for (const auto& c : cfg.cameras) impl->build_camera(c);
+  if (auto st = impl->start_review(); !st.ok()) return make_error("review: " + st.error().message);
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
@@ -540,6 +575,7 @@ void Engine::stop() {
 }
 
 std::string Engine::events_endpoint() const { return impl_->publisher->endpoint(); }
+std::string Engine::review_url() const { return impl_->review ? impl_->review->url() : std::string(); }
 const Config& Engine::config() const { return impl_->config; }
 
 }  // namespace matthan

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "matthan/core/result.hpp"
+#include "matthan/review/settings.hpp"
 
 namespace matthan {
 
@@ -65,6 +66,7 @@ struct Config {
   std::string events_bind = "tcp://127.0.0.1:5560";
   LogSettings log;
   std::vector<CameraConfig> cameras;
+  ReviewSettings review;  // `review:` block; review.enabled is false without one
 };
 
 // One problem found in a config, located at its file and line (1-based; 0 when unknown).

@@ -26,6 +26,7 @@ class Engine {
   void stop();
 
   std::string events_endpoint() const;
+  std::string review_url() const;  // the web page's URL; empty without a `review:` block
   const Config& config() const;
 
  private:

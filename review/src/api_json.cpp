@@ -1,0 +1,91 @@
+// Builds the API's JSON from index records; times go out as ISO-8601 and as epoch milliseconds (the
+// page formats the latter in the node's time zone).
+#include "api_json.hpp"
+
+#include "http_util.hpp"
+#include "matthan/core/time.hpp"
+
+namespace matthan::review_detail {
+
+using nlohmann::json;
+
+namespace {
+
+json time_or_null(const std::optional<WallTime>& t) { return t ? json(format_iso8601(*t)) : json(nullptr); }
+json ms_or_null(const std::optional<WallTime>& t) { return t ? json(to_ms(*t)) : json(nullptr); }
+
+json clip_json(const IncidentView& v) {
+  if (!v.clip) return nullptr;
+  const ClipRecord& c = *v.clip;
+  const std::string base = "/api/incidents/" + v.incident.id;
+  return json{{"url", base + "/clip.mp4"},
+              {"state", c.state},
+              {"duration_s", c.duration_s},
+              {"bytes", c.bytes},
+              {"sha256", c.sha256},
+              {"offset_s", v.incident.clip_offset_s},
+              {"start", format_iso8601(c.start)},
+              {"end", format_iso8601(c.end)}};
+}
+
+bool has_snapshot(const IncidentView& v) {
+  if (v.snapshot) return v.snapshot->state == "present" && !v.snapshot->path.empty();
+  return !v.incident.snapshot.empty();
+}
+
+}  // namespace
+
+json review_json(const ReviewRecord& r) {
+  return json{{"state", r.state},
+              {"evidence", r.evidence},
+              {"note", r.note},
+              {"by", r.updated_by.empty() ? json(nullptr) : json(r.updated_by)},
+              {"at", time_or_null(r.updated_at)},
+              {"at_ms", ms_or_null(r.updated_at)}};
+}
+
+json incident_json(const IncidentView& v, const CameraNames& names) {
+  const IncidentRecord& i = v.incident;
+  const auto name = names.find(i.camera);
+  json duration = nullptr;
+  if (i.ended_at) duration = std::chrono::duration<double>(*i.ended_at - i.started_at).count();
+  return json{{"id", i.id},
+              {"camera", i.camera},
+              {"camera_name", name == names.end() ? i.camera : name->second},
+              {"kind", i.kind},
+              {"label", i.label ? json(*i.label) : json(nullptr)},
+              {"score", i.score},
+              {"box", json::array({i.box.x, i.box.y, i.box.w, i.box.h})},
+              {"started_at", format_iso8601(i.started_at)},
+              {"started_at_ms", to_ms(i.started_at)},
+              {"ended_at", time_or_null(i.ended_at)},
+              {"ended_at_ms", ms_or_null(i.ended_at)},
+              {"duration_s", duration},
+              {"snapshot_url", has_snapshot(v) ? json("/api/incidents/" + i.id + "/snapshot.jpg") : json(nullptr)},
+              {"clip", clip_json(v)},
+              {"review", review_json(v.review)}};
+}
+
+json event_json(const EventRecord& e) {
+  json payload = json::parse(e.payload, nullptr, false);
+  if (payload.is_discarded()) payload = e.payload;
+  return json{{"seq", e.seq}, {"topic", e.topic}, {"at", format_iso8601(e.at)}, {"payload", std::move(payload)}};
+}
+
+json camera_json(const CameraStatus& c, bool has_snapshot, bool details) {
+  json j{{"id", c.id},
+         {"name", c.name},
+         {"state", c.state},
+         {"online", c.state == "streaming"},
+         {"tampered", c.tampered},
+         {"fps", c.fps},
+         {"last_frame_age_s", c.last_frame_age_s ? json(*c.last_frame_age_s) : json(nullptr)},
+         {"reconnects", c.reconnects},
+         {"snapshot_url", has_snapshot ? json("/api/cameras/" + c.id + "/snapshot.jpg") : json(nullptr)}};
+  if (details) j["details"] = json{{"reason", c.reason}, {"frames", c.frames}, {"packets", c.packets}};
+  return j;
+}
+
+std::string error_body(const std::string& message) { return json{{"error", message}}.dump(); }
+
+}  // namespace matthan::review_detail

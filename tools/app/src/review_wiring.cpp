@@ -1,0 +1,77 @@
+// Engine-to-review glue (see review_wiring.hpp).
+#include "review_wiring.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "matthan/core/url.hpp"
+
+namespace matthan {
+
+using nlohmann::json;
+
+namespace {
+constexpr double kRateWindowS = 2.0;  // the frame rate is re-estimated at most this often
+}
+
+std::vector<CameraStatus> EngineLiveStatus::cameras() const {
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<CameraStatus> out;
+  std::lock_guard lock(mu_);
+  for (const auto& s : sample_()) {
+    CameraStatus c;
+    c.id = s.id;
+    c.name = s.name;
+    c.state = std::string(to_string(s.health.state));
+    c.reason = s.health.reason;
+    c.reconnects = s.health.reconnects;
+    c.frames = s.health.frames;
+    c.packets = s.health.packets;
+    if (s.last_frame.time_since_epoch().count() != 0)
+      c.last_frame_age_s = std::chrono::duration<double>(now - s.last_frame).count();
+    Rate& r = rates_[s.id];
+    const double dt = std::chrono::duration<double>(now - r.at).count();
+    if (r.at.time_since_epoch().count() == 0) {
+      r = Rate{s.health.frames, now, 0};
+    } else if (dt >= kRateWindowS) {
+      r.fps = s.health.frames >= r.frames ? static_cast<double>(s.health.frames - r.frames) / dt : 0;
+      r.frames = s.health.frames;
+      r.at = now;
+    }
+    // A camera that stopped delivering has no rate, whatever the last window said.
+    c.fps = c.state == "streaming" ? r.fps : 0;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+void feed_event(EventFeed& feed, const std::string& topic, const std::string& payload) {
+  const json j = json::parse(payload, nullptr, false);
+  if (j.is_discarded() || !j.contains("seq") || !j["seq"].is_number_unsigned()) return;
+  feed.push(FeedEvent{j["seq"].get<std::uint64_t>(), topic, payload});
+}
+
+std::string admin_config_json(const Config& config) {
+  json cams = json::array();
+  for (const auto& c : config.cameras)
+    cams.push_back(json{{"id", c.id},
+                        {"name", c.name},
+                        {"url", redact_url(c.url)},
+                        {"detect", {{"width", c.detect.width}, {"height", c.detect.height}, {"fps", c.detect.fps}}},
+                        {"clip", {{"pre_roll", c.clip.pre_roll}, {"post_roll", c.clip.post_roll}, {"max_length", c.clip.max_length}}}});
+  json users = json::array();
+  for (const auto& u : config.review.users) users.push_back(json{{"name", u.name}, {"role", to_string(u.role)}});
+  return json{{"node", config.node},
+              {"storage_root", config.storage_root.string()},
+              {"events_bind", config.events_bind},
+              {"cameras", cams},
+              {"review",
+               {{"listen", config.review.listen},
+                {"users", users},
+                {"api_tokens", config.review.api_tokens.size()},
+                {"session_ttl", config.review.session_ttl_s},
+                {"time_zone", config.review.time_zone},
+                {"tls", config.review.tls.enabled()}}}}
+      .dump();
+}
+
+}  // namespace matthan

@@ -1,0 +1,48 @@
+// Glue between the Engine and the review server: camera health as review's CameraStatus (with a
+// frame-rate estimate), the feed listener, and the redacted config admins may read.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "matthan/app/config.hpp"
+#include "matthan/ingest/supervisor.hpp"
+#include "matthan/review/live.hpp"
+
+namespace matthan {
+
+// One camera's raw health as the Engine sees it.
+struct CameraSample {
+  std::string id, name;
+  CameraHealth health;
+  std::chrono::steady_clock::time_point last_frame{};  // epoch = no frame yet
+};
+
+// LiveStatus over a function the Engine supplies; turns frame counters into a recent frame rate.
+class EngineLiveStatus : public LiveStatus {
+ public:
+  explicit EngineLiveStatus(std::function<std::vector<CameraSample>()> sample) : sample_(std::move(sample)) {}
+  std::vector<CameraStatus> cameras() const override;
+
+ private:
+  struct Rate {
+    std::uint64_t frames = 0;
+    std::chrono::steady_clock::time_point at{};
+    double fps = 0;
+  };
+  std::function<std::vector<CameraSample>()> sample_;
+  mutable std::mutex mu_;
+  mutable std::map<std::string, Rate> rates_;  // guarded by mu_
+};
+
+// Pushes a published message into the feed (its seq is read from the payload).
+void feed_event(EventFeed& feed, const std::string& topic, const std::string& payload);
+
+// What /api/admin/config shows: camera URLs redacted, users without their hashes, no tokens.
+std::string admin_config_json(const Config& config);
+
+}  // namespace matthan
