@@ -137,7 +137,7 @@ class ReviewApi : public ::testing::Test {
       std::size_t done = 0;
       if (page.is_object())
         for (const auto& it : page["items"])
-          if (it["clip"].is_object() && it["clip"]["state"] == "complete") ++done;
+          if (ended_with_final_clip(it)) ++done;
       if (done >= n) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
@@ -148,8 +148,15 @@ class ReviewApi : public ::testing::Test {
     const json page = get_json("/api/incidents?limit=50");
     if (!page.is_object()) return json();
     for (const auto& it : page["items"])
-      if (it["clip"].is_object() && it["clip"]["state"] == "complete") return it;
+      if (ended_with_final_clip(it)) return it;
     return json();
+  }
+
+  // An incident that has ended and whose clip is final. A clip can be complete while its incident still
+  // goes on (a long incident is split and continues in the next file): such an incident has no `end` yet.
+  static bool ended_with_final_clip(const json& it) {
+    return it["clip"].is_object() && it["clip"]["state"] == "complete" && it.contains("ended_at") &&
+           !it["ended_at"].is_null();
   }
 
   struct Login {
