@@ -129,6 +129,8 @@ class GstCameraSource final : public CameraSource {
   Result<gst::ElementPtr> build(RtspTransport transport);
   Status attach_sink(GstElement* pipeline, const char* name, bool packets);
   void watch_source_caps(GstElement* pipeline);
+  void watch_decoder_output(GstElement* pipeline);
+  void on_decoded(GstBuffer* buffer);
   Status run_once(const std::stop_token& stop, RtspTransport transport, int first_packet_timeout_ms);
   Status watch(GstElement* pipeline, const std::stop_token& stop, int first_packet_timeout_ms);
   void on_warning(GstMessage* msg);
@@ -142,6 +144,7 @@ class GstCameraSource final : public CameraSource {
   void handle_packet(GstSample* sample);
   void handle_frame(GstSample* sample);
   WallTime wall_for(MediaTimeNs pts);
+  MediaTimeNs shifted(MediaTimeNs running);
 
   const CameraId camera_;
   const SourceOptions options_;
@@ -158,6 +161,10 @@ class GstCameraSource final : public CameraSource {
   std::atomic<bool> have_wall_offset_{false};
   std::atomic<std::int64_t> wall_offset_ns_{0};  // wall clock minus running time, from the first packet
   std::atomic<std::int64_t> last_packet_steady_ns_{0};
+  std::atomic<std::uint64_t> decoder_in_{0};
+  std::uint64_t decoder_out_ = 0, decoder_lost_ = 0;  // the decoder's streaming thread only
+  std::mutex shift_mu_;
+  std::optional<std::int64_t> shift_ns_;  // guarded by shift_mu_; added to running time (media_epoch set)
   std::atomic<std::uint64_t> packets_{0};
   std::atomic<std::uint64_t> frame_index_{0};
   std::int64_t run_started_steady_ns_ = 0;  // run() only
@@ -181,6 +188,7 @@ Result<gst::ElementPtr> GstCameraSource::build(RtspTransport transport) {
     gst_util_set_object_arg(G_OBJECT(src.get()), "protocols", transport == RtspTransport::kTcp ? "tcp" : "udp");
   }
   watch_source_caps(pipeline.get());
+  watch_decoder_output(pipeline.get());
   if (auto s = attach_sink(pipeline.get(), "packets", true); !s) return s.error();
   if (auto s = attach_sink(pipeline.get(), "frames", false); !s) return s.error();
   return pipeline;
@@ -220,12 +228,57 @@ void GstCameraSource::watch_source_caps(GstElement* pipeline) {
       this, nullptr);
 }
 
+// A damaged access unit either comes out of the decoder flagged as concealed, or does not come out at all
+// ("no frame!"). Both count as decode errors; a frame or two in flight inside the decoder does not.
+void GstCameraSource::watch_decoder_output(GstElement* pipeline) {
+  auto dec = gst::adopt(gst_bin_get_by_name(GST_BIN(pipeline), "dec"));
+  if (!dec) return;
+  auto in = gst::adopt(gst_element_get_static_pad(dec.get(), "sink"));
+  auto out = gst::adopt(gst_element_get_static_pad(dec.get(), "src"));
+  if (!in || !out) return;
+  gst_pad_add_probe(
+      in.get(), GST_PAD_PROBE_TYPE_BUFFER,
+      [](GstPad*, GstPadProbeInfo*, gpointer self) -> GstPadProbeReturn {
+        static_cast<GstCameraSource*>(self)->decoder_in_.fetch_add(1, std::memory_order_relaxed);
+        return GST_PAD_PROBE_OK;
+      },
+      this, nullptr);
+  gst_pad_add_probe(
+      out.get(), GST_PAD_PROBE_TYPE_BUFFER,
+      [](GstPad*, GstPadProbeInfo* info, gpointer self) -> GstPadProbeReturn {
+        static_cast<GstCameraSource*>(self)->on_decoded(GST_PAD_PROBE_INFO_BUFFER(info));
+        return GST_PAD_PROBE_OK;
+      },
+      this, nullptr);
+}
+
+// Decoder streaming thread only (decoder_lost_ and decoder_out_ are touched nowhere else).
+void GstCameraSource::on_decoded(GstBuffer* buffer) {
+  constexpr std::uint64_t kInFlight = 2;
+  const std::uint64_t out = ++decoder_out_;
+  std::uint64_t errors = 0;
+  if (buffer != nullptr && GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_CORRUPTED)) ++errors;
+  const std::uint64_t in = decoder_in_.load(std::memory_order_relaxed);
+  if (in > out + kInFlight && in - out - kInFlight > decoder_lost_) {
+    errors += in - out - kInFlight - decoder_lost_;
+    decoder_lost_ = in - out - kInFlight;
+  }
+  for (std::uint64_t i = 0; i < errors && sink_.on_decode_error; ++i) sink_.on_decode_error();
+}
+
 void GstCameraSource::reset_run_state() {
   packet_caps_.reset();
   stream_.reset();
   seen_keyframe_ = false;
   have_wall_offset_ = false;
+  {
+    std::lock_guard lock(shift_mu_);
+    shift_ns_.reset();
+  }
   packets_ = 0;
+  decoder_in_ = 0;
+  decoder_out_ = 0;
+  decoder_lost_ = 0;
   run_started_steady_ns_ = steady_now_ns();
   last_packet_steady_ns_ = run_started_steady_ns_;
 }
@@ -241,8 +294,9 @@ Status GstCameraSource::run(std::stop_token stop) {
   // auto: TCP first; when it fails or stays silent before any video, the same run tries UDP. A refusal that
   // another transport cannot fix (401, 404) ends the run at once.
   Status tcp = run_once(stop, RtspTransport::kTcp, options_.auto_tcp_timeout_ms);
-  if (tcp.ok() || stop.stop_requested() || packets_.load() > 0 ||
-      classify_refusal(tcp.error().message)) {
+  // Nothing listening is not a transport question either.
+  if (tcp.ok() || stop.stop_requested() || packets_.load() > 0 || classify_refusal(tcp.error().message) ||
+      tcp.error().message.find("Failed to connect") != std::string::npos) {
     return tcp;
   }
   camera_logger(camera_)->info("TCP gave no video ({}); trying UDP", tcp.error().message);
@@ -367,8 +421,8 @@ void GstCameraSource::handle_packet(GstSample* sample) {
   packet.stream = stream_;
   const MediaTimeNs pts = running_time(sample, GST_BUFFER_PTS(buffer));
   const MediaTimeNs dts = running_time(sample, GST_BUFFER_DTS(buffer));
-  packet.pts = pts >= 0 ? pts : dts;
-  packet.dts = dts >= 0 ? dts : packet.pts;
+  packet.pts = shifted(pts >= 0 ? pts : dts);
+  packet.dts = shifted(dts >= 0 ? dts : (pts >= 0 ? pts : dts));
   packet.duration =
       GST_BUFFER_DURATION_IS_VALID(buffer) ? static_cast<MediaTimeNs>(GST_BUFFER_DURATION(buffer)) : 0;
   packet.keyframe = !GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT);
@@ -384,6 +438,18 @@ void GstCameraSource::handle_packet(GstSample* sample) {
     have_wall_offset_.store(true, std::memory_order_release);
   }
   if (sink_.on_packet) sink_.on_packet(std::move(packet));
+}
+
+// Running time -> the camera's media time. The first buffer of a run (packet or frame) fixes the shift.
+MediaTimeNs GstCameraSource::shifted(MediaTimeNs running) {
+  if (!options_.media_epoch || running < 0) return running;
+  std::lock_guard lock(shift_mu_);
+  if (!shift_ns_) {
+    const auto since_epoch =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now() - *options_.media_epoch).count();
+    shift_ns_ = since_epoch - running;
+  }
+  return running + *shift_ns_;
 }
 
 // A frame's wall time follows the packets' pts-to-wall relation, so a frame and its packets agree.
@@ -420,7 +486,7 @@ void GstCameraSource::handle_frame(GstSample* sample) {
   frame.source_width = source_width_.load();
   frame.source_height = source_height_.load();
   const MediaTimeNs pts = running_time(sample, GST_BUFFER_PTS(buffer));
-  frame.pts = pts >= 0 ? pts : 0;
+  frame.pts = shifted(pts >= 0 ? pts : 0);
   frame.wall = wall_for(frame.pts);
   frame.index = frame_index_.fetch_add(1);
   frame.owner = std::shared_ptr<const void>(std::move(mapped));

@@ -112,6 +112,7 @@ CameraHealth CameraSupervisor::health() const {
     h.reason = reason_;
     h.reconnects = reconnects_;
     h.stalls = stalls_;
+    h.retry_in_s = state_ == CameraState::kBackoff ? retry_in_s_ : -1;
     h.since = since_;
   }
   h.packets = packets_.load(std::memory_order_relaxed);
@@ -199,7 +200,8 @@ void CameraSupervisor::enter_streaming() {
   }
 }
 
-void CameraSupervisor::set_state(CameraState state, std::string reason, std::string_view log_detail) {
+void CameraSupervisor::set_state(CameraState state, std::string reason, std::string_view log_detail,
+                                 double retry_in_s) {
   std::lock_guard notify(notify_mu_);
   reason = redact_credentials(reason);
   {
@@ -207,6 +209,7 @@ void CameraSupervisor::set_state(CameraState state, std::string reason, std::str
     state_ = state;
     reason_ = reason;
     since_ = std::chrono::system_clock::now();
+    retry_in_s_ = retry_in_s;
   }
   auto log = camera_logger(camera_);
   const auto level = state == CameraState::kBackoff ? spdlog::level::warn : spdlog::level::info;
@@ -259,7 +262,7 @@ void CameraSupervisor::loop(std::stop_token stop) {
     const int step = classify_failure(out.reason) == FailureKind::kOther ? failures : failures + policy_.refused_skip;
     const double delay = backoff_delay(policy_, step, uniform(rng_));
     ++failures;
-    set_state(CameraState::kBackoff, out.reason, fmt::format(", retrying in {:.2f} s", delay));
+    set_state(CameraState::kBackoff, out.reason, fmt::format(", retrying in {:.2f} s", delay), delay);
     if (!wait_backoff(stop, delay)) break;
   }
   set_state(CameraState::kStopped, "stopped on request");

@@ -2,7 +2,9 @@
 // frames.
 #pragma once
 
+#include <chrono>
 #include <functional>
+#include <optional>
 #include <memory>
 #include <stop_token>
 #include <string>
@@ -34,6 +36,9 @@ struct SourceOptions {
   int stall_timeout_ms = 15000;             // no packet for this long (or before the first one) fails the run
   RtspTransport transport = RtspTransport::kAuto;
   int auto_tcp_timeout_ms = 5000;  // kAuto: TCP silent this long before the first packet -> try UDP
+  // When set, media time (pts/dts of packets and frames) counts from this instant instead of from each
+  // pipeline's start, so a camera's timeline keeps running forward across reconnects (the gap is real time).
+  std::optional<std::chrono::steady_clock::time_point> media_epoch;
 };
 
 // Called on GStreamer streaming threads: copy or hand off and return quickly; never block.

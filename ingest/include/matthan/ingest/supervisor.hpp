@@ -45,6 +45,7 @@ struct CameraHealth {
   std::uint64_t packets = 0, frames = 0, reconnects = 0;
   std::uint64_t decode_errors = 0, stalls = 0;
   double last_frame_age_s = -1;  // seconds since the last decoded frame; -1 before the first one
+  double retry_in_s = -1;        // in backoff: the delay before the next attempt; -1 otherwise
   WallTime since{};               // when the state was entered
 };
 
@@ -81,7 +82,7 @@ class CameraSupervisor {
   };
   void loop(std::stop_token stop);
   AttemptOutcome run_attempt(std::stop_token stop);
-  void set_state(CameraState state, std::string reason, std::string_view log_detail = {});
+  void set_state(CameraState state, std::string reason, std::string_view log_detail = {}, double retry_in_s = -1);
   void enter_streaming();
   bool wait_backoff(std::stop_token stop, double seconds);
 
@@ -106,6 +107,7 @@ class CameraSupervisor {
   std::uint64_t reconnects_ = 0;                             // guarded by mu_
   std::uint64_t stalls_ = 0;                                 // guarded by mu_
   WallTime since_{};                                         // guarded by mu_
+  double retry_in_s_ = -1;                                   // guarded by mu_
   bool attempt_active_ = false;                              // guarded by mu_
   std::chrono::steady_clock::time_point streaming_since_{};  // guarded by mu_
 
