@@ -154,6 +154,10 @@ PacketRingStats PacketRing::stats() const {
   s.bytes = bytes_;
   s.gops = gops_.size();
   s.span = packets_.empty() ? 0 : newest_pts_ - packets_.front().pts;
+  // The longest interval among the keyframes held (the ring spans pre-roll + margin): one short GOP
+  // at a stream loop or restart does not hide a camera's long keyframe interval.
+  for (std::size_t i = 1; i < gops_.size(); ++i)
+    s.keyframe_interval = std::max(s.keyframe_interval, gops_[i].first_pts - gops_[i - 1].first_pts);
   return s;
 }
 

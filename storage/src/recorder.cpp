@@ -194,11 +194,15 @@ Status CameraRecorder::open_clip(const EncodedPacket& first) {
   writer_ = std::move(writer).value();
   writer_stream_ = first.stream;
   ClipOpened opened{relative_path_, wall, std::nullopt};
-  if (first.wall != WallTime{} && !incidents_.empty()) {
-    MediaTimeNs earliest = incidents_.front().start_pts;
-    for (const auto& i : incidents_) earliest = std::min(earliest, i.start_pts);
-    opened.requested_start = wall_at(first, earliest - seconds_to_ns(policy_.pre_roll_s));
+  // Only a clip that is the first for some incident owes it a pre-roll; a continuation after a split
+  // starts at the next keyframe by design.
+  std::optional<MediaTimeNs> earliest;
+  for (const auto& i : incidents_) {
+    if (std::find(linked_.begin(), linked_.end(), i.id) != linked_.end()) continue;
+    earliest = earliest ? std::min(*earliest, i.start_pts) : i.start_pts;
   }
+  if (first.wall != WallTime{} && earliest)
+    opened.requested_start = wall_at(first, *earliest - seconds_to_ns(policy_.pre_roll_s));
   notes_.opened.push_back(std::move(opened));
   for (const auto& i : incidents_) link_incident(i, first.pts);
   return {};

@@ -3,6 +3,7 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -49,7 +50,7 @@ bool wait_until(Pred pred, std::chrono::milliseconds timeout) {
 }
 
 struct ConfigOptions {
-  double pre_roll = 1, post_roll = 1, max_length = 4;
+  double pre_roll = 1, post_roll = 1, max_length = 10;  // 10 s is the shortest max_length allowed
   std::string storage_extra;  // more keys for the storage map, e.g. "min_free_bytes: 0"
 };
 
@@ -62,11 +63,13 @@ class StorageIT : public ::testing::Test {
     ASSERT_FALSE(cut.empty());
     sim_ = new SimCamera("vtest", cut, *dir_);
     ASSERT_TRUE(sim_->ok()) << sim_->log();
-    // The same scene with a keyframe only every 6 s (-g 60 at 10 fps), served as it is (already H.264 avc1).
+    // A keyframe only every 6 s (-g 60 at 10 fps), served as it is (already H.264 avc1): 8 s of the scene,
+    // then its last frame held for 20 s, looped, so each loop is a separate incident.
     const fs::path gop6 = *dir_ / "gop6.mp4";
-    auto [rc, out] = run_command({"ffmpeg", "-v", "error", "-y", "-i", cut.string(), "-an", "-r", "10", "-c:v",
-                                  "libx264", "-preset", "veryfast", "-g", "60", "-keyint_min", "60", "-sc_threshold",
-                                  "0", "-bf", "0", "-pix_fmt", "yuv420p", gop6.string()});
+    auto [rc, out] = run_command({"ffmpeg", "-v", "error", "-y", "-t", "8", "-i", cut.string(), "-an", "-vf",
+                                  "fps=10,tpad=stop_mode=clone:stop_duration=20", "-c:v", "libx264", "-preset",
+                                  "veryfast", "-g", "60", "-keyint_min", "60", "-sc_threshold", "0", "-bf", "0",
+                                  "-pix_fmt", "yuv420p", gop6.string()});
     ASSERT_EQ(rc, 0) << out;
     sim_gop6_ = new SimCamera("gop6", gop6, *dir_);
     ASSERT_TRUE(sim_gop6_->ok()) << sim_gop6_->log();
@@ -75,7 +78,8 @@ class StorageIT : public ::testing::Test {
     delete sim_;
     delete sim_gop6_;
     sim_ = sim_gop6_ = nullptr;
-    if (dir_) fs::remove_all(*dir_);
+    // Kept for inspection when a test failed.
+    if (dir_ && ::testing::UnitTest::GetInstance()->failed_test_count() == 0) fs::remove_all(*dir_);
     delete dir_;
     dir_ = nullptr;
   }
@@ -120,9 +124,13 @@ class StorageIT : public ::testing::Test {
   // Runs the engine until `complete` clips are finished, then stops it gracefully.
   void record_clips(const fs::path& cfg, const fs::path& root, int complete, const fs::path& log) {
     auto engine = start_engine(cfg, log);
-    ASSERT_TRUE(wait_until([&] { return fs::exists(root / "index.db") && clips_in(root, "complete") >= complete; },
-                           120s))
+    ASSERT_TRUE(wait_until(
+        [&] {
+          return !engine->running() || (fs::exists(root / "index.db") && clips_in(root, "complete") >= complete);
+        },
+        180s))
         << read_text(log);
+    ASSERT_TRUE(engine->running()) << "the engine exited:\n" << read_text(log);
     stop_engine(*engine);
   }
 
@@ -140,10 +148,16 @@ TEST_F(StorageIT, KillNineMidClipTwentyTimesLeavesOnlyPlayableClips) {
   const fs::path log = *dir_ / "kill.log";
   int killed_mid_clip = 0;
   for (int i = 0; i < 20; ++i) {
-    auto engine = start_engine(cfg, log);
-    // Mid-clip: a fragmented .part is being written.
-    const bool writing = wait_until([&] { return !files_ending(root / "clips", ".mp4.part").empty(); }, 60s);
-    ASSERT_TRUE(writing) << "iteration " << i << ": no clip started\n" << read_text(log);
+    const fs::path run_log = *dir_ / fmt::format("kill-{}.log", i);
+    auto engine = start_engine(cfg, run_log);
+    // First the start-up recovery of the previous kill's clip, then mid-clip: a new .part being written.
+    const bool writing = wait_until(
+        [&] {
+          return read_text(run_log).find("reconcile: ") != std::string::npos &&
+                 !files_ending(root / "clips", ".mp4.part").empty();
+        },
+        60s);
+    ASSERT_TRUE(writing) << "iteration " << i << ": no clip started\n" << read_text(run_log);
     std::this_thread::sleep_for(std::chrono::milliseconds(300 + 150 * (i % 10)));  // kill at varied points
     engine->signal(SIGKILL);
     ASSERT_TRUE(engine->wait(30s).has_value());
@@ -215,25 +229,33 @@ TEST_F(StorageIT, ReconcileFindsADeletedFileAndAStrayFile) {
 
 TEST_F(StorageIT, SixSecondKeyframeIntervalStillStartsTheClipBeforeThePreRoll) {
   const fs::path root = *dir_ / "gop6";
-  const fs::path cfg = write_config(root, "gop6", *sim_gop6_, {.pre_roll = 3, .post_roll = 1, .max_length = 5, .storage_extra = ""});
+  const fs::path cfg = write_config(root, "gop6", *sim_gop6_, {.pre_roll = 3, .post_roll = 1, .max_length = 30, .storage_extra = ""});
   const fs::path log = *dir_ / "gop6.log";
-  // Enough clips that some begin after the ring has filled (it holds pre_roll + 15 s).
-  record_clips(cfg, root, 4, log);
+  const auto engine_start = std::chrono::system_clock::now();
+  // Two loops of the source: at least one incident begins well after the ring has filled.
+  record_clips(cfg, root, 2, log);
   EXPECT_NE(read_text(log).find("keyframe interval 6.0 s is over 4 s"), std::string::npos) << read_text(log);
   auto index = open_index(root);
   int checked = 0;
   const auto complete_clips = index->clips_in_state("complete").value();
   for (const auto& c : complete_clips) {
-    ASSERT_TRUE(c.requested_start) << c.path;
     const ClipProbe p = probe_clip(root / c.path);
     EXPECT_TRUE(p.first_packet_keyframe) << c.path;
     EXPECT_TRUE(p.decodes_cleanly) << p.errors;
-    if (!c.created_at || c.id == 1) continue;  // the first clip may begin before the ring held a keyframe
+    // Only where the stream had run long enough to hold a keyframe that old (connect + one 6 s GOP, with
+    // margin); continuations of a split recording owe no pre-roll (no requested start).
+    if (!c.requested_start || *c.requested_start < engine_start + 12s) continue;
     EXPECT_LE(c.start, *c.requested_start + 50ms)
         << c.path << " starts after start - pre_roll although the ring reaches back a whole GOP";
     ++checked;
   }
-  EXPECT_GE(checked, 2);
+  EXPECT_GE(checked, 1) << [&] {
+    std::string d;
+    for (const auto& c : complete_clips)
+      d += fmt::format("clip {} {} start {} requested {}\n", c.id, c.path, c.start.time_since_epoch().count(),
+                       c.requested_start ? c.requested_start->time_since_epoch().count() : 0);
+    return d + read_text(log);
+  }();
   // Each incident points at its clip with the offset of its start in it.
   IncidentQuery q;
   q.limit = 100;
@@ -345,32 +367,45 @@ TEST_F(StorageIT, FullDiskKeepsEvidenceRefusesClipsCleanlyAndRecovers) {
   ASSERT_TRUE(index->set_evidence(evidence_id, true, "case 1", "it", std::chrono::system_clock::now()).ok());
   const auto before = index->live_clips().value();
   index.reset();
+  // The filler keeps the free space under half the floor: once retention has removed every clip it may,
+  // only evidence is left and nothing more can go. It is topped up while the engine runs, since each
+  // deletion frees space again.
   const fs::path filler = mnt / "filler";
-  {
+  auto top_up = [&] {
     const auto free_now = fs::space(mnt).available;
-    std::ofstream f(filler, std::ios::binary);
+    if (free_now <= floor / 2 + (1 << 20)) return;
+    std::ofstream f(filler, std::ios::binary | std::ios::app);
     const std::string block(1 << 20, 'x');
     for (std::uint64_t n = 0; n + (1 << 20) < free_now - floor / 2; n += block.size()) f << block;
-  }
+  };
+  top_up();
   fs::remove(log);
   auto engine = start_engine(cfg, log);
-  ASSERT_TRUE(wait_until([&] { return read_text(log).find("storage_full") != std::string::npos; }, 60s))
-      << read_text(log);
-  ASSERT_TRUE(wait_until([&] { return read_text(log).find("refused: storage_full") != std::string::npos; }, 60s))
+  ASSERT_TRUE(wait_until(
+      [&] {
+        top_up();
+        return read_text(log).find("refused: storage_full") != std::string::npos;
+      },
+      120s))
       << "detection goes on and new clips are refused cleanly\n" << read_text(log);
+  EXPECT_NE(read_text(log).find("storage_full: "), std::string::npos);
   index = open_index(root);
+  ASSERT_TRUE(wait_until([&] { return index->live_clips().value().size() == 1u; }, 60s))
+      << "every non-evidence clip is deleted";
   const auto after = index->live_clips().value();
-  ASSERT_EQ(after.size(), 1u) << "every non-evidence clip was deleted";
+  ASSERT_EQ(after.size(), 1u);
   EXPECT_EQ(after[0].id, evidence_clip);
   EXPECT_TRUE(fs::exists(root / after[0].path));
   // Oldest first: deletion times follow clip end times.
   std::vector<ClipRecord> deleted;
   for (const auto& c : before)
     if (c.id != evidence_clip) deleted.push_back(*index->clip(c.id).value());
-  for (std::size_t i = 1; i < deleted.size(); ++i) {
+  for (std::size_t i = 0; i < deleted.size(); ++i) {
     EXPECT_EQ(deleted[i].state, "deleted");
-    EXPECT_LE(*deleted[i - 1].deleted_at, *deleted[i].deleted_at);
     EXPECT_NE(deleted[i].deleted_reason.find("min_free_bytes"), std::string::npos);
+    if (i > 0) {
+      EXPECT_LE(*deleted[i - 1].deleted_at, *deleted[i].deleted_at);
+    }
   }
   const int complete_while_full = static_cast<int>(index->clips_in_state("complete").value().size());
   index.reset();

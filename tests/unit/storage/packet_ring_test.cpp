@@ -198,3 +198,20 @@ TEST(PacketRing, OnePusherOneReaderSeeEveryPacketOnceOrCountItMissed) {
 
 }  // namespace
 }  // namespace matthan
+
+namespace matthan {
+namespace {
+
+TEST(PacketRingKeyframes, ReportsTheLongestKeyframeIntervalHeld) {
+  PacketRing ring(PacketRingLimits{.max_seconds = 30, .max_bytes = 64u << 20});
+  EXPECT_EQ(ring.stats().keyframe_interval, 0);
+  // GOPs of 6 s at 10 fps, then one short GOP of 2 s (a stream loop): the 6 s interval is still reported.
+  for (int n = 0; n < 140; ++n) {
+    const bool key = n % 60 == 0 || n == 120;
+    ring.push(packet(static_cast<MediaTimeNs>(n) * 100'000'000, key));
+  }
+  EXPECT_EQ(ring.stats().keyframe_interval, 6 * kNsPerSecond);
+}
+
+}  // namespace
+}  // namespace matthan

@@ -25,7 +25,8 @@ struct PacketRingStats {
   // dropped_oversized_gop: packets of GOPs that alone exceeded max_bytes, plus the packets refused until
   // the next keyframe.
   std::uint64_t pushed = 0, evicted = 0, dropped_before_keyframe = 0, dropped_oversized_gop = 0;
-  // Media time between the two newest keyframes (0 until two were seen): long intervals make pre-roll costly.
+  // The longest interval between consecutive keyframes held, or the newest one (0 until two were seen):
+  // long intervals make pre-roll costly.
   MediaTimeNs keyframe_interval = 0;
 };
 
