@@ -29,7 +29,10 @@ ClipProbe probe_clip(const std::filesystem::path& path) {
     p.video_packets = static_cast<int>(j["packets"].size());
     if (p.video_packets > 0) p.first_packet_keyframe = j["packets"][0].value("flags", "").find('K') != std::string::npos;
   }
-  auto [drc, dout] = run_command({"ffmpeg", "-v", "error", "-i", path.string(), "-f", "null", "-"});
+  // Passthrough timing: judge the file's own timestamps, not ffmpeg's retiming to a constant output rate
+  // (which complains "non monotonically increasing dts" about its own output when the input jitters by a tick).
+  auto [drc, dout] = run_command({"ffmpeg", "-v", "error", "-i", path.string(), "-fps_mode", "passthrough",
+                                  "-enc_time_base", "-1", "-f", "null", "-"});
   p.decodes_cleanly = drc == 0 && dout.empty();
   p.errors += dout;
   return p;
