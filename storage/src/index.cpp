@@ -149,9 +149,17 @@ struct Index::Impl {
     return static_cast<int>(version->int64("version"));
   }
 
+  // The version is read again inside the write transaction: two processes opening a new index at once
+  // (the engine and the review server, or a CLI) must not both apply the same migration.
   Status apply(const migrations::Migration& m) {
     const std::string what = fmt::format("migration {}", m.name);
     if (Status s = exec(db.get(), "BEGIN IMMEDIATE"); !s) return fail(what, s.error().message);
+    auto applied = current_version();
+    if (!applied) {
+      (void)exec(db.get(), "ROLLBACK");
+      return applied.error();
+    }
+    if (*applied >= m.version) return exec(db.get(), "COMMIT");
     Status s = exec(db.get(), m.sql);
     if (s) {
       auto insert = prepare(what, "INSERT INTO schema_version (version, applied_at) VALUES (:version, :at)");

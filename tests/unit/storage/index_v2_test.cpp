@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <atomic>
 #include <fstream>
+#include <thread>
 #include <sstream>
 
 #include "matthan/storage/index.hpp"
@@ -279,6 +281,24 @@ TEST_F(IndexV2Test, IncidentViewCarriesClipAndSnapshot) {
   EXPECT_EQ(v->snapshot->bytes, 2345u);
   EXPECT_EQ(v->review.state, "new");
   EXPECT_FALSE(index->incident("none").value());
+}
+
+TEST_F(IndexV2Test, ConcurrentOpenersOfANewIndexMigrateItOnce) {
+  // Several connections race to create and migrate the same new file (engine, review server, CLI).
+  std::vector<std::thread> openers;
+  std::atomic<int> failures{0};
+  for (int i = 0; i < 6; ++i) {
+    openers.emplace_back([&] {
+      auto index = Index::open(db());
+      if (!index.ok()) {
+        ++failures;
+        ADD_FAILURE() << index.error().message;
+      }
+    });
+  }
+  for (auto& t : openers) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(sql(db(), "SELECT group_concat(version) FROM schema_version"), "1,2");
 }
 
 }  // namespace
