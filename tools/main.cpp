@@ -1,5 +1,6 @@
 // `matthan`: the daemon and its subcommands (run, demo, sim, tail, check, probe, export, verify, events,
 // passwd). Only this file decides to exit.
+#include <malloc.h>
 #include <signal.h>
 #include <termios.h>
 #include <unistd.h>
@@ -236,6 +237,9 @@ int cmd_probe(const ProbeRequest& request, bool json) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Reconnects start fresh GStreamer streaming threads; uncapped, glibc gives each its own malloc arena and
+  // RSS creeps up by arenas (measured +15 % over 90 reconnect cycles). Two arenas keep it flat.
+  mallopt(M_ARENA_MAX, 2);
   // Before any thread exists, so every thread inherits the mask.
   const sigset_t set = blocked_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);

@@ -19,6 +19,18 @@
 
 namespace matthan {
 
+std::string_view to_string(RtspTransport transport) {
+  switch (transport) {
+    case RtspTransport::kAuto:
+      return "auto";
+    case RtspTransport::kTcp:
+      return "tcp";
+    case RtspTransport::kUdp:
+      return "udp";
+  }
+  return "auto";
+}
+
 void ensure_gstreamer_initialized() {
   static std::once_flag once;
   std::call_once(once, [] { gst_init(nullptr, nullptr); });
@@ -94,6 +106,10 @@ class RunningPipeline {
   gst::ElementPtr pipeline_;
 };
 
+bool classify_refusal(const std::string& reason) {
+  return reason.find(kUnauthorizedMarker) != std::string::npos || reason.find(kNotFoundMarker) != std::string::npos;
+}
+
 // Drops gst's "file.c(123): function (): /Pipeline/Element:\n" prefix, keeping the human part.
 std::string debug_tail(const gchar* debug) {
   if (debug == nullptr) return {};
@@ -110,19 +126,25 @@ class GstCameraSource final : public CameraSource {
   Status run(std::stop_token stop) override;
 
  private:
-  Result<gst::ElementPtr> build();
+  Result<gst::ElementPtr> build(RtspTransport transport);
   Status attach_sink(GstElement* pipeline, const char* name, bool packets);
   void watch_source_caps(GstElement* pipeline);
-  Status watch(GstElement* pipeline, const std::stop_token& stop);
+  void watch_decoder_output(GstElement* pipeline);
+  void on_decoded(GstBuffer* buffer);
+  Status run_once(const std::stop_token& stop, RtspTransport transport, int first_packet_timeout_ms);
+  Status watch(GstElement* pipeline, const std::stop_token& stop, int first_packet_timeout_ms);
+  void on_warning(GstMessage* msg);
   Status error_from(GstMessage* msg) const;
-  std::string stall_reason() const;
+  std::string stall_reason(int first_packet_timeout_ms) const;
   void reset_run_state();
+  bool is_rtsp() const;
 
   static GstFlowReturn on_packet_sample(GstAppSink* sink, gpointer self);
   static GstFlowReturn on_frame_sample(GstAppSink* sink, gpointer self);
   void handle_packet(GstSample* sample);
   void handle_frame(GstSample* sample);
   WallTime wall_for(MediaTimeNs pts);
+  MediaTimeNs shifted(MediaTimeNs running);
 
   const CameraId camera_;
   const SourceOptions options_;
@@ -139,12 +161,16 @@ class GstCameraSource final : public CameraSource {
   std::atomic<bool> have_wall_offset_{false};
   std::atomic<std::int64_t> wall_offset_ns_{0};  // wall clock minus running time, from the first packet
   std::atomic<std::int64_t> last_packet_steady_ns_{0};
+  std::atomic<std::uint64_t> decoder_in_{0};
+  std::uint64_t decoder_out_ = 0, decoder_lost_ = 0;  // the decoder's streaming thread only
+  std::mutex shift_mu_;
+  std::optional<std::int64_t> shift_ns_;  // guarded by shift_mu_; added to running time (media_epoch set)
   std::atomic<std::uint64_t> packets_{0};
   std::atomic<std::uint64_t> frame_index_{0};
   std::int64_t run_started_steady_ns_ = 0;  // run() only
 };
 
-Result<gst::ElementPtr> GstCameraSource::build() {
+Result<gst::ElementPtr> GstCameraSource::build(RtspTransport transport) {
   auto description = detail::pipeline_description(options_, false);
   if (!description) return description.error();
   GError* raw_error = nullptr;
@@ -158,7 +184,11 @@ Result<gst::ElementPtr> GstCameraSource::build() {
   const auto url = parse_url(options_.url);
   const std::string location = url && url->scheme == "file" ? url->path : options_.url;
   g_object_set(src.get(), "location", location.c_str(), nullptr);
+  if (is_rtsp() && transport != RtspTransport::kAuto) {
+    gst_util_set_object_arg(G_OBJECT(src.get()), "protocols", transport == RtspTransport::kTcp ? "tcp" : "udp");
+  }
   watch_source_caps(pipeline.get());
+  watch_decoder_output(pipeline.get());
   if (auto s = attach_sink(pipeline.get(), "packets", true); !s) return s.error();
   if (auto s = attach_sink(pipeline.get(), "frames", false); !s) return s.error();
   return pipeline;
@@ -198,23 +228,87 @@ void GstCameraSource::watch_source_caps(GstElement* pipeline) {
       this, nullptr);
 }
 
+// A damaged access unit either comes out of the decoder flagged as concealed, or does not come out at all
+// ("no frame!"). Both count as decode errors; a frame or two in flight inside the decoder does not.
+void GstCameraSource::watch_decoder_output(GstElement* pipeline) {
+  auto dec = gst::adopt(gst_bin_get_by_name(GST_BIN(pipeline), "dec"));
+  if (!dec) return;
+  auto in = gst::adopt(gst_element_get_static_pad(dec.get(), "sink"));
+  auto out = gst::adopt(gst_element_get_static_pad(dec.get(), "src"));
+  if (!in || !out) return;
+  gst_pad_add_probe(
+      in.get(), GST_PAD_PROBE_TYPE_BUFFER,
+      [](GstPad*, GstPadProbeInfo*, gpointer self) -> GstPadProbeReturn {
+        static_cast<GstCameraSource*>(self)->decoder_in_.fetch_add(1, std::memory_order_relaxed);
+        return GST_PAD_PROBE_OK;
+      },
+      this, nullptr);
+  gst_pad_add_probe(
+      out.get(), GST_PAD_PROBE_TYPE_BUFFER,
+      [](GstPad*, GstPadProbeInfo* info, gpointer self) -> GstPadProbeReturn {
+        static_cast<GstCameraSource*>(self)->on_decoded(GST_PAD_PROBE_INFO_BUFFER(info));
+        return GST_PAD_PROBE_OK;
+      },
+      this, nullptr);
+}
+
+// Decoder streaming thread only (decoder_lost_ and decoder_out_ are touched nowhere else).
+void GstCameraSource::on_decoded(GstBuffer* buffer) {
+  constexpr std::uint64_t kInFlight = 2;
+  const std::uint64_t out = ++decoder_out_;
+  std::uint64_t errors = 0;
+  if (buffer != nullptr && GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_CORRUPTED)) ++errors;
+  const std::uint64_t in = decoder_in_.load(std::memory_order_relaxed);
+  if (in > out + kInFlight && in - out - kInFlight > decoder_lost_) {
+    errors += in - out - kInFlight - decoder_lost_;
+    decoder_lost_ = in - out - kInFlight;
+  }
+  for (std::uint64_t i = 0; i < errors && sink_.on_decode_error; ++i) sink_.on_decode_error();
+}
+
 void GstCameraSource::reset_run_state() {
   packet_caps_.reset();
   stream_.reset();
   seen_keyframe_ = false;
   have_wall_offset_ = false;
+  {
+    std::lock_guard lock(shift_mu_);
+    shift_ns_.reset();
+  }
   packets_ = 0;
+  decoder_in_ = 0;
+  decoder_out_ = 0;
+  decoder_lost_ = 0;
   run_started_steady_ns_ = steady_now_ns();
   last_packet_steady_ns_ = run_started_steady_ns_;
 }
 
+bool GstCameraSource::is_rtsp() const {
+  const auto url = parse_url(options_.url);
+  return url && (url->scheme == "rtsp" || url->scheme == "rtsps");
+}
+
 Status GstCameraSource::run(std::stop_token stop) {
   ensure_gstreamer_initialized();
+  if (!is_rtsp() || options_.transport != RtspTransport::kAuto) return run_once(stop, options_.transport, 0);
+  // auto: TCP first; when it fails or stays silent before any video, the same run tries UDP. A refusal that
+  // another transport cannot fix (401, 404) ends the run at once.
+  Status tcp = run_once(stop, RtspTransport::kTcp, options_.auto_tcp_timeout_ms);
+  // Nothing listening is not a transport question either.
+  if (tcp.ok() || stop.stop_requested() || packets_.load() > 0 || classify_refusal(tcp.error().message) ||
+      tcp.error().message.find("Failed to connect") != std::string::npos) {
+    return tcp;
+  }
+  camera_logger(camera_)->info("TCP gave no video ({}); trying UDP", tcp.error().message);
+  return run_once(stop, RtspTransport::kUdp, 0);
+}
+
+Status GstCameraSource::run_once(const std::stop_token& stop, RtspTransport transport, int first_packet_timeout_ms) {
   reset_run_state();
-  auto built = build();
+  auto built = build(transport);
   if (!built) return built.error();
   RunningPipeline pipeline(std::move(built).value());
-  camera_logger(camera_)->debug("starting pipeline: {}",
+  camera_logger(camera_)->debug("starting pipeline ({}): {}", to_string(transport),
                                 redact_credentials(describe_pipeline(options_), options_.url));
   if (gst_element_set_state(pipeline.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     // The reason is usually on the bus already; prefer it over a generic message.
@@ -223,10 +317,10 @@ Status GstCameraSource::run(std::stop_token stop) {
     if (msg) return error_from(msg.get());
     return make_error("the camera pipeline refused to start");
   }
-  return watch(pipeline.get(), stop);
+  return watch(pipeline.get(), stop, first_packet_timeout_ms);
 }
 
-Status GstCameraSource::watch(GstElement* pipeline, const std::stop_token& stop) {
+Status GstCameraSource::watch(GstElement* pipeline, const std::stop_token& stop, int first_packet_timeout_ms) {
   auto bus = gst::adopt(gst_element_get_bus(pipeline));
   const auto filter = static_cast<GstMessageType>(GST_MESSAGE_ERROR | GST_MESSAGE_EOS | GST_MESSAGE_WARNING);
   while (!stop.stop_requested()) {
@@ -238,28 +332,40 @@ Status GstCameraSource::watch(GstElement* pipeline, const std::stop_token& stop)
           return error_from(msg.get());
         case GST_MESSAGE_EOS:
           return make_error("stream ended");
-        case GST_MESSAGE_WARNING: {
-          GError* raw = nullptr;
-          gst_message_parse_warning(msg.get(), &raw, nullptr);
-          gst::ErrorPtr warning(raw);
-          camera_logger(camera_)->warn("gstreamer: {}",
-                                       redact_credentials(warning ? warning->message : "", options_.url));
+        case GST_MESSAGE_WARNING:
+          on_warning(msg.get());
           break;
-        }
         default:
           break;
       }
     }
-    if (auto reason = stall_reason(); !reason.empty()) return make_error(reason);
+    if (auto reason = stall_reason(first_packet_timeout_ms); !reason.empty()) return make_error(reason);
+    if (sink_.watchdog) {
+      if (auto reason = sink_.watchdog(); !reason.empty()) return make_error(reason);
+    }
   }
   return {};
 }
 
-std::string GstCameraSource::stall_reason() const {
-  if (options_.stall_timeout_ms <= 0) return {};
-  const std::int64_t limit = std::int64_t{options_.stall_timeout_ms} * 1'000'000;
+// Decoder warnings are damaged frames (the decoder conceals and goes on): counted, not logged one by one.
+void GstCameraSource::on_warning(GstMessage* msg) {
+  const char* element = GST_MESSAGE_SRC_NAME(msg);
+  if (element != nullptr && std::string_view(element) == "dec") {
+    if (sink_.on_decode_error) sink_.on_decode_error();
+    return;
+  }
+  GError* raw = nullptr;
+  gst_message_parse_warning(msg, &raw, nullptr);
+  gst::ErrorPtr warning(raw);
+  camera_logger(camera_)->warn("gstreamer: {}", redact_credentials(warning ? warning->message : "", options_.url));
+}
+
+std::string GstCameraSource::stall_reason(int first_packet_timeout_ms) const {
+  const int ms = packets_.load() == 0 && first_packet_timeout_ms > 0 ? first_packet_timeout_ms : options_.stall_timeout_ms;
+  if (ms <= 0) return {};
+  const std::int64_t limit = std::int64_t{ms} * 1'000'000;
   if (steady_now_ns() - last_packet_steady_ns_.load() < limit) return {};
-  const double seconds = options_.stall_timeout_ms / 1000.0;
+  const double seconds = ms / 1000.0;
   return packets_.load() == 0 ? fmt::format("no video received within {:.1f} s of connecting", seconds)
                               : fmt::format("stream stalled: no video for {:.1f} s", seconds);
 }
@@ -271,6 +377,11 @@ Status GstCameraSource::error_from(GstMessage* msg) const {
   gst::ErrorPtr error(raw);
   gst::CharPtr debug(raw_debug);
   std::string text = error ? error->message : "unknown error";
+  // The two refusals an operator must fix by hand get a plain reason the retry policy recognises.
+  if (error && g_error_matches(error.get(), GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_AUTHORIZED))
+    return make_error(fmt::format("unauthorized {}: the camera refused the user name or password", kUnauthorizedMarker));
+  if (error && g_error_matches(error.get(), GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND))
+    return make_error(fmt::format("not found {}: the camera has no stream at this path", kNotFoundMarker));
   if (const auto tail = debug_tail(debug.get()); !tail.empty() && tail != text) text += " (" + tail + ")";
   const char* element = GST_MESSAGE_SRC_NAME(msg);
   return make_error(
@@ -310,8 +421,8 @@ void GstCameraSource::handle_packet(GstSample* sample) {
   packet.stream = stream_;
   const MediaTimeNs pts = running_time(sample, GST_BUFFER_PTS(buffer));
   const MediaTimeNs dts = running_time(sample, GST_BUFFER_DTS(buffer));
-  packet.pts = pts >= 0 ? pts : dts;
-  packet.dts = dts >= 0 ? dts : packet.pts;
+  packet.pts = shifted(pts >= 0 ? pts : dts);
+  packet.dts = shifted(dts >= 0 ? dts : (pts >= 0 ? pts : dts));
   packet.duration =
       GST_BUFFER_DURATION_IS_VALID(buffer) ? static_cast<MediaTimeNs>(GST_BUFFER_DURATION(buffer)) : 0;
   packet.keyframe = !GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT);
@@ -327,6 +438,18 @@ void GstCameraSource::handle_packet(GstSample* sample) {
     have_wall_offset_.store(true, std::memory_order_release);
   }
   if (sink_.on_packet) sink_.on_packet(std::move(packet));
+}
+
+// Running time -> the camera's media time. The first buffer of a run (packet or frame) fixes the shift.
+MediaTimeNs GstCameraSource::shifted(MediaTimeNs running) {
+  if (!options_.media_epoch || running < 0) return running;
+  std::lock_guard lock(shift_mu_);
+  if (!shift_ns_) {
+    const auto since_epoch =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now() - *options_.media_epoch).count();
+    shift_ns_ = since_epoch - running;
+  }
+  return running + *shift_ns_;
 }
 
 // A frame's wall time follows the packets' pts-to-wall relation, so a frame and its packets agree.
@@ -363,7 +486,7 @@ void GstCameraSource::handle_frame(GstSample* sample) {
   frame.source_width = source_width_.load();
   frame.source_height = source_height_.load();
   const MediaTimeNs pts = running_time(sample, GST_BUFFER_PTS(buffer));
-  frame.pts = pts >= 0 ? pts : 0;
+  frame.pts = shifted(pts >= 0 ? pts : 0);
   frame.wall = wall_for(frame.pts);
   frame.index = frame_index_.fetch_add(1);
   frame.owner = std::shared_ptr<const void>(std::move(mapped));

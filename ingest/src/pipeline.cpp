@@ -24,7 +24,12 @@ Result<std::string> source_part(const SourceOptions& o, bool with_location) {
   if (!url) return make_error("camera URL " + why);
   if (url->scheme == "rtsp" || url->scheme == "rtsps") {
     const std::string location = with_location ? " location=" + quoted(o.url) : "";
-    return fmt::format("rtspsrc name=src{} latency={} ! rtph264depay ! h264parse", location, o.latency_ms);
+    // kAuto sets `protocols` per try at run time (TCP, then UDP).
+    const char* protocols = o.transport == RtspTransport::kTcp   ? " protocols=tcp"
+                            : o.transport == RtspTransport::kUdp ? " protocols=udp"
+                                                                 : "";
+    return fmt::format("rtspsrc name=src{}{} latency={} ! rtph264depay ! h264parse", location, protocols,
+                       o.latency_ms);
   }
   if (url->scheme == "file") {
     const std::string location = with_location ? " location=" + quoted(url->path) : "";
@@ -47,7 +52,7 @@ Result<std::string> pipeline_description(const SourceOptions& o, bool with_locat
       "t. ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=5000000000 ! appsink name=packets "
       "sync=false "
       "t. ! queue leaky=downstream max-size-buffers=60 max-size-bytes=0 max-size-time=0 "
-      "! avdec_h264 max-threads=1 ! videorate drop-only=true ! video/x-raw,framerate={}/1 "
+      "! avdec_h264 max-threads=1 max-errors=-1 name=dec ! videorate drop-only=true ! video/x-raw,framerate={}/1 "
       "! videoconvertscale ! video/x-raw,format={},width={},height={} "
       "! appsink name=frames sync=false max-buffers=2 drop=true",
       source.value(), o.fps, format, o.width, o.height);

@@ -17,6 +17,8 @@ std::string_view to_string(CameraState state) {
       return "connecting";
     case CameraState::kStreaming:
       return "streaming";
+    case CameraState::kStalled:
+      return "stalled";
     case CameraState::kBackoff:
       return "backoff";
     case CameraState::kStopped:
@@ -32,6 +34,12 @@ double backoff_delay(const BackoffPolicy& p, int failures, double rng01) {
   const double jitter = std::clamp(p.jitter, 0.0, 1.0);
   const double r = std::clamp(rng01, 0.0, 1.0);
   return std::max(0.0, step * (1.0 + jitter * (2.0 * r - 1.0)));
+}
+
+FailureKind classify_failure(std::string_view reason) {
+  if (reason.find("(401)") != std::string_view::npos) return FailureKind::kUnauthorized;
+  if (reason.find("(404)") != std::string_view::npos) return FailureKind::kNotFound;
+  return FailureKind::kOther;
 }
 
 // Scoped to one attempt (MediaMTX's "ready ... defer not ready"): while it lives the first packet may
@@ -52,7 +60,7 @@ class CameraSupervisor::AttemptGuard {
     std::lock_guard notify(owner_.notify_mu_);
     std::lock_guard lock(owner_.mu_);
     owner_.attempt_active_ = false;
-    if (owner_.state_ != CameraState::kStreaming) return;
+    if (owner_.state_ != CameraState::kStreaming && owner_.state_ != CameraState::kStalled) return;
     streamed_s_ =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - owner_.streaming_since_).count();
     // The supervisor thread reports the next state (backoff or stopped) with its reason right after.
@@ -67,11 +75,12 @@ class CameraSupervisor::AttemptGuard {
 };
 
 CameraSupervisor::CameraSupervisor(CameraId camera, SourceFactory factory, BackoffPolicy policy,
-                                   std::function<void(const CameraHealth&)> on_change)
+                                   std::function<void(const CameraHealth&)> on_change, WatchdogPolicy watchdog)
     : camera_(std::move(camera)),
       factory_(std::move(factory)),
       policy_(std::move(policy)),
-      on_change_(std::move(on_change)) {}
+      on_change_(std::move(on_change)),
+      watchdog_(watchdog) {}
 
 CameraSupervisor::~CameraSupervisor() {
   stop();
@@ -102,11 +111,61 @@ CameraHealth CameraSupervisor::health() const {
     h.state = state_;
     h.reason = reason_;
     h.reconnects = reconnects_;
+    h.stalls = stalls_;
+    h.retry_in_s = state_ == CameraState::kBackoff ? retry_in_s_ : -1;
     h.since = since_;
   }
   h.packets = packets_.load(std::memory_order_relaxed);
   h.frames = frames_.load(std::memory_order_relaxed);
+  h.decode_errors = decode_errors_.load(std::memory_order_relaxed);
+  std::optional<StallWatchdog::Clock::time_point> last_frame;
+  {
+    std::lock_guard lock(watchdog_mu_);
+    last_frame = watchdog_.last_frame();
+  }
+  if (last_frame)
+    h.last_frame_age_s = std::chrono::duration<double>(StallWatchdog::Clock::now() - *last_frame).count();
   return h;
+}
+
+void CameraSupervisor::note_packet(const EncodedPacket& packet) {
+  const double fps = packet.stream && packet.stream->fps_num > 0 && packet.stream->fps_den > 0
+                         ? static_cast<double>(packet.stream->fps_num) / packet.stream->fps_den
+                         : 0.0;
+  note_packet();
+  std::lock_guard lock(watchdog_mu_);
+  watchdog_.on_packet(StallWatchdog::Clock::now(), packet.dts, fps);
+}
+
+void CameraSupervisor::note_frame(const Frame& frame) {
+  const std::uint64_t signature = frame_signature(frame);
+  note_frame();
+  std::lock_guard lock(watchdog_mu_);
+  watchdog_.on_frame(StallWatchdog::Clock::now(), signature);
+}
+
+void CameraSupervisor::note_decode_error() {
+  decode_errors_.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::string CameraSupervisor::check_watchdog() {
+  {
+    std::lock_guard lock(mu_);
+    if (state_ == CameraState::kStalled) return reason_;  // already reported: keep telling the source
+    if (state_ != CameraState::kStreaming) return {};
+  }
+  std::optional<std::string> reason;
+  {
+    std::lock_guard lock(watchdog_mu_);
+    reason = watchdog_.check(StallWatchdog::Clock::now());
+  }
+  if (!reason) return {};
+  {
+    std::lock_guard lock(mu_);
+    ++stalls_;
+  }
+  set_state(CameraState::kStalled, *reason);
+  return *reason;
 }
 
 void CameraSupervisor::note_packet() {
@@ -131,13 +190,18 @@ void CameraSupervisor::enter_streaming() {
       since_ = std::chrono::system_clock::now();
       streaming_since_ = std::chrono::steady_clock::now();
     }
+    {
+      std::lock_guard lock(watchdog_mu_);
+      watchdog_.reset(StallWatchdog::Clock::now());
+    }
     snapshot = health();
     camera_logger(camera_)->info("camera state: streaming");
     if (on_change_) on_change_(snapshot);
   }
 }
 
-void CameraSupervisor::set_state(CameraState state, std::string reason, std::string_view log_detail) {
+void CameraSupervisor::set_state(CameraState state, std::string reason, std::string_view log_detail,
+                                 double retry_in_s) {
   std::lock_guard notify(notify_mu_);
   reason = redact_credentials(reason);
   {
@@ -145,6 +209,7 @@ void CameraSupervisor::set_state(CameraState state, std::string reason, std::str
     state_ = state;
     reason_ = reason;
     since_ = std::chrono::system_clock::now();
+    retry_in_s_ = retry_in_s;
   }
   auto log = camera_logger(camera_);
   const auto level = state == CameraState::kBackoff ? spdlog::level::warn : spdlog::level::info;
@@ -193,9 +258,11 @@ void CameraSupervisor::loop(std::stop_token stop) {
     const AttemptOutcome out = run_attempt(stop);
     if (stop.stop_requested()) break;
     if (out.streamed_s >= policy_.healthy_reset_s) failures = 0;
-    const double delay = backoff_delay(policy_, failures, uniform(rng_));
+    // Refused outright (401, 404): retrying sooner cannot help, so the delay runs ahead of the usual steps.
+    const int step = classify_failure(out.reason) == FailureKind::kOther ? failures : failures + policy_.refused_skip;
+    const double delay = backoff_delay(policy_, step, uniform(rng_));
     ++failures;
-    set_state(CameraState::kBackoff, out.reason, fmt::format(", retrying in {:.2f} s", delay));
+    set_state(CameraState::kBackoff, out.reason, fmt::format(", retrying in {:.2f} s", delay), delay);
     if (!wait_backoff(stop, delay)) break;
   }
   set_state(CameraState::kStopped, "stopped on request");

@@ -42,7 +42,9 @@ void capture(const SourceOptions& options, std::chrono::milliseconds duration, C
                                            [&](Frame f) {
                                              std::lock_guard lock(out.mu);
                                              out.frames.push_back(std::move(f));
-                                           }});
+                                           },
+                                           {},
+                                           {}});
   std::atomic<bool> done{false};
   std::stop_source stop;
   std::thread runner([&] {
@@ -376,7 +378,9 @@ TEST(SupervisorOverRtsp, ReportsADropAndReconnects) {
         o.stall_timeout_ms = 3000;
         return make_gst_source("ball-cam", o,
                                SourceSink{[&](EncodedPacket) { sup_ptr->note_packet(); },
-                                          [&](Frame) { sup_ptr->note_frame(); }});
+                                          [&](Frame) { sup_ptr->note_frame(); },
+                                          {},
+                                          {}});
       },
       policy,
       [&](const CameraHealth& h) {

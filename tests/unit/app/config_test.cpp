@@ -118,5 +118,44 @@ TEST(Config, StorageRetentionKeysAreTypedAndBounded) {
   EXPECT_TRUE(has_issue(bad, 4, "storage.retention_interval", "out of range")) << bad.error_text();
 }
 
+TEST(Config, HealthWatchdogTransportAndOfflineKeys) {
+  auto l = load(R"(health: {heartbeat_s: 2}
+defaults:
+  watchdog: {stall_s: 4, frozen_s: 0}
+  offline_after: 12
+cameras:
+  - id: a
+    url: rtsp://127.0.0.1/a
+    transport: udp
+    watchdog: {max_rate_factor: 5}
+  - id: b
+    url: rtsp://127.0.0.1/b
+)");
+  ASSERT_TRUE(l.ok()) << l.error_text();
+  EXPECT_EQ(l.config.heartbeat_s, 2);
+  const auto& a = l.config.cameras[0];
+  EXPECT_EQ(a.transport, "udp");
+  EXPECT_EQ(a.watchdog.stall_s, 4);
+  EXPECT_EQ(a.watchdog.frozen_s, 0);
+  EXPECT_EQ(a.watchdog.max_rate_factor, 5);
+  EXPECT_EQ(a.offline_after, 12);
+  EXPECT_EQ(l.config.cameras[1].transport, "auto");
+  EXPECT_EQ(l.config.cameras[1].watchdog.max_rate_factor, 3);
+}
+
+TEST(Config, BadHealthKeysAreReportedWithTheirLine) {
+  auto l = load(R"(health: {heartbeat_s: 0}
+cameras:
+  - id: a
+    url: rtsp://127.0.0.1/a
+    transport: quic
+    watchdog: {stall_s: 0.1, bogus: 1}
+)");
+  EXPECT_TRUE(has_issue(l, 1, "health.heartbeat_s", "out of range")) << l.error_text();
+  EXPECT_TRUE(has_issue(l, 5, "cameras[0].transport", "auto, tcp, udp")) << l.error_text();
+  EXPECT_TRUE(has_issue(l, 6, "cameras[0].watchdog.stall_s", "out of range")) << l.error_text();
+  EXPECT_TRUE(has_issue(l, 6, "cameras[0].watchdog.bogus", "unknown key")) << l.error_text();
+}
+
 }  // namespace
 }  // namespace matthan

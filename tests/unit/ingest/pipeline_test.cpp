@@ -31,8 +31,22 @@ TEST(Pipeline, RtspChainCarriesUrlLatencyAndBothSinks) {
   pos(d, "appsink name=packets sync=false");
   pos(d, "appsink name=frames sync=false max-buffers=2 drop=true");
   pos(d, "avdec_h264 max-threads=1");
-  // Transport negotiation is left to rtspsrc (TCP and UDP).
+  // auto (the default) picks the transport per try at run time, not in the description.
   EXPECT_EQ(d.find("protocols="), std::string::npos);
+}
+
+TEST(Pipeline, ExplicitTransportRestrictsRtspsrc) {
+  SourceOptions o = rtsp_options();
+  o.transport = RtspTransport::kTcp;
+  EXPECT_NE(describe_pipeline(o).find("protocols=tcp"), std::string::npos);
+  o.transport = RtspTransport::kUdp;
+  EXPECT_NE(describe_pipeline(o).find("protocols=udp"), std::string::npos);
+  EXPECT_EQ(to_string(RtspTransport::kAuto), "auto");
+}
+
+TEST(Pipeline, DecoderIsNamedSoItsWarningsCountAsDecodeErrors) {
+  const auto d = describe_pipeline(rtsp_options());
+  EXPECT_NE(d.find("max-errors=-1 name=dec"), std::string::npos) << d;
 }
 
 TEST(Pipeline, RateIsReducedBeforeScalingAndConverting) {

@@ -79,6 +79,7 @@ TEST(Supervisor, StatesHaveNames) {
   EXPECT_EQ(to_string(CameraState::kConnecting), "connecting");
   EXPECT_EQ(to_string(CameraState::kStreaming), "streaming");
   EXPECT_EQ(to_string(CameraState::kBackoff), "backoff");
+  EXPECT_EQ(to_string(CameraState::kStalled), "stalled");
   EXPECT_EQ(to_string(CameraState::kStopped), "stopped");
 }
 
@@ -267,6 +268,104 @@ TEST(Supervisor, LongEnoughStreamingForgivesEarlierFailures) {
   // Without the reset the second failure waits 20 s; with it every failure is a "first" one (10 ms).
   EXPECT_EQ(attempts_within(/*healthy_reset_s=*/100, 0.05, 800ms), 2);
   EXPECT_GE(attempts_within(/*healthy_reset_s=*/0.02, 0.05, 800ms), 4);
+}
+
+TEST(Supervisor, WatchdogReportsStalledThenBacksOffWithTheSameReason) {
+  Recorder rec;
+  CameraSupervisor* sup_ptr = nullptr;
+  WatchdogPolicy wd;
+  wd.stall_s = 0.3;
+  std::atomic<double> run_returned_after{0};
+  CameraSupervisor sup(
+      "cam1",
+      [&] {
+        return std::make_unique<FakeSource>([&](std::stop_token stop) -> Status {
+          EncodedPacket p;
+          p.dts = 0;
+          sup_ptr->note_packet(p);  // one packet, then silence on an open "socket"
+          const auto t0 = Clock::now();
+          while (!stop.stop_requested()) {
+            if (auto reason = sup_ptr->check_watchdog(); !reason.empty()) {
+              run_returned_after = std::chrono::duration<double>(Clock::now() - t0).count();
+              return make_error(reason);
+            }
+            std::this_thread::sleep_for(20ms);
+          }
+          return {};
+        });
+      },
+      fast_policy({5.0}), std::ref(rec), wd);
+  sup_ptr = &sup;
+  sup.start();
+  ASSERT_TRUE(rec.wait_for_count(CameraState::kBackoff, 1, 5s));
+  sup.stop();
+  const auto events = rec.events();
+  std::vector<CameraState> states;
+  for (const auto& e : events) states.push_back(e.health.state);
+  ASSERT_GE(states.size(), 4u);
+  EXPECT_EQ(states[0], CameraState::kConnecting);
+  EXPECT_EQ(states[1], CameraState::kStreaming);
+  EXPECT_EQ(states[2], CameraState::kStalled);
+  EXPECT_EQ(states[3], CameraState::kBackoff);
+  EXPECT_NE(events[2].health.reason.find("no video packets"), std::string::npos) << events[2].health.reason;
+  EXPECT_EQ(events[3].health.reason, events[2].health.reason);
+  EXPECT_EQ(events[2].health.stalls, 1u);
+  EXPECT_GE(run_returned_after.load(), 0.3);
+  EXPECT_LT(run_returned_after.load(), 2.0);
+}
+
+TEST(Supervisor, WatchdogIsQuietUnlessStreaming) {
+  CameraSupervisor sup("cam1", [] { return nullptr; }, fast_policy({1.0}), {});
+  EXPECT_EQ(sup.check_watchdog(), "");
+}
+
+TEST(Supervisor, RefusalsAreClassified) {
+  EXPECT_EQ(classify_failure("unauthorized (401): the camera refused"), FailureKind::kUnauthorized);
+  EXPECT_EQ(classify_failure("not found (404): no stream"), FailureKind::kNotFound);
+  EXPECT_EQ(classify_failure("connection refused"), FailureKind::kOther);
+}
+
+// 401 and 404 wait longer than other failures: the delay starts `refused_skip` steps further on.
+TEST(Supervisor, RefusedAttemptsBackOffSlowerAndStillGrow) {
+  Recorder rec;
+  CameraSupervisor sup(
+      "cam1",
+      [&] {
+        return std::make_unique<FakeSource>(
+            [](std::stop_token) -> Status { return make_error("unauthorized (401): the camera refused"); });
+      },
+      fast_policy({0.02, 0.04, 0.15, 0.3, 0.6}), std::ref(rec));
+  sup.start();
+  ASSERT_TRUE(rec.wait_for_count(CameraState::kConnecting, 3, 5s));
+  sup.stop();
+  const auto events = rec.events();
+  std::vector<double> gaps;
+  for (std::size_t i = 1; i < events.size(); ++i) {
+    if (events[i - 1].health.state == CameraState::kBackoff && events[i].health.state == CameraState::kConnecting)
+      gaps.push_back(std::chrono::duration<double>(events[i].at - events[i - 1].at).count());
+  }
+  ASSERT_GE(gaps.size(), 2u);
+  EXPECT_GE(gaps[0], 0.15);  // skipped past 0.02 and 0.04
+  EXPECT_GE(gaps[1], 0.3);
+  for (const auto& e : events) {
+    if (e.health.state == CameraState::kBackoff) {
+      EXPECT_NE(e.health.reason.find("(401)"), std::string::npos);
+    }
+  }
+}
+
+TEST(Supervisor, HealthCarriesDecodeErrorsAndFrameAge) {
+  CameraSupervisor sup("cam1", [] { return nullptr; }, fast_policy({1.0}), {});
+  EXPECT_EQ(sup.health().last_frame_age_s, -1);
+  sup.note_decode_error();
+  sup.note_decode_error();
+  Frame f = make_owned_frame(PixelFormat::kGray8, 64, 64);
+  sup.note_frame(f);
+  const CameraHealth h = sup.health();
+  EXPECT_EQ(h.decode_errors, 2u);
+  EXPECT_EQ(h.frames, 1u);
+  EXPECT_GE(h.last_frame_age_s, 0.0);
+  EXPECT_LT(h.last_frame_age_s, 5.0);
 }
 
 }  // namespace

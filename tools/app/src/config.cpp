@@ -132,12 +132,25 @@ void read_clip(ConfigReader& r, const YAML::Node& n, const std::string& path, Cl
   r.number(n, "max_length", path, c.max_length, 10.0, 3600.0);
 }
 
+void read_watchdog(ConfigReader& r, const YAML::Node& n, const std::string& path, WatchdogSettings& w) {
+  if (!r.expect_map(n, path)) return;
+  r.check_keys(n, path, {"stall_s", "frozen_s", "max_rate_factor"});
+  r.number(n, "stall_s", path, w.stall_s, 1.0, 120.0);
+  r.number(n, "frozen_s", path, w.frozen_s, 0.0, 3600.0);
+  r.number(n, "max_rate_factor", path, w.max_rate_factor, 1.5, 100.0);
+}
+
 // The per-camera blocks that `defaults` may also set.
 void read_camera_settings(ConfigReader& r, const YAML::Node& n, const std::string& path, CameraConfig& c) {
   if (n["detect"].IsDefined()) read_detect(r, n["detect"], ConfigReader::join(path, "detect"), c.detect);
   if (n["motion"].IsDefined()) read_motion(r, n["motion"], ConfigReader::join(path, "motion"), c.motion);
   if (n["clip"].IsDefined()) read_clip(r, n["clip"], ConfigReader::join(path, "clip"), c.clip);
   r.number(n, "rtsp_latency_ms", path, c.rtsp_latency_ms, 0, 10000);
+  if (n["watchdog"].IsDefined()) read_watchdog(r, n["watchdog"], ConfigReader::join(path, "watchdog"), c.watchdog);
+  r.number(n, "offline_after", path, c.offline_after, 1.0, 86400.0);
+  if (r.string(n, "transport", path, c.transport, 8) && c.transport != "auto" && c.transport != "tcp" &&
+      c.transport != "udp")
+    r.issue(n["transport"], ConfigReader::join(path, "transport"), "must be one of auto, tcp, udp");
 }
 
 void read_masks(ConfigReader& r, const YAML::Node& n, const std::string& path, std::vector<ConfigPolygon>& out) {
@@ -188,7 +201,8 @@ void check_url(ConfigReader& r, const YAML::Node& n, const std::string& path, co
 
 void read_camera(ConfigReader& r, const YAML::Node& n, const std::string& path, CameraConfig& c) {
   if (!r.expect_map(n, path)) return;
-  r.check_keys(n, path, {"id", "name", "url", "masks", "detect", "motion", "clip", "rtsp_latency_ms"});
+  r.check_keys(n, path, {"id", "name", "url", "masks", "detect", "motion", "clip", "rtsp_latency_ms", "transport",
+                         "watchdog", "offline_after"});
   static const std::regex kId("[a-z0-9_-]{1,64}");
   if (!r.string(n, "id", path, c.id, 64)) {
     if (!n["id"].IsDefined()) r.issue(n, ConfigReader::join(path, "id"), "is required");
@@ -297,7 +311,7 @@ void read_review(ConfigReader& r, const YAML::Node& n, const std::filesystem::pa
 
 void read_root(ConfigReader& r, const YAML::Node& root, const std::filesystem::path& base_dir, Config& cfg) {
   if (!r.expect_map(root, "")) return;
-  r.check_keys(root, "", {"node", "storage", "events", "defaults", "cameras", "log", "review"});
+  r.check_keys(root, "", {"node", "storage", "events", "defaults", "cameras", "log", "review", "health"});
   static const std::regex kNode("[A-Za-z0-9_.-]{1,64}");
   if (r.string(root, "node", "", cfg.node, 64) && !std::regex_match(cfg.node, kNode))
     r.issue(root["node"], "node", "must match [A-Za-z0-9_.-]+ (at most 64)");
@@ -328,6 +342,11 @@ void read_root(ConfigReader& r, const YAML::Node& root, const std::filesystem::p
     }
   }
 
+  if (const YAML::Node h = root["health"]; h.IsDefined() && r.expect_map(h, "health")) {
+    r.check_keys(h, "health", {"heartbeat_s"});
+    r.number(h, "heartbeat_s", "health", cfg.heartbeat_s, 0.5, 3600.0);
+  }
+
   if (const YAML::Node l = root["log"]; l.IsDefined() && r.expect_map(l, "log")) {
     r.check_keys(l, "log", {"level", "json"});
     if (r.string(l, "level", "log", cfg.log.level)) {
@@ -341,7 +360,7 @@ void read_root(ConfigReader& r, const YAML::Node& root, const std::filesystem::p
 
   CameraConfig defaults;
   if (const YAML::Node d = root["defaults"]; d.IsDefined() && r.expect_map(d, "defaults")) {
-    r.check_keys(d, "defaults", {"detect", "motion", "clip", "rtsp_latency_ms"});
+    r.check_keys(d, "defaults", {"detect", "motion", "clip", "rtsp_latency_ms", "transport", "watchdog", "offline_after"});
     read_camera_settings(r, d, "defaults", defaults);
   }
 

@@ -16,6 +16,8 @@
 #include <spdlog/spdlog.h>
 
 #include "event_bus.hpp"
+#include "health_events.hpp"
+#include "offline_tracker.hpp"
 #include "matthan/core/bounded_queue.hpp"
 #include "matthan/core/logging.hpp"
 #include "matthan/core/time.hpp"
@@ -87,6 +89,9 @@ struct CameraRuntime {
   BoundedQueue<Frame> frames{2};
   std::atomic<bool> scheduled{false};  // true while the camera is queued for, or held by, a worker
   std::atomic<std::int64_t> last_frame_ns{0};  // steady clock of the newest frame (review health); 0 = none
+  std::atomic<std::uint64_t> analysed{0};
+  std::atomic<MediaTimeNs> last_packet_pts{0};  // media time of the newest packet (for camera_offline clips)
+  std::atomic<bool> motion_open{false};         // an incident of the analysis path is open (heartbeat)
 
   // Analysis state: touched only by the worker currently holding `scheduled`.
   MotionDetector motion;
@@ -100,9 +105,16 @@ struct CameraRuntime {
   std::unique_ptr<CameraRecorder> recorder;
   std::map<std::string, std::int64_t> clip_ids;  // index id of each clip this camera is writing, by path
   bool long_gop_warned = false;
+  OfflineTracker offline;
+  std::optional<Incident> offline_incident;  // the open camera_offline incident
+  CameraState state = CameraState::kStopped;  // the last state published
 
   explicit CameraRuntime(const CameraConfig& c)
-      : cfg(c), log(camera_logger(c.id)), motion(motion_config(c)), incidents(c.id, incident_policy(c)) {}
+      : cfg(c),
+        log(camera_logger(c.id)),
+        motion(motion_config(c)),
+        incidents(c.id, incident_policy(c)),
+        offline(c.offline_after, std::chrono::steady_clock::now()) {}
 };
 
 // An incident whose end waits for its clip to be final, or a clip that finished before its incident ended.
@@ -138,10 +150,13 @@ struct Engine::Impl {
   EventFeed feed;
   std::unique_ptr<EngineLiveStatus> live;
   std::unique_ptr<ReviewServer> review;
+  unsigned worker_count = 0;
+  std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point next_heartbeat{};  // storage thread only
 
   // ---- GStreamer threads ----
   void on_frame(CameraRuntime& rt, Frame f) {
-    rt.supervisor->note_frame();
+    rt.supervisor->note_frame(f);
     rt.last_frame_ns = std::chrono::steady_clock::now().time_since_epoch().count();
     rt.frames.push(std::move(f));
     if (!rt.scheduled.exchange(true)) ready->push(&rt);
@@ -164,6 +179,7 @@ struct Engine::Impl {
   }
 
   void analyse(CameraRuntime& rt, const Frame& frame) {
+    rt.analysed.fetch_add(1, std::memory_order_relaxed);
     const MotionResult m = rt.motion.process(frame);
     rt.last_pts = frame.pts;
     rt.last_wall = frame.wall;
@@ -175,6 +191,7 @@ struct Engine::Impl {
     o.score = motion_score(m);
     const ObserveResult r = rt.incidents.observe(o);
     for (const auto& [phase, inc] : r.events) handle_phase(rt, phase, inc, frame);
+    rt.motion_open.store(rt.incidents.active(), std::memory_order_relaxed);
     if (r.best_frame && rt.incidents.active() && !rt.snapshot_rel.empty() &&
         media_seconds(frame.pts - rt.last_snapshot_pts) >= kSnapshotRefreshSeconds) {
       queue_snapshot(rt, frame, *rt.incidents.current());
@@ -226,10 +243,100 @@ struct Engine::Impl {
       for (auto& rt : cameras) {
         collect(*rt, poll_recorder(*rt, false));
         check_keyframe_interval(*rt);
+        track_offline(*rt, rt->state == CameraState::kStreaming);
       }
+      maybe_heartbeat();
       upkeep->tick();
     }
     storage_tasks.run_pending(std::chrono::milliseconds(0));
+  }
+
+  // ---- health (storage thread: publishing stores to SQLite, which GStreamer threads must never wait on) ----
+  void on_health(CameraRuntime& rt, const CameraHealth& h) {
+    rt.state = h.state;
+    const AnalysisCounters a{rt.analysed.load(std::memory_order_relaxed), rt.frames.dropped()};
+    bus->publish(health_topic(rt.cfg.id),
+                 [&](std::uint64_t seq) { return health_event_json(rt.cfg.id, h, a, seq, config.node); });
+    track_offline(rt, h.state == CameraState::kStreaming);
+  }
+
+  void track_offline(CameraRuntime& rt, bool online) {
+    const auto now = std::chrono::steady_clock::now();
+    const auto since = rt.offline.offline_since();
+    switch (rt.offline.update(online, now)) {
+      case OfflineTracker::Action::kStart:
+        start_offline_incident(rt, since.value_or(now));
+        break;
+      case OfflineTracker::Action::kEnd:
+        end_offline_incident(rt, "back_online");
+        break;
+      case OfflineTracker::Action::kNone:
+        break;
+    }
+  }
+
+  // The clip reaches back pre_roll before the last packet seen and on past the reconnection (media time
+  // keeps running across reconnects, so the gap sits inside the clip).
+  void start_offline_incident(CameraRuntime& rt, std::chrono::steady_clock::time_point since) {
+    Incident inc;
+    const auto wall_since = std::chrono::system_clock::now() -
+                            std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                std::chrono::steady_clock::now() - since);
+    inc.id = make_incident_id(rt.cfg.id, wall_since);
+    inc.camera = rt.cfg.id;
+    inc.kind = "camera_offline";
+    inc.score = 1.0;
+    inc.box = Box{0, 0, 1, 1};
+    inc.started_at = wall_since;
+    inc.start_pts = rt.last_packet_pts.load();
+    rt.offline_incident = inc;
+    rt.log->warn("camera offline for more than {:.0f} s: incident {} started", rt.cfg.offline_after, inc.id);
+    bus->publish_incident(inc, IncidentPhase::kStart, "", std::nullopt);
+    begin_clip(rt, inc, "");
+  }
+
+  void end_offline_incident(CameraRuntime& rt, const std::string& reason) {
+    if (!rt.offline_incident) return;
+    Incident inc = *rt.offline_incident;
+    rt.offline_incident.reset();
+    inc.ended_at = std::chrono::system_clock::now();
+    inc.end_pts = std::max(inc.start_pts, rt.last_packet_pts.load());
+    inc.end_reason = reason;
+    rt.log->info("camera back ({}): incident {} ends, finishing its clip", reason, inc.id);
+    finish_clip(rt, inc, "");
+  }
+
+  void maybe_heartbeat() {
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next_heartbeat) return;
+    next_heartbeat = now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                               std::chrono::duration<double>(config.heartbeat_s));
+    HeartbeatFigures f;
+    f.uptime_s = std::chrono::duration<double>(now - started_at).count();
+    f.cameras = static_cast<int>(cameras.size());
+    f.analysis_workers = static_cast<int>(worker_count);
+    for (auto& rt : cameras) {
+      f.streaming += rt->state == CameraState::kStreaming ? 1 : 0;
+      f.stalled += rt->state == CameraState::kStalled ? 1 : 0;
+      f.open_incidents += (rt->motion_open.load() ? 1 : 0) + (rt->offline_incident ? 1 : 0);
+      f.frames_analysed += rt->analysed.load(std::memory_order_relaxed);
+      f.frames_dropped += rt->frames.dropped();
+    }
+    f.offline = f.cameras - f.streaming - f.stalled;
+    const ProcessFigures p = read_process_figures();
+    f.rss_bytes = p.rss_bytes;
+    f.threads = p.threads;
+    f.open_fds = p.open_fds;
+    bus->publish("heartbeat", [&](std::uint64_t seq) {
+      return heartbeat_event_json(f, seq, config.node, std::chrono::system_clock::now());
+    });
+    // Each camera's counters ride along with the heartbeat, so they are current even without a state change.
+    for (auto& rt : cameras) {
+      const CameraHealth h = rt->supervisor->health();
+      const AnalysisCounters a{rt->analysed.load(std::memory_order_relaxed), rt->frames.dropped()};
+      bus->publish(health_topic(rt->cfg.id),
+                   [&](std::uint64_t seq) { return health_event_json(rt->cfg.id, h, a, seq, config.node); });
+    }
   }
 
   void begin_clip(CameraRuntime& rt, const Incident& inc, const std::string& snapshot) {
@@ -460,17 +567,27 @@ struct Engine::Impl {
     so.height = c.detect.height;
     so.fps = c.detect.fps;
     so.latency_ms = c.rtsp_latency_ms;
+    so.transport = c.transport == "tcp" ? RtspTransport::kTcp : c.transport == "udp" ? RtspTransport::kUdp : RtspTransport::kAuto;
+    so.media_epoch = started_at;  // one timeline per camera across reconnects
     CameraRuntime* raw = rt.get();
     auto factory = [this, raw, so]() {
       SourceSink sink;
       sink.on_packet = [raw](EncodedPacket p) {
-        raw->supervisor->note_packet();
+        raw->supervisor->note_packet(p);
+        raw->last_packet_pts.store(p.pts, std::memory_order_relaxed);
         raw->ring->push(std::move(p));
       };
       sink.on_frame = [this, raw](Frame f) { on_frame(*raw, std::move(f)); };
+      sink.on_decode_error = [raw] { raw->supervisor->note_decode_error(); };
+      sink.watchdog = [raw] { return raw->supervisor->check_watchdog(); };
       return make_gst_source(raw->cfg.id, so, std::move(sink));
     };
-    rt->supervisor = std::make_unique<CameraSupervisor>(c.id, factory, BackoffPolicy{}, [](const CameraHealth&) {});
+    WatchdogPolicy wd;
+    wd.stall_s = c.watchdog.stall_s;
+    wd.frozen_s = c.watchdog.frozen_s;
+    wd.max_rate_factor = c.watchdog.max_rate_factor;
+    auto on_change = [this, raw](const CameraHealth& h) { storage_tasks.post([this, raw, h] { on_health(*raw, h); }); };
+    rt->supervisor = std::make_unique<CameraSupervisor>(c.id, factory, BackoffPolicy{}, on_change, wd);
     rt->log->info("camera '{}' at {}: detect {}x{} @ {} fps, motion detector, pre-roll {} s, post-roll {} s", c.name,
                   redact_url(c.url), c.detect.width, c.detect.height, c.detect.fps, c.clip.pre_roll, c.clip.post_roll);
     cameras.push_back(std::move(rt));
@@ -481,6 +598,7 @@ struct Engine::Impl {
     storage_thread = std::thread([this] { storage_loop(); });
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     const unsigned n = std::clamp<unsigned>(cores, 1, 4);
+    worker_count = n;
     for (unsigned i = 0; i < n; ++i) workers.emplace_back([this] { worker_loop(); });
     for (auto& rt : cameras) rt->supervisor->start();
     spdlog::info("engine '{}' running {} camera(s) with {} analysis worker(s); events on {}", config.node,
@@ -497,6 +615,7 @@ struct Engine::Impl {
       // Frames that arrived after the workers left still count: analyse them before closing.
       while (auto f = rt->frames.try_pop()) analyse(*rt, *f);
       if (auto inc = rt->incidents.close(rt->last_pts, rt->last_wall, "shutdown")) end_incident(*rt, *inc);
+      storage_tasks.post([this, raw = rt.get()] { end_offline_incident(*raw, "shutdown"); });
     }
     storage_tasks.post([this] {
       for (auto& rt : cameras) collect(*rt, poll_recorder(*rt, true));

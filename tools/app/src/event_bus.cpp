@@ -25,4 +25,16 @@ std::uint64_t EventBus::publish_incident(const Incident& incident, IncidentPhase
   return seq;
 }
 
+std::uint64_t EventBus::publish(const std::string& topic, const std::function<std::string(std::uint64_t)>& make) {
+  std::lock_guard lock(mu_);
+  const std::uint64_t seq = ++last_seq_;
+  const std::string payload = make(seq);
+  if (auto st = index_.record_event(seq, topic, payload, std::chrono::system_clock::now()); !st.ok())
+    spdlog::error("could not store {} seq {} for replay: {}", topic, seq, st.error().message);
+  if (!publisher_.post(PublishedMessage{topic, payload}))
+    spdlog::warn("event queue full: {} seq {} was dropped from the live feed (it is in the index)", topic, seq);
+  if (listener_) listener_(topic, payload);
+  return seq;
+}
+
 }  // namespace matthan

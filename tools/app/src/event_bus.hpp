@@ -24,6 +24,8 @@ class EventBus {
   // Returns the seq given to the message.
   std::uint64_t publish_incident(const Incident& incident, IncidentPhase phase, const std::string& snapshot,
                                  const std::optional<ClipRef>& clip, const std::string& clip_error = {});
+  // Any other message (health, heartbeat): `make` builds the payload for the seq it is given.
+  std::uint64_t publish(const std::string& topic, const std::function<std::string(std::uint64_t seq)>& make);
 
  private:
   const std::string node_;

@@ -114,6 +114,7 @@ struct Simulator::Impl {
   Status build_server();
   void add_mount(GstRTSPMountPoints* points, Mount& mount);
   void start_loop();
+  void install_auth();
   void stop();
   void stop_feeders();
 
@@ -142,8 +143,29 @@ void Simulator::Impl::add_mount(GstRTSPMountPoints* points, Mount& mount) {
     gst_rtsp_media_factory_set_launch(factory, kFileLaunch);
     g_signal_connect(factory, "media-configure", G_CALLBACK(&Impl::on_media_configure), &mount);
   }
+  if (!options.user.empty()) {
+    gst_rtsp_media_factory_add_role(factory, "viewer", GST_RTSP_PERM_MEDIA_FACTORY_ACCESS, G_TYPE_BOOLEAN, TRUE,
+                                    GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, G_TYPE_BOOLEAN, TRUE, nullptr);
+  }
   // The mount points take over the factory's reference.
   gst_rtsp_mount_points_add_factory(points, ("/" + mount.source.name).c_str(), factory);
+}
+
+// One user with the role "viewer"; anonymous clients get 401 from every mount.
+void Simulator::Impl::install_auth() {
+  auto auth = gst::adopt(gst_rtsp_auth_new());
+  GstRTSPToken* token =
+      gst_rtsp_token_new(GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING, "viewer", nullptr);
+  if (options.digest) {
+    gst_rtsp_auth_set_supported_methods(auth.get(), GST_RTSP_AUTH_DIGEST);
+    gst_rtsp_auth_add_digest(auth.get(), options.user.c_str(), options.password.c_str(), token);
+  } else {
+    gchar* basic = gst_rtsp_auth_make_basic(options.user.c_str(), options.password.c_str());
+    gst_rtsp_auth_add_basic(auth.get(), basic, token);
+    g_free(basic);
+  }
+  gst_rtsp_token_unref(token);
+  gst_rtsp_server_set_auth(server.get(), auth.get());
 }
 
 Status Simulator::Impl::build_server() {
@@ -152,6 +174,7 @@ Status Simulator::Impl::build_server() {
   server = gst::adopt(gst_rtsp_server_new());
   gst_rtsp_server_set_address(server.get(), options.address.c_str());
   gst_rtsp_server_set_service(server.get(), std::to_string(options.port).c_str());
+  if (!options.user.empty()) install_auth();
   auto points = gst::adopt(gst_rtsp_server_get_mount_points(server.get()));
   for (auto& mount : mounts) add_mount(points.get(), *mount);
   GError* raw = nullptr;

@@ -72,7 +72,10 @@ bool StreamFeeder::wait_until(const std::stop_token& stop, Steady::time_point t)
 bool StreamFeeder::push(const AccessUnit& au, std::int64_t running_offset_ns) {
   auto buffer = gst::adopt_mini(gst_buffer_new_memdup(au.data.data(), au.data.size()));
   const int corrupt_every = faults_->corrupt_every();
-  if (corrupt_every > 0 && (pushed_ % static_cast<std::uint64_t>(corrupt_every)) == 0 && au.data.size() > 8) {
+  // Keyframes stay intact (they carry the stream's parameter sets): the damage is what a lossy link does to
+  // the frames between them.
+  if (corrupt_every > 0 && !au.keyframe && (pushed_ % static_cast<std::uint64_t>(corrupt_every)) == 0 &&
+      au.data.size() > 8) {
     GstMapInfo map;
     if (gst_buffer_map(buffer.get(), &map, GST_MAP_WRITE)) {
       // Keep the 4-byte NAL length intact so the stream still parses, and garble the slice data.

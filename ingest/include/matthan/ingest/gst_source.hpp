@@ -2,10 +2,13 @@
 // frames.
 #pragma once
 
+#include <chrono>
 #include <functional>
+#include <optional>
 #include <memory>
 #include <stop_token>
 #include <string>
+#include <string_view>
 
 #include "matthan/core/result.hpp"
 #include "matthan/core/types.hpp"
@@ -15,6 +18,15 @@ namespace matthan {
 // Calls gst_init once per process; safe to call from any thread, any number of times.
 void ensure_gstreamer_initialized();
 
+// RTSP lower transport. kAuto tries interleaved TCP first and falls back to UDP when the server refuses TCP
+// (461) or sends nothing over it; real cameras and servers often offer only one of the two.
+enum class RtspTransport { kAuto, kTcp, kUdp };
+std::string_view to_string(RtspTransport transport);
+
+// Markers in failure reasons the supervisor's retry policy recognises (classify_failure).
+inline constexpr std::string_view kUnauthorizedMarker = "(401)";
+inline constexpr std::string_view kNotFoundMarker = "(404)";
+
 struct SourceOptions {
   std::string
       url;  // rtsp://[user:pass@]host[:port]/path or file:///path; may hold credentials: never log it raw
@@ -22,12 +34,21 @@ struct SourceOptions {
   PixelFormat format = PixelFormat::kI420;  // kGray8 skips chroma entirely (cheaper, NOTES.md)
   int latency_ms = 200;                     // rtspsrc jitterbuffer latency
   int stall_timeout_ms = 15000;             // no packet for this long (or before the first one) fails the run
+  RtspTransport transport = RtspTransport::kAuto;
+  int auto_tcp_timeout_ms = 5000;  // kAuto: TCP silent this long before the first packet -> try UDP
+  // When set, media time (pts/dts of packets and frames) counts from this instant instead of from each
+  // pipeline's start, so a camera's timeline keeps running forward across reconnects (the gap is real time).
+  std::optional<std::chrono::steady_clock::time_point> media_epoch;
 };
 
 // Called on GStreamer streaming threads: copy or hand off and return quickly; never block.
 struct SourceSink {
   std::function<void(EncodedPacket)> on_packet;
   std::function<void(Frame)> on_frame;
+  std::function<void()> on_decode_error;  // the decoder reported a damaged frame (the run goes on)
+  // Polled from run()'s own thread a few times a second: a non-empty reason ends the run with it (the
+  // supervisor's stall watchdog).
+  std::function<std::string()> watchdog;
 };
 
 // One blocking run, as in MediaMTX: returns when the stream fails, ends, or stop is requested.

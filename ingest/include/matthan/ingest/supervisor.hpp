@@ -18,17 +18,23 @@
 
 #include "matthan/core/types.hpp"
 #include "matthan/ingest/gst_source.hpp"
+#include "matthan/ingest/stall_watchdog.hpp"
 
 namespace matthan {
 
-enum class CameraState { kConnecting, kStreaming, kBackoff, kStopped };
+enum class CameraState { kConnecting, kStreaming, kStalled, kBackoff, kStopped };
 std::string_view to_string(CameraState state);
 
 struct BackoffPolicy {
   std::vector<double> steps_s{1, 2, 5, 10, 30, 60};
   double jitter = 0.2;          // +-20 % of the step
   double healthy_reset_s = 30;  // streaming this long forgives earlier failures
+  int refused_skip = 2;         // 401 / 404: the delay skips this many steps ahead (slower, never hammering)
 };
+
+// Why an attempt failed, as far as the retry policy cares.
+enum class FailureKind { kOther, kUnauthorized, kNotFound };
+FailureKind classify_failure(std::string_view reason);
 
 // Delay before retrying after the n-th consecutive failure (0-based); rng01 in [0,1) picks the jitter.
 double backoff_delay(const BackoffPolicy& p, int failures, double rng01);
@@ -37,7 +43,10 @@ struct CameraHealth {
   CameraState state = CameraState::kStopped;
   std::string reason;
   std::uint64_t packets = 0, frames = 0, reconnects = 0;
-  WallTime since{};
+  std::uint64_t decode_errors = 0, stalls = 0;
+  double last_frame_age_s = -1;  // seconds since the last decoded frame; -1 before the first one
+  double retry_in_s = -1;        // in backoff: the delay before the next attempt; -1 otherwise
+  WallTime since{};               // when the state was entered
 };
 
 // One thread per camera owns the retry loop; the source is created fresh for every attempt.
@@ -46,7 +55,7 @@ class CameraSupervisor {
   using SourceFactory = std::function<std::unique_ptr<CameraSource>()>;
   // on_change runs on the supervisor thread or a streaming thread, serialised; it must not call stop().
   CameraSupervisor(CameraId camera, SourceFactory factory, BackoffPolicy policy,
-                   std::function<void(const CameraHealth&)> on_change);
+                   std::function<void(const CameraHealth&)> on_change, WatchdogPolicy watchdog = {});
   ~CameraSupervisor();
   CameraSupervisor(const CameraSupervisor&) = delete;
   CameraSupervisor& operator=(const CameraSupervisor&) = delete;
@@ -55,9 +64,15 @@ class CameraSupervisor {
   void stop();  // prompt, joins, idempotent
   CameraHealth health() const;
 
-  // Counters, called from the sink callbacks; lock-free except for the first packet of an attempt.
+  // Counters, called from the sink callbacks (GStreamer threads); short critical sections only.
   void note_packet();
+  void note_packet(const EncodedPacket& packet);  // also feeds the stall watchdog
   void note_frame();
+  void note_frame(const Frame& frame);  // also feeds the stall watchdog (frozen picture)
+  void note_decode_error();
+  // Polled by the running source a few times a second: a reason when the stream has stalled (the state
+  // becomes `stalled` and the source should end its run with that reason), empty while healthy.
+  std::string check_watchdog();
 
  private:
   class AttemptGuard;
@@ -67,7 +82,7 @@ class CameraSupervisor {
   };
   void loop(std::stop_token stop);
   AttemptOutcome run_attempt(std::stop_token stop);
-  void set_state(CameraState state, std::string reason, std::string_view log_detail = {});
+  void set_state(CameraState state, std::string reason, std::string_view log_detail = {}, double retry_in_s = -1);
   void enter_streaming();
   bool wait_backoff(std::stop_token stop, double seconds);
 
@@ -78,7 +93,11 @@ class CameraSupervisor {
 
   std::atomic<std::uint64_t> packets_{0};
   std::atomic<std::uint64_t> frames_{0};
+  std::atomic<std::uint64_t> decode_errors_{0};
   std::atomic<bool> awaiting_first_packet_{false};  // armed while an attempt waits for its first packet
+
+  mutable std::mutex watchdog_mu_;
+  StallWatchdog watchdog_;  // guarded by watchdog_mu_
 
   std::mutex
       notify_mu_;  // serialises state changes with their on_change calls, so observers see them in order
@@ -86,7 +105,9 @@ class CameraSupervisor {
   CameraState state_ = CameraState::kStopped;                // guarded by mu_
   std::string reason_;                                       // guarded by mu_
   std::uint64_t reconnects_ = 0;                             // guarded by mu_
+  std::uint64_t stalls_ = 0;                                 // guarded by mu_
   WallTime since_{};                                         // guarded by mu_
+  double retry_in_s_ = -1;                                   // guarded by mu_
   bool attempt_active_ = false;                              // guarded by mu_
   std::chrono::steady_clock::time_point streaming_since_{};  // guarded by mu_
 

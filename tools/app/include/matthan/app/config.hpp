@@ -33,11 +33,21 @@ struct ClipSettings {
   double max_length = 300;
 };
 
+// The stall watchdog (docs/operations.md): how long a camera may show each kind of stall.
+struct WatchdogSettings {
+  double stall_s = 5;            // no packets, or no decoded frames while packets arrive
+  double frozen_s = 10;          // identical pictures (0 disables)
+  double max_rate_factor = 3;    // packets arriving this many times faster than the stream's own rate
+};
+
 struct CameraConfig {
   std::string id;
   std::string name;
   std::string url;  // may hold credentials: print only redact_url(url)
   int rtsp_latency_ms = 200;
+  std::string transport = "auto";  // auto | tcp | udp
+  double offline_after = 30;       // seconds without video before a camera_offline incident
+  WatchdogSettings watchdog;
   DetectSettings detect;
   MotionSettings motion;
   ClipSettings clip;
@@ -64,6 +74,7 @@ struct Config {
   std::size_t ring_max_bytes = 64u << 20;         // per camera
   RetentionSettings retention;
   std::string events_bind = "tcp://127.0.0.1:5560";
+  double heartbeat_s = 10;  // health.heartbeat_s: how often the `heartbeat` message goes out
   LogSettings log;
   std::vector<CameraConfig> cameras;
   ReviewSettings review;  // `review:` block; review.enabled is false without one

@@ -24,6 +24,9 @@ struct SimOptions {
   int port = 8554;  // 0 picks a free port (see urls())
   std::vector<SimSource> sources;
   std::filesystem::path cache_dir;  // default: $XDG_CACHE_HOME/matthan/sim or ~/.cache/matthan/sim
+  // When user is set, every mount requires these credentials (401 otherwise), like a real camera.
+  std::string user, password;
+  bool digest = false;  // digest instead of basic authentication
 };
 
 // Faults a file-backed mount can be told to show, for reconnect and robustness tests.

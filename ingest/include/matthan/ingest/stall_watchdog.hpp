@@ -1,0 +1,56 @@
+// The stall watchdog: decides, from plain observations of one streaming attempt, whether the camera has
+// stalled (no packets, no frames, time going backwards, a runaway replay, a frozen picture).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+
+#include "matthan/core/types.hpp"
+
+namespace matthan {
+
+struct WatchdogPolicy {
+  double stall_s = 5;            // no packet, or no decoded frame while packets arrive, for this long
+  double frozen_s = 10;          // identical decoded frames for this long (0 disables)
+  double backwards_s = 0.5;      // a decode timestamp going back by more than this
+  double max_rate_factor = 3.0;  // packets arriving faster than this many times the stream's own rate
+  double rate_window_s = 3;      // the window the rate is measured over (after the same warm-up)
+};
+
+// A cheap fingerprint of a frame's luma (a sampled grid), equal for bit-identical pictures.
+std::uint64_t frame_signature(const Frame& frame);
+
+// Pure logic, no threads: the supervisor feeds it and asks check() a few times a second. Not thread-safe;
+// the caller serialises (the supervisor holds a mutex around it).
+class StallWatchdog {
+ public:
+  using Clock = std::chrono::steady_clock;
+  explicit StallWatchdog(WatchdogPolicy policy = {}) : policy_(policy) {}
+
+  void reset(Clock::time_point now);  // a new attempt started streaming
+  // nominal_fps: the stream's own frame rate (0 when unknown: the rate check is skipped).
+  void on_packet(Clock::time_point now, MediaTimeNs dts, double nominal_fps);
+  void on_frame(Clock::time_point now, std::uint64_t signature);
+  // A reason when the stream counts as stalled; nullopt while it is healthy.
+  std::optional<std::string> check(Clock::time_point now) const;
+
+  std::optional<Clock::time_point> last_frame() const { return last_frame_; }
+  const WatchdogPolicy& policy() const { return policy_; }
+
+ private:
+  WatchdogPolicy policy_;
+  Clock::time_point started_{};
+  Clock::time_point last_packet_{};
+  std::optional<Clock::time_point> last_frame_;
+  std::optional<MediaTimeNs> max_dts_;
+  std::optional<std::string> tripped_;  // a one-off condition seen on a packet (backwards time)
+  std::deque<Clock::time_point> arrivals_;  // packet arrivals within the rate window
+  double nominal_fps_ = 0;
+  std::uint64_t frozen_signature_ = 0;
+  std::optional<Clock::time_point> frozen_since_;
+};
+
+}  // namespace matthan

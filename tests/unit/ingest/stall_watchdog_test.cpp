@@ -1,0 +1,168 @@
+// The stall watchdog's five rules, driven by plain timestamps: each trips within its time and not before.
+#include "matthan/ingest/stall_watchdog.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+namespace matthan {
+namespace {
+
+using Clock = StallWatchdog::Clock;
+using namespace std::chrono_literals;
+
+constexpr MediaTimeNs kFrameNs = kNsPerSecond / 10;
+
+WatchdogPolicy policy() {
+  WatchdogPolicy p;
+  p.stall_s = 2;
+  p.frozen_s = 3;
+  p.backwards_s = 0.5;
+  p.max_rate_factor = 3;
+  p.rate_window_s = 1;
+  return p;
+}
+
+// Feeds a healthy 10 fps stream from t0 for `seconds`, each frame a different picture; returns the last time.
+Clock::time_point feed_healthy(StallWatchdog& w, Clock::time_point t0, double seconds, MediaTimeNs& dts) {
+  auto t = t0;
+  for (int i = 0; i < static_cast<int>(seconds * 10); ++i) {
+    t = t0 + i * 100ms;
+    w.on_packet(t, dts, 10.0);
+    dts += kFrameNs;
+    w.on_frame(t, 1000 + static_cast<std::uint64_t>(dts));
+    EXPECT_EQ(w.check(t), std::nullopt) << "at " << i;
+  }
+  return t;
+}
+
+TEST(StallWatchdog, HealthyStreamNeverTrips) {
+  StallWatchdog w(policy());
+  const auto t0 = Clock::now();
+  w.reset(t0);
+  MediaTimeNs dts = 0;
+  feed_healthy(w, t0, 20, dts);
+}
+
+TEST(StallWatchdog, NoPacketsTripsAfterStallTime) {
+  StallWatchdog w(policy());
+  const auto t0 = Clock::now();
+  w.reset(t0);
+  MediaTimeNs dts = 0;
+  const auto t = feed_healthy(w, t0, 3, dts);
+  EXPECT_EQ(w.check(t + 1900ms), std::nullopt);
+  const auto r = w.check(t + 2100ms);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_NE(r->find("no video packets"), std::string::npos) << *r;
+}
+
+TEST(StallWatchdog, PacketsWithoutDecodedFramesTrip) {
+  StallWatchdog w(policy());
+  const auto t0 = Clock::now();
+  w.reset(t0);
+  MediaTimeNs dts = 0;
+  auto t = feed_healthy(w, t0, 1, dts);
+  std::optional<std::string> r;
+  for (int i = 1; i <= 30 && !r; ++i) {
+    w.on_packet(t + i * 100ms, dts += kFrameNs, 10.0);
+    r = w.check(t + i * 100ms);
+    if (i < 19) {
+      EXPECT_EQ(r, std::nullopt) << i;
+    }
+  }
+  ASSERT_TRUE(r.has_value());
+  EXPECT_NE(r->find("nothing decoded"), std::string::npos) << *r;
+}
+
+TEST(StallWatchdog, TimestampsJumpingBackTrip) {
+  StallWatchdog w(policy());
+  const auto t0 = Clock::now();
+  w.reset(t0);
+  MediaTimeNs dts = 50 * kFrameNs;
+  const auto t = feed_healthy(w, t0, 1, dts);
+  w.on_packet(t + 100ms, dts - 2 * kNsPerSecond, 10.0);
+  const auto r = w.check(t + 100ms);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_NE(r->find("jumped back"), std::string::npos) << *r;
+}
+
+TEST(StallWatchdog, SmallReorderingIsTolerated) {
+  StallWatchdog w(policy());
+  const auto t0 = Clock::now();
+  w.reset(t0);
+  MediaTimeNs dts = 50 * kFrameNs;
+  const auto t = feed_healthy(w, t0, 1, dts);
+  w.on_packet(t + 100ms, dts - kFrameNs, 10.0);
+  EXPECT_EQ(w.check(t + 100ms), std::nullopt);
+}
+
+TEST(StallWatchdog, RunawayRateTripsAfterWarmUpOnly) {
+  StallWatchdog w(policy());
+  const auto t0 = Clock::now();
+  w.reset(t0);
+  MediaTimeNs dts = 0;
+  // A burst at the start (a jitter buffer emptying) is forgiven.
+  for (int i = 0; i < 50; ++i) w.on_packet(t0 + i * 2ms, dts += kFrameNs, 10.0);
+  w.on_frame(t0 + 100ms, 1);
+  EXPECT_EQ(w.check(t0 + 100ms), std::nullopt);
+  // Later, 50 packets per second for a 10 fps stream is a stuck source replaying.
+  std::optional<std::string> r;
+  for (int i = 0; i < 200 && !r; ++i) {
+    const auto t = t0 + 500ms + i * 20ms;
+    w.on_packet(t, dts += kFrameNs, 10.0);
+    w.on_frame(t, static_cast<std::uint64_t>(i) + 7);
+    r = w.check(t);
+  }
+  ASSERT_TRUE(r.has_value());
+  EXPECT_NE(r->find("replaying"), std::string::npos) << *r;
+}
+
+TEST(StallWatchdog, FrozenPictureTripsAfterFrozenTime) {
+  StallWatchdog w(policy());
+  const auto t0 = Clock::now();
+  w.reset(t0);
+  MediaTimeNs dts = 0;
+  std::optional<std::string> r;
+  int tripped_at = -1;
+  for (int i = 0; i < 60 && !r; ++i) {
+    const auto t = t0 + i * 100ms;
+    w.on_packet(t, dts += kFrameNs, 10.0);
+    w.on_frame(t, 42);  // the same picture every time
+    r = w.check(t);
+    if (r) tripped_at = i;
+  }
+  ASSERT_TRUE(r.has_value());
+  EXPECT_NE(r->find("not changed"), std::string::npos) << *r;
+  EXPECT_GE(tripped_at, 30);
+  EXPECT_LE(tripped_at, 31);
+}
+
+TEST(StallWatchdog, FrozenCheckCanBeDisabled) {
+  WatchdogPolicy p = policy();
+  p.frozen_s = 0;
+  StallWatchdog w(p);
+  const auto t0 = Clock::now();
+  w.reset(t0);
+  MediaTimeNs dts = 0;
+  for (int i = 0; i < 60; ++i) {
+    w.on_packet(t0 + i * 100ms, dts += kFrameNs, 10.0);
+    w.on_frame(t0 + i * 100ms, 42);
+    EXPECT_EQ(w.check(t0 + i * 100ms), std::nullopt);
+  }
+}
+
+TEST(StallWatchdog, SignatureSeesAnyPixelChangeOnTheGrid) {
+  Frame a = make_owned_frame(PixelFormat::kGray8, 640, 360);
+  Frame b = make_owned_frame(PixelFormat::kGray8, 640, 360);
+  std::memset(const_cast<std::uint8_t*>(a.plane[0]), 80, static_cast<std::size_t>(a.stride[0]) * 360);
+  std::memset(const_cast<std::uint8_t*>(b.plane[0]), 80, static_cast<std::size_t>(b.stride[0]) * 360);
+  EXPECT_EQ(frame_signature(a), frame_signature(b));
+  // Noise-like change: every sampled pixel differs by one level.
+  for (int y = 0; y < 360; ++y)
+    for (int x = 0; x < 640; ++x) const_cast<std::uint8_t*>(b.plane[0])[y * b.stride[0] + x] = 81;
+  EXPECT_NE(frame_signature(a), frame_signature(b));
+  EXPECT_EQ(frame_signature(Frame{}), 0u);
+}
+
+}  // namespace
+}  // namespace matthan

@@ -1,0 +1,95 @@
+// Health and heartbeat JSON (ordered keys, as the incident events), and /proc/self figures.
+#include "health_events.hpp"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "matthan/core/time.hpp"
+
+namespace matthan {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+double round3(double v) {
+  return std::round(v * 1000.0) / 1000.0;
+}
+
+}  // namespace
+
+std::string health_topic(const CameraId& camera) {
+  return "health." + camera;
+}
+
+std::string health_event_json(const CameraId& camera, const CameraHealth& health, const AnalysisCounters& analysis,
+                              std::uint64_t seq, const std::string& node, const std::string& stream) {
+  Json j;
+  j["schema"] = kHealthSchemaId;
+  j["seq"] = seq;
+  j["node"] = node;
+  j["camera"] = camera;
+  if (stream != "record") j["stream"] = stream;
+  j["state"] = std::string(to_string(health.state));
+  j["online"] = health.state == CameraState::kStreaming;
+  j["reason"] = health.reason.empty() ? Json(nullptr) : Json(health.reason.substr(0, 1024));
+  j["at"] = format_iso8601(health.since == WallTime{} ? std::chrono::system_clock::now() : health.since);
+  j["counters"] = Json{{"packets", health.packets},
+                       {"frames_decoded", health.frames},
+                       {"frames_analysed", analysis.analysed},
+                       {"frames_dropped", analysis.dropped},
+                       {"reconnects", health.reconnects},
+                       {"decode_errors", health.decode_errors},
+                       {"stalls", health.stalls}};
+  j["last_frame_age_s"] = health.last_frame_age_s < 0 ? Json(nullptr) : Json(round3(health.last_frame_age_s));
+  if (health.retry_in_s >= 0) j["retry_in_s"] = round3(health.retry_in_s);
+  return j.dump();
+}
+
+std::string heartbeat_event_json(const HeartbeatFigures& f, std::uint64_t seq, const std::string& node, WallTime at) {
+  Json j;
+  j["schema"] = kHeartbeatSchemaId;
+  j["seq"] = seq;
+  j["node"] = node;
+  j["at"] = format_iso8601(at);
+  j["uptime_s"] = round3(std::max(0.0, f.uptime_s));
+  j["cameras"] = Json{{"total", f.cameras},
+                      {"streaming", f.streaming},
+                      {"stalled", f.stalled},
+                      {"offline", f.offline},
+                      {"open_incidents", f.open_incidents}};
+  j["analysis_workers"] = std::max(1, f.analysis_workers);
+  j["frames_analysed"] = f.frames_analysed;
+  j["frames_dropped"] = f.frames_dropped;
+  j["rss_bytes"] = f.rss_bytes;
+  j["threads"] = f.threads;
+  j["open_fds"] = f.open_fds;
+  return j.dump();
+}
+
+ProcessFigures read_process_figures() {
+  ProcessFigures p;
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  while (status >> key) {
+    if (key == "VmRSS:") {
+      std::uint64_t kb = 0;
+      status >> kb;
+      p.rss_bytes = kb * 1024;
+    } else if (key == "Threads:") {
+      status >> p.threads;
+    }
+    status.ignore(4096, '\n');
+  }
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec); !ec && it != std::filesystem::end(it);
+       it.increment(ec))
+    ++p.open_fds;
+  return p;
+}
+
+}  // namespace matthan
