@@ -7,11 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "matthan/ingest/transport.hpp"
+
 namespace matthan {
 
-// kAuto is rtspsrc's default order (UDP, then TCP), which is how the engine connects.
-enum class RtspTransport { kAuto, kTcp, kUdp };
-const char* transport_name(RtspTransport t);  // "auto", "tcp", "udp"
 
 enum class ProbeFailure {
   kNone,
@@ -28,7 +27,7 @@ const char* probe_failure_name(ProbeFailure f);  // "unreachable", "refused", "u
 
 struct StreamProbeOptions {
   std::string url;  // may hold credentials: never log it raw
-  RtspTransport transport = RtspTransport::kAuto;
+  RtspTransport transport = RtspTransport::kAuto;  // kAuto: rtspsrc's own order; `matthan probe` tries tcp and udp each
   double measure_seconds = 10;     // measured after the first keyframe
   double timeout_seconds = 20;     // no keyframe within this long after starting: kTimeout
   int latency_ms = 200;            // as the engine's rtspsrc
