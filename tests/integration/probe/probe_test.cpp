@@ -27,12 +27,6 @@ struct ProbeRun {
   std::string err;  // stderr
 };
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 class ProbeIT : public ::testing::Test {
  protected:

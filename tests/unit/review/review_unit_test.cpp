@@ -18,13 +18,6 @@ using namespace review_detail;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::string out;
-  char buf[4096];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) out.append(buf, static_cast<std::size_t>(in.gcount()));
-  return out;
-}
 
 TEST(ReviewAuth, PasswordHashVerifiesOnlyTheRightPassword) {
   auto h = hash_password("correct horse");
@@ -148,8 +141,8 @@ TEST(ReviewTar, BundleReadsBackWithTar) {
   std::ofstream(dir / "out.tar", std::ios::binary) << all;
   fs::create_directories(dir / "out");
   ASSERT_EQ(std::system(("tar -xf " + (dir / "out.tar").string() + " -C " + (dir / "out").string()).c_str()), 0);
-  EXPECT_EQ(slurp(dir / "out" / "x" / "big.bin"), big);
-  EXPECT_EQ(slurp(dir / "out" / "x" / "note.txt"), "xin chào\n");
+  EXPECT_EQ(::matthan::test::read_file(dir / "out" / "x" / "big.bin"), big);
+  EXPECT_EQ(::matthan::test::read_file(dir / "out" / "x" / "note.txt"), "xin chào\n");
   fs::remove_all(dir);
 }
 

@@ -14,12 +14,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string read_all(const fs::path& p) {
-  std::string bytes(fs::file_size(p), '\0');
-  std::ifstream in(p, std::ios::binary);
-  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  return bytes;
-}
 
 class CrashSafeClipTest : public ::testing::Test {
  protected:
@@ -70,7 +64,7 @@ TEST_F(CrashSafeClipTest, FinishedClipIsFaststartWithItsHash) {
   EXPECT_EQ(summary->sha256.size(), 64u);
   // +faststart: the moov box comes before the mdat (a browser can start playing at once), and no moof
   // remains (the fragments were remuxed away).
-  const std::string bytes = read_all(out);
+  const std::string bytes = ::matthan::test::read_file(out);
   const auto moov = bytes.find("moov");
   const auto mdat = bytes.find("mdat");
   ASSERT_NE(moov, std::string::npos);
@@ -83,7 +77,7 @@ TEST_F(CrashSafeClipTest, FinishedClipIsFaststartWithItsHash) {
 
 TEST_F(CrashSafeClipTest, AClipKilledMidWriteIsFragmentedAndRecoversUpToItsLastFragment) {
   const fs::path part = crashed_part(65);  // 6.5 s written; fragments of ~1 s reached the disk
-  EXPECT_NE(read_all(part).find("moof"), std::string::npos) << "the in-progress clip must be fragmented";
+  EXPECT_NE(::matthan::test::read_file(part).find("moof"), std::string::npos) << "the in-progress clip must be fragmented";
   const fs::path out = dir_ / "recovered.mp4";
   auto r = remux_to_faststart(part, out);
   ASSERT_TRUE(r.ok()) << r.error().message;

@@ -44,12 +44,6 @@ Result<InputPtr> open_input(const std::filesystem::path& path) {
   return in;
 }
 
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 Result<H264Fixture> encode_and_demux(const H264FixtureOptions& o) {
   const auto dir = make_temp_dir("matthan-h264-fixture");

@@ -16,6 +16,8 @@ std::filesystem::path vtest_avi();
 std::filesystem::path make_temp_dir(const std::string& prefix);
 // A TCP port on 127.0.0.1 that is free right now.
 int free_tcp_port();
+// The whole file, byte for byte; empty when it cannot be read.
+std::string read_file(const std::filesystem::path& p);
 
 }  // namespace matthan::test
 
