@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -458,9 +459,37 @@ TEST_F(StorageIT, FullDiskKeepsEvidenceRefusesClipsCleanlyAndRecovers) {
   };
   const auto seq_full = stored_events();
   EXPECT_TRUE(wait_until([&] { return stored_events() > seq_full; }, 60s)) << "events stopped while the disk is full";
+  // The gate is published too (topic `storage`): storage_full, then a clip_refused naming the camera and
+  // an incident whose `end` carries clip_error instead of a clip.
+  auto storage_events = [&] {
+    std::vector<nlohmann::json> out;
+    auto i = Index::open(root / "index.db");
+    if (!i) return out;
+    auto events = (*i)->events_after(0, 1'000'000);
+    if (!events) return out;
+    for (const auto& e : *events)
+      if (e.topic == "storage") out.push_back(nlohmann::json::parse(e.payload));
+    return out;
+  };
+  auto count_kind = [](const std::vector<nlohmann::json>& events, const std::string& kind) {
+    return std::count_if(events.begin(), events.end(), [&](const nlohmann::json& e) { return e["event"] == kind; });
+  };
+  {
+    const auto gate = storage_events();
+    ASSERT_FALSE(gate.empty()) << "no `storage` event was published";
+    EXPECT_EQ(gate.front()["event"], "storage_full");
+    EXPECT_EQ(count_kind(gate, "storage_full"), 1);
+    const auto refused = std::find_if(gate.begin(), gate.end(), [](const auto& e) { return e["event"] == "clip_refused"; });
+    ASSERT_NE(refused, gate.end());
+    EXPECT_EQ((*refused)["camera"], "cam");
+    EXPECT_GE((*refused)["clips_refused"].get<int>(), 1);
+    EXPECT_LT((*refused)["free_bytes"].get<std::uint64_t>(), floor);
+  }
 
   fs::remove(filler);  // space returns: recording resumes by itself
   ASSERT_TRUE(wait_until([&] { return read_text(log).find("recording resumes") != std::string::npos; }, 60s));
+  EXPECT_TRUE(wait_until([&] { return count_kind(storage_events(), "storage_ok") == 1; }, 10s))
+      << "room again is published once";
   EXPECT_TRUE(wait_until([&] { return clips_in(root, "complete") > complete_while_full; }, 90s)) << read_text(log);
   stop_engine(*engine);
   EXPECT_TRUE(files_ending(root, ".part").empty());

@@ -327,6 +327,10 @@ struct Engine::Impl {
     f.rss_bytes = p.rss_bytes;
     f.threads = p.threads;
     f.open_fds = p.open_fds;
+    f.storage_full = upkeep->storage_full();
+    f.free_bytes = upkeep->free_bytes();
+    f.clips_refused = upkeep->clips_refused();
+    f.clips_deleted = upkeep->clips_deleted();
     bus->publish("heartbeat", [&](std::uint64_t seq) {
       return heartbeat_event_json(f, seq, config.node, std::chrono::system_clock::now());
     });
@@ -674,6 +678,11 @@ Result<std::unique_ptr<Engine>> Engine::create(Config config, Listener listener)
   if (!pub.ok()) return make_error(fmt::format("events.bind {}: {}", cfg.events_bind, pub.error().message));
   impl->publisher = std::move(pub.value());
   impl->bus = std::make_unique<EventBus>(cfg.node, *impl->index, *impl->publisher, last_seq.value(), impl->listener);
+  // storage_full, storage_ok and each refused clip are events of their own (topic `storage`).
+  impl->upkeep->set_notify([bus = impl->bus.get(), node = cfg.node](const StorageNotice& n) {
+    bus->publish(kStorageTopic,
+                 [&](std::uint64_t seq) { return storage_event_json(n, seq, node, std::chrono::system_clock::now()); });
+  });
 
   impl->ready = std::make_unique<BoundedQueue<CameraRuntime*>>(cfg.cameras.size() + 1);
   for (const auto& c : cfg.cameras) impl->build_camera(c);

@@ -68,6 +68,35 @@ std::string heartbeat_event_json(const HeartbeatFigures& f, std::uint64_t seq, c
   j["rss_bytes"] = f.rss_bytes;
   j["threads"] = f.threads;
   j["open_fds"] = f.open_fds;
+  j["storage"] = Json{{"full", f.storage_full},
+                      {"free_bytes", f.free_bytes ? Json(*f.free_bytes) : Json(nullptr)},
+                      {"clips_refused", f.clips_refused},
+                      {"clips_deleted", f.clips_deleted}};
+  return j.dump();
+}
+
+std::string storage_event_json(const StorageNotice& n, std::uint64_t seq, const std::string& node, WallTime at) {
+  Json j;
+  j["schema"] = kStorageSchemaId;
+  j["seq"] = seq;
+  j["node"] = node;
+  j["at"] = format_iso8601(at);
+  switch (n.kind) {
+    case StorageNotice::Kind::kFull:
+      j["event"] = "storage_full";
+      break;
+    case StorageNotice::Kind::kRoom:
+      j["event"] = "storage_ok";
+      break;
+    case StorageNotice::Kind::kClipRefused:
+      j["event"] = "clip_refused";
+      j["camera"] = n.camera;
+      j["incident"] = n.incident;
+      break;
+  }
+  j["free_bytes"] = n.free_bytes ? Json(*n.free_bytes) : Json(nullptr);
+  j["min_free_bytes"] = n.min_free_bytes;
+  j["clips_refused"] = n.clips_refused;
   return j.dump();
 }
 

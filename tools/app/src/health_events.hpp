@@ -4,15 +4,19 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "matthan/core/types.hpp"
 #include "matthan/ingest/supervisor.hpp"
+#include "storage_upkeep.hpp"
 
 namespace matthan {
 
 inline constexpr const char* kHealthSchemaId = "matthan.health/1";
 inline constexpr const char* kHeartbeatSchemaId = "matthan.heartbeat/1";
+inline constexpr const char* kStorageSchemaId = "matthan.storage/1";
+inline constexpr const char* kStorageTopic = "storage";
 
 // The engine's own per-camera counts, next to the supervisor's.
 struct AnalysisCounters {
@@ -33,10 +37,17 @@ struct HeartbeatFigures {
   std::uint64_t frames_analysed = 0, frames_dropped = 0;
   std::uint64_t rss_bytes = 0;
   int threads = 0, open_fds = 0;
+  bool storage_full = false;
+  std::optional<std::uint64_t> free_bytes;
+  std::uint64_t clips_refused = 0, clips_deleted = 0;
 };
 
 std::string heartbeat_event_json(const HeartbeatFigures& figures, std::uint64_t seq, const std::string& node,
                                  WallTime at);
+
+// topic `storage`: the disk became full (`storage_full`), has room again (`storage_ok`), or a clip was
+// refused (`clip_refused`, with the camera and incident).
+std::string storage_event_json(const StorageNotice& notice, std::uint64_t seq, const std::string& node, WallTime at);
 
 // This process's resident memory, thread count and open file descriptors (from /proc/self; 0 when unknown).
 struct ProcessFigures {

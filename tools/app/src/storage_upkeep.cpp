@@ -41,8 +41,22 @@ void StorageUpkeep::retention_pass() {
   set_full(report->storage_full, report->free_bytes);
 }
 
+void StorageUpkeep::set_notify(Notify notify) {
+  notify_ = std::move(notify);
+  if (notify_ && full_) notify_(StorageNotice{StorageNotice::Kind::kFull, free_bytes(), settings_.min_free_bytes, refused_, {}, {}});
+}
+
+std::optional<std::uint64_t> StorageUpkeep::free_bytes() const {
+  auto free = probe_(root_);
+  if (!free) return std::nullopt;
+  return *free;
+}
+
 void StorageUpkeep::set_full(bool full, std::uint64_t free_bytes) {
   const bool was = full_.exchange(full);
+  if (full != was && notify_)
+    notify_(StorageNotice{full ? StorageNotice::Kind::kFull : StorageNotice::Kind::kRoom, free_bytes,
+                          settings_.min_free_bytes, refused_, {}, {}});
   if (full && !was)
     spdlog::error("storage_full: {} bytes free under {} (floor {}), and nothing left that retention may delete; "
                   "new clips are refused until space returns, detection and events go on",
@@ -62,6 +76,8 @@ bool StorageUpkeep::admit_clip(const std::string& camera, const std::string& inc
   if (!full_) return true;
   const auto n = ++refused_;
   spdlog::error("[{}] clip for incident {} refused: storage_full ({} refused so far)", camera, incident_id, n);
+  if (notify_)
+    notify_(StorageNotice{StorageNotice::Kind::kClipRefused, free_bytes(), settings_.min_free_bytes, n, camera, incident_id});
   return false;
 }
 

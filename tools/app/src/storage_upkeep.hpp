@@ -5,6 +5,9 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
 
 #include "matthan/app/config.hpp"
 #include "matthan/core/result.hpp"
@@ -13,10 +16,23 @@
 
 namespace matthan {
 
+// What the storage gate tells subscribers (the `storage` topic, schemas/storage.schema.json).
+struct StorageNotice {
+  enum class Kind { kFull, kRoom, kClipRefused };
+  Kind kind = Kind::kFull;
+  std::optional<std::uint64_t> free_bytes;  // on the filesystem of the storage root, when known
+  std::uint64_t min_free_bytes = 0;
+  std::uint64_t clips_refused = 0;  // refused since start, this one included
+  std::string camera;               // kClipRefused only
+  std::string incident;             // kClipRefused only
+};
+
 // Driven by the storage thread only (start_up runs before any thread starts); counters are atomics so
 // other threads may read them.
 class StorageUpkeep {
  public:
+  using Notify = std::function<void(const StorageNotice&)>;
+
   StorageUpkeep(std::filesystem::path root, Index& index, RetentionSettings settings,
                 FreeSpaceProbe probe = free_space);
 
@@ -28,7 +44,13 @@ class StorageUpkeep {
   // cannot make room the clip is refused: logged with the camera and counted.
   bool admit_clip(const std::string& camera, const std::string& incident_id);
 
+  // Where the storage_full transitions and each refused clip are reported, besides the log. Set it before
+  // the storage thread starts; when the disk is already full, it is told so at once.
+  void set_notify(Notify notify);
+
   bool storage_full() const { return full_.load(); }
+  // Free bytes on the storage root's filesystem now; nullopt when it cannot be read.
+  std::optional<std::uint64_t> free_bytes() const;
   std::uint64_t clips_refused() const { return refused_.load(); }
   std::uint64_t clips_deleted() const { return deleted_.load(); }
 
@@ -40,6 +62,7 @@ class StorageUpkeep {
   Index& index_;
   const RetentionSettings settings_;
   const FreeSpaceProbe probe_;
+  Notify notify_;
   std::chrono::steady_clock::time_point last_pass_{};
   std::atomic<bool> full_{false};
   std::atomic<std::uint64_t> refused_{0};
