@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -306,6 +307,43 @@ TEST_F(StorageIT, SixSecondKeyframeIntervalStillStartsTheClipBeforeThePreRoll) {
     const double expected = std::chrono::duration<double>(v.incident.started_at - v.clip->start).count();
     EXPECT_NEAR(v.incident.clip_offset_s, std::max(0.0, expected), 0.3) << v.incident.id;
   }
+}
+
+// vtest's pedestrians never stop: with max_length 10 s an incident ends and the next starts within the
+// post-roll, so the second one extends the open clip instead of opening a new file.
+TEST_F(StorageIT, OverlappingIncidentsShareOneClipWithTheirOwnOffsets) {
+  const fs::path root = *dir_ / "overlap";
+  const fs::path cfg = write_config(root, "overlap", *sim_, {.pre_roll = 2, .post_roll = 4, .max_length = 10, .storage_extra = ""});
+  const fs::path log = *dir_ / "overlap.log";
+  record_clips(cfg, root, 1, log);
+  auto index = open_index(root);
+  IncidentQuery q;
+  q.limit = 100;
+  const auto page = index->incidents(q).value();
+  std::map<std::int64_t, std::vector<const IncidentView*>> by_clip;
+  for (const auto& v : page.items)
+    if (v.clip && v.clip->state == "complete") by_clip[v.clip->id].push_back(&v);
+  const auto shared = std::find_if(by_clip.begin(), by_clip.end(), [](const auto& kv) { return kv.second.size() >= 2; });
+  ASSERT_NE(shared, by_clip.end()) << "no two incidents share a clip\n" << read_text(log);
+  auto incidents = shared->second;
+  std::sort(incidents.begin(), incidents.end(),
+            [](const IncidentView* a, const IncidentView* b) { return a->incident.started_at < b->incident.started_at; });
+  const ClipRecord& clip = *incidents.front()->clip;
+  const ClipProbe p = probe_clip(root / clip.path);
+  ASSERT_TRUE(p.opened) << clip.path;
+  EXPECT_EQ(decode_errors(p), "") << clip.path;
+  double previous = -1;
+  for (const auto* v : incidents) {
+    const double expected = std::chrono::duration<double>(v->incident.started_at - clip.start).count();
+    EXPECT_NEAR(v->incident.clip_offset_s, std::max(0.0, expected), 0.3) << v->incident.id;
+    EXPECT_GT(v->incident.clip_offset_s, previous) << "each incident has its own offset, in start order";
+    EXPECT_LT(v->incident.clip_offset_s, p.duration_s) << "the offset lies inside the clip";
+    previous = v->incident.clip_offset_s;
+  }
+  // The later incident started within the earlier one's post-roll, and the clip covers both.
+  ASSERT_TRUE(incidents[0]->incident.ended_at.has_value());
+  EXPECT_LE(incidents[1]->incident.started_at, *incidents[0]->incident.ended_at + 4s);
+  EXPECT_GE(clip.end, *incidents[0]->incident.ended_at);
 }
 
 TEST_F(StorageIT, ExportVerifiesAndNamesTheFileWithAFlippedByte) {
