@@ -262,10 +262,19 @@ Result<ClipSummary> ClipWriter::finish() {
   // The fragmented .part becomes a normal +faststart MP4 (no re-encode); the .part goes only once the final
   // file is durable, so a crash during the remux leaves the .part for recovery.
   auto remuxed = remux_to_faststart(m.part_path, m.final_path);
-  if (!remuxed) return fail(remuxed.error().message);
   std::error_code ec;
   m.sync_fd.reset();
-  std::filesystem::remove(m.part_path, ec);
+  std::string not_finalised;
+  if (remuxed) {
+    std::filesystem::remove(m.part_path, ec);
+  } else {
+    // Nothing recorded is thrown away: the fragmented .part, trailer written, is itself a playable MP4
+    // (only not +faststart). A rename needs no free space.
+    std::filesystem::rename(m.part_path, m.final_path, ec);
+    if (ec) return fail(fmt::format("{}; keeping the fragmented file as {} failed too: {}", remuxed.error().message,
+                                    m.final_path.string(), ec.message()));
+    not_finalised = remuxed.error().message;
+  }
   m.closed = true;
 
   ClipSummary summary;
@@ -277,6 +286,7 @@ Result<ClipSummary> ClipWriter::finish() {
   // Hashed once, when final: an export can later be checked against what was recorded.
   if (auto hash = sha256_file(m.final_path)) summary.sha256 = std::move(hash).value();
   summary.packets = m.packets;
+  summary.not_finalised = std::move(not_finalised);
   summary.first_wall = m.first_wall;
   summary.end_wall =
       m.last_wall + std::chrono::duration_cast<WallTime::duration>(std::chrono::nanoseconds(last_duration));

@@ -75,6 +75,25 @@ TEST_F(CrashSafeClipTest, FinishedClipIsFaststartWithItsHash) {
   EXPECT_NEAR(test::demux_clip(out)->duration_s, 8.0, 0.05);
 }
 
+TEST_F(CrashSafeClipTest, AFailedRemuxKeepsThePlayableFragmentedClip) {
+  const fs::path out = dir_ / "kept.mp4";
+  // The remux writes <final>.tmp: a non-empty directory there makes it fail, as a full disk would.
+  fs::create_directories(fs::path(out.string() + ".tmp") / "blocker");
+  auto writer = ClipWriter::open(out, *fixture_.stream);
+  ASSERT_TRUE(writer.ok());
+  for (const auto& p : fixture_.packets) ASSERT_TRUE((*writer)->write(p).ok());
+  auto summary = (*writer)->finish();
+  ASSERT_TRUE(summary.ok()) << "a clip that plays is never discarded: " << summary.error().message;
+  EXPECT_NE(summary->not_finalised.find("remux"), std::string::npos) << summary->not_finalised;
+  EXPECT_FALSE(fs::exists(fs::path(out.string() + ".part")));
+  ASSERT_TRUE(fs::exists(out));
+  EXPECT_EQ(summary->sha256, sha256_file(out).value());
+  EXPECT_EQ(summary->bytes, fs::file_size(out));
+  EXPECT_NE(::matthan::test::read_file(out).find("moof"), std::string::npos) << "still the fragmented file";
+  EXPECT_EQ(test::ffmpeg_complaints(out), "");
+  EXPECT_NEAR(test::demux_clip(out)->duration_s, 8.0, 0.05);
+}
+
 TEST_F(CrashSafeClipTest, AClipKilledMidWriteIsFragmentedAndRecoversUpToItsLastFragment) {
   const fs::path part = crashed_part(65);  // 6.5 s written; fragments of ~1 s reached the disk
   EXPECT_NE(::matthan::test::read_file(part).find("moof"), std::string::npos) << "the in-progress clip must be fragmented";

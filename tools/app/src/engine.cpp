@@ -473,6 +473,11 @@ struct Engine::Impl {
     cr.sha256 = fc.summary->sha256;
     cr.finished_at = std::chrono::system_clock::now();
     cr.state = "complete";
+    if (!fc.summary->not_finalised.empty()) {  // it plays, but it is not the +faststart file a complete clip is
+      cr.state = "partial";
+      cr.flag = "kept fragmented (not remuxed): " + fc.summary->not_finalised;
+      rt.log->warn("clip {} kept as a fragmented MP4 and marked partial: {}", fc.relative_path, fc.summary->not_finalised);
+    }
     if (cr.id != 0) {
       if (auto st = index->update_clip(cr); !st.ok()) {
         rt.log->error("index: clip {} not recorded: {}", fc.relative_path, st.error().message);

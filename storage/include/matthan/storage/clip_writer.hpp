@@ -21,6 +21,9 @@ struct ClipSummary {
   WallTime first_wall{};
   WallTime end_wall{};
   std::string sha256;  // of the final file, hex
+  // Why the clip stayed a fragmented MP4 at `path` (the remux to +faststart failed, e.g. on a full disk);
+  // empty for a normal +faststart clip. Such a clip still plays: it is recorded as `partial`, never dropped.
+  std::string not_finalised;
 };
 
 // One MP4 file: H.264 as `avc1`, H.265 as `hvc1`, time base 1/90000 with the first packet at 0,
