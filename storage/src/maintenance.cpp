@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
+#include <ctime>
 #include <set>
 
 #include "matthan/storage/file_hash.hpp"
@@ -67,6 +69,29 @@ ClipFiles scan_clips(const fs::path& root) {
 }
 
 // Fills a clip row from the playable file at root/rel: real duration, bytes, hash.
+// When a clip with no index row began. The recorder names clips `<camera>-YYYYMMDDTHHMMSSZ.mp4` after
+// their first packet (UTC), which is the best record; otherwise the file's last write is when it *ended*,
+// so its duration is taken off.
+WallTime stray_clip_start(const std::string& rel, WallTime last_write, double duration_s) {
+  const std::string name = fs::path(rel).stem().string();
+  const auto dash = name.rfind('-');
+  int Y = 0, M = 0, D = 0, h = 0, m = 0, s = 0;
+  char t = 0, z = 0;
+  if (dash != std::string::npos && name.size() - dash == 17 &&
+      std::sscanf(name.c_str() + dash + 1, "%4d%2d%2d%c%2d%2d%2d%c", &Y, &M, &D, &t, &h, &m, &s, &z) == 8 && t == 'T' &&
+      z == 'Z' && Y >= 1970 && M >= 1 && M <= 12 && D >= 1 && D <= 31 && h < 24 && m < 60 && s < 61) {
+    std::tm tm{};
+    tm.tm_year = Y - 1900;
+    tm.tm_mon = M - 1;
+    tm.tm_mday = D;
+    tm.tm_hour = h;
+    tm.tm_min = m;
+    tm.tm_sec = s;
+    return std::chrono::time_point_cast<WallTime::duration>(std::chrono::system_clock::from_time_t(timegm(&tm)));
+  }
+  return plus_seconds(last_write, -duration_s);
+}
+
 Status describe_file(const fs::path& root, ClipRecord& c) {
   const fs::path file = root / c.path;
   auto info = inspect_clip(file);
@@ -175,8 +200,8 @@ class Reconciler {
       ClipRecord c;
       c.path = rel;
       c.camera = camera_of(rel);
-      // No row says when it began: the file's last write is the best bound the disk keeps.
-      c.start = file_mtime(root_ / (rel + kPartSuffix));
+      const WallTime last_write = file_mtime(root_ / (rel + kPartSuffix));
+      c.start = last_write;
       c.finished_at = now_;
       if (Status s = recover_part(c); !s) {
         ++report_.unrecoverable;
@@ -184,6 +209,9 @@ class Reconciler {
                             s.error().message));
         continue;
       }
+      // No row says when it began: from its name, else its last write less its duration.
+      c.start = stray_clip_start(rel, last_write, c.duration_s);
+      c.end = plus_seconds(c.start, c.duration_s);
       c.state = "partial";
       c.flag = "in-progress file with no index row, recovered at start-up";
       if (auto id = index_.add_clip(c); !id) return id.error();
@@ -225,7 +253,8 @@ class Reconciler {
       ClipRecord c;
       c.path = rel;
       c.camera = camera_of(rel);
-      c.start = file_mtime(root_ / rel);
+      const WallTime last_write = file_mtime(root_ / rel);
+      c.start = last_write;
       c.created_at = now_;
       c.finished_at = now_;
       c.state = "partial";
@@ -233,6 +262,8 @@ class Reconciler {
       if (Status s = describe_file(root_, c); !s) {
         c.flag = fmt::format("stray file found at start-up, not playable: {}", s.error().message);
       }
+      c.start = stray_clip_start(rel, last_write, c.duration_s);
+      c.end = plus_seconds(c.start, c.duration_s);
       if (auto id = index_.add_clip(c); !id) return id.error();
       ++report_.stray_files;
       problem(fmt::format("{}: file with no index row; registered as partial and flagged", rel));

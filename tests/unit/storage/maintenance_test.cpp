@@ -135,13 +135,19 @@ TEST_F(MaintenanceTest, MissingAndStrayFilesAreFoundAndRecorded) {
   fs::remove(root_ / "snapshots/cam/i-gone.jpg");
   fs::create_directories(root_ / "clips/other/2027-01-15");
   fs::copy_file(root_ / kept.path, root_ / "clips/other/2027-01-15/stray.mp4", fs::copy_options::overwrite_existing);
+  // Its last write is when it ended (copied now, stamped back to a known instant).
+  const auto written = std::chrono::file_clock::from_sys(std::chrono::time_point_cast<std::chrono::system_clock::duration>(
+      std::chrono::sys_days{std::chrono::year{2027} / 1 / 15} + std::chrono::hours(10)));
+  fs::last_write_time(root_ / "clips/other/2027-01-15/stray.mp4", written);
+  // A stray named the recorder's way carries its start in its name.
+  fs::copy_file(root_ / kept.path, root_ / "clips/other/2027-01-15/other-20270115T093000Z.mp4");
 
   auto report = reconcile_storage(root_, *index_, at_s(1000));
   ASSERT_TRUE(report.ok()) << report.error().message;
   EXPECT_EQ(report->missing_files, 1);
-  EXPECT_EQ(report->stray_files, 1);
+  EXPECT_EQ(report->stray_files, 2);
   EXPECT_EQ(report->missing_snapshots, 1);
-  EXPECT_EQ(report->problems.size(), 3u);
+  EXPECT_EQ(report->problems.size(), 4u);
 
   auto g = index_->clip(gone.id).value();
   EXPECT_EQ(g->state, "deleted");
@@ -154,6 +160,16 @@ TEST_F(MaintenanceTest, MissingAndStrayFilesAreFoundAndRecorded) {
   EXPECT_EQ(stray->camera, "other");
   EXPECT_FALSE(stray->flag.empty());
   EXPECT_EQ(stray->sha256, kept.sha256);
+  ASSERT_GT(stray->duration_s, 1.0);
+  const auto ten_o_clock = std::chrono::sys_days{std::chrono::year{2027} / 1 / 15} + std::chrono::hours(10);
+  EXPECT_NEAR(std::chrono::duration<double>(stray->end - ten_o_clock).count(), 0.0, 0.01)
+      << "the last write of a stray file is its end, not its start";
+  EXPECT_NEAR(std::chrono::duration<double>(stray->end - stray->start).count(), stray->duration_s, 0.01);
+  auto named = index_->clip_by_path("clips/other/2027-01-15/other-20270115T093000Z.mp4").value();
+  ASSERT_TRUE(named);
+  const auto half_past_nine = std::chrono::sys_days{std::chrono::year{2027} / 1 / 15} + std::chrono::hours(9) +
+                              std::chrono::minutes(30);
+  EXPECT_EQ(named->start, std::chrono::time_point_cast<WallTime::duration>(half_past_nine)) << "the start from its name";
   EXPECT_EQ(index_->incident("i-gone").value()->snapshot->state, "deleted");
 }
 
