@@ -1,0 +1,363 @@
+#!/usr/bin/env python3
+"""Matthan's whole-node benchmark: N simulated 720p cameras, the engine, the decode floor and (when
+installed) the Motion daemon, measured one after the other in one run against the same streams.
+
+Every figure comes from the kernel's accounting (/proc/<pid>/stat, status) over a fixed window after a
+warm-up. Absolute numbers drift on a shared machine; the ratios (engine / floor, engine / Motion) measured
+in one run are what to compare over time. See docs/PERFORMANCE.md.
+
+Usage:
+  bench/harness/run.py --build build [--cameras 1,16] [--content busy,empty] [--window 60] [--warmup 15]
+                       [--out build/bench-results] [--no-peer]
+
+Writes <out>/results.json and <out>/results.md and prints the table. Exit 0 when every run produced its
+figures, 1 otherwise (a missing Motion daemon is reported, not a failure).
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
+FPS = 10
+GOP = 20  # a keyframe every 2 s at 10 fps
+
+
+def log(msg):
+    print(f"[harness] {msg}", file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---------------------------------------------------------------- /proc accounting
+def proc_tree(pid):
+    """pid and all its descendants (the decode floor may run several processes)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            kids = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except OSError:
+            kids = []
+        todo.extend(int(k) for k in kids)
+    return out
+
+
+def cpu_seconds(pid):
+    total = 0.0
+    for p in proc_tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
+    return total
+
+
+def rss_threads(pid):
+    rss, threads = 0, 0
+    for p in proc_tree(pid):
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    rss += int(line.split()[1]) * 1024
+                elif line.startswith("Threads:"):
+                    threads += int(line.split()[1])
+        except OSError:
+            pass
+    return rss, threads
+
+
+def measure(proc, warmup, window, label):
+    """CPU seconds used by proc (and children) over `window` after `warmup`, plus RSS/threads at the end."""
+    deadline = time.monotonic() + warmup
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{label} exited during warm-up (code {proc.returncode})")
+        time.sleep(0.2)
+    c0, t0 = cpu_seconds(proc.pid), time.monotonic()
+    peak_rss = 0
+    while time.monotonic() < t0 + window:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{label} exited during the window (code {proc.returncode})")
+        peak_rss = max(peak_rss, rss_threads(proc.pid)[0])
+        time.sleep(0.5)
+    c1, t1 = cpu_seconds(proc.pid), time.monotonic()
+    rss, threads = rss_threads(proc.pid)
+    return {"cpu_s": c1 - c0, "wall_s": t1 - t0, "rss_bytes": rss, "peak_rss_bytes": max(peak_rss, rss),
+            "threads": threads}
+
+
+def stop(proc, timeout=20):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+# ---------------------------------------------------------------- inputs
+def prepare_content(cache: Path):
+    """720p 10 fps H.264 with a keyframe every 2 s, encoded once and cached; the simulator only remuxes."""
+    cache.mkdir(parents=True, exist_ok=True)
+    busy, empty = cache / "vtest-720p10-gop20.mp4", cache / "empty-720p10-gop20.mp4"
+    enc = ["-an", "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-bf", "0", "-g", str(GOP),
+           "-keyint_min", str(GOP), "-sc_threshold", "0", "-pix_fmt", "yuv420p", "-r", str(FPS)]
+    if not busy.exists():
+        if not VTEST.exists():
+            raise RuntimeError(f"{VTEST} is missing: apt-get install opencv-doc")
+        log(f"encoding {busy.name} (once)")
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(VTEST), "-vf", "scale=1280:720,fps=10", *enc,
+                        str(busy) + ".tmp.mp4"], check=True)
+        os.replace(str(busy) + ".tmp.mp4", busy)
+    if not empty.exists():
+        # A still street (vtest's first frame) for 60 s, with the encoder's own noise only: the idle cost.
+        log(f"encoding {empty.name} (once)")
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(VTEST), "-frames:v", "1", "-vf", "scale=1280:720",
+                        str(cache / "still.png")], check=True)
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-loop", "1", "-t", "60", "-i", str(cache / "still.png"),
+                        *enc, str(empty) + ".tmp.mp4"], check=True)
+        os.replace(str(empty) + ".tmp.mp4", empty)
+    return {"busy": busy, "empty": empty}
+
+
+class Simulator:
+    def __init__(self, matthan, clip, n, workdir):
+        self.port = free_port()
+        args = [str(matthan), "sim", "--listen", f"127.0.0.1:{self.port}", "--cache", str(workdir / "sim-cache")]
+        for i in range(n):
+            args += ["--source", f"cam{i}={clip}"]
+        self.log = open(workdir / "sim.log", "w")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        self.urls = [f"rtsp://127.0.0.1:{self.port}/cam{i}" for i in range(n)]
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"matthan sim exited: {(workdir / 'sim.log').read_text()[-2000:]}")
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.2)
+        raise RuntimeError("matthan sim did not listen within 120 s")
+
+    def close(self):
+        stop(self.proc)
+        self.log.close()
+
+
+# ---------------------------------------------------------------- the three contenders
+def run_engine(matthan, urls, workdir, warmup, window):
+    root = workdir / "engine-var"
+    shutil.rmtree(root, ignore_errors=True)
+    cfg = workdir / "engine.yaml"
+    cams = "".join(f"  - id: {u.rsplit('/', 1)[1]}\n    url: {u}\n    transport: tcp\n" for u in urls)
+    cfg.write_text(
+        "node: bench\n"
+        f"storage: {{root: \"{root}\", min_free_bytes: 0}}\n"
+        f"events: {{bind: \"tcp://127.0.0.1:{free_port()}\"}}\n"
+        "health: {heartbeat_s: 2}\n"
+        "defaults:\n"
+        "  detect: {width: 640, height: 360, fps: 5}\n"
+        "  clip: {pre_roll: 5, post_roll: 5, max_length: 300}\n"
+        f"cameras:\n{cams}")
+    with open(workdir / "engine.log", "w") as out:
+        proc = subprocess.Popen([str(matthan), "run", "--config", str(cfg)], stdout=out, stderr=subprocess.STDOUT)
+        try:
+            m = measure(proc, warmup, window, "matthan run")
+        finally:
+            stop(proc)
+    m.update(engine_counters(root / "index.db", len(urls)))
+    return m
+
+
+def engine_counters(db, n):
+    """Frames analysed and dropped per camera, from the last health message of each camera in the index."""
+    out = {"frames_analysed": 0, "frames_dropped": 0, "cameras_streaming": 0}
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        rows = con.execute("SELECT topic, payload FROM events WHERE topic LIKE 'health.%' ORDER BY seq").fetchall()
+        con.close()
+    except sqlite3.Error as e:
+        out["error"] = f"index: {e}"
+        return out
+    last = {}
+    for topic, payload in rows:
+        last[topic] = json.loads(payload)
+    for h in last.values():
+        out["frames_analysed"] += h["counters"]["frames_analysed"]
+        out["frames_dropped"] += h["counters"]["frames_dropped"]
+    streaming = [h for h in last.values() if h["state"] == "streaming" or h["counters"]["frames_analysed"] > 0]
+    out["cameras_streaming"] = len(streaming)
+    total = out["frames_analysed"] + out["frames_dropped"]
+    out["dropped_pct"] = 100.0 * out["frames_dropped"] / total if total else 0.0
+    return out
+
+
+def run_floor(urls, workdir, warmup, window):
+    """rtspsrc ! depay ! parse ! avdec_h264 (one thread) ! fakesink, every camera in one process."""
+    parts = []
+    for u in urls:
+        parts += ["rtspsrc", f"location={u}", "protocols=tcp", "latency=200", "!", "rtph264depay", "!", "h264parse",
+                  "!", "avdec_h264", "max-threads=1", "!", "fakesink", "sync=false"]
+    with open(workdir / "floor.log", "w") as out:
+        proc = subprocess.Popen(["gst-launch-1.0", "-q", *parts], stdout=out, stderr=subprocess.STDOUT)
+        try:
+            return measure(proc, warmup, window, "decode floor")
+        finally:
+            stop(proc)
+
+
+def run_motion(urls, workdir, warmup, window):
+    motion = shutil.which("motion")
+    if not motion:
+        return {"skipped": "the Motion daemon is not installed (apt-get install motion)"}
+    conf_dir = workdir / "motion"
+    shutil.rmtree(conf_dir, ignore_errors=True)
+    conf_dir.mkdir()
+    cams = []
+    for i, u in enumerate(urls):
+        c = conf_dir / f"cam{i}.conf"
+        c.write_text(f"camera_id {i + 1}\nnetcam_url {u}\nnetcam_params rtsp_transport=tcp\n"
+                     f"movie_passthrough on\nwidth 1280\nheight 720\nframerate {FPS}\n")
+        cams.append(f"camera {c}\n")
+    main = conf_dir / "motion.conf"
+    main.write_text("daemon off\nsetup_mode off\nlog_level 4\nwebcontrol_port 0\nstream_port 0\n"
+                    f"target_dir {conf_dir / 'out'}\nmovie_output on\npicture_output off\n"
+                    "threshold 1500\nevent_gap 10\n" + "".join(cams))
+    with open(workdir / "motion.log", "w") as out:
+        proc = subprocess.Popen([motion, "-n", "-c", str(main)], stdout=out, stderr=subprocess.STDOUT)
+        try:
+            return measure(proc, warmup, window, "motion")
+        finally:
+            stop(proc)
+
+
+# ---------------------------------------------------------------- report
+def per_cam_second(m, n):
+    if "cpu_s" not in m or m["wall_s"] <= 0:
+        return None
+    return m["cpu_s"] / (n * m["wall_s"])
+
+
+def ratio(a, b):
+    return None if a is None or not b else a / b
+
+
+def fmt(v, spec="{:.4f}"):
+    return "—" if v is None else spec.format(v)
+
+
+def table(results):
+    lines = [
+        "| content | cameras | engine CPU-s per cam-s | floor | engine ÷ floor | Motion | engine ÷ Motion "
+        "| sim CPU-s per cam-s | RSS per cam (MB) | threads | analysed fps per cam | dropped % |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        n = r["cameras"]
+        e, f, mo = r["engine"].get("per_cam_s"), r["floor"].get("per_cam_s"), r["motion"].get("per_cam_s")
+        rss = r["engine"].get("rss_bytes")
+        fps = r["engine"].get("frames_analysed", 0) / n / max(1e-9, r["engine"].get("run_s", 1))
+        lines.append(
+            f"| {r['content']} | {n} | {fmt(e)} | {fmt(f)} | {fmt(ratio(e, f), '{:.2f}')} | "
+            f"{fmt(mo) if mo is not None else r['motion'].get('skipped', '—')[:24]} | {fmt(ratio(e, mo), '{:.2f}')} | "
+            f"{fmt(r['sim'].get('per_cam_s'))} | {fmt(rss / n / 1e6 if rss else None, '{:.1f}')} | "
+            f"{r['engine'].get('threads', '—')} | {fmt(fps, '{:.2f}')} | "
+            f"{fmt(r['engine'].get('dropped_pct'), '{:.2f}')} |")
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default="build", help="the build folder holding tools/matthan")
+    ap.add_argument("--cameras", default="1,16", help="comma-separated camera counts")
+    ap.add_argument("--content", default="busy,empty", help="busy (vtest) and/or empty (a still scene)")
+    ap.add_argument("--window", type=float, default=60, help="measured seconds per contender")
+    ap.add_argument("--warmup", type=float, default=15, help="seconds before the window")
+    ap.add_argument("--out", default=None, help="results folder (default <build>/bench-results)")
+    ap.add_argument("--cache", default=None, help="encoded inputs (default <build>/bench-cache)")
+    ap.add_argument("--no-peer", action="store_true", help="skip the Motion daemon")
+    a = ap.parse_args()
+
+    build = Path(a.build).resolve()
+    matthan = build / "tools" / "matthan"
+    if not matthan.exists():
+        sys.exit(f"no {matthan}: build first (bash scripts/build.sh)")
+    out = Path(a.out) if a.out else build / "bench-results"
+    out.mkdir(parents=True, exist_ok=True)
+    content = prepare_content(Path(a.cache) if a.cache else build / "bench-cache")
+    counts = [int(c) for c in a.cameras.split(",") if c]
+    kinds = [k for k in a.content.split(",") if k]
+    for k in kinds:
+        if k not in content:
+            sys.exit(f"unknown content {k!r}: busy or empty")
+
+    results, ok = [], True
+    for kind in kinds:
+        for n in counts:
+            work = Path(tempfile.mkdtemp(prefix=f"matthan-bench-{kind}-{n}-"))
+            log(f"{kind}, {n} camera(s): simulator up")
+            sim = Simulator(matthan, content[kind], n, work)
+            r = {"content": kind, "cameras": n, "window_s": a.window, "warmup_s": a.warmup}
+            try:
+                sim_c0, sim_t0 = cpu_seconds(sim.proc.pid), time.monotonic()
+                for name, fn in (("engine", lambda: run_engine(matthan, sim.urls, work, a.warmup, a.window)),
+                                 ("floor", lambda: run_floor(sim.urls, work, a.warmup, a.window)),
+                                 ("motion", lambda: {"skipped": "--no-peer"} if a.no_peer
+                                  else run_motion(sim.urls, work, a.warmup, a.window))):
+                    log(f"{kind}, {n} camera(s): {name}")
+                    t = time.monotonic()
+                    try:
+                        m = fn()
+                    except Exception as e:  # one contender failing is reported; the rest still run
+                        m = {"error": str(e)}
+                        ok = False
+                    m["run_s"] = a.warmup + a.window
+                    if "cpu_s" in m:
+                        m["per_cam_s"] = per_cam_second(m, n)
+                    r[name] = m
+                    log(f"  {name}: {json.dumps({k: v for k, v in m.items() if k != 'run_s'})[:300]}")
+                sim_cpu = cpu_seconds(sim.proc.pid) - sim_c0
+                r["sim"] = {"cpu_s": sim_cpu, "per_cam_s": sim_cpu / (n * (time.monotonic() - sim_t0))}
+                if "frames_analysed" in r["engine"] and r["engine"]["cameras_streaming"] < n:
+                    r["engine"]["error"] = f"only {r['engine']['cameras_streaming']} of {n} cameras analysed frames"
+                    ok = False
+            finally:
+                sim.close()
+            r["workdir"] = str(work)
+            results.append(r)
+
+    doc = {"host": os.uname().nodename, "cores": os.cpu_count(), "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+           "input": {"size": "1280x720", "fps": FPS, "gop": GOP, "codec": "h264 high"},
+           "engine_settings": {"detect": "640x360 at 5 fps", "transport": "tcp"}, "results": results}
+    (out / "results.json").write_text(json.dumps(doc, indent=2))
+    md = table(results)
+    (out / "results.md").write_text(md + "\n")
+    print(md)
+    for r in results:
+        for name in ("engine", "floor", "motion"):
+            if "error" in r.get(name, {}):
+                print(f"{r['content']}/{r['cameras']} {name}: {r[name]['error']}", file=sys.stderr)
+    log(f"wrote {out / 'results.json'} and {out / 'results.md'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
