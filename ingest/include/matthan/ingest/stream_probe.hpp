@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "matthan/ingest/gst_source.hpp"  // RtspTransport, shared with the engine's sources
+
 namespace matthan {
 
-// kAuto is rtspsrc's default order (UDP, then TCP), which is how the engine connects.
-enum class RtspTransport { kAuto, kTcp, kUdp };
 const char* transport_name(RtspTransport t);  // "auto", "tcp", "udp"
 
 enum class ProbeFailure {
