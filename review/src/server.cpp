@@ -21,6 +21,7 @@
 
 #include "api_json.hpp"
 #include "http_util.hpp"
+#include "metrics_http.hpp"
 #include "matthan/core/time.hpp"
 #include "matthan/review/auth.hpp"
 #include "matthan/storage/index.hpp"
@@ -599,10 +600,26 @@ struct ReviewServer::Impl {
             json j = json::parse(deps.admin_config_json, nullptr, false);
             send_json(res, j.is_discarded() ? json::object() : j);
           }));
+    register_metrics_route(s);
     s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
       res.set_header("Cache-Control", "no-store");
       res.set_content("ok\n", "text/plain; charset=utf-8");
     });
+  }
+
+  // ---- Prometheus ----
+  // Any authenticated caller (a viewer API token is what a scraper should use), or anyone with
+  // review.metrics_public: the figures name cameras and their states, but no incident or person.
+  void register_metrics_route(httplib::Server& s) {
+    if (!deps.metrics) return;
+    const MetricsSource* source = deps.metrics;
+    if (settings.metrics_public) {
+      s.Get("/metrics", [source](const httplib::Request&, httplib::Response& res) { send_metrics(res, *source); });
+      return;
+    }
+    s.Get("/metrics", guarded(Role::kViewer, false, [source](const auto&, auto& res, const Caller&) {
+            send_metrics(res, *source);
+          }));
   }
 
   // ---- static page ----

@@ -190,7 +190,8 @@ TEST_F(ReviewApi, PublicRoutesAndUnauthenticatedRefusals) {
   EXPECT_EQ(page->status, 200);
   EXPECT_NE(page->body.find("/app.js"), std::string::npos);
   EXPECT_NE(page->get_header_value("Content-Security-Policy").find("default-src 'self'"), std::string::npos);
-  for (const char* path : {"/api/incidents", "/api/cameras", "/api/events?since=0", "/api/session", "/api/admin/config"}) {
+  for (const char* path : {"/api/incidents", "/api/cameras", "/api/events?since=0", "/api/session", "/api/admin/config",
+                           "/metrics"}) {
     auto r = c.Get(path);
     ASSERT_TRUE(r) << path;
     EXPECT_EQ(r->status, 401) << path;

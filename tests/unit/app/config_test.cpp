@@ -157,5 +157,26 @@ cameras:
   EXPECT_TRUE(has_issue(l, 6, "cameras[0].watchdog.bogus", "unknown key")) << l.error_text();
 }
 
+TEST(Config, MetricsKeys) {
+  auto plain = load("cameras:\n  - id: a\n    url: rtsp://h/x\n");
+  ASSERT_TRUE(plain.ok()) << plain.error_text();
+  EXPECT_TRUE(plain.config.metrics.listen.empty());
+  EXPECT_FALSE(plain.config.review.metrics_public);
+
+  auto l = load("metrics: {listen: 127.0.0.1:9108}\n"
+                "review:\n  metrics_public: true\n  api_tokens: [{name: p, role: viewer, token: abcdefabcdefabcdef}]\n"
+                "cameras:\n  - id: a\n    url: rtsp://h/x\n");
+  ASSERT_TRUE(l.ok()) << l.error_text();
+  EXPECT_EQ(l.config.metrics.listen, "127.0.0.1:9108");
+  EXPECT_TRUE(l.config.review.metrics_public);
+
+  auto bad = load("metrics: {listen: everywhere, path: /m}\nreview:\n  metrics_public: maybe\n"
+                  "  api_tokens: [{name: p, role: viewer, token: abcdefabcdefabcdef}]\n"
+                  "cameras:\n  - id: a\n    url: rtsp://h/x\n");
+  EXPECT_TRUE(has_issue(bad, 1, "metrics.listen", "HOST:PORT")) << bad.error_text();
+  EXPECT_TRUE(has_issue(bad, 1, "metrics.path", "unknown key")) << bad.error_text();
+  EXPECT_TRUE(has_issue(bad, 3, "review.metrics_public", "")) << bad.error_text();
+}
+
 }  // namespace
 }  // namespace matthan

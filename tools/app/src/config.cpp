@@ -277,14 +277,18 @@ void read_review_tokens(ConfigReader& r, const YAML::Node& n, ReviewSettings& ou
   }
 }
 
+bool valid_listen_address(const std::string& listen) {
+  static const std::regex kListen(R"(([0-9.]+|localhost|\[[0-9a-fA-F:]+\]):\d{1,5})");
+  return std::regex_match(listen, kListen);
+}
+
 void read_review(ConfigReader& r, const YAML::Node& n, const std::filesystem::path& base_dir, ReviewSettings& out) {
   if (!r.expect_map(n, "review")) return;
   r.check_keys(n, "review", {"listen", "users", "api_tokens", "session_ttl", "login_max_failures", "login_lockout",
-                             "time_zone", "tls", "secure_cookie"});
+                             "time_zone", "tls", "secure_cookie", "metrics_public"});
   out.enabled = true;
   if (r.string(n, "listen", "review", out.listen, 128)) {
-    static const std::regex kListen(R"(([0-9.]+|localhost|\[[0-9a-fA-F:]+\]):\d{1,5})");
-    if (!std::regex_match(out.listen, kListen)) r.issue(n["listen"], "review.listen", "must be HOST:PORT, e.g. 127.0.0.1:8080");
+    if (!valid_listen_address(out.listen)) r.issue(n["listen"], "review.listen", "must be HOST:PORT, e.g. 127.0.0.1:8080");
   }
   if (n["users"].IsDefined()) read_review_users(r, n["users"], out);
   if (n["api_tokens"].IsDefined()) read_review_tokens(r, n["api_tokens"], out);
@@ -296,6 +300,7 @@ void read_review(ConfigReader& r, const YAML::Node& n, const std::filesystem::pa
     if (!std::regex_match(out.time_zone, kZone)) r.issue(n["time_zone"], "review.time_zone", "must be an IANA zone such as Asia/Ho_Chi_Minh");
   }
   r.boolean(n, "secure_cookie", "review", out.secure_cookie);
+  r.boolean(n, "metrics_public", "review", out.metrics_public);
   if (const YAML::Node t = n["tls"]; t.IsDefined() && r.expect_map(t, "review.tls")) {
     r.check_keys(t, "review.tls", {"cert", "key"});
     std::string cert, key;
@@ -311,7 +316,7 @@ void read_review(ConfigReader& r, const YAML::Node& n, const std::filesystem::pa
 
 void read_root(ConfigReader& r, const YAML::Node& root, const std::filesystem::path& base_dir, Config& cfg) {
   if (!r.expect_map(root, "")) return;
-  r.check_keys(root, "", {"node", "storage", "events", "defaults", "cameras", "log", "review", "health"});
+  r.check_keys(root, "", {"node", "storage", "events", "defaults", "cameras", "log", "review", "health", "metrics"});
   static const std::regex kNode("[A-Za-z0-9_.-]{1,64}");
   if (r.string(root, "node", "", cfg.node, 64) && !std::regex_match(cfg.node, kNode))
     r.issue(root["node"], "node", "must match [A-Za-z0-9_.-]+ (at most 64)");
@@ -357,6 +362,11 @@ void read_root(ConfigReader& r, const YAML::Node& root, const std::filesystem::p
   }
 
   if (const YAML::Node rv = root["review"]; rv.IsDefined()) read_review(r, rv, base_dir, cfg.review);
+  if (const YAML::Node m = root["metrics"]; m.IsDefined() && r.expect_map(m, "metrics")) {
+    r.check_keys(m, "metrics", {"listen"});
+    if (r.string(m, "listen", "metrics", cfg.metrics.listen, 128) && !valid_listen_address(cfg.metrics.listen))
+      r.issue(m["listen"], "metrics.listen", "must be HOST:PORT, e.g. 127.0.0.1:9108");
+  }
 
   CameraConfig defaults;
   if (const YAML::Node d = root["defaults"]; d.IsDefined() && r.expect_map(d, "defaults")) {

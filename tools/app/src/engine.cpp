@@ -20,6 +20,8 @@
 #include "offline_tracker.hpp"
 #include "matthan/core/bounded_queue.hpp"
 #include "matthan/core/logging.hpp"
+#include "matthan/core/metrics.hpp"
+#include "matthan/core/version.hpp"
 #include "matthan/core/time.hpp"
 #include "matthan/core/url.hpp"
 #include "matthan/detect/motion_detector.hpp"
@@ -33,6 +35,7 @@
 #include "matthan/storage/packet_ring.hpp"
 #include "matthan/storage/recorder.hpp"
 #include "matthan/storage/snapshot.hpp"
+#include "matthan/review/metrics_server.hpp"
 #include "matthan/review/server.hpp"
 #include "review_wiring.hpp"
 #include "storage_upkeep.hpp"
@@ -92,6 +95,10 @@ struct CameraRuntime {
   std::atomic<std::uint64_t> analysed{0};
   std::atomic<MediaTimeNs> last_packet_pts{0};  // media time of the newest packet (for camera_offline clips)
   std::atomic<bool> motion_open{false};         // an incident of the analysis path is open (heartbeat)
+  // Written by the storage thread, read by scrapes.
+  std::atomic<bool> offline_open{false};  // a camera_offline incident is open
+  std::atomic<double> fps_in{0}, fps_analysed{0};
+  std::atomic<double> keyframe_interval_s{0};  // 0 until two keyframes were seen
 
   // Analysis state: touched only by the worker currently holding `scheduled`.
   MotionDetector motion;
@@ -108,6 +115,7 @@ struct CameraRuntime {
   OfflineTracker offline;
   std::optional<Incident> offline_incident;  // the open camera_offline incident
   CameraState state = CameraState::kStopped;  // the last state published
+  RateMeter packet_rate, analysed_rate;
 
   explicit CameraRuntime(const CameraConfig& c)
       : cfg(c),
@@ -146,6 +154,13 @@ struct Engine::Impl {
   std::map<std::string, PendingEnd> pending;  // by incident id; storage thread only
   bool started = false;
   bool stopped = false;
+  // /metrics: detector timings (motion now; an object detector reports into its own DetectorStats), clip
+  // outcomes (storage thread writes, scrapes read), and the listener of its own when `metrics.listen` is set.
+  // Declared before the servers, so that they are gone before what a scrape reads.
+  DetectorStats motion_stats{"motion"};
+  std::atomic<std::uint64_t> clips_written{0}, clip_write_errors{0};
+  std::unique_ptr<MetricsSource> metrics_source;
+  std::unique_ptr<MetricsServer> metrics_server;
   // The officers' web page and API (config `review:`); reads the index, fed with every published event.
   EventFeed feed;
   std::unique_ptr<EngineLiveStatus> live;
@@ -180,7 +195,9 @@ struct Engine::Impl {
 
   void analyse(CameraRuntime& rt, const Frame& frame) {
     rt.analysed.fetch_add(1, std::memory_order_relaxed);
+    const auto t0 = std::chrono::steady_clock::now();
     const MotionResult m = rt.motion.process(frame);
+    motion_stats.latency_s.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     rt.last_pts = frame.pts;
     rt.last_wall = frame.wall;
     Observation o;
@@ -243,12 +260,21 @@ struct Engine::Impl {
       for (auto& rt : cameras) {
         collect(*rt, poll_recorder(*rt, false));
         check_keyframe_interval(*rt);
+        update_rates(*rt);
         track_offline(*rt, rt->state == CameraState::kStreaming);
       }
       maybe_heartbeat();
       upkeep->tick();
     }
     storage_tasks.run_pending(std::chrono::milliseconds(0));
+  }
+
+  void update_rates(CameraRuntime& rt) {
+    const auto now = std::chrono::steady_clock::now();
+    const CameraHealth h = rt.supervisor->health();
+    rt.fps_in.store(rt.packet_rate.update(h.packets, now), std::memory_order_relaxed);
+    rt.fps_analysed.store(rt.analysed_rate.update(rt.analysed.load(std::memory_order_relaxed), now),
+                          std::memory_order_relaxed);
   }
 
   // ---- health (storage thread: publishing stores to SQLite, which GStreamer threads must never wait on) ----
@@ -290,6 +316,7 @@ struct Engine::Impl {
     inc.started_at = wall_since;
     inc.start_pts = rt.last_packet_pts.load();
     rt.offline_incident = inc;
+    rt.offline_open = true;
     rt.log->warn("camera offline for more than {:.0f} s: incident {} started", rt.cfg.offline_after, inc.id);
     bus->publish_incident(inc, IncidentPhase::kStart, "", std::nullopt);
     begin_clip(rt, inc, "");
@@ -299,6 +326,7 @@ struct Engine::Impl {
     if (!rt.offline_incident) return;
     Incident inc = *rt.offline_incident;
     rt.offline_incident.reset();
+    rt.offline_open = false;
     inc.ended_at = std::chrono::system_clock::now();
     inc.end_pts = std::max(inc.start_pts, rt.last_packet_pts.load());
     inc.end_reason = reason;
@@ -411,6 +439,7 @@ struct Engine::Impl {
   // Long keyframe intervals make pre-roll expensive (the ring must reach back a whole GOP): a health warning.
   void check_keyframe_interval(CameraRuntime& rt) {
     const double gop_s = media_seconds(rt.ring->stats().keyframe_interval);
+    rt.keyframe_interval_s.store(gop_s, std::memory_order_relaxed);
     const bool is_long = gop_s > kLongKeyframeIntervalSeconds;
     if (is_long && !rt.long_gop_warned)
       rt.log->warn("health: keyframe interval {:.1f} s is over {:.0f} s; pre-roll must reach back a whole GOP "
@@ -436,12 +465,15 @@ struct Engine::Impl {
       if (fc.status.ok() && fc.summary) {
         ref = ClipRef{fc.relative_path, fc.summary->first_wall, fc.summary->end_wall, fc.summary->duration_s};
         clip_id = record_finished_clip(rt, fc);
+        clips_written.fetch_add(1, std::memory_order_relaxed);
+        upkeep->note_clip_written(fc.summary->bytes);
         rt.log->info("clip {} finished: {:.1f} s, {} bytes, sha256 {}", fc.relative_path, fc.summary->duration_s,
                      fc.summary->bytes, fc.summary->sha256);
       } else {
         rt.log->error("clip for incidents [{}] failed: {}", fmt::join(fc.incident_ids, ", "),
                       fc.status.ok() ? "no packets" : fc.status.error().message);
         record_failed_clip(rt, fc);
+        clip_write_errors.fetch_add(1, std::memory_order_relaxed);
       }
       const std::string error = ref ? "" : (fc.status.ok() ? "no video packets were received" : fc.status.error().message);
       for (std::size_t i = 0; i < fc.incident_ids.size(); ++i) {
@@ -546,10 +578,71 @@ struct Engine::Impl {
     return out;
   }
 
+  // ---- metrics (scrape threads: atomics, the supervisors' health, the bus's incident counts) ----
+  MetricsSnapshot metrics_snapshot() const {
+    MetricsSnapshot s;
+    NodeMetrics& n = s.node;
+    n.node = config.node;
+    n.version = MATTHAN_VERSION;
+    n.uptime_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at).count();
+    const ProcessFigures p = read_process_figures();
+    n.cpu_seconds = p.cpu_seconds;
+    n.rss_bytes = p.rss_bytes;
+    n.threads = p.threads;
+    n.open_fds = p.open_fds;
+    n.analysis_workers = static_cast<int>(worker_count);
+    n.detectors.push_back(DetectorMetrics{motion_stats.name, motion_stats.latency_s.snapshot()});
+    n.events_sent = publisher->sent();
+    n.events_dropped = publisher->dropped();
+    n.clip_bytes = upkeep->clip_bytes();
+    if (auto free = free_space(config.storage_root); free.ok()) n.free_bytes = free.value();
+    n.storage_full = upkeep->storage_full();
+    n.clips_written = clips_written.load(std::memory_order_relaxed);
+    n.clip_write_errors = clip_write_errors.load(std::memory_order_relaxed);
+    n.clips_refused = upkeep->clips_refused();
+    n.retention_deleted_clips = upkeep->clips_deleted();
+    const auto incidents = bus->incidents_started();
+    const auto now = std::chrono::steady_clock::now();
+    for (const auto& rt : cameras) {
+      const CameraHealth h = rt->supervisor->health();
+      CameraMetrics c;
+      c.id = rt->cfg.id;
+      c.name = rt->cfg.name;
+      c.state = std::string(to_string(h.state));
+      c.packets = h.packets;
+      c.frames_decoded = h.frames;
+      c.frames_analysed = rt->analysed.load(std::memory_order_relaxed);
+      c.frames_dropped = rt->frames.dropped();
+      c.reconnects = h.reconnects;
+      c.decode_errors = h.decode_errors;
+      c.stalls = h.stalls;
+      if (auto it = incidents.find(c.id); it != incidents.end()) c.incidents_by_kind = it->second;
+      c.fps_in = c.state == "streaming" ? rt->fps_in.load(std::memory_order_relaxed) : 0;
+      c.fps_analysed = c.state == "streaming" ? rt->fps_analysed.load(std::memory_order_relaxed) : 0;
+      if (const auto ns = rt->last_frame_ns.load(); ns != 0)
+        c.last_frame_age_s = std::chrono::duration<double>(
+                                 now - std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(ns)))
+                                 .count();
+      if (const double k = rt->keyframe_interval_s.load(std::memory_order_relaxed); k > 0) c.keyframe_interval_s = k;
+      c.open_incidents = (rt->motion_open.load() ? 1 : 0) + (rt->offline_open.load() ? 1 : 0);
+      s.cameras.push_back(std::move(c));
+    }
+    return s;
+  }
+
+  Status start_metrics_listener() {
+    if (config.metrics.listen.empty()) return {};
+    auto server = MetricsServer::start(config.metrics.listen, *metrics_source);
+    if (!server.ok()) return server.error();
+    metrics_server = std::move(server.value());
+    return {};
+  }
+
   Status start_review() {
     if (!config.review.enabled) return {};
     live = std::make_unique<EngineLiveStatus>([this] { return camera_samples(); });
-    ReviewDeps deps{index.get(), config.storage_root, live.get(), &feed, config.node, admin_config_json(config)};
+    ReviewDeps deps{index.get(), config.storage_root, live.get(), &feed, config.node, admin_config_json(config),
+                    metrics_source.get()};
     auto server = ReviewServer::start(config.review, std::move(deps));
     if (!server.ok()) return server.error();
     review = std::move(server.value());
@@ -597,6 +690,7 @@ struct Engine::Impl {
     wd.max_rate_factor = c.watchdog.max_rate_factor;
     auto on_change = [this, raw](const CameraHealth& h) { storage_tasks.post([this, raw, h] { on_health(*raw, h); }); };
     rt->supervisor = std::make_unique<CameraSupervisor>(c.id, factory, BackoffPolicy{}, on_change, wd);
+    for (const char* kind : {"motion", "camera_offline"}) bus->declare_incident_kind(c.id, kind);
     rt->log->info("camera '{}' at {}: detect {}x{} @ {} fps, motion detector, pre-roll {} s, post-roll {} s", c.name,
                   redact_url(c.url), c.detect.width, c.detect.height, c.detect.fps, c.clip.pre_roll, c.clip.post_roll);
     cameras.push_back(std::move(rt));
@@ -642,6 +736,7 @@ struct Engine::Impl {
     if (storage_thread.joinable()) storage_thread.join();
     publisher->stop();
     if (review) review->stop();
+    if (metrics_server) metrics_server->stop();
     spdlog::info("stopped cleanly");
   }
 };
@@ -691,7 +786,10 @@ Result<std::unique_ptr<Engine>> Engine::create(Config config, Listener listener)
 
   impl->ready = std::make_unique<BoundedQueue<CameraRuntime*>>(cfg.cameras.size() + 1);
   for (const auto& c : cfg.cameras) impl->build_camera(c);
+  Impl* raw = impl.get();
+  impl->metrics_source = std::make_unique<EngineMetrics>([raw] { return raw->metrics_snapshot(); });
   if (auto st = impl->start_review(); !st.ok()) return make_error("review: " + st.error().message);
+  if (auto st = impl->start_metrics_listener(); !st.ok()) return st.error();
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 

@@ -22,6 +22,10 @@ std::uint64_t EventBus::publish_incident(const Incident& incident, IncidentPhase
     spdlog::warn("[{}] event queue full: event seq {} was dropped from the live feed (it is in the index)",
                  incident.camera, seq);
   if (listener_) listener_(topic, payload);
+  if (phase == IncidentPhase::kStart) {
+    std::lock_guard counts(counts_mu_);
+    ++started_[incident.camera][incident.kind];
+  }
   return seq;
 }
 
@@ -35,6 +39,16 @@ std::uint64_t EventBus::publish(const std::string& topic, const std::function<st
     spdlog::warn("event queue full: {} seq {} was dropped from the live feed (it is in the index)", topic, seq);
   if (listener_) listener_(topic, payload);
   return seq;
+}
+
+std::map<std::string, std::map<std::string, std::uint64_t>> EventBus::incidents_started() const {
+  std::lock_guard lock(counts_mu_);
+  return started_;
+}
+
+void EventBus::declare_incident_kind(const std::string& camera, const std::string& kind) {
+  std::lock_guard lock(counts_mu_);
+  started_[camera].try_emplace(kind, 0);
 }
 
 }  // namespace matthan

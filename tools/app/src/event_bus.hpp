@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -27,6 +28,11 @@ class EventBus {
   // Any other message (health, heartbeat): `make` builds the payload for the seq it is given.
   std::uint64_t publish(const std::string& topic, const std::function<std::string(std::uint64_t seq)>& make);
 
+  // Incidents announced (`start` published) so far, by camera then kind; for /metrics.
+  std::map<std::string, std::map<std::string, std::uint64_t>> incidents_started() const;
+  // Makes a (camera, kind) pair show from the start, at 0.
+  void declare_incident_kind(const std::string& camera, const std::string& kind);
+
  private:
   const std::string node_;
   Index& index_;
@@ -34,6 +40,9 @@ class EventBus {
   Listener listener_;
   std::mutex mu_;
   std::uint64_t last_seq_;  // guarded by mu_
+  // Its own mutex: a scrape must never wait behind an index write under mu_.
+  mutable std::mutex counts_mu_;
+  std::map<std::string, std::map<std::string, std::uint64_t>> started_;  // guarded by counts_mu_
 };
 
 }  // namespace matthan

@@ -49,8 +49,10 @@ std::string heartbeat_event_json(const HeartbeatFigures& figures, std::uint64_t 
 // refused (`clip_refused`, with the camera and incident).
 std::string storage_event_json(const StorageNotice& notice, std::uint64_t seq, const std::string& node, WallTime at);
 
-// This process's resident memory, thread count and open file descriptors (from /proc/self; 0 when unknown).
+// This process's CPU time, resident memory, thread count and open file descriptors (from /proc/self; 0 when
+// unknown).
 struct ProcessFigures {
+  double cpu_seconds = 0;  // user + system
   std::uint64_t rss_bytes = 0;
   int threads = 0;
   int open_fds = 0;

@@ -12,6 +12,7 @@
 #include "matthan/app/config.hpp"
 #include "matthan/ingest/supervisor.hpp"
 #include "matthan/review/live.hpp"
+#include "matthan/review/metrics.hpp"
 
 namespace matthan {
 
@@ -37,6 +38,16 @@ class EngineLiveStatus : public LiveStatus {
   std::function<std::vector<CameraSample>()> sample_;
   mutable std::mutex mu_;
   mutable std::map<std::string, Rate> rates_;  // guarded by mu_
+};
+
+// MetricsSource over a function the Engine supplies.
+class EngineMetrics : public MetricsSource {
+ public:
+  explicit EngineMetrics(std::function<MetricsSnapshot()> snapshot) : snapshot_(std::move(snapshot)) {}
+  MetricsSnapshot metrics() const override { return snapshot_(); }
+
+ private:
+  std::function<MetricsSnapshot()> snapshot_;
 };
 
 // Pushes a published message into the feed (its seq is read from the payload).

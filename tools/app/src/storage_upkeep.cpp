@@ -34,6 +34,7 @@ void StorageUpkeep::retention_pass() {
     return;
   }
   deleted_ += static_cast<std::uint64_t>(report->deleted_clips);
+  clip_bytes_ = report->used_bytes;
   if (report->deleted_clips > 0)
     spdlog::info("retention: deleted {} clip(s) and {} snapshot(s), freed {} bytes; {} bytes of clips kept, {} free",
                  report->deleted_clips, report->deleted_snapshots, report->freed_bytes, report->used_bytes,

@@ -53,6 +53,9 @@ class StorageUpkeep {
   std::optional<std::uint64_t> free_bytes() const;
   std::uint64_t clips_refused() const { return refused_.load(); }
   std::uint64_t clips_deleted() const { return deleted_.load(); }
+  // Bytes of clips kept: as the last retention pass counted them, plus clips finished since.
+  std::uint64_t clip_bytes() const { return clip_bytes_.load(); }
+  void note_clip_written(std::uint64_t bytes) { clip_bytes_ += bytes; }
 
  private:
   void retention_pass();
@@ -67,6 +70,7 @@ class StorageUpkeep {
   std::atomic<bool> full_{false};
   std::atomic<std::uint64_t> refused_{0};
   std::atomic<std::uint64_t> deleted_{0};
+  std::atomic<std::uint64_t> clip_bytes_{0};
 };
 
 }  // namespace matthan

@@ -7,6 +7,7 @@
 
 #include "matthan/core/result.hpp"
 #include "matthan/review/live.hpp"
+#include "matthan/review/metrics.hpp"
 #include "matthan/review/settings.hpp"
 
 namespace matthan {
@@ -20,6 +21,7 @@ struct ReviewDeps {
   EventFeed* feed = nullptr;             // live events for SSE; may be null
   std::string node;
   std::string admin_config_json;         // what admins see at /api/admin/config (secrets already redacted)
+  const MetricsSource* metrics = nullptr;  // /metrics (Prometheus); none = no such route
 };
 
 class ReviewServer {

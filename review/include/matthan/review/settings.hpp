@@ -40,6 +40,7 @@ struct ReviewSettings {
   std::string time_zone = "Asia/Ho_Chi_Minh";  // how the page shows times
   ReviewTls tls;
   bool secure_cookie = false;  // set the cookie's Secure flag (implied by tls; for a TLS proxy in front)
+  bool metrics_public = false;  // /metrics without credentials (default: any user or API token may read it)
 };
 
 }  // namespace matthan

@@ -67,6 +67,11 @@ struct RetentionSettings {
   double interval_s = 60;                        // how often the pass runs (also once at start-up)
 };
 
+// `metrics:` a /metrics listener of its own (the review server serves /metrics too, when it runs).
+struct MetricsSettings {
+  std::string listen;  // HOST:PORT; empty = no listener of its own
+};
+
 struct Config {
   std::filesystem::path source;  // the file it was read from (empty for an embedded config)
   std::string node = "matthan";
@@ -78,6 +83,7 @@ struct Config {
   LogSettings log;
   std::vector<CameraConfig> cameras;
   ReviewSettings review;  // `review:` block; review.enabled is false without one
+  MetricsSettings metrics;
 };
 
 // One problem found in a config, located at its file and line (1-based; 0 when unknown).
