@@ -22,6 +22,8 @@ PACKAGES=(
   libsodium-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3
+  # the peer engine the benchmark harness measures side by side (bench/harness, docs/PERFORMANCE.md)
+  motion
   # the review page's browser test (driven by npm playwright-core, see tests/browser)
   chromium
 )
