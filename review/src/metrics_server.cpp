@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "http_util.hpp"
+#include "listen_thread.hpp"
 #include "metrics_http.hpp"
 
 namespace matthan {
@@ -20,11 +21,10 @@ void send_metrics(httplib::Response& res, const MetricsSource& source) {
 
 struct MetricsServer::Impl {
   httplib::Server server;
-  std::thread thread;
+  review_detail::ListenThread loop;
   std::string host;
   int port = 0;
   std::atomic<bool> stopping{false};
-  std::atomic<bool> finished{false};  // listen_after_bind has returned
 };
 
 Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& listen, const MetricsSource& source) {
@@ -49,11 +49,7 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& l
     impl->port = impl->server.bind_to_port(impl->host, static_cast<int>(port.value())) ? static_cast<int>(port.value()) : -1;
   }
   if (impl->port <= 0) return make_error(fmt::format("metrics: cannot listen on {}", listen));
-  Impl* raw = impl.get();
-  impl->thread = std::thread([raw] {
-    raw->server.listen_after_bind();
-    raw->finished = true;
-  });
+  impl->loop.start(impl->server);
   auto server = std::unique_ptr<MetricsServer>(new MetricsServer(std::move(impl)));
   spdlog::info("metrics: Prometheus text on {}", server->url());
   return server;
@@ -65,11 +61,7 @@ MetricsServer::~MetricsServer() { stop(); }
 
 void MetricsServer::stop() {
   if (!impl_ || impl_->stopping.exchange(true)) return;
-  // httplib's stop() does nothing before the listen loop has begun: wait for it (or for its end) first.
-  while (!impl_->server.is_running() && !impl_->finished)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  impl_->server.stop();
-  if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->loop.stop(impl_->server);
 }
 
 int MetricsServer::port() const { return impl_->port; }

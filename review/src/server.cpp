@@ -21,6 +21,7 @@
 
 #include "api_json.hpp"
 #include "http_util.hpp"
+#include "listen_thread.hpp"
 #include "metrics_http.hpp"
 #include "matthan/core/time.hpp"
 #include "matthan/review/auth.hpp"
@@ -125,7 +126,7 @@ struct ReviewServer::Impl {
   std::string dummy_hash;  // verified against for unknown users, so timing does not reveal names
   std::mutex verify_mu_;   // guards nothing but argon2id's memory: one password check at a time
   std::unique_ptr<httplib::Server> server;
-  std::thread thread;
+  review_detail::ListenThread loop;  // after `server`: destroyed (joined) before it
   int port = 0;
   std::string host;
   std::atomic<int> sse_clients{0};
@@ -734,8 +735,7 @@ Result<std::unique_ptr<ReviewServer>> ReviewServer::start(const ReviewSettings& 
     impl->port = impl->server->bind_to_port(addr->first, addr->second) ? addr->second : -1;
   }
   if (impl->port <= 0) return make_error(fmt::format("review: cannot listen on {}", settings.listen));
-  Impl* raw = impl.get();
-  impl->thread = std::thread([raw] { raw->server->listen_after_bind(); });
+  impl->loop.start(*impl->server);
   auto server = std::unique_ptr<ReviewServer>(new ReviewServer(std::move(impl)));
   spdlog::info("review: web page and API on {}", server->url());
   return server;
@@ -748,8 +748,7 @@ ReviewServer::~ReviewServer() { stop(); }
 void ReviewServer::stop() {
   if (!impl_ || impl_->stopping.exchange(true)) return;
   if (impl_->deps.feed) impl_->deps.feed->close();
-  impl_->server->stop();
-  if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->loop.stop(*impl_->server);
 }
 
 int ReviewServer::port() const { return impl_->port; }
