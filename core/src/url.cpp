@@ -77,14 +77,36 @@ std::optional<ParsedUrl> parse_url(const std::string& url, std::string* why) {
   return out;
 }
 
-std::string redact_url(const std::string& url) {
+namespace {
+
+// Where the userinfo of scheme://userinfo@host/... sits: [start, at), or nothing.
+struct Userinfo {
+  std::size_t start = 0, at = std::string::npos;
+};
+Userinfo find_userinfo(const std::string& url) {
   const auto scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) return url;
+  if (scheme_end == std::string::npos) return {};
   const auto start = scheme_end + 3;
   const auto slash = url.find('/', start);
   const auto at = url.rfind('@', slash == std::string::npos ? std::string::npos : slash);
-  if (at == std::string::npos || at < start) return url;
-  return url.substr(0, start) + "***" + url.substr(at);
+  if (at == std::string::npos || at < start) return {};
+  return {start, at};
+}
+
+}  // namespace
+
+std::string redact_url(const std::string& url) {
+  const Userinfo u = find_userinfo(url);
+  if (u.at == std::string::npos) return url;
+  return url.substr(0, u.start) + "***" + url.substr(u.at);
+}
+
+std::string mask_password(const std::string& url) {
+  const Userinfo u = find_userinfo(url);
+  if (u.at == std::string::npos) return url;
+  const auto colon = url.find(':', u.start);
+  if (colon == std::string::npos || colon > u.at) return url;  // a user name alone is not a secret
+  return url.substr(0, colon + 1) + "***" + url.substr(u.at);
 }
 
 }  // namespace matthan

@@ -42,6 +42,11 @@ TEST(Url, RedactsPasswords) {
   EXPECT_EQ(redact_url("rtsp://u:p@h/a@b"), "rtsp://***@h/a@b");
   EXPECT_EQ(redact_url("rtsp://host/x"), "rtsp://host/x");
   EXPECT_EQ(redact_url("test:ball"), "test:ball");
+  // mask_password keeps the user name (a suggested config an operator completes), hides only the secret.
+  EXPECT_EQ(mask_password("rtsp://user:secret@10.0.0.5:554/stream1"), "rtsp://user:***@10.0.0.5:554/stream1");
+  EXPECT_EQ(mask_password("rtsp://u:p@h/a@b"), "rtsp://u:***@h/a@b");
+  EXPECT_EQ(mask_password("rtsp://user@host/x"), "rtsp://user@host/x") << "a user name alone is not a secret";
+  EXPECT_EQ(mask_password("rtsp://host:554/x"), "rtsp://host:554/x") << "a port is not a password";
 }
 
 }  // namespace

@@ -245,18 +245,6 @@ nlohmann::json seconds_or_null(double s) { return s < 0 ? nlohmann::json() : nlo
 
 }  // namespace
 
-std::string mask_password(const std::string& url) {
-  const auto scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) return url;
-  const auto start = scheme_end + 3;
-  const auto slash = url.find('/', start);
-  const auto at = url.rfind('@', slash == std::string::npos ? std::string::npos : slash);
-  if (at == std::string::npos || at < start) return url;
-  const auto colon = url.find(':', start);
-  if (colon == std::string::npos || colon > at) return url;  // a user name alone is not a secret
-  return url.substr(0, colon + 1) + "***" + url.substr(at);
-}
-
 std::string suggested_camera_yaml(const std::string& url, const StreamMeasurement& s, double pre_roll) {
   const auto parsed = parse_url(url);
   const std::string id = parsed ? camera_id_from(*parsed) : "camera-1";

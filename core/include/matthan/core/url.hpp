@@ -19,5 +19,8 @@ std::optional<ParsedUrl> parse_url(const std::string& url, std::string* why = nu
 
 // Replaces any user:password part with "***": rtsp://user:pass@host/x -> rtsp://***@host/x.
 std::string redact_url(const std::string& url);
+// Hides only the password, keeping the user name (for a config an operator completes):
+// rtsp://user:pass@host/x -> rtsp://user:***@host/x; a URL with no password is returned as it is.
+std::string mask_password(const std::string& url);
 
 }  // namespace matthan

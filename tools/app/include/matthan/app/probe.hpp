@@ -44,8 +44,6 @@ ProbeReport probe_camera(const ProbeRequest& request, std::stop_token stop = {})
 std::string format_probe_text(const ProbeReport& report);
 std::string format_probe_json(const ProbeReport& report);  // one JSON object, one line
 
-// rtsp://user:secret@host/x -> rtsp://user:***@host/x (the user name stays: it helps fill in the config).
-std::string mask_password(const std::string& url);
 // A `cameras:` block (itself a valid config file once the password is filled in).
 std::string suggested_camera_yaml(const std::string& url, const StreamMeasurement& stream, double pre_roll);
 
