@@ -4,10 +4,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <cstdio>
-#include <ctime>
 #include <set>
 
+#include "matthan/core/time.hpp"
 #include "matthan/storage/file_hash.hpp"
 #include "matthan/storage/remux.hpp"
 
@@ -75,20 +74,8 @@ ClipFiles scan_clips(const fs::path& root) {
 WallTime stray_clip_start(const std::string& rel, WallTime last_write, double duration_s) {
   const std::string name = fs::path(rel).stem().string();
   const auto dash = name.rfind('-');
-  int Y = 0, M = 0, D = 0, h = 0, m = 0, s = 0;
-  char t = 0, z = 0;
-  if (dash != std::string::npos && name.size() - dash == 17 &&
-      std::sscanf(name.c_str() + dash + 1, "%4d%2d%2d%c%2d%2d%2d%c", &Y, &M, &D, &t, &h, &m, &s, &z) == 8 && t == 'T' &&
-      z == 'Z' && Y >= 1970 && M >= 1 && M <= 12 && D >= 1 && D <= 31 && h < 24 && m < 60 && s < 61) {
-    std::tm tm{};
-    tm.tm_year = Y - 1900;
-    tm.tm_mon = M - 1;
-    tm.tm_mday = D;
-    tm.tm_hour = h;
-    tm.tm_min = m;
-    tm.tm_sec = s;
-    return std::chrono::time_point_cast<WallTime::duration>(std::chrono::system_clock::from_time_t(timegm(&tm)));
-  }
+  if (dash != std::string::npos)
+    if (auto t = parse_file_stamp(std::string_view(name).substr(dash + 1))) return *t;
   return plus_seconds(last_write, -duration_s);
 }
 
