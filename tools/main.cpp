@@ -17,6 +17,7 @@
 #include "matthan/app/config.hpp"
 #include "matthan/app/console.hpp"
 #include "matthan/app/engine.hpp"
+#include "matthan/app/eval.hpp"
 #include "matthan/app/net.hpp"
 #include "matthan/app/tail.hpp"
 #include "matthan/core/logging.hpp"
@@ -206,6 +207,20 @@ int main(int argc, char** argv) {
   demo->add_option("--for", demo_for, "Seconds to run")->check(CLI::PositiveNumber)->capture_default_str();
   demo->add_option("--data", demo_data, "Where clips, snapshots and the index go")->capture_default_str();
 
+  EvalOptions eval_opts;
+  auto* eval = app.add_subcommand("eval", "Run a camera's analysis offline over a clip and score it against ground truth");
+  eval->add_option("--clip", eval_opts.clip, "Video file")->required()->check(CLI::ExistingFile);
+  eval->add_option("--config", eval_opts.config, "Config whose camera settings to use (default: motion only)")
+      ->check(CLI::ExistingFile);
+  eval->add_option("--camera", eval_opts.camera, "Camera id in the config (default: the first)");
+  eval->add_option("--gt-masks", eval_opts.gt_masks, "Folder of gtNNNNNN.png masks (CDnet values)");
+  eval->add_option("--gt-boxes", eval_opts.gt_boxes, "gt_summary.csv with x:y:w:h boxes per frame")
+      ->check(CLI::ExistingFile);
+  eval->add_option("--gt-offset", eval_opts.gt_offset, "Ground-truth number = decoded frame index + N")->capture_default_str();
+  eval->add_option("--min-box-area", eval_opts.min_box_area, "Ground-truth blobs below this share of the frame are not counted")
+      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  eval->add_flag("--json", eval_opts.json, "Print one JSON object");
+
   CLI11_PARSE(app, argc, argv);
 
   if (*run) return cmd_run(config_path, run_for, log_cli, lvl->count() > 0 || ljson->count() > 0);
@@ -213,5 +228,6 @@ int main(int argc, char** argv) {
   if (*sim) return cmd_sim(listen, sources, cache);
   if (*tail) return run_tail(endpoint, topic, count, [] { return false; });
   if (*demo) return cmd_demo(demo_for, demo_data);
+  if (*eval) return run_eval(eval_opts);
   return 0;
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -61,6 +62,9 @@ class MotionDetector {
   MotionResult process(const Frame& frame);
   // Forgets the background (e.g. after a reconnect or a camera move); the warm-up starts again.
   void reset();
+  // The cleaned foreground mask (0 / 255) of the last processed frame at the analysis size, row-major
+  // and tightly packed; empty during warm-up. For evaluation against ground-truth masks.
+  std::vector<std::uint8_t> last_mask(int& width, int& height) const;
 
   const MotionConfig& config() const;
 
