@@ -90,12 +90,17 @@ class DnnDetector final : public ObjectDetector {
   void run_batch(std::span<const CropRequest> crops, std::span<std::vector<Detection>> results) {
     std::vector<cv::Mat> images;
     std::vector<std::size_t> slots;  // which request each image came from
+    std::vector<Box> regions;        // the pixel-aligned region actually cut, normalised
     for (std::size_t i = 0; i < crops.size(); ++i) {
       if (!crops[i].frame) continue;
-      cv::Mat bgr = detail::crop_bgr(*crops[i].frame, detail::pixel_region(*crops[i].frame, crops[i].region));
+      const Frame& f = *crops[i].frame;
+      const cv::Rect r = detail::pixel_region(f, crops[i].region);
+      cv::Mat bgr = detail::crop_bgr(f, r);
       if (bgr.empty()) continue;
       images.push_back(std::move(bgr));
       slots.push_back(i);
+      regions.push_back(Box{static_cast<double>(r.x) / f.width, static_cast<double>(r.y) / f.height,
+                            static_cast<double>(r.width) / f.width, static_cast<double>(r.height) / f.height});
     }
     if (images.empty()) return;
     // A plain stretch to the square input, RGB order, 0..1: what the model was trained with.
@@ -107,7 +112,7 @@ class DnnDetector final : public ObjectDetector {
     ++forward_calls_;
     crops_seen_ += images.size();
     for (std::size_t k = 0; k < images.size(); ++k)
-      results[slots[k]] = decode(outs, k, images.size(), crops[slots[k]].region, images[k].size());
+      results[slots[k]] = decode(outs, k, images.size(), regions[k], images[k].size());
   }
 
   // Rows of image k in every output (the Region layer stacks the batch image after image), class-aware NMS.

@@ -104,8 +104,9 @@ TEST_F(DnnDetectorTest, OneBatchedForwardGivesTheSameAsSeparateCalls) {
       EXPECT_NEAR(single[0][k].box.x, batched[i][k].box.x, 1e-3);
     }
   }
-  // A crop's boxes come back in whole-frame coordinates: the top-right crop's car sits in the top right.
-  for (const auto& d : batched[1]) EXPECT_GE(d.box.x, 0.5 - 1e-6);
+  // A crop's boxes come back in whole-frame coordinates: the top-right crop's objects sit in the top right
+  // (a predicted box may reach a little past its crop's edge).
+  for (const auto& d : batched[1]) EXPECT_GE(d.box.x, 0.5 - 0.02);
 }
 
 TEST(DnnDetectorErrors, MissingFilesAreNamed) {
