@@ -34,7 +34,7 @@ struct MotionConfig {
   // (kept odd, at least 1), so changing analysis_width does not change what counts as one object.
   int median_kernel = 5;
   int close_kernel = 11;
-  int kernel_reference_width = 640;
+  int kernel_reference_width = 640;  // 320 (the tuned reference) measured no better: docs/ACCURACY.md
   // Two boxes are merged when their intersection covers this fraction of the smaller one.
   double merge_overlap = 0.5;
 };
