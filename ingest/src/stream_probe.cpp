@@ -17,15 +17,6 @@
 
 namespace matthan {
 
-const char* transport_name(RtspTransport t) {
-  switch (t) {
-    case RtspTransport::kAuto: return "auto";
-    case RtspTransport::kTcp: return "tcp";
-    case RtspTransport::kUdp: return "udp";
-  }
-  return "auto";
-}
-
 const char* probe_failure_name(ProbeFailure f) {
   switch (f) {
     case ProbeFailure::kNone: return "none";
@@ -139,8 +130,9 @@ bool StreamProber::build(GstElement* pipeline) {
   gst_bin_add(GST_BIN(pipeline), src);  // the bin takes the floating reference
   g_object_set(src, "location", options_.url.c_str(), "latency", static_cast<guint>(options_.latency_ms),
                "tcp-timeout", static_cast<guint64>(options_.timeout_seconds * 1e6), nullptr);
+  // kAuto keeps rtspsrc's default order (UDP, then TCP).
   if (options_.transport != RtspTransport::kAuto)
-    gst_util_set_object_arg(G_OBJECT(src), "protocols", transport_name(options_.transport));
+    gst_util_set_object_arg(G_OBJECT(src), "protocols", std::string(to_string(options_.transport)).c_str());
   g_signal_connect(src, "pad-added", G_CALLBACK(&StreamProber::on_pad_added), this);
   g_signal_connect(src, "no-more-pads", G_CALLBACK(&StreamProber::on_no_more_pads), this);
   return true;

@@ -136,7 +136,7 @@ TransportCheck check_transport(const std::string& url, RtspTransport t, double t
   o.stop_at_first_keyframe = true;
   const StreamMeasurement m = probe_stream(o, stop);
   TransportCheck c;
-  c.name = transport_name(t);
+  c.name = std::string(to_string(t));
   c.ok = m.ok();
   c.time_to_first_frame_s = m.time_to_first_keyframe_s;
   c.error = m.reason;

@@ -12,16 +12,15 @@
 
 #include "matthan/core/result.hpp"
 #include "matthan/core/types.hpp"
+#include "matthan/ingest/rtsp_transport.hpp"
 
 namespace matthan {
 
 // Calls gst_init once per process; safe to call from any thread, any number of times.
 void ensure_gstreamer_initialized();
 
-// RTSP lower transport. kAuto tries interleaved TCP first and falls back to UDP when the server refuses TCP
-// (461) or sends nothing over it; real cameras and servers often offer only one of the two.
-enum class RtspTransport { kAuto, kTcp, kUdp };
-std::string_view to_string(RtspTransport transport);
+// RtspTransport (rtsp_transport.hpp): kAuto tries interleaved TCP first and falls back to UDP when the server
+// refuses TCP (461) or sends nothing over it; real cameras and servers often offer only one of the two.
 
 // Markers in failure reasons the supervisor's retry policy recognises (classify_failure).
 inline constexpr std::string_view kUnauthorizedMarker = "(401)";

@@ -7,11 +7,9 @@
 #include <string>
 #include <vector>
 
-namespace matthan {
+#include "matthan/ingest/rtsp_transport.hpp"
 
-// kAuto is rtspsrc's default order (UDP, then TCP), which is how the engine connects.
-enum class RtspTransport { kAuto, kTcp, kUdp };
-const char* transport_name(RtspTransport t);  // "auto", "tcp", "udp"
+namespace matthan {
 
 enum class ProbeFailure {
   kNone,
