@@ -63,15 +63,6 @@ std::vector<PixelRect> merge_crops(std::vector<PixelRect> rects) {
 
 }  // namespace
 
-double iou(const Box& a, const Box& b) {
-  const double w = std::min(a.x + a.w, b.x + b.w) - std::max(a.x, b.x);
-  const double h = std::min(a.y + a.h, b.y + b.h) - std::max(a.y, b.y);
-  if (w <= 0 || h <= 0) return 0.0;
-  const double inter = w * h;
-  const double uni = a.area() + b.area() - inter;
-  return uni > 0 ? inter / uni : 0.0;
-}
-
 std::vector<Box> plan_crops(const std::vector<Box>& motion_boxes, int frame_width, int frame_height,
                             const CropPlan& plan) {
   if (motion_boxes.empty() || frame_width <= 0 || frame_height <= 0) return {};

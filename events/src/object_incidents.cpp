@@ -12,14 +12,6 @@ constexpr double kScoreEpsilon = 0.05;
 
 MediaTimeNs ns(double s) { return static_cast<MediaTimeNs>(std::llround(s * kNsPerSecond)); }
 
-double box_iou(const Box& a, const Box& b) {
-  const double w = std::min(a.x + a.w, b.x + b.w) - std::max(a.x, b.x);
-  const double h = std::min(a.y + a.h, b.y + b.h) - std::max(a.y, b.y);
-  if (w <= 0 || h <= 0) return 0.0;
-  const double inter = w * h;
-  return inter / (a.area() + b.area() - inter);
-}
-
 bool changed(const Incident& a, const Incident& b) {
   return a.label != b.label || a.zones != b.zones || std::abs(a.score - b.score) > kScoreEpsilon ||
          std::abs(a.box.x - b.box.x) > kBoxEpsilon || std::abs(a.box.y - b.box.y) > kBoxEpsilon ||
@@ -41,7 +33,7 @@ bool ObjectIncidentManager::is_parked_object(const TrackObservation& t, MediaTim
   std::erase_if(parked_, [&](const Parked& p) { return p.until < pts; });
   if (t.speed > policy_.still_speed) return false;
   for (auto& p : parked_) {
-    if (p.label != t.label || box_iou(p.box, t.box) < policy_.parked_iou) continue;
+    if (p.label != t.label || iou(p.box, t.box) < policy_.parked_iou) continue;
     p.until = pts + ns(policy_.parked_memory_s);  // still there: remember it longer
     return true;
   }

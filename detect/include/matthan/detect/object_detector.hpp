@@ -96,6 +96,4 @@ std::vector<Box> plan_crops(const std::vector<Box>& motion_boxes, int frame_widt
 // overlapping a better one by more than `iou` goes. Also used to merge detections of overlapping crops.
 std::vector<Detection> suppress_duplicates(std::vector<Detection> detections, double iou);
 
-double iou(const Box& a, const Box& b);
-
 }  // namespace matthan
