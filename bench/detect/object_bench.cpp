@@ -7,6 +7,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "../../tests/unit/detect/frame_helpers.hpp"
 #include "../../tools/app/src/camera_analysis.hpp"
 #include "matthan/detect/object_detector.hpp"
 
@@ -31,9 +32,7 @@ cv::Mat textured(int w, int h) {
 }
 
 Frame frame_of(const cv::Mat& luma, int i) {
-  Frame f = make_owned_frame(PixelFormat::kI420, luma.cols, luma.rows);
-  cv::Mat dst(luma.rows, luma.cols, CV_8UC1, const_cast<std::uint8_t*>(f.plane[0]), static_cast<std::size_t>(f.stride[0]));
-  luma.copyTo(dst);
+  Frame f = test::luma_to_frame(luma, PixelFormat::kI420);
   f.pts = static_cast<MediaTimeNs>(i) * kNsPerSecond / kFps;
   f.camera = "bench";
   return f;

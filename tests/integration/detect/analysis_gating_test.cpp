@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "../../../tools/app/src/camera_analysis.hpp"
+#include "../../unit/detect/frame_helpers.hpp"
 
 namespace matthan {
 namespace {
@@ -22,10 +23,7 @@ cv::Mat background() {
 }
 
 Frame frame_of(const cv::Mat& luma, int i) {
-  Frame f = make_owned_frame(PixelFormat::kI420, luma.cols, luma.rows);
-  // A fresh vector of ours: writing the picture into it is its initialisation.
-  cv::Mat dst(luma.rows, luma.cols, CV_8UC1, const_cast<std::uint8_t*>(f.plane[0]), static_cast<std::size_t>(f.stride[0]));
-  luma.copyTo(dst);
+  Frame f = test::luma_to_frame(luma, PixelFormat::kI420);
   f.pts = i * kFrame;
   f.wall = WallTime{} + std::chrono::nanoseconds(f.pts);
   f.camera = "synthetic";
