@@ -4,6 +4,9 @@
 
 #include <fstream>
 
+#include <nlohmann/json.hpp>
+
+#include "../../../tools/app/src/review_wiring.hpp"
 #include "matthan/app/config.hpp"
 #include "matthan/test/paths.hpp"
 
@@ -27,6 +30,21 @@ TEST(ObjectsConfig, AbsentMeansMotionOnlyEmptyMeansHogDefaults) {
   EXPECT_EQ(o.labels, (std::vector<std::string>{"person", "bicycle", "motorbike", "car", "bus", "truck"}));
   EXPECT_DOUBLE_EQ(o.min_score.at("person"), 0.4);
   EXPECT_DOUBLE_EQ(o.min_score.at("default"), 0.5);
+}
+
+TEST(ObjectsConfig, AdminViewShowsTheDetectorOfEachCamera) {
+  auto hog = load_config_text(std::string("cameras:\n  - id: gate\n    url: rtsp://127.0.0.1:8554/gate\n"
+                                          "    detect: {objects: {labels: [person]}}\n"
+                                          "  - id: yard\n    url: rtsp://127.0.0.1:8554/yard\n"),
+                              "c.yaml", "/tmp");
+  ASSERT_TRUE(hog.ok()) << hog.error_text();
+  const auto view = nlohmann::json::parse(admin_config_json(hog.config));
+  const auto& gate = view["cameras"][0]["detect"]["objects"];
+  ASSERT_TRUE(gate.is_object()) << view.dump();
+  EXPECT_EQ(gate["labels"], nlohmann::json::array({"person"}));
+  EXPECT_NE(gate["model"].get<std::string>().find("hog"), std::string::npos);
+  EXPECT_EQ(gate["confirm_frames"], 3);
+  EXPECT_TRUE(view["cameras"][1]["detect"]["objects"].is_null()) << "a motion-only camera has no detector";
 }
 
 TEST(ObjectsConfig, ModelPathsAreRelativeToTheConfigFile) {
