@@ -1,5 +1,5 @@
 // `matthan`: the daemon and its subcommands (run, demo, sim, tail, check, probe, export, verify, events,
-// passwd). Only this file decides to exit.
+// passwd, eval). Only this file decides to exit.
 #include <malloc.h>
 #include <signal.h>
 #include <termios.h>
@@ -21,6 +21,7 @@
 #include "matthan/app/config.hpp"
 #include "matthan/app/console.hpp"
 #include "matthan/app/engine.hpp"
+#include "matthan/app/eval.hpp"
 #include "matthan/app/evidence.hpp"
 #include "matthan/app/net.hpp"
 #include "matthan/app/probe.hpp"
@@ -315,6 +316,20 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1.0, 120.0))->capture_default_str();
   probe->add_flag("--json", probe_json, "Print one JSON object instead of text");
 
+  EvalOptions eval_opts;
+  auto* eval = app.add_subcommand("eval", "Run a camera's analysis offline over a clip and score it against ground truth");
+  eval->add_option("--clip", eval_opts.clip, "Video file")->required()->check(CLI::ExistingFile);
+  eval->add_option("--config", eval_opts.config, "Config whose camera settings to use (default: motion only)")
+      ->check(CLI::ExistingFile);
+  eval->add_option("--camera", eval_opts.camera, "Camera id in the config (default: the first)");
+  eval->add_option("--gt-masks", eval_opts.gt_masks, "Folder of gtNNNNNN.png masks (CDnet values)");
+  eval->add_option("--gt-boxes", eval_opts.gt_boxes, "gt_summary.csv with x:y:w:h boxes per frame")
+      ->check(CLI::ExistingFile);
+  eval->add_option("--gt-offset", eval_opts.gt_offset, "Ground-truth number = decoded frame index + N")->capture_default_str();
+  eval->add_option("--min-box-area", eval_opts.min_box_area, "Ground-truth blobs below this share of the frame are not counted")
+      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  eval->add_flag("--json", eval_opts.json, "Print one JSON object");
+
   CLI11_PARSE(app, argc, argv);
   if (*exp) return run_export_command(ev_config, ev_incident, ev_out);
   if (*verify) return run_verify_command(verify_dir);
@@ -327,5 +342,6 @@ int main(int argc, char** argv) {
   if (*demo) return cmd_demo(demo_for, demo_data, demo_review_port);
   if (*passwd) return cmd_passwd();
   if (*probe) return cmd_probe(probe_request, probe_json);
+  if (*eval) return run_eval(eval_opts);
   return 0;
 }

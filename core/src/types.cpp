@@ -1,5 +1,7 @@
-// Owning frames for tests, file sources and synthetic scenes.
+// Owning frames for tests, file sources and synthetic scenes; box overlap.
 #include "matthan/core/types.hpp"
+
+#include <algorithm>
 
 namespace matthan {
 
@@ -26,6 +28,15 @@ Frame make_owned_frame(PixelFormat format, int width, int height) {
   }
   f.owner = std::move(buf);
   return f;
+}
+
+double iou(const Box& a, const Box& b) {
+  const double w = std::min(a.x + a.w, b.x + b.w) - std::max(a.x, b.x);
+  const double h = std::min(a.y + a.h, b.y + b.h) - std::max(a.y, b.y);
+  if (w <= 0 || h <= 0) return 0.0;
+  const double inter = w * h;
+  const double uni = a.area() + b.area() - inter;
+  return uni > 0 ? inter / uni : 0.0;
 }
 
 }  // namespace matthan

@@ -200,6 +200,18 @@ void MotionDetector::reset() {
   impl_->frames_seen = 0;
 }
 
+std::vector<std::uint8_t> MotionDetector::last_mask(int& width, int& height) const {
+  width = height = 0;
+  const cv::Mat& fg = impl_->foreground;
+  if (fg.empty() || fg.size() != impl_->size || impl_->frames_seen <= impl_->config.warmup_frames) return {};
+  width = fg.cols;
+  height = fg.rows;
+  std::vector<std::uint8_t> out(static_cast<std::size_t>(fg.total()));
+  cv::Mat dst(fg.rows, fg.cols, CV_8UC1, out.data());
+  fg.copyTo(dst);
+  return out;
+}
+
 const MotionConfig& MotionDetector::config() const {
   return impl_->config;
 }

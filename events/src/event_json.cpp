@@ -37,6 +37,16 @@ Json box_json(const Box& b) {
       {x, y, std::min(unit_value(b.w), unit_value(1.0 - x)), std::min(unit_value(b.h), unit_value(1.0 - y))});
 }
 
+// Unique names in first-seen order, at most the schema's 64: zone names come from config.
+Json zones_json(const std::vector<std::string>& zones) {
+  Json out = Json::array();
+  for (const auto& z : zones) {
+    if (z.empty() || out.size() >= 64 || std::find(out.begin(), out.end(), z) != out.end()) continue;
+    out.push_back(z.substr(0, 64));
+  }
+  return out;
+}
+
 Json clip_json(const ClipRef& clip) {
   const double duration = std::isfinite(clip.duration_s) ? std::clamp(clip.duration_s, 0.0, 86400.0) : 0.0;
   return Json{{"path", clip.path},
@@ -86,6 +96,8 @@ std::string incident_event_json(const Incident& incident, IncidentPhase phase, s
   j["label"] = incident.label ? Json(*incident.label) : Json(nullptr);
   j["score"] = unit_value(incident.score, 3);
   j["box"] = box_json(incident.box);
+  j["track"] = incident.track && *incident.track > 0 ? Json(*incident.track) : Json(nullptr);
+  j["zones"] = zones_json(incident.zones);
   j["started_at"] = format_iso8601(incident.started_at);
   j["ended_at"] = end && incident.ended_at ? Json(format_iso8601(*incident.ended_at)) : Json(nullptr);
   if (end) j["end_reason"] = incident.end_reason;

@@ -19,18 +19,6 @@
 
 namespace matthan {
 
-std::string_view to_string(RtspTransport transport) {
-  switch (transport) {
-    case RtspTransport::kAuto:
-      return "auto";
-    case RtspTransport::kTcp:
-      return "tcp";
-    case RtspTransport::kUdp:
-      return "udp";
-  }
-  return "auto";
-}
-
 void ensure_gstreamer_initialized() {
   static std::once_flag once;
   std::call_once(once, [] { gst_init(nullptr, nullptr); });

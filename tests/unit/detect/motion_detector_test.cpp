@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string>
 
+#include "frame_helpers.hpp"
 #include "matthan/test/paths.hpp"
 
 namespace matthan {
@@ -25,14 +26,7 @@ cv::Mat make_background(int width, int height) {
 }
 
 // A GRAY8 (or I420) frame whose luma is `luma`, optionally with padding after each row.
-Frame to_frame(const cv::Mat& luma, PixelFormat format = PixelFormat::kGray8) {
-  Frame f = make_owned_frame(format, luma.cols, luma.rows);
-  // The frame's memory is ours here (a fresh vector), so writing into it is fine.
-  cv::Mat dst(luma.rows, luma.cols, CV_8UC1, const_cast<std::uint8_t*>(f.plane[0]),
-              static_cast<std::size_t>(f.stride[0]));
-  luma.copyTo(dst);
-  return f;
-}
+Frame to_frame(const cv::Mat& luma, PixelFormat format = PixelFormat::kGray8) { return test::luma_to_frame(luma, format); }
 
 Frame to_padded_frame(const cv::Mat& luma, int padding) {
   const int stride = luma.cols + padding;

@@ -132,6 +132,43 @@ TEST(IncidentJson, OutOfRangeValuesAreClampedSoTheMessageStillValidates) {
   EXPECT_DOUBLE_EQ(j["box"][1].get<double>(), 0.0);
 }
 
+TEST(IncidentJson, ObjectIncidentCarriesTrackAndZonesAndMotionHasNullTrack) {
+  const JsonSchemaValidator v = load_validator();
+  Incident inc;
+  inc.id = make_incident_id("cam1", kWall0);
+  inc.camera = "cam1";
+  inc.kind = "zone_enter";
+  inc.label = "motorbike";
+  inc.track = 42;
+  inc.zones = {"cong-truong", "san", "cong-truong"};
+  inc.score = 0.8;
+  inc.box = Box{0.1, 0.2, 0.3, 0.4};
+  inc.started_at = kWall0;
+  const std::string s = incident_event_json(inc, IncidentPhase::kStart, 3, "n", "", {});
+  ASSERT_TRUE(v.validate(s).ok()) << v.validate(s).error().message << "\n" << s;
+  const Json j = Json::parse(s);
+  EXPECT_EQ(j["kind"], "zone_enter");
+  EXPECT_EQ(j["track"], 42);
+  EXPECT_EQ(j["zones"], Json::array({"cong-truong", "san"})) << "duplicates dropped, order kept";
+
+  Incident motion = inc;
+  motion.kind = "motion";
+  motion.label.reset();
+  motion.track.reset();
+  motion.zones.clear();
+  const Json m = Json::parse(incident_event_json(motion, IncidentPhase::kStart, 4, "n", "", {}));
+  EXPECT_TRUE(m["track"].is_null());
+  EXPECT_TRUE(m["zones"].is_array() && m["zones"].empty());
+  // Old messages without the new keys still validate: the change is additive.
+  Json old = m;
+  old.erase("track");
+  old.erase("zones");
+  EXPECT_TRUE(v.validate(old.dump()).ok());
+  Json bad = m;
+  bad["track"] = 0;
+  EXPECT_FALSE(v.validate(bad.dump()).ok()) << "track ids start at 1";
+}
+
 class SchemaRejects : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -99,6 +99,8 @@ class ConfigReader {
     return true;
   }
 
+  std::filesystem::path base_dir;  // the config file's folder: relative paths in the config start here
+
   static std::string join(const std::string& path, std::string_view key) {
     return path.empty() ? std::string(key) : fmt::format("{}.{}", path, key);
   }
@@ -108,12 +110,84 @@ class ConfigReader {
   std::vector<ConfigIssue>& issues_;
 };
 
+// A model file path, relative to the config file; it must exist (a missing model is a config error).
+void read_model_file(ConfigReader& r, const YAML::Node& n, const char* key, const std::string& path,
+                     std::filesystem::path& out, bool required) {
+  std::string text;
+  if (!r.string(n, key, path, text, 4096)) {
+    if (required && !n[key].IsDefined()) r.issue(n, ConfigReader::join(path, key), "is required");
+    return;
+  }
+  std::filesystem::path p(text);
+  if (p.is_relative()) p = r.base_dir / p;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(p, ec)) {
+    r.issue(n[key], ConfigReader::join(path, key), fmt::format("model file {} does not exist", p.string()));
+    return;
+  }
+  out = p.lexically_normal();
+}
+
+void read_object_model(ConfigReader& r, const YAML::Node& n, const std::string& path, ObjectSettings& o) {
+  if (!r.expect_map(n, path)) return;
+  r.check_keys(n, path, {"cfg", "weights", "names", "input"});
+  ObjectModelSettings m = o.model.value_or(ObjectModelSettings{});
+  read_model_file(r, n, "cfg", path, m.cfg, true);
+  read_model_file(r, n, "weights", path, m.weights, true);
+  read_model_file(r, n, "names", path, m.names, false);
+  r.number(n, "input", path, m.input, 96, 1280);
+  if (m.input % 32 != 0) r.issue(n["input"], ConfigReader::join(path, "input"), "must be a multiple of 32");
+  o.model = m;
+}
+
+void read_object_labels(ConfigReader& r, const YAML::Node& n, const std::string& path, ObjectSettings& o) {
+  if (!n.IsSequence() || n.size() == 0) {
+    r.issue(n, path, "must be a non-empty list of labels, e.g. [person, car]");
+    return;
+  }
+  static const std::regex kLabel("[a-z][a-z0-9_]{0,63}");
+  std::vector<std::string> labels;
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    if (!n[i].IsScalar() || !std::regex_match(n[i].Scalar(), kLabel)) {
+      r.issue(n[i], fmt::format("{}[{}]", path, i), "must be a label such as person, motorbike, car");
+      continue;
+    }
+    labels.push_back(n[i].Scalar());
+  }
+  o.labels = std::move(labels);
+}
+
+void read_min_scores(ConfigReader& r, const YAML::Node& n, const std::string& path, ObjectSettings& o) {
+  if (!r.expect_map(n, path)) return;
+  for (const auto& kv : n) {
+    const std::string label = kv.first.IsScalar() ? kv.first.Scalar() : std::string();
+    double v = 0;
+    if (!kv.second.IsScalar() || !YAML::convert<double>::decode(kv.second, v) || v < 0.01 || v > 1.0) {
+      r.issue(kv.second, ConfigReader::join(path, label), "must be a score in [0.01, 1]");
+      continue;
+    }
+    o.min_score[label] = v;
+  }
+}
+
+void read_objects(ConfigReader& r, const YAML::Node& n, const std::string& path, ObjectSettings& o) {
+  o.enabled = true;
+  if (n.IsNull()) return;  // `objects:` alone: every default (HOG people detector)
+  if (!r.expect_map(n, path)) return;
+  r.check_keys(n, path, {"model", "labels", "min_score", "confirm_frames"});
+  if (n["model"].IsDefined()) read_object_model(r, n["model"], ConfigReader::join(path, "model"), o);
+  if (n["labels"].IsDefined()) read_object_labels(r, n["labels"], ConfigReader::join(path, "labels"), o);
+  if (n["min_score"].IsDefined()) read_min_scores(r, n["min_score"], ConfigReader::join(path, "min_score"), o);
+  r.number(n, "confirm_frames", path, o.confirm_frames, 1, 50);
+}
+
 void read_detect(ConfigReader& r, const YAML::Node& n, const std::string& path, DetectSettings& d) {
   if (!r.expect_map(n, path)) return;
-  r.check_keys(n, path, {"width", "height", "fps"});
+  r.check_keys(n, path, {"width", "height", "fps", "objects"});
   r.number(n, "width", path, d.width, 64, 3840);
   r.number(n, "height", path, d.height, 64, 2160);
   r.number(n, "fps", path, d.fps, 1, 30);
+  if (n["objects"].IsDefined()) read_objects(r, n["objects"], ConfigReader::join(path, "objects"), d.objects);
 }
 
 void read_motion(ConfigReader& r, const YAML::Node& n, const std::string& path, MotionSettings& m) {
@@ -413,6 +487,7 @@ std::string ConfigLoad::error_text() const {
 ConfigLoad load_config_text(const std::string& yaml, const std::string& name, const std::filesystem::path& base_dir) {
   ConfigLoad result;
   ConfigReader reader(name, result.issues);
+  reader.base_dir = base_dir;
   YAML::Node root;
   try {
     root = YAML::Load(yaml);

@@ -1,6 +1,7 @@
 // Engine: builds the modules for each camera and runs the three kinds of threads.
 //   GStreamer threads  -> copy packets into the camera's PacketRing and frames into a 2-deep queue, then return.
-//   analysis workers   -> a small pool (about one per core) running motion + incident logic, camera by camera.
+//   analysis workers   -> a small pool (about one per core) running each camera's CameraAnalysis (motion, object
+//                         detection on the moving parts, tracking, incident logic), camera by camera.
 //   storage thread     -> clips (remux from the ring), later snapshots, index writes, and `end` events once
 //                         the clip is final.
 #include "matthan/app/engine.hpp"
@@ -15,6 +16,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "camera_analysis.hpp"
 #include "event_bus.hpp"
 #include "health_events.hpp"
 #include "offline_tracker.hpp"
@@ -24,7 +26,6 @@
 #include "matthan/core/version.hpp"
 #include "matthan/core/time.hpp"
 #include "matthan/core/url.hpp"
-#include "matthan/detect/motion_detector.hpp"
 #include "matthan/events/event_json.hpp"
 #include "matthan/events/incident.hpp"
 #include "matthan/events/publisher.hpp"
@@ -48,33 +49,13 @@ constexpr auto kStoragePollInterval = std::chrono::milliseconds(100);
 constexpr double kSnapshotRefreshSeconds = 1.0;
 constexpr double kRingKeyframeMarginSeconds = 15.0;  // covers keyframe intervals up to this long beyond pre-roll
 constexpr double kLongKeyframeIntervalSeconds = 4.0;  // above this, a health warning for the camera
-
-MotionConfig motion_config(const CameraConfig& c) {
-  MotionConfig m;
-  m.min_area = c.motion.min_area;
-  for (const auto& poly : c.masks) m.masks.emplace_back(poly.begin(), poly.end());
-  return m;
-}
-
-IncidentPolicy incident_policy(const CameraConfig& c) {
-  IncidentPolicy p;
-  p.start_frames = c.motion.start_frames;
-  p.end_seconds = c.motion.end_seconds;
-  p.max_length_s = c.clip.max_length;
-  return p;
-}
+// Incident kinds a camera may raise: counted from zero in /metrics (matthan_camera_incidents_total{kind}).
+constexpr const char* kIncidentKinds[] = {"motion", "object", "camera_offline"};
 
 // The same YYYY-MM-DD (UTC) folder naming as the clips use.
 std::string date_folder(WallTime t) {
   const std::string s = format_file_stamp(t);
   return s.substr(0, 4) + "-" + s.substr(4, 2) + "-" + s.substr(6, 2);
-}
-
-// Motion score: how solid the largest moving region is (foreground share of its box), in 0..1.
-double motion_score(const MotionResult& m) {
-  if (m.boxes.empty()) return 0.0;
-  const double area = std::max(m.boxes.front().area(), 1e-6);
-  return std::clamp(m.foreground_fraction / area, 0.0, 1.0);
 }
 
 std::vector<SnapshotBox> snapshot_boxes(const Incident& inc) { return {SnapshotBox{inc.box, inc.label.value_or("")}}; }
@@ -94,19 +75,21 @@ struct CameraRuntime {
   std::atomic<std::int64_t> last_frame_ns{0};  // steady clock of the newest frame (review health); 0 = none
   std::atomic<std::uint64_t> analysed{0};
   std::atomic<MediaTimeNs> last_packet_pts{0};  // media time of the newest packet (for camera_offline clips)
-  std::atomic<bool> motion_open{false};         // an incident of the analysis path is open (heartbeat)
+  std::atomic<int> analysis_open{0};            // incidents of the analysis path that are open (heartbeat)
   // Written by the storage thread, read by scrapes.
   std::atomic<bool> offline_open{false};  // a camera_offline incident is open
   std::atomic<double> fps_in{0}, fps_analysed{0};
   std::atomic<double> keyframe_interval_s{0};  // 0 until two keyframes were seen
 
   // Analysis state: touched only by the worker currently holding `scheduled`.
-  MotionDetector motion;
-  IncidentManager incidents;
+  std::unique_ptr<CameraAnalysis> analysis;
   MediaTimeNs last_pts = 0;
   WallTime last_wall{};
-  std::string snapshot_rel;         // snapshot of the open incident, relative to the storage root
-  MediaTimeNs last_snapshot_pts = 0;
+  struct SnapshotState {
+    std::string rel;  // relative to the storage root
+    MediaTimeNs last_pts = 0;
+  };
+  std::map<std::string, SnapshotState> snapshots;  // of the open incidents, by incident id
 
   // Storage state: touched only by the storage thread.
   std::unique_ptr<CameraRecorder> recorder;
@@ -117,11 +100,10 @@ struct CameraRuntime {
   CameraState state = CameraState::kStopped;  // the last state published
   RateMeter packet_rate, analysed_rate;
 
-  explicit CameraRuntime(const CameraConfig& c)
+  CameraRuntime(const CameraConfig& c, std::unique_ptr<CameraAnalysis> a)
       : cfg(c),
         log(camera_logger(c.id)),
-        motion(motion_config(c)),
-        incidents(c.id, incident_policy(c)),
+        analysis(std::move(a)),
         offline(c.offline_after, std::chrono::steady_clock::now()) {}
 };
 
@@ -196,42 +178,36 @@ struct Engine::Impl {
   void analyse(CameraRuntime& rt, const Frame& frame) {
     rt.analysed.fetch_add(1, std::memory_order_relaxed);
     const auto t0 = std::chrono::steady_clock::now();
-    const MotionResult m = rt.motion.process(frame);
+    const AnalysisOutput out = rt.analysis->process(frame);
     motion_stats.latency_s.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     rt.last_pts = frame.pts;
     rt.last_wall = frame.wall;
-    Observation o;
-    o.pts = frame.pts;
-    o.wall = frame.wall;
-    o.motion = m.motion;
-    if (!m.boxes.empty()) o.box = m.boxes.front();
-    o.score = motion_score(m);
-    const ObserveResult r = rt.incidents.observe(o);
-    for (const auto& [phase, inc] : r.events) handle_phase(rt, phase, inc, frame);
-    rt.motion_open.store(rt.incidents.active(), std::memory_order_relaxed);
-    if (r.best_frame && rt.incidents.active() && !rt.snapshot_rel.empty() &&
-        media_seconds(frame.pts - rt.last_snapshot_pts) >= kSnapshotRefreshSeconds) {
-      queue_snapshot(rt, frame, *rt.incidents.current());
+    for (const auto& [phase, inc] : out.events) handle_phase(rt, phase, inc, frame);
+    rt.analysis_open.store(static_cast<int>(rt.snapshots.size()), std::memory_order_relaxed);
+    for (const Incident& inc : out.best_frame) {
+      auto it = rt.snapshots.find(inc.id);
+      if (it != rt.snapshots.end() && media_seconds(frame.pts - it->second.last_pts) >= kSnapshotRefreshSeconds)
+        queue_snapshot(rt, frame, inc, it->second);
     }
   }
 
   void handle_phase(CameraRuntime& rt, IncidentPhase phase, const Incident& inc, const Frame& frame) {
     switch (phase) {
       case IncidentPhase::kStart: {
-        rt.snapshot_rel =
-            fmt::format("snapshots/{}/{}/{}.jpg", rt.cfg.id, date_folder(inc.started_at), inc.id);
+        auto& snap = rt.snapshots[inc.id];
+        snap.rel = fmt::format("snapshots/{}/{}/{}.jpg", rt.cfg.id, date_folder(inc.started_at), inc.id);
         // The first snapshot is written before `start` goes out, so the path in the event always exists.
-        if (auto st = write_snapshot(frame, snapshot_boxes(inc), config.storage_root / rt.snapshot_rel); !st.ok()) {
-          rt.log->error("snapshot {} failed: {}", rt.snapshot_rel, st.error().message);
+        if (auto st = write_snapshot(frame, snapshot_boxes(inc), config.storage_root / snap.rel); !st.ok()) {
+          rt.log->error("snapshot {} failed: {}", snap.rel, st.error().message);
         }
-        rt.last_snapshot_pts = frame.pts;
-        bus->publish_incident(inc, IncidentPhase::kStart, rt.snapshot_rel, std::nullopt);
-        rt.log->info("incident {} started", inc.id);
-        storage_tasks.post([this, &rt, inc, snap = rt.snapshot_rel] { begin_clip(rt, inc, snap); });
+        snap.last_pts = frame.pts;
+        bus->publish_incident(inc, IncidentPhase::kStart, snap.rel, std::nullopt);
+        rt.log->info("incident {} started ({}{})", inc.id, inc.kind, inc.label ? " " + *inc.label : "");
+        storage_tasks.post([this, &rt, inc, rel = snap.rel] { begin_clip(rt, inc, rel); });
         break;
       }
       case IncidentPhase::kUpdate:
-        bus->publish_incident(inc, IncidentPhase::kUpdate, rt.snapshot_rel, std::nullopt);
+        bus->publish_incident(inc, IncidentPhase::kUpdate, rt.snapshots[inc.id].rel, std::nullopt);
         break;
       case IncidentPhase::kEnd:
         end_incident(rt, inc);
@@ -241,13 +217,13 @@ struct Engine::Impl {
 
   void end_incident(CameraRuntime& rt, const Incident& inc) {
     rt.log->info("incident {} ended ({}), finishing its clip", inc.id, inc.end_reason);
-    storage_tasks.post([this, &rt, inc, snap = rt.snapshot_rel] { finish_clip(rt, inc, snap); });
-    rt.snapshot_rel.clear();
+    auto snap = rt.snapshots.extract(inc.id);
+    storage_tasks.post([this, &rt, inc, rel = snap ? snap.mapped().rel : std::string()] { finish_clip(rt, inc, rel); });
   }
 
-  void queue_snapshot(CameraRuntime& rt, const Frame& frame, const Incident& inc) {
-    rt.last_snapshot_pts = frame.pts;
-    storage_tasks.post([this, &rt, frame, boxes = snapshot_boxes(inc), rel = rt.snapshot_rel] {
+  void queue_snapshot(CameraRuntime& rt, const Frame& frame, const Incident& inc, CameraRuntime::SnapshotState& snap) {
+    snap.last_pts = frame.pts;
+    storage_tasks.post([this, &rt, frame, boxes = snapshot_boxes(inc), rel = snap.rel] {
       if (auto st = write_snapshot(frame, boxes, config.storage_root / rel); !st.ok())
         rt.log->warn("snapshot {} refresh failed: {}", rel, st.error().message);
     });
@@ -346,7 +322,7 @@ struct Engine::Impl {
     for (auto& rt : cameras) {
       f.streaming += rt->state == CameraState::kStreaming ? 1 : 0;
       f.stalled += rt->state == CameraState::kStalled ? 1 : 0;
-      f.open_incidents += (rt->motion_open.load() ? 1 : 0) + (rt->offline_incident ? 1 : 0);
+      f.open_incidents += rt->analysis_open.load(std::memory_order_relaxed) + (rt->offline_incident ? 1 : 0);
       f.frames_analysed += rt->analysed.load(std::memory_order_relaxed);
       f.frames_dropped += rt->frames.dropped();
     }
@@ -624,7 +600,7 @@ struct Engine::Impl {
                                  now - std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(ns)))
                                  .count();
       if (const double k = rt->keyframe_interval_s.load(std::memory_order_relaxed); k > 0) c.keyframe_interval_s = k;
-      c.open_incidents = (rt->motion_open.load() ? 1 : 0) + (rt->offline_open.load() ? 1 : 0);
+      c.open_incidents = rt->analysis_open.load(std::memory_order_relaxed) + (rt->offline_open.load() ? 1 : 0);
       s.cameras.push_back(std::move(c));
     }
     return s;
@@ -650,8 +626,10 @@ struct Engine::Impl {
   }
 
   // ---- lifecycle ----
-  void build_camera(const CameraConfig& c) {
-    auto rt = std::make_unique<CameraRuntime>(c);
+  Status build_camera(const CameraConfig& c) {
+    auto analysis = CameraAnalysis::create(c);
+    if (!analysis.ok()) return analysis.error();
+    auto rt = std::make_unique<CameraRuntime>(c, std::move(analysis.value()));
     PacketRingLimits limits;
     limits.max_seconds = c.clip.pre_roll + kRingKeyframeMarginSeconds;
     limits.max_bytes = config.ring_max_bytes;
@@ -690,10 +668,12 @@ struct Engine::Impl {
     wd.max_rate_factor = c.watchdog.max_rate_factor;
     auto on_change = [this, raw](const CameraHealth& h) { storage_tasks.post([this, raw, h] { on_health(*raw, h); }); };
     rt->supervisor = std::make_unique<CameraSupervisor>(c.id, factory, BackoffPolicy{}, on_change, wd);
-    for (const char* kind : {"motion", "camera_offline"}) bus->declare_incident_kind(c.id, kind);
-    rt->log->info("camera '{}' at {}: detect {}x{} @ {} fps, motion detector, pre-roll {} s, post-roll {} s", c.name,
-                  redact_url(c.url), c.detect.width, c.detect.height, c.detect.fps, c.clip.pre_roll, c.clip.post_roll);
+    for (const char* kind : kIncidentKinds) bus->declare_incident_kind(c.id, kind);
+    rt->log->info("camera '{}' at {}: detect {}x{} @ {} fps, {}, pre-roll {} s, post-roll {} s", c.name,
+                  redact_url(c.url), c.detect.width, c.detect.height, c.detect.fps, rt->analysis->describe(),
+                  c.clip.pre_roll, c.clip.post_roll);
     cameras.push_back(std::move(rt));
+    return {};
   }
 
   void start() {
@@ -717,7 +697,8 @@ struct Engine::Impl {
     for (auto& rt : cameras) {
       // Frames that arrived after the workers left still count: analyse them before closing.
       while (auto f = rt->frames.try_pop()) analyse(*rt, *f);
-      if (auto inc = rt->incidents.close(rt->last_pts, rt->last_wall, "shutdown")) end_incident(*rt, *inc);
+      for (const Incident& inc : rt->analysis->close(rt->last_pts, rt->last_wall, "shutdown")) end_incident(*rt, inc);
+      rt->analysis_open.store(0, std::memory_order_relaxed);
       storage_tasks.post([this, raw = rt.get()] { end_offline_incident(*raw, "shutdown"); });
     }
     storage_tasks.post([this] {
@@ -785,7 +766,9 @@ Result<std::unique_ptr<Engine>> Engine::create(Config config, Listener listener)
   });
 
   impl->ready = std::make_unique<BoundedQueue<CameraRuntime*>>(cfg.cameras.size() + 1);
-  for (const auto& c : cfg.cameras) impl->build_camera(c);
+  for (const auto& c : cfg.cameras) {
+    if (auto st = impl->build_camera(c); !st.ok()) return st.error();
+  }
   Impl* raw = impl.get();
   impl->metrics_source = std::make_unique<EngineMetrics>([raw] { return raw->metrics_snapshot(); });
   if (auto st = impl->start_review(); !st.ok()) return make_error("review: " + st.error().message);

@@ -50,13 +50,30 @@ void feed_event(EventFeed& feed, const std::string& topic, const std::string& pa
   feed.push(FeedEvent{j["seq"].get<std::uint64_t>(), topic, payload});
 }
 
+namespace {
+
+// detect.objects as the admin sees it: null for a motion-only camera.
+json objects_json(const ObjectSettings& o) {
+  if (!o.enabled) return nullptr;
+  return json{{"model", o.model ? json(o.model->weights.filename().string()) : json("hog (built-in people detector)")},
+              {"labels", o.labels},
+              {"min_score", o.min_score},
+              {"confirm_frames", o.confirm_frames}};
+}
+
+}  // namespace
+
 std::string admin_config_json(const Config& config) {
   json cams = json::array();
   for (const auto& c : config.cameras)
     cams.push_back(json{{"id", c.id},
                         {"name", c.name},
                         {"url", redact_url(c.url)},
-                        {"detect", {{"width", c.detect.width}, {"height", c.detect.height}, {"fps", c.detect.fps}}},
+                        {"detect",
+                         {{"width", c.detect.width},
+                          {"height", c.detect.height},
+                          {"fps", c.detect.fps},
+                          {"objects", objects_json(c.detect.objects)}}},
                         {"clip", {{"pre_roll", c.clip.pre_roll}, {"post_roll", c.clip.post_roll}, {"max_length", c.clip.max_length}}}});
   json users = json::array();
   for (const auto& u : config.review.users) users.push_back(json{{"name", u.name}, {"role", to_string(u.role)}});

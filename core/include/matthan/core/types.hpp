@@ -77,4 +77,7 @@ struct Box {
   bool operator==(const Box&) const = default;
 };
 
+// Intersection over union of two boxes (in any common coordinates), 0..1; 0 when they do not overlap.
+double iou(const Box& a, const Box& b);
+
 }  // namespace matthan

@@ -27,7 +27,8 @@ struct ClipRef {
 std::string incident_topic(const CameraId& camera, IncidentPhase phase);
 
 // One JSON object, keys in this order: schema, phase, seq, id, node, camera, kind, label (null for
-// motion), score, box [x,y,w,h] (0..1, 4 decimals), started_at, ended_at (ISO-8601 with offset and ms;
+// motion), score, box [x,y,w,h] (0..1, 4 decimals), track (tracker id; null for motion), zones (array of
+// zone names, possibly empty), started_at, ended_at (ISO-8601 with offset and ms;
 // null until end), end_reason (end only), snapshot (relative path; null when empty), clip (object on
 // end; null otherwise). Numbers are clamped into the schema's bounds, so the output validates whenever
 // the caller keeps the contract: seq >= 1, an ended_at and a clip on end.

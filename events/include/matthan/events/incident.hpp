@@ -1,6 +1,7 @@
 // Incident lifecycle (start / update / end) for one camera, driven by per-frame observations.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,8 +18,10 @@ std::string_view to_string(IncidentPhase phase);  // "start" | "update" | "end"
 struct Incident {
   std::string id;
   CameraId camera;
-  std::string kind = "motion";
+  std::string kind = "motion";  // motion | object | zone_enter | line_cross | loiter (docs/events.md)
   std::optional<std::string> label;  // object class; none for plain motion
+  std::optional<std::int64_t> track;  // tracker id of the object; none for plain motion
+  std::vector<std::string> zones;     // zones the object is in now (bottom-centre point)
   double score = 0;                  // 0..1, see Observation::score
   Box box;                           // normalised, current (largest) box
   WallTime started_at{};

@@ -4,6 +4,8 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,10 +17,25 @@ namespace matthan {
 using ConfigPoint = std::array<double, 2>;  // normalised 0..1
 using ConfigPolygon = std::vector<ConfigPoint>;
 
+// detect.objects: object detection on motion (docs/config.md). Absent: the camera raises motion incidents.
+struct ObjectModelSettings {
+  std::filesystem::path cfg, weights, names;  // resolved against the config file's folder
+  int input = 320;                            // network input side
+};
+
+struct ObjectSettings {
+  bool enabled = false;                      // true when a detect.objects block is present
+  std::optional<ObjectModelSettings> model;  // none: OpenCV's built-in HOG people detector
+  std::vector<std::string> labels{"person", "bicycle", "motorbike", "car", "bus", "truck"};
+  std::map<std::string, double> min_score{{"default", 0.5}, {"person", 0.4}};
+  int confirm_frames = 3;  // detections before a track counts (and may raise an incident)
+};
+
 struct DetectSettings {
   int width = 640;
   int height = 360;
   int fps = 5;
+  ObjectSettings objects;
 };
 
 struct MotionSettings {

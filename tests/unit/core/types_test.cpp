@@ -1,0 +1,30 @@
+// Box overlap (iou), shared by the detector's NMS/tracker and the object incidents' parked-object memory.
+#include <gtest/gtest.h>
+
+#include "matthan/core/types.hpp"
+
+namespace matthan {
+namespace {
+
+TEST(BoxIou, SameBoxIsOneDisjointOrTouchingIsZero) {
+  const Box a{0.25, 0.25, 0.25, 0.25};  // exact in binary, so the shared edge below is exact too
+  EXPECT_DOUBLE_EQ(iou(a, a), 1.0);
+  EXPECT_DOUBLE_EQ(iou(a, Box{0.75, 0.75, 0.125, 0.125}), 0.0);
+  EXPECT_DOUBLE_EQ(iou(a, Box{0.5, 0.25, 0.25, 0.25}), 0.0);  // shares only an edge
+}
+
+TEST(BoxIou, PartialOverlapIsIntersectionOverUnionAndSymmetric) {
+  const Box a{0, 0, 2, 2};
+  const Box b{1, 1, 2, 2};  // intersection 1, union 4 + 4 - 1 = 7
+  EXPECT_NEAR(iou(a, b), 1.0 / 7.0, 1e-12);
+  EXPECT_DOUBLE_EQ(iou(a, b), iou(b, a));
+  EXPECT_NEAR(iou(Box{0, 0, 4, 4}, Box{1, 1, 2, 2}), 4.0 / 16.0, 1e-12);  // one inside the other
+}
+
+TEST(BoxIou, EmptyBoxesNeverDivideByZero) {
+  EXPECT_DOUBLE_EQ(iou(Box{}, Box{}), 0.0);
+  EXPECT_DOUBLE_EQ(iou(Box{0.2, 0.2, 0, 0}, Box{0, 0, 1, 1}), 0.0);
+}
+
+}  // namespace
+}  // namespace matthan

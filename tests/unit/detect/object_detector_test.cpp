@@ -1,0 +1,206 @@
+// Object detection: the DnnDetector on the model's test images, batching, model errors, the HOG
+// fallback on a real vtest.avi frame, and crop planning geometry.
+#include "matthan/detect/object_detector.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <opencv2/imgcodecs.hpp>
+#include <set>
+
+#include "frame_helpers.hpp"
+#include "matthan/test/paths.hpp"
+#include "matthan/test/process.hpp"
+
+namespace matthan {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path model_dir() { return test::shared_dir() / "models" / "yolo-fastest-1.1"; }
+
+DnnModelConfig fastest_config() {
+  DnnModelConfig c;
+  c.cfg = model_dir() / "yolo-fastest-1.1.cfg";
+  c.weights = model_dir() / "yolo-fastest-1.1.weights";
+  c.names = model_dir() / "coco.names";
+  c.min_score = {{"default", 0.25}};
+  return c;
+}
+
+std::set<std::string> labels_of(const std::vector<Detection>& ds) {
+  std::set<std::string> out;
+  for (const auto& d : ds) out.insert(d.label);
+  return out;
+}
+
+class DnnDetectorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    MATTHAN_REQUIRE_SHARED();
+    if (!fs::exists(model_dir())) GTEST_SKIP() << "no model at " << model_dir();
+    const cv::Mat dog = cv::imread((model_dir() / "test-images" / "dog.jpg").string());
+    ASSERT_FALSE(dog.empty());
+    frame_ = test::bgr_to_i420_frame(dog);
+  }
+  Frame frame_;
+};
+
+TEST_F(DnnDetectorTest, FindsCarAndBicycleInDogJpg) {
+  auto det = make_dnn_detector(fastest_config());
+  ASSERT_TRUE(det.ok()) << det.error().message;
+  const CropRequest whole{&frame_, Box{0, 0, 1, 1}};
+  const auto found = (*det)->detect(std::span(&whole, 1));
+  ASSERT_EQ(found.size(), 1u);
+  const auto labels = labels_of(found[0]);
+  EXPECT_TRUE(labels.count("car")) << "labels found: " << ::testing::PrintToString(labels);
+  EXPECT_TRUE(labels.count("bicycle")) << "labels found: " << ::testing::PrintToString(labels);
+  EXPECT_EQ((*det)->forward_calls(), 1u);
+  for (const auto& d : found[0]) {
+    EXPECT_GE(d.box.x, 0.0);
+    EXPECT_LE(d.box.x + d.box.w, 1.0 + 1e-9);
+    EXPECT_GE(d.score, 0.25);
+  }
+  // The truck/car at the top right of dog.jpg: its box is in the right part of the picture.
+  for (const auto& d : found[0])
+    if (d.label == "car") {
+      EXPECT_GT(d.box.x + d.box.w / 2, 0.5);
+    }
+}
+
+TEST_F(DnnDetectorTest, LabelFilterAndPerLabelFloorsApply) {
+  DnnModelConfig c = fastest_config();
+  c.labels = {"bicycle"};
+  auto det = make_dnn_detector(c);
+  ASSERT_TRUE(det.ok()) << det.error().message;
+  const CropRequest whole{&frame_, Box{0, 0, 1, 1}};
+  const auto found = (*det)->detect(std::span(&whole, 1));
+  EXPECT_EQ(labels_of(found[0]), std::set<std::string>{"bicycle"});
+
+  c.labels = {};
+  c.min_score = {{"default", 0.25}, {"bicycle", 0.999}};
+  auto strict = make_dnn_detector(c);
+  ASSERT_TRUE(strict.ok());
+  const auto found2 = (*strict)->detect(std::span(&whole, 1));
+  EXPECT_FALSE(labels_of(found2[0]).count("bicycle"));
+  EXPECT_TRUE(labels_of(found2[0]).count("car"));
+}
+
+TEST_F(DnnDetectorTest, OneBatchedForwardGivesTheSameAsSeparateCalls) {
+  auto det = make_dnn_detector(fastest_config());
+  ASSERT_TRUE(det.ok());
+  const std::vector<CropRequest> crops{{&frame_, Box{0, 0, 1, 1}}, {&frame_, Box{0.5, 0, 0.5, 0.5}},
+                                       {&frame_, Box{0, 0, 1, 1}}};
+  const auto batched = (*det)->detect(crops);
+  EXPECT_EQ((*det)->forward_calls(), 1u) << "three crops, one forward call";
+  EXPECT_EQ((*det)->crops_seen(), 3u);
+  ASSERT_EQ(batched.size(), 3u);
+  for (std::size_t i = 0; i < crops.size(); ++i) {
+    const auto single = (*det)->detect(std::span(&crops[i], 1));
+    ASSERT_EQ(single[0].size(), batched[i].size()) << "crop " << i;
+    for (std::size_t k = 0; k < single[0].size(); ++k) {
+      EXPECT_EQ(single[0][k].label, batched[i][k].label);
+      EXPECT_NEAR(single[0][k].score, batched[i][k].score, 1e-3);
+      EXPECT_NEAR(single[0][k].box.x, batched[i][k].box.x, 1e-3);
+    }
+  }
+  // A crop's boxes come back in whole-frame coordinates: the top-right crop's objects sit in the top right
+  // (a predicted box may reach a little past its crop's edge).
+  for (const auto& d : batched[1]) EXPECT_GE(d.box.x, 0.5 - 0.02);
+}
+
+TEST(DnnDetectorErrors, MissingFilesAreNamed) {
+  DnnModelConfig c;
+  c.cfg = "/nonexistent/model.cfg";
+  c.weights = "/nonexistent/model.weights";
+  auto det = make_dnn_detector(c);
+  ASSERT_FALSE(det.ok());
+  EXPECT_NE(det.error().message.find("/nonexistent/model.cfg"), std::string::npos) << det.error().message;
+}
+
+TEST(DnnDetectorErrors, CorruptWeightsAreNamed) {
+  MATTHAN_REQUIRE_SHARED();
+  const fs::path dir = test::make_temp_dir("matthan-dnn");
+  DnnModelConfig c = fastest_config();
+  c.weights = dir / "broken.weights";
+  std::ofstream(c.weights) << "this is not a darknet weights file";
+  auto det = make_dnn_detector(c);
+  ASSERT_FALSE(det.ok());
+  EXPECT_NE(det.error().message.find("broken.weights"), std::string::npos) << det.error().message;
+  c = fastest_config();
+  c.labels = {"unicorn"};
+  auto unknown = make_dnn_detector(c);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().message.find("unicorn"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST(HogDetector, FindsAPersonInARealVtestFrame) {
+  if (test::vtest_avi().empty()) GTEST_SKIP() << "Debian's opencv-doc (vtest.avi) is not installed";
+  const fs::path dir = test::make_temp_dir("matthan-hog");
+  const fs::path png = dir / "frame.png";
+  // Frame 50 (5 s in): several people walk across the square.
+  auto [rc, out] = test::run_command({"ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", test::vtest_avi().string(),
+                                      "-vf", "select=eq(n\\,50),scale=640:360", "-frames:v", "1", png.string()});
+  ASSERT_EQ(rc, 0) << out;
+  const cv::Mat img = cv::imread(png.string());
+  ASSERT_FALSE(img.empty());
+  const Frame frame = test::bgr_to_i420_frame(img);
+  HogConfig hc;
+  hc.min_scan_height = 720;  // people are ~70 px tall here; the 128-px window needs them doubled
+  auto hog = make_hog_detector(hc);
+  const CropRequest whole{&frame, Box{0, 0, 1, 1}};
+  const auto found = hog->detect(std::span(&whole, 1));
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_FALSE(found[0].empty()) << "HOG found nobody";
+  for (const auto& d : found[0]) {
+    EXPECT_EQ(d.label, "person");
+    EXPECT_GT(d.box.h, d.box.w) << "a standing person is taller than wide";
+  }
+  EXPECT_EQ(hog->forward_calls(), 1u);
+  fs::remove_all(dir);
+}
+
+TEST(CropPlanning, NoMotionNoCrop) { EXPECT_TRUE(plan_crops({}, 640, 360, CropPlan{}).empty()); }
+
+TEST(CropPlanning, SmallBoxGetsASquareCropOfAtLeastMinSideInsideTheFrame) {
+  CropPlan p;
+  p.min_side = 200;
+  const auto crops = plan_crops({Box{0.95, 0.9, 0.03, 0.05}}, 640, 360, p);
+  ASSERT_EQ(crops.size(), 1u);
+  EXPECT_NEAR(crops[0].w * 640, 200, 1e-6);
+  EXPECT_NEAR(crops[0].h * 360, 200, 1e-6);
+  EXPECT_LE(crops[0].x + crops[0].w, 1.0 + 1e-9);
+  EXPECT_LE(crops[0].y + crops[0].h, 1.0 + 1e-9);
+  // The motion box is inside its crop.
+  EXPECT_LE(crops[0].x, 0.95);
+  EXPECT_LE(crops[0].y, 0.9);
+}
+
+TEST(CropPlanning, FarApartBoxesGiveTwoCropsOverlappingOnesOne) {
+  CropPlan p;
+  p.min_side = 100;
+  EXPECT_EQ(plan_crops({Box{0.0, 0.0, 0.05, 0.1}, Box{0.9, 0.8, 0.05, 0.1}}, 1280, 720, p).size(), 2u);
+  EXPECT_EQ(plan_crops({Box{0.40, 0.4, 0.05, 0.1}, Box{0.42, 0.42, 0.05, 0.1}}, 1280, 720, p).size(), 1u);
+}
+
+TEST(CropPlanning, MotionOverMostOfTheFrameUsesTheWholeFrame) {
+  CropPlan p;
+  p.min_side = 320;
+  const auto crops = plan_crops({Box{0.1, 0.1, 0.8, 0.8}}, 640, 360, p);
+  ASSERT_EQ(crops.size(), 1u);
+  EXPECT_EQ(crops[0], (Box{0, 0, 1, 1}));
+}
+
+TEST(Suppression, KeepsTheBestPerLabelAndKeepsOtherLabels) {
+  std::vector<Detection> ds{{"person", 0.6, {0.1, 0.1, 0.2, 0.4}},
+                            {"person", 0.9, {0.11, 0.1, 0.2, 0.4}},
+                            {"bicycle", 0.5, {0.1, 0.1, 0.2, 0.4}},
+                            {"person", 0.7, {0.6, 0.1, 0.2, 0.4}}};
+  const auto kept = suppress_duplicates(ds, 0.5);
+  ASSERT_EQ(kept.size(), 3u);
+  EXPECT_DOUBLE_EQ(kept[0].score, 0.9);
+}
+
+}  // namespace
+}  // namespace matthan

@@ -1,0 +1,25 @@
+// `matthan eval`: runs a camera's analysis (the engine's own code) offline over a clip, frame by frame,
+// and scores it against ground truth (docs/ACCURACY.md).
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace matthan {
+
+struct EvalOptions {
+  std::filesystem::path clip;
+  std::filesystem::path config;    // optional: the camera's settings (detect.objects, motion, masks)
+  std::string camera;              // which camera of the config (default: the first)
+  std::filesystem::path gt_masks;  // folder of gtNNNNNN.png (CDnet values); ROI.bmp / temporalROI.txt next to it
+  std::filesystem::path gt_boxes;  // gt_summary.csv
+  int gt_offset = 0;               // ground-truth number = decoded frame index + offset
+  double min_box_area = 0.005;     // ground-truth blobs smaller than this share of the frame are not counted
+  bool json = false;
+};
+
+// Prints the report (text, or one JSON object with --json) to stdout. Returns the process exit code:
+// 0 done, 2 bad input (clip, config or ground truth unreadable).
+int run_eval(const EvalOptions& options);
+
+}  // namespace matthan

@@ -1,0 +1,171 @@
+// CameraAnalysis: motion, object detection only where motion is, tracking, and the incident logic.
+#include "camera_analysis.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace matthan {
+namespace {
+
+MotionConfig motion_config(const CameraConfig& c) {
+  MotionConfig m;
+  m.min_area = c.motion.min_area;
+  for (const auto& poly : c.masks) m.masks.emplace_back(poly.begin(), poly.end());
+  return m;
+}
+
+IncidentPolicy motion_policy(const CameraConfig& c) {
+  IncidentPolicy p;
+  p.start_frames = c.motion.start_frames;
+  p.end_seconds = c.motion.end_seconds;
+  p.max_length_s = c.clip.max_length;
+  return p;
+}
+
+// Motion score: how solid the largest moving region is (foreground share of its box), in 0..1.
+double motion_score(const MotionResult& m) {
+  if (m.boxes.empty()) return 0.0;
+  const double area = std::max(m.boxes.front().area(), 1e-6);
+  return std::clamp(m.foreground_fraction / area, 0.0, 1.0);
+}
+
+ObjectIncidentPolicy object_policy(const CameraConfig& c) {
+  ObjectIncidentPolicy p;
+  p.labels = c.detect.objects.labels;
+  p.end_seconds = c.motion.end_seconds;
+  p.max_length_s = c.clip.max_length;
+  return p;
+}
+
+TrackerConfig tracker_config(const CameraConfig& c) {
+  TrackerConfig t;
+  t.confirm_hits = c.detect.objects.confirm_frames;
+  return t;
+}
+
+Result<std::unique_ptr<ObjectDetector>> make_detector(const ObjectSettings& o) {
+  if (!o.model) {
+    HogConfig h;
+    auto it = o.min_score.find("person");
+    if (it == o.min_score.end()) it = o.min_score.find("default");
+    if (it != o.min_score.end()) h.min_score = it->second;
+    return make_hog_detector(h);
+  }
+  DnnModelConfig d;
+  d.cfg = o.model->cfg;
+  d.weights = o.model->weights;
+  d.names = o.model->names;
+  d.input = o.model->input;
+  d.labels = o.labels;
+  d.min_score = o.min_score;
+  return make_dnn_detector(d);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<CameraAnalysis>> CameraAnalysis::create(const CameraConfig& camera) {
+  std::unique_ptr<ObjectDetector> detector;
+  if (camera.detect.objects.enabled) {
+    auto d = make_detector(camera.detect.objects);
+    if (!d.ok()) return make_error(fmt::format("camera {}: detect.objects.model: {}", camera.id, d.error().message));
+    detector = std::move(d.value());
+  }
+  return std::unique_ptr<CameraAnalysis>(new CameraAnalysis(camera, std::move(detector)));
+}
+
+CameraAnalysis::CameraAnalysis(const CameraConfig& camera, std::unique_ptr<ObjectDetector> detector)
+    : camera_(camera.id),
+      motion_(motion_config(camera)),
+      motion_incidents_(camera.id, motion_policy(camera)),
+      detector_(std::move(detector)),
+      tracker_(tracker_config(camera)) {
+  if (detector_) {
+    crop_plan_.min_side = detector_->input_size();
+    object_incidents_ = std::make_unique<ObjectIncidentManager>(camera.id, object_policy(camera));
+  }
+}
+
+std::string CameraAnalysis::describe() const {
+  if (!detector_) return "motion incidents (no detect.objects block)";
+  return fmt::format("object incidents from {} on motion, labels [{}]", detector_->describe(),
+                     fmt::join(object_incidents_->policy().labels, ", "));
+}
+
+AnalysisOutput CameraAnalysis::process(const Frame& frame) {
+  AnalysisOutput out;
+  out.motion = motion_.process(frame);
+  last_pts_ = frame.pts;
+  if (detector_) process_objects(frame, out);
+  else process_motion_incidents(frame, out);
+  return out;
+}
+
+void CameraAnalysis::process_motion_incidents(const Frame& frame, AnalysisOutput& out) {
+  Observation o;
+  o.pts = frame.pts;
+  o.wall = frame.wall;
+  o.motion = out.motion.motion;
+  if (!out.motion.boxes.empty()) o.box = out.motion.boxes.front();
+  o.score = motion_score(out.motion);
+  const ObserveResult r = motion_incidents_.observe(o);
+  out.events = r.events;
+  if (r.best_frame && motion_incidents_.active()) out.best_frame.push_back(*motion_incidents_.current());
+}
+
+void CameraAnalysis::process_objects(const Frame& frame, AnalysisOutput& out) {
+  // The detector only ever sees frames with motion, and only the parts that moved.
+  if (out.motion.motion) {
+    const std::vector<Box> regions = plan_crops(out.motion.boxes, frame.width, frame.height, crop_plan_);
+    std::vector<CropRequest> crops;
+    crops.reserve(regions.size());
+    for (const Box& r : regions) crops.push_back(CropRequest{&frame, r});
+    const auto per_crop = detector_->detect(crops);
+    for (const auto& list : per_crop) out.detections.insert(out.detections.end(), list.begin(), list.end());
+    out.detections = suppress_duplicates(std::move(out.detections), 0.5);
+    out.detector_ran = !crops.empty();
+    tracker_.update(out.detections, frame.pts);
+  } else {
+    tracker_.age(frame.pts);
+  }
+  ObjectObserveResult r = object_incidents_->observe(track_observations(), frame.pts, frame.wall);
+  out.events = std::move(r.events);
+  for (const std::string& id : r.best_frame_ids) {
+    // The incident as it stands now (after this frame's update), found among this frame's events or tracks.
+    for (const auto& [phase, inc] : out.events) {
+      if (inc.id == id) {
+        out.best_frame.push_back(inc);
+        break;
+      }
+    }
+    if (!out.best_frame.empty() && out.best_frame.back().id == id) continue;
+    if (auto inc = object_incidents_->find(id)) out.best_frame.push_back(*inc);
+  }
+}
+
+std::vector<TrackObservation> CameraAnalysis::track_observations() const {
+  std::vector<TrackObservation> obs;
+  obs.reserve(tracker_.tracks().size());
+  for (const Track& t : tracker_.tracks()) {
+    TrackObservation o;
+    o.id = t.id;
+    o.label = t.label;
+    o.score = t.score;
+    o.box = t.box;
+    o.confirmed = t.confirmed;
+    o.seen = t.seen;
+    o.speed = t.speed();
+    o.last_seen = t.last_seen;
+    obs.push_back(std::move(o));
+  }
+  return obs;
+}
+
+std::vector<Incident> CameraAnalysis::close(MediaTimeNs pts, WallTime wall, const std::string& reason) {
+  if (object_incidents_) return object_incidents_->close_all(pts, wall, reason);
+  std::vector<Incident> out;
+  if (auto inc = motion_incidents_.close(pts, wall, reason)) out.push_back(*inc);
+  return out;
+}
+
+}  // namespace matthan

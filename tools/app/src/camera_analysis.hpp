@@ -1,0 +1,62 @@
+// CameraAnalysis: everything one camera's frames go through, in one place so that the engine and
+// `matthan eval` run exactly the same code: motion -> (object detection on the moving parts -> tracking)
+// -> incidents.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "matthan/app/config.hpp"
+#include "matthan/core/result.hpp"
+#include "matthan/core/types.hpp"
+#include "matthan/detect/motion_detector.hpp"
+#include "matthan/detect/object_detector.hpp"
+#include "matthan/detect/tracker.hpp"
+#include "matthan/events/incident.hpp"
+#include "matthan/events/object_incidents.hpp"
+
+namespace matthan {
+
+struct AnalysisOutput {
+  MotionResult motion;
+  bool detector_ran = false;
+  std::vector<Detection> detections;  // this frame's objects (whole-frame coordinates), empty without a run
+  std::vector<std::pair<IncidentPhase, Incident>> events;
+  // Open incidents for which this frame is the best so far: snapshot them from it.
+  std::vector<Incident> best_frame;
+};
+
+class CameraAnalysis {
+ public:
+  // Builds the camera's detectors. A configured model that cannot be loaded is an error naming the file.
+  static Result<std::unique_ptr<CameraAnalysis>> create(const CameraConfig& camera);
+
+  AnalysisOutput process(const Frame& frame);
+  // Ends every open incident (shutdown, stream lost).
+  std::vector<Incident> close(MediaTimeNs pts, WallTime wall, const std::string& reason);
+
+  // "motion only", or the object detector in use: for the start-up log.
+  std::string describe() const;
+  bool objects_enabled() const { return detector_ != nullptr; }
+  const MotionDetector& motion() const { return motion_; }
+  const ObjectDetector* detector() const { return detector_.get(); }
+
+ private:
+  CameraAnalysis(const CameraConfig& camera, std::unique_ptr<ObjectDetector> detector);
+  void process_motion_incidents(const Frame& frame, AnalysisOutput& out);
+  void process_objects(const Frame& frame, AnalysisOutput& out);
+  std::vector<TrackObservation> track_observations() const;
+
+  CameraId camera_;
+  MotionDetector motion_;
+  IncidentManager motion_incidents_;
+  std::unique_ptr<ObjectDetector> detector_;
+  CropPlan crop_plan_;
+  Tracker tracker_;
+  std::unique_ptr<ObjectIncidentManager> object_incidents_;
+  MediaTimeNs last_pts_ = 0;
+};
+
+}  // namespace matthan

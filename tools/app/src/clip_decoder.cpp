@@ -1,0 +1,121 @@
+// ClipDecoder: libavformat demux + libavcodec decode, single-threaded, frames copied into owned buffers.
+#include "clip_decoder.hpp"
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/imgutils.h>
+}
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstring>
+
+namespace matthan {
+namespace {
+
+struct InputCloser {
+  void operator()(AVFormatContext* c) const { avformat_close_input(&c); }
+};
+struct CodecCloser {
+  void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
+};
+struct PacketFree {
+  void operator()(AVPacket* p) const { av_packet_free(&p); }
+};
+struct FrameFree {
+  void operator()(AVFrame* f) const { av_frame_free(&f); }
+};
+
+std::string av_error(int err) {
+  char buf[AV_ERROR_MAX_STRING_SIZE] = {0};
+  av_strerror(err, buf, sizeof buf);
+  return buf;
+}
+
+void copy_plane(const std::uint8_t* src, int src_stride, std::uint8_t* dst, int dst_stride, int w, int h) {
+  for (int y = 0; y < h; ++y) std::memcpy(dst + static_cast<std::ptrdiff_t>(y) * dst_stride, src + static_cast<std::ptrdiff_t>(y) * src_stride, w);
+}
+
+}  // namespace
+
+struct ClipDecoder::Impl {
+  std::unique_ptr<AVFormatContext, InputCloser> fmt;
+  std::unique_ptr<AVCodecContext, CodecCloser> codec;
+  std::unique_ptr<AVPacket, PacketFree> packet{av_packet_alloc()};
+  std::unique_ptr<AVFrame, FrameFree> frame{av_frame_alloc()};
+  int stream = -1;
+  double fps = 25;
+  std::uint64_t index = 0;
+  bool draining = false;
+
+  Frame convert(const AVFrame& f) {
+    const bool i420 = f.format == AV_PIX_FMT_YUV420P || f.format == AV_PIX_FMT_YUVJ420P;
+    Frame out = make_owned_frame(i420 ? PixelFormat::kI420 : PixelFormat::kGray8, f.width, f.height);
+    // The frame's memory is a fresh vector of ours; writing into it here is its initialisation.
+    copy_plane(f.data[0], f.linesize[0], const_cast<std::uint8_t*>(out.plane[0]), out.stride[0], f.width, f.height);
+    if (i420) {
+      for (int p = 1; p <= 2; ++p)
+        copy_plane(f.data[p], f.linesize[p], const_cast<std::uint8_t*>(out.plane[p]), out.stride[p], (f.width + 1) / 2,
+                   (f.height + 1) / 2);
+    }
+    out.camera = "eval";
+    out.index = index;
+    out.pts = static_cast<MediaTimeNs>(std::llround(static_cast<double>(index) / fps * kNsPerSecond));
+    out.wall = WallTime{} + std::chrono::hours(24 * 365 * 56) + std::chrono::nanoseconds(out.pts);
+    ++index;
+    return out;
+  }
+
+  std::optional<Frame> next() {
+    while (true) {
+      const int r = avcodec_receive_frame(codec.get(), frame.get());
+      if (r == 0) {
+        Frame out = convert(*frame);
+        av_frame_unref(frame.get());
+        return out;
+      }
+      if (r == AVERROR_EOF || (r != AVERROR(EAGAIN))) return std::nullopt;
+      if (draining) return std::nullopt;
+      if (av_read_frame(fmt.get(), packet.get()) < 0) {
+        draining = true;
+        avcodec_send_packet(codec.get(), nullptr);
+        continue;
+      }
+      if (packet->stream_index == stream) avcodec_send_packet(codec.get(), packet.get());
+      av_packet_unref(packet.get());
+    }
+  }
+};
+
+Result<std::unique_ptr<ClipDecoder>> ClipDecoder::open(const std::filesystem::path& path) {
+  auto impl = std::make_unique<Impl>();
+  AVFormatContext* raw = nullptr;
+  if (int r = avformat_open_input(&raw, path.c_str(), nullptr, nullptr); r < 0)
+    return make_error(fmt::format("cannot open {}: {}", path.string(), av_error(r)));
+  impl->fmt.reset(raw);
+  if (int r = avformat_find_stream_info(raw, nullptr); r < 0)
+    return make_error(fmt::format("{}: no stream info: {}", path.string(), av_error(r)));
+  const AVCodec* dec = nullptr;
+  impl->stream = av_find_best_stream(raw, AVMEDIA_TYPE_VIDEO, -1, -1, &dec, 0);
+  if (impl->stream < 0 || !dec) return make_error(fmt::format("{}: no decodable video stream", path.string()));
+  AVStream* st = raw->streams[impl->stream];
+  impl->codec.reset(avcodec_alloc_context3(dec));
+  avcodec_parameters_to_context(impl->codec.get(), st->codecpar);
+  impl->codec->thread_count = 1;
+  if (int r = avcodec_open2(impl->codec.get(), dec, nullptr); r < 0)
+    return make_error(fmt::format("{}: cannot open the decoder: {}", path.string(), av_error(r)));
+  const AVRational rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
+  if (rate.num > 0 && rate.den > 0) impl->fps = av_q2d(rate);
+  return std::unique_ptr<ClipDecoder>(new ClipDecoder(std::move(impl)));
+}
+
+ClipDecoder::ClipDecoder(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ClipDecoder::~ClipDecoder() = default;
+std::optional<Frame> ClipDecoder::next() { return impl_->next(); }
+double ClipDecoder::fps() const { return impl_->fps; }
+int ClipDecoder::width() const { return impl_->codec->width; }
+int ClipDecoder::height() const { return impl_->codec->height; }
+
+}  // namespace matthan

@@ -1,0 +1,223 @@
+// `matthan eval`: decode a clip, feed every frame through CameraAnalysis, score masks, boxes, incidents.
+#include "matthan/app/eval.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <optional>
+
+#include "camera_analysis.hpp"
+#include "clip_decoder.hpp"
+#include "matthan/app/config.hpp"
+#include "matthan/detect/eval_metrics.hpp"
+
+namespace matthan {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct IncidentSpan {
+  std::string id, kind, label;
+  long start_frame = 0, end_frame = -1;
+  double score = 0;
+};
+
+struct MaskTruth {
+  fs::path dir;
+  cv::Mat roi;  // empty: everything scored
+  int first = 0, last = 1 << 30;  // temporalROI, in ground-truth numbering
+};
+
+struct Scores {
+  MaskCounts mask;
+  int mask_frames = 0;
+  BoxCounts boxes;
+  int box_frames = 0;
+};
+
+Result<CameraConfig> camera_config(const EvalOptions& o) {
+  CameraConfig c;
+  c.id = "eval";
+  if (o.config.empty()) return c;
+  ConfigLoad load = load_config_file(o.config);
+  if (!load.ok()) return make_error(load.error_text());
+  for (const auto& cam : load.config.cameras)
+    if (o.camera.empty() || cam.id == o.camera) return cam;
+  return make_error(fmt::format("{}: no camera '{}'", o.config.string(), o.camera));
+}
+
+MaskTruth mask_truth(const fs::path& dir) {
+  MaskTruth t;
+  t.dir = dir;
+  const fs::path parent = dir.parent_path();
+  if (fs::exists(parent / "ROI.bmp")) t.roi = cv::imread((parent / "ROI.bmp").string(), cv::IMREAD_GRAYSCALE);
+  std::ifstream troi(parent / "temporalROI.txt");
+  if (troi) troi >> t.first >> t.last;
+  return t;
+}
+
+void score_mask_frame(const CameraAnalysis& a, const MaskTruth& truth, long gt_number, Scores& s) {
+  if (gt_number < truth.first || gt_number > truth.last) return;
+  const fs::path file = truth.dir / fmt::format("gt{:06d}.png", gt_number);
+  if (!fs::exists(file)) return;
+  const cv::Mat gt = cv::imread(file.string(), cv::IMREAD_GRAYSCALE);
+  if (gt.empty()) return;
+  int w = 0, h = 0;
+  std::vector<std::uint8_t> mask = a.motion().last_mask(w, h);
+  cv::Mat pred = cv::Mat::zeros(gt.size(), CV_8UC1);  // during warm-up: nothing predicted
+  if (!mask.empty()) cv::resize(cv::Mat(h, w, CV_8UC1, mask.data()), pred, gt.size(), 0, 0, cv::INTER_NEAREST);
+  cv::Mat roi;
+  if (!truth.roi.empty()) cv::resize(truth.roi, roi, gt.size(), 0, 0, cv::INTER_NEAREST);
+  s.mask.add(score_mask(pred.data, gt.data, roi.empty() ? nullptr : roi.data, gt.total()));
+  ++s.mask_frames;
+}
+
+std::vector<Box> predicted_boxes(const CameraAnalysis& a, const AnalysisOutput& out) {
+  if (a.objects_enabled()) {
+    std::vector<Box> boxes;
+    for (const auto& d : out.detections) boxes.push_back(d.box);
+    return boxes;
+  }
+  return out.motion.boxes;
+}
+
+void record_events(const AnalysisOutput& out, long frame, double fps, std::map<std::string, IncidentSpan>& spans,
+                   std::vector<std::string>& order) {
+  for (const auto& [phase, inc] : out.events) {
+    IncidentSpan& s = spans[inc.id];
+    if (phase == IncidentPhase::kStart) {
+      s.id = inc.id;
+      s.kind = inc.kind;
+      s.start_frame = frame;
+      order.push_back(inc.id);
+    }
+    s.label = inc.label.value_or("");
+    s.score = std::max(s.score, inc.score);
+    if (phase == IncidentPhase::kEnd) s.end_frame = std::lround(static_cast<double>(inc.end_pts) / kNsPerSecond * fps);
+  }
+}
+
+nlohmann::ordered_json report_json(const EvalOptions& o, long frames, double fps, const Scores& s,
+                                   const std::vector<IncidentSpan>& incidents, const CameraAnalysis& a) {
+  using J = nlohmann::ordered_json;
+  J j;
+  j["clip"] = o.clip.string();
+  j["frames"] = frames;
+  j["fps"] = fps;
+  j["detector"] = a.describe();
+  j["motion"] = s.mask_frames ? J{{"precision", s.mask.precision()}, {"recall", s.mask.recall()},
+                                  {"f1", s.mask.f1()}, {"frames_scored", s.mask_frames}}
+                              : J(nullptr);
+  j["boxes"] = s.box_frames ? J{{"precision", s.boxes.precision()}, {"recall", s.boxes.recall()},
+                                {"tp", s.boxes.tp}, {"fp", s.boxes.fp}, {"fn", s.boxes.fn}, {"frames_scored", s.box_frames}}
+                            : J(nullptr);
+  J list = J::array();
+  for (const auto& i : incidents)
+    list.push_back({{"start_frame", i.start_frame}, {"end_frame", i.end_frame}, {"kind", i.kind},
+                    {"label", i.label.empty() ? J(nullptr) : J(i.label)}, {"score", std::round(i.score * 1000) / 1000}});
+  j["incidents"] = list;
+  if (a.detector()) j["forward_calls"] = a.detector()->forward_calls();
+  return j;
+}
+
+void print_text(const nlohmann::ordered_json& j) {
+  fmt::print("clip      {}\nframes    {} at {:.2f} fps\nanalysis  {}\n", j["clip"].get<std::string>(),
+             j["frames"].get<long>(), j["fps"].get<double>(), j["detector"].get<std::string>());
+  if (!j["motion"].is_null())
+    fmt::print("motion    precision {:.3f}  recall {:.3f}  F {:.3f}  ({} frames)\n", j["motion"]["precision"].get<double>(),
+               j["motion"]["recall"].get<double>(), j["motion"]["f1"].get<double>(), j["motion"]["frames_scored"].get<int>());
+  if (!j["boxes"].is_null())
+    fmt::print("boxes     precision {:.3f}  recall {:.3f}  (tp {} fp {} fn {}, {} frames)\n",
+               j["boxes"]["precision"].get<double>(), j["boxes"]["recall"].get<double>(), j["boxes"]["tp"].get<long>(),
+               j["boxes"]["fp"].get<long>(), j["boxes"]["fn"].get<long>(), j["boxes"]["frames_scored"].get<int>());
+  if (j.contains("forward_calls")) fmt::print("detector  {} forward calls\n", j["forward_calls"].get<long>());
+  fmt::print("incidents {}\n", j["incidents"].size());
+  for (const auto& i : j["incidents"])
+    fmt::print("  frames {:>5} .. {:>5}  {:<10} {:<10} {:.2f}\n", i["start_frame"].get<long>(), i["end_frame"].get<long>(),
+               i["kind"].get<std::string>(), i["label"].is_null() ? "-" : i["label"].get<std::string>(),
+               i["score"].get<double>());
+}
+
+}  // namespace
+
+int run_eval(const EvalOptions& o) {
+  auto cam = camera_config(o);
+  if (!cam.ok()) {
+    fmt::print(stderr, "{}\n", cam.error().message);
+    return 2;
+  }
+  auto analysis = CameraAnalysis::create(cam.value());
+  if (!analysis.ok()) {
+    fmt::print(stderr, "{}\n", analysis.error().message);
+    return 2;
+  }
+  CameraAnalysis& a = *analysis.value();
+  auto dec = ClipDecoder::open(o.clip);
+  if (!dec.ok()) {
+    fmt::print(stderr, "{}\n", dec.error().message);
+    return 2;
+  }
+  std::optional<MaskTruth> masks;
+  if (!o.gt_masks.empty()) {
+    if (!fs::is_directory(o.gt_masks)) {
+      fmt::print(stderr, "--gt-masks {}: not a folder\n", o.gt_masks.string());
+      return 2;
+    }
+    masks = mask_truth(o.gt_masks);
+  }
+  std::optional<std::map<int, std::vector<Box>>> boxes;
+  if (!o.gt_boxes.empty()) {
+    auto b = read_gt_summary(o.gt_boxes, (*dec)->width(), (*dec)->height());
+    if (!b.ok()) {
+      fmt::print(stderr, "{}\n", b.error().message);
+      return 2;
+    }
+    boxes = std::move(b.value());
+  }
+  // Boxes are scored over the same temporal ROI as masks (temporalROI.txt next to the csv).
+  const MaskTruth box_roi = o.gt_boxes.empty() ? MaskTruth{} : mask_truth(fs::absolute(o.gt_boxes).parent_path() / "x");
+  if (!o.json) spdlog::info("eval: {}", a.describe());
+
+  Scores s;
+  std::map<std::string, IncidentSpan> spans;
+  std::vector<std::string> order;
+  long frames = 0;
+  MediaTimeNs last_pts = 0;
+  WallTime last_wall{};
+  const double fps = (*dec)->fps();
+  while (auto frame = (*dec)->next()) {
+    const AnalysisOutput out = a.process(*frame);
+    const long gt_number = frames + o.gt_offset;
+    if (masks) score_mask_frame(a, *masks, gt_number, s);
+    if (boxes) {
+      const auto it = boxes->find(static_cast<int>(gt_number));
+      const bool in_roi = gt_number >= box_roi.first && gt_number <= box_roi.last;
+      if (it != boxes->end() && in_roi) {
+        s.boxes.add(score_boxes(predicted_boxes(a, out), it->second, 0.3, o.min_box_area));
+        ++s.box_frames;
+      }
+    }
+    record_events(out, frames, fps, spans, order);
+    last_pts = frame->pts;
+    last_wall = frame->wall;
+    ++frames;
+  }
+  AnalysisOutput tail;
+  for (Incident& inc : a.close(last_pts, last_wall, "end_of_clip")) tail.events.emplace_back(IncidentPhase::kEnd, inc);
+  record_events(tail, frames, fps, spans, order);
+
+  std::vector<IncidentSpan> incidents;
+  for (const auto& id : order) incidents.push_back(spans[id]);
+  const auto j = report_json(o, frames, fps, s, incidents, a);
+  if (o.json) fmt::print("{}\n", j.dump());
+  else print_text(j);
+  return 0;
+}
+
+}  // namespace matthan
