@@ -9,6 +9,16 @@ namespace matthan {
 enum class RtspTransport { kAuto, kTcp, kUdp };
 
 // "auto", "tcp" or "udp": also the value rtspsrc's `protocols` property takes for kTcp and kUdp.
-std::string_view to_string(RtspTransport transport);
+constexpr std::string_view to_string(RtspTransport transport) {
+  switch (transport) {
+    case RtspTransport::kTcp:
+      return "tcp";
+    case RtspTransport::kUdp:
+      return "udp";
+    case RtspTransport::kAuto:
+      break;
+  }
+  return "auto";
+}
 
 }  // namespace matthan
