@@ -36,6 +36,7 @@
 #include "matthan/review/server.hpp"
 #include "review_wiring.hpp"
 #include "storage_upkeep.hpp"
+#include "tamper_watch.hpp"
 #include "task_queue.hpp"
 
 namespace matthan {
@@ -92,10 +93,12 @@ struct CameraRuntime {
   std::atomic<std::uint64_t> analysed{0};
   std::atomic<MediaTimeNs> last_packet_pts{0};  // media time of the newest packet (for camera_offline clips)
   std::atomic<bool> motion_open{false};         // an incident of the analysis path is open (heartbeat)
+  std::atomic<bool> tamper_open{false};         // a tamper incident is open (heartbeat)
 
   // Analysis state: touched only by the worker currently holding `scheduled`.
   MotionDetector motion;
   IncidentManager incidents;
+  TamperWatch tamper;
   MediaTimeNs last_pts = 0;
   WallTime last_wall{};
   std::string snapshot_rel;         // snapshot of the open incident, relative to the storage root
@@ -114,6 +117,7 @@ struct CameraRuntime {
         log(camera_logger(c.id)),
         motion(motion_config(c)),
         incidents(c.id, incident_policy(c)),
+        tamper(c.id, c.tamper),
         offline(c.offline_after, std::chrono::steady_clock::now()) {}
 };
 
@@ -196,6 +200,34 @@ struct Engine::Impl {
         media_seconds(frame.pts - rt.last_snapshot_pts) >= kSnapshotRefreshSeconds) {
       queue_snapshot(rt, frame, *rt.incidents.current());
     }
+    observe_tamper(rt, frame);
+  }
+
+  // ---- tamper incidents (analysis worker): the same start / end path as motion, with a snapshot of the
+  // tampered view and a clip whose pre-roll reaches back before the condition began ----
+  void observe_tamper(CameraRuntime& rt, const Frame& frame) {
+    auto ev = rt.tamper.observe(frame);
+    if (!ev) return;
+    if (ev->first == IncidentPhase::kStart) start_tamper_incident(rt, ev->second, frame);
+    else end_tamper_incident(rt, ev->second);
+    rt.tamper_open.store(rt.tamper.active(), std::memory_order_relaxed);
+  }
+
+  void start_tamper_incident(CameraRuntime& rt, const Incident& inc, const Frame& frame) {
+    rt.tamper.snapshot_rel = fmt::format("snapshots/{}/{}/{}.jpg", rt.cfg.id, date_folder(inc.started_at), inc.id);
+    if (auto st = write_snapshot(frame, {}, config.storage_root / rt.tamper.snapshot_rel); !st.ok()) {
+      rt.log->error("snapshot {} failed: {}", rt.tamper.snapshot_rel, st.error().message);
+    }
+    rt.log->warn("tamper ({}): incident {} started", inc.label.value_or("?"), inc.id);
+    bus->publish_incident(inc, IncidentPhase::kStart, rt.tamper.snapshot_rel, std::nullopt);
+    storage_tasks.post([this, &rt, inc, snap = rt.tamper.snapshot_rel] { begin_clip(rt, inc, snap); });
+  }
+
+  void end_tamper_incident(CameraRuntime& rt, const Incident& inc) {
+    rt.log->info("tamper ({}) over ({}): incident {} ends, finishing its clip", inc.label.value_or("?"),
+                 inc.end_reason, inc.id);
+    storage_tasks.post([this, &rt, inc, snap = rt.tamper.snapshot_rel] { finish_clip(rt, inc, snap); });
+    rt.tamper.snapshot_rel.clear();
   }
 
   void handle_phase(CameraRuntime& rt, IncidentPhase phase, const Incident& inc, const Frame& frame) {
@@ -318,7 +350,7 @@ struct Engine::Impl {
     for (auto& rt : cameras) {
       f.streaming += rt->state == CameraState::kStreaming ? 1 : 0;
       f.stalled += rt->state == CameraState::kStalled ? 1 : 0;
-      f.open_incidents += (rt->motion_open.load() ? 1 : 0) + (rt->offline_incident ? 1 : 0);
+      f.open_incidents += (rt->motion_open.load() ? 1 : 0) + (rt->offline_incident ? 1 : 0) + (rt->tamper_open.load() ? 1 : 0);
       f.frames_analysed += rt->analysed.load(std::memory_order_relaxed);
       f.frames_dropped += rt->frames.dropped();
     }
@@ -597,8 +629,9 @@ struct Engine::Impl {
     wd.max_rate_factor = c.watchdog.max_rate_factor;
     auto on_change = [this, raw](const CameraHealth& h) { storage_tasks.post([this, raw, h] { on_health(*raw, h); }); };
     rt->supervisor = std::make_unique<CameraSupervisor>(c.id, factory, BackoffPolicy{}, on_change, wd);
-    rt->log->info("camera '{}' at {}: detect {}x{} @ {} fps, motion detector, pre-roll {} s, post-roll {} s", c.name,
-                  redact_url(c.url), c.detect.width, c.detect.height, c.detect.fps, c.clip.pre_roll, c.clip.post_roll);
+    rt->log->info("camera '{}' at {}: detect {}x{} @ {} fps, motion detector, tamper {}, pre-roll {} s, post-roll {} s",
+                  c.name, redact_url(c.url), c.detect.width, c.detect.height, c.detect.fps,
+                  c.tamper.enabled ? "on" : "off", c.clip.pre_roll, c.clip.post_roll);
     cameras.push_back(std::move(rt));
   }
 
@@ -624,6 +657,7 @@ struct Engine::Impl {
       // Frames that arrived after the workers left still count: analyse them before closing.
       while (auto f = rt->frames.try_pop()) analyse(*rt, *f);
       if (auto inc = rt->incidents.close(rt->last_pts, rt->last_wall, "shutdown")) end_incident(*rt, *inc);
+      if (auto inc = rt->tamper.close(rt->last_pts, rt->last_wall, "shutdown")) end_tamper_incident(*rt, *inc);
       storage_tasks.post([this, raw = rt.get()] { end_offline_incident(*raw, "shutdown"); });
     }
     storage_tasks.post([this] {
