@@ -18,6 +18,31 @@ std::filesystem::path cut_vtest(const std::filesystem::path& dir, int seconds) {
   return out;
 }
 
+std::filesystem::path make_tamper_clip(const std::filesystem::path& dir, const std::string& scenario, double at_s,
+                                       int seconds) {
+  const auto src = vtest_avi();
+  if (src.empty()) return {};
+  const std::string t = std::to_string(at_s);
+  const std::string after = "enable='gte(t," + t + ")'";
+  std::string vf = "scale=640:360,";
+  if (scenario == "black")
+    vf += "drawbox=x=0:y=0:w=iw:h=ih:color=black:t=fill:" + after + ",noise=alls=5:allf=t:" + after;
+  else if (scenario == "turn")
+    vf += "hflip=" + after;
+  else if (scenario == "blur")
+    vf += "gblur=sigma=6:" + after;
+  else if (scenario == "ramp")
+    vf += "geq=lum='lum(X,Y)*(1-0.65*min(max(T-" + t + ",0)/15,1))':cb='cb(X,Y)':cr='cr(X,Y)'";
+  else
+    return {};
+  const auto out = dir / ("tamper-" + scenario + ".mp4");
+  auto [rc, text] = run_command({"ffmpeg", "-y", "-v", "error", "-i", src.string(), "-t", std::to_string(seconds), "-vf", vf,
+                                 "-an", "-c:v", "libx264", "-preset", "ultrafast", "-g", "20", "-bf", "0", "-pix_fmt",
+                                 "yuv420p", out.string()});
+  if (rc != 0) return {};
+  return out;
+}
+
 SimCamera::SimCamera(const std::string& name, const std::filesystem::path& source,
                      const std::filesystem::path& cache_dir) {
   port_ = free_tcp_port();

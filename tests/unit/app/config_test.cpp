@@ -178,5 +178,54 @@ TEST(Config, MetricsKeys) {
   EXPECT_TRUE(has_issue(bad, 3, "review.metrics_public", "")) << bad.error_text();
 }
 
+TEST(Config, TamperDefaultsMergeIntoCameras) {
+  auto l = load(R"(defaults:
+  tamper: {persist_s: 8, structure_change: 0.7}
+cameras:
+  - id: a
+    url: rtsp://127.0.0.1/a
+    tamper: {enabled: false}
+  - id: b
+    url: rtsp://127.0.0.1/b
+    tamper: {persist_s: 3, rebaseline_s: 0, min_stddev: 4}
+  - id: c
+    url: rtsp://127.0.0.1/c
+)");
+  ASSERT_TRUE(l.ok()) << l.error_text();
+  const auto& cams = l.config.cameras;
+  EXPECT_FALSE(cams[0].tamper.enabled);
+  EXPECT_EQ(cams[0].tamper.persist_s, 8);
+  EXPECT_TRUE(cams[1].tamper.enabled);
+  EXPECT_EQ(cams[1].tamper.persist_s, 3);
+  EXPECT_EQ(cams[1].tamper.structure_change, 0.7);
+  EXPECT_EQ(cams[1].tamper.rebaseline_s, 0);
+  EXPECT_EQ(cams[1].tamper.min_stddev, 4);
+  EXPECT_EQ(cams[2].tamper.persist_s, 8);
+  EXPECT_EQ(cams[2].tamper.sharpness_drop, 0.45);
+  EXPECT_EQ(cams[2].tamper.rebaseline_s, 300);
+}
+
+TEST(Config, BadTamperKeysAreReportedWithTheirLine) {
+  auto l = load(R"(defaults:
+  tamper: {persist_s: 0, colour: red}
+cameras:
+  - id: a
+    url: rtsp://127.0.0.1/a
+    tamper: {enabled: maybe, structure_change: 2}
+  - id: b
+    url: rtsp://127.0.0.1/b
+    tamper: {persist_s: 10, rebaseline_s: 5}
+  - id: c
+    url: rtsp://127.0.0.1/c
+    tamper: 3
+)");
+  EXPECT_TRUE(has_issue(l, 2, "defaults.tamper.persist_s", "out of range")) << l.error_text();
+  EXPECT_TRUE(has_issue(l, 2, "defaults.tamper.colour", "unknown key")) << l.error_text();
+  EXPECT_TRUE(has_issue(l, 6, "cameras[0].tamper.enabled", "true or false")) << l.error_text();
+  EXPECT_TRUE(has_issue(l, 6, "cameras[0].tamper.structure_change", "out of range")) << l.error_text();
+  EXPECT_TRUE(has_issue(l, 9, "cameras[1].tamper", "rebaseline_s")) << l.error_text();
+  EXPECT_TRUE(has_issue(l, 12, "cameras[2].tamper", "mapping")) << l.error_text();
+}
+
 }  // namespace
 }  // namespace matthan

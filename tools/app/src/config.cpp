@@ -214,11 +214,32 @@ void read_watchdog(ConfigReader& r, const YAML::Node& n, const std::string& path
   r.number(n, "max_rate_factor", path, w.max_rate_factor, 1.5, 100.0);
 }
 
+void read_tamper(ConfigReader& r, const YAML::Node& n, const std::string& path, TamperSettings& t) {
+  if (!r.expect_map(n, path)) return;
+  r.check_keys(n, path, {"enabled", "interval_s", "learn_s", "persist_s", "clear_s", "reference_time_s", "rebaseline_s",
+                         "min_stddev", "brightness_factor", "contrast_drop", "structure_change", "sharpness_drop"});
+  r.boolean(n, "enabled", path, t.enabled);
+  r.number(n, "interval_s", path, t.interval_s, 0.1, 10.0);
+  r.number(n, "learn_s", path, t.learn_s, 1.0, 600.0);
+  r.number(n, "persist_s", path, t.persist_s, 0.5, 600.0);
+  r.number(n, "clear_s", path, t.clear_s, 0.5, 600.0);
+  r.number(n, "reference_time_s", path, t.reference_time_s, 5.0, 86400.0);
+  r.number(n, "rebaseline_s", path, t.rebaseline_s, 0.0, 86400.0);
+  r.number(n, "min_stddev", path, t.min_stddev, 0.5, 64.0);
+  r.number(n, "brightness_factor", path, t.brightness_factor, 1.2, 50.0);
+  r.number(n, "contrast_drop", path, t.contrast_drop, 0.01, 0.9);
+  r.number(n, "structure_change", path, t.structure_change, 0.1, 1.0);
+  r.number(n, "sharpness_drop", path, t.sharpness_drop, 0.05, 0.95);
+  if (t.rebaseline_s > 0 && t.rebaseline_s <= t.persist_s)
+    r.issue(n, path, "rebaseline_s must be 0 (never) or longer than persist_s");
+}
+
 // The per-camera blocks that `defaults` may also set.
 void read_camera_settings(ConfigReader& r, const YAML::Node& n, const std::string& path, CameraConfig& c) {
   if (n["detect"].IsDefined()) read_detect(r, n["detect"], ConfigReader::join(path, "detect"), c.detect);
   if (n["motion"].IsDefined()) read_motion(r, n["motion"], ConfigReader::join(path, "motion"), c.motion);
   if (n["clip"].IsDefined()) read_clip(r, n["clip"], ConfigReader::join(path, "clip"), c.clip);
+  if (n["tamper"].IsDefined()) read_tamper(r, n["tamper"], ConfigReader::join(path, "tamper"), c.tamper);
   r.number(n, "rtsp_latency_ms", path, c.rtsp_latency_ms, 0, 10000);
   if (n["watchdog"].IsDefined()) read_watchdog(r, n["watchdog"], ConfigReader::join(path, "watchdog"), c.watchdog);
   r.number(n, "offline_after", path, c.offline_after, 1.0, 86400.0);
@@ -276,7 +297,7 @@ void check_url(ConfigReader& r, const YAML::Node& n, const std::string& path, co
 void read_camera(ConfigReader& r, const YAML::Node& n, const std::string& path, CameraConfig& c) {
   if (!r.expect_map(n, path)) return;
   r.check_keys(n, path, {"id", "name", "url", "masks", "detect", "motion", "clip", "rtsp_latency_ms", "transport",
-                         "watchdog", "offline_after"});
+                         "watchdog", "offline_after", "tamper"});
   static const std::regex kId("[a-z0-9_-]{1,64}");
   if (!r.string(n, "id", path, c.id, 64)) {
     if (!n["id"].IsDefined()) r.issue(n, ConfigReader::join(path, "id"), "is required");
@@ -444,7 +465,8 @@ void read_root(ConfigReader& r, const YAML::Node& root, const std::filesystem::p
 
   CameraConfig defaults;
   if (const YAML::Node d = root["defaults"]; d.IsDefined() && r.expect_map(d, "defaults")) {
-    r.check_keys(d, "defaults", {"detect", "motion", "clip", "rtsp_latency_ms", "transport", "watchdog", "offline_after"});
+    r.check_keys(d, "defaults",
+                 {"detect", "motion", "clip", "rtsp_latency_ms", "transport", "watchdog", "offline_after", "tamper"});
     read_camera_settings(r, d, "defaults", defaults);
   }
 

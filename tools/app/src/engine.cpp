@@ -40,6 +40,7 @@
 #include "matthan/review/server.hpp"
 #include "review_wiring.hpp"
 #include "storage_upkeep.hpp"
+#include "tamper_watch.hpp"
 #include "task_queue.hpp"
 
 namespace matthan {
@@ -50,7 +51,7 @@ constexpr double kSnapshotRefreshSeconds = 1.0;
 constexpr double kRingKeyframeMarginSeconds = 15.0;  // covers keyframe intervals up to this long beyond pre-roll
 constexpr double kLongKeyframeIntervalSeconds = 4.0;  // above this, a health warning for the camera
 // Incident kinds a camera may raise: counted from zero in /metrics (matthan_camera_incidents_total{kind}).
-constexpr const char* kIncidentKinds[] = {"motion", "object", "camera_offline"};
+constexpr const char* kIncidentKinds[] = {"motion", "object", "camera_offline", "tamper"};
 
 // The same YYYY-MM-DD (UTC) folder naming as the clips use.
 std::string date_folder(WallTime t) {
@@ -76,6 +77,7 @@ struct CameraRuntime {
   std::atomic<std::uint64_t> analysed{0};
   std::atomic<MediaTimeNs> last_packet_pts{0};  // media time of the newest packet (for camera_offline clips)
   std::atomic<int> analysis_open{0};            // incidents of the analysis path that are open (heartbeat)
+  std::atomic<bool> tamper_open{false};         // a tamper incident is open (heartbeat, review)
   // Written by the storage thread, read by scrapes.
   std::atomic<bool> offline_open{false};  // a camera_offline incident is open
   std::atomic<double> fps_in{0}, fps_analysed{0};
@@ -83,6 +85,7 @@ struct CameraRuntime {
 
   // Analysis state: touched only by the worker currently holding `scheduled`.
   std::unique_ptr<CameraAnalysis> analysis;
+  TamperWatch tamper;
   MediaTimeNs last_pts = 0;
   WallTime last_wall{};
   struct SnapshotState {
@@ -104,6 +107,7 @@ struct CameraRuntime {
       : cfg(c),
         log(camera_logger(c.id)),
         analysis(std::move(a)),
+        tamper(c.id, c.tamper),
         offline(c.offline_after, std::chrono::steady_clock::now()) {}
 };
 
@@ -189,6 +193,34 @@ struct Engine::Impl {
       if (it != rt.snapshots.end() && media_seconds(frame.pts - it->second.last_pts) >= kSnapshotRefreshSeconds)
         queue_snapshot(rt, frame, inc, it->second);
     }
+    observe_tamper(rt, frame);
+  }
+
+  // ---- tamper incidents (analysis worker): the same start / end path as motion, with a snapshot of the
+  // tampered view and a clip whose pre-roll reaches back before the condition began ----
+  void observe_tamper(CameraRuntime& rt, const Frame& frame) {
+    auto ev = rt.tamper.observe(frame);
+    if (!ev) return;
+    if (ev->first == IncidentPhase::kStart) start_tamper_incident(rt, ev->second, frame);
+    else end_tamper_incident(rt, ev->second);
+    rt.tamper_open.store(rt.tamper.active(), std::memory_order_relaxed);
+  }
+
+  void start_tamper_incident(CameraRuntime& rt, const Incident& inc, const Frame& frame) {
+    rt.tamper.snapshot_rel = fmt::format("snapshots/{}/{}/{}.jpg", rt.cfg.id, date_folder(inc.started_at), inc.id);
+    if (auto st = write_snapshot(frame, {}, config.storage_root / rt.tamper.snapshot_rel); !st.ok()) {
+      rt.log->error("snapshot {} failed: {}", rt.tamper.snapshot_rel, st.error().message);
+    }
+    rt.log->warn("tamper ({}): incident {} started", inc.label.value_or("?"), inc.id);
+    bus->publish_incident(inc, IncidentPhase::kStart, rt.tamper.snapshot_rel, std::nullopt);
+    storage_tasks.post([this, &rt, inc, snap = rt.tamper.snapshot_rel] { begin_clip(rt, inc, snap); });
+  }
+
+  void end_tamper_incident(CameraRuntime& rt, const Incident& inc) {
+    rt.log->info("tamper ({}) over ({}): incident {} ends, finishing its clip", inc.label.value_or("?"),
+                 inc.end_reason, inc.id);
+    storage_tasks.post([this, &rt, inc, snap = rt.tamper.snapshot_rel] { finish_clip(rt, inc, snap); });
+    rt.tamper.snapshot_rel.clear();
   }
 
   void handle_phase(CameraRuntime& rt, IncidentPhase phase, const Incident& inc, const Frame& frame) {
@@ -322,7 +354,8 @@ struct Engine::Impl {
     for (auto& rt : cameras) {
       f.streaming += rt->state == CameraState::kStreaming ? 1 : 0;
       f.stalled += rt->state == CameraState::kStalled ? 1 : 0;
-      f.open_incidents += rt->analysis_open.load(std::memory_order_relaxed) + (rt->offline_incident ? 1 : 0);
+      f.open_incidents += rt->analysis_open.load(std::memory_order_relaxed) + (rt->offline_incident ? 1 : 0) +
+                          (rt->tamper_open.load() ? 1 : 0);
       f.frames_analysed += rt->analysed.load(std::memory_order_relaxed);
       f.frames_dropped += rt->frames.dropped();
     }
@@ -546,7 +579,7 @@ struct Engine::Impl {
   std::vector<CameraSample> camera_samples() const {
     std::vector<CameraSample> out;
     for (const auto& rt : cameras) {
-      CameraSample s{rt->cfg.id, rt->cfg.name, rt->supervisor->health(), {}};
+      CameraSample s{rt->cfg.id, rt->cfg.name, rt->supervisor->health(), {}, rt->tamper_open.load()};
       if (const auto ns = rt->last_frame_ns.load(); ns != 0)
         s.last_frame = std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(ns));
       out.push_back(std::move(s));
@@ -600,7 +633,8 @@ struct Engine::Impl {
                                  now - std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(ns)))
                                  .count();
       if (const double k = rt->keyframe_interval_s.load(std::memory_order_relaxed); k > 0) c.keyframe_interval_s = k;
-      c.open_incidents = rt->analysis_open.load(std::memory_order_relaxed) + (rt->offline_open.load() ? 1 : 0);
+      c.open_incidents = rt->analysis_open.load(std::memory_order_relaxed) + (rt->offline_open.load() ? 1 : 0) +
+                         (rt->tamper_open.load() ? 1 : 0);
       s.cameras.push_back(std::move(c));
     }
     return s;
@@ -669,9 +703,9 @@ struct Engine::Impl {
     auto on_change = [this, raw](const CameraHealth& h) { storage_tasks.post([this, raw, h] { on_health(*raw, h); }); };
     rt->supervisor = std::make_unique<CameraSupervisor>(c.id, factory, BackoffPolicy{}, on_change, wd);
     for (const char* kind : kIncidentKinds) bus->declare_incident_kind(c.id, kind);
-    rt->log->info("camera '{}' at {}: detect {}x{} @ {} fps, {}, pre-roll {} s, post-roll {} s", c.name,
+    rt->log->info("camera '{}' at {}: detect {}x{} @ {} fps, {}, tamper {}, pre-roll {} s, post-roll {} s", c.name,
                   redact_url(c.url), c.detect.width, c.detect.height, c.detect.fps, rt->analysis->describe(),
-                  c.clip.pre_roll, c.clip.post_roll);
+                  c.tamper.enabled ? "on" : "off", c.clip.pre_roll, c.clip.post_roll);
     cameras.push_back(std::move(rt));
     return {};
   }
@@ -699,6 +733,7 @@ struct Engine::Impl {
       while (auto f = rt->frames.try_pop()) analyse(*rt, *f);
       for (const Incident& inc : rt->analysis->close(rt->last_pts, rt->last_wall, "shutdown")) end_incident(*rt, inc);
       rt->analysis_open.store(0, std::memory_order_relaxed);
+      if (auto inc = rt->tamper.close(rt->last_pts, rt->last_wall, "shutdown")) end_tamper_incident(*rt, *inc);
       storage_tasks.post([this, raw = rt.get()] { end_offline_incident(*raw, "shutdown"); });
     }
     storage_tasks.post([this] {

@@ -26,6 +26,7 @@ std::vector<CameraStatus> EngineLiveStatus::cameras() const {
     c.reconnects = s.health.reconnects;
     c.frames = s.health.frames;
     c.packets = s.health.packets;
+    c.tampered = s.tampered;
     if (s.last_frame.time_since_epoch().count() != 0)
       c.last_frame_age_s = std::chrono::duration<double>(now - s.last_frame).count();
     Rate& r = rates_[s.id];

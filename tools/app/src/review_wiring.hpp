@@ -21,6 +21,7 @@ struct CameraSample {
   std::string id, name;
   CameraHealth health;
   std::chrono::steady_clock::time_point last_frame{};  // epoch = no frame yet
+  bool tampered = false;                               // a tamper incident is open
 };
 
 // LiveStatus over a function the Engine supplies; turns frame counters into a recent frame rate.

@@ -20,7 +20,7 @@ struct CameraStatus {
   double fps = 0;      // frames analysed per second, recent
   std::optional<double> last_frame_age_s;  // none before the first frame
   std::uint64_t reconnects = 0;
-  bool tampered = false;  // a tamper detector said so (none yet: always false)
+  bool tampered = false;  // a tamper incident is open on this camera
   std::uint64_t frames = 0, packets = 0;
 };
 

@@ -57,6 +57,22 @@ struct WatchdogSettings {
   double max_rate_factor = 3;    // packets arriving this many times faster than the stream's own rate
 };
 
+// Tamper detection (docs/config.md `tamper:`): covered, turned or defocused views raise a `tamper` incident.
+struct TamperSettings {
+  bool enabled = true;
+  double interval_s = 0.5;          // evaluation period
+  double learn_s = 5;               // reference learnt for this long first
+  double persist_s = 5;             // a condition must hold this long before the incident starts
+  double clear_s = 3;               // normal for this long ends it
+  double reference_time_s = 60;     // time constant of the reference's slow update
+  double rebaseline_s = 300;        // a `turned` view held this long becomes the reference (0: never)
+  double min_stddev = 6;            // near-uniform below this luma standard deviation
+  double brightness_factor = 2.5;   // far darker or brighter than the reference by this factor
+  double contrast_drop = 0.25;      // contrast below this fraction of the reference's
+  double structure_change = 0.65;   // share of textured cells whose edges changed: turned above this
+  double sharpness_drop = 0.45;     // sharpness below this fraction of the reference's: defocused
+};
+
 struct CameraConfig {
   std::string id;
   std::string name;
@@ -68,6 +84,7 @@ struct CameraConfig {
   DetectSettings detect;
   MotionSettings motion;
   ClipSettings clip;
+  TamperSettings tamper;
   std::vector<ConfigPolygon> masks;
 };
 

@@ -1,0 +1,84 @@
+// TamperWatch: one camera's TamperDetector turned into `tamper` incidents (label covered | turned | defocused).
+// Pure logic driven by frames, no threads or sockets (analysis worker only, like the IncidentManager).
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "matthan/app/config.hpp"
+#include "matthan/detect/tamper_detector.hpp"
+#include "matthan/events/incident.hpp"
+
+namespace matthan {
+
+inline TamperConfig tamper_config(const TamperSettings& s) {
+  TamperConfig t;
+  t.enabled = s.enabled;
+  t.interval_s = s.interval_s;
+  t.learn_s = s.learn_s;
+  t.persist_s = s.persist_s;
+  t.clear_s = s.clear_s;
+  t.reference_time_s = s.reference_time_s;
+  t.rebaseline_s = s.rebaseline_s;
+  t.min_stddev = s.min_stddev;
+  t.brightness_factor = s.brightness_factor;
+  t.contrast_drop = s.contrast_drop;
+  t.structure_change = s.structure_change;
+  t.sharpness_drop = s.sharpness_drop;
+  return t;
+}
+
+class TamperWatch {
+ public:
+  TamperWatch(CameraId camera, const TamperSettings& s) : camera_(std::move(camera)), detector_(tamper_config(s)) {}
+
+  // The incident that starts or ends with this frame, if any. A start dates back to when the condition
+  // began (its pts, and the wall time that far before this frame's), so the clip's pre-roll shows the act.
+  std::optional<std::pair<IncidentPhase, Incident>> observe(const Frame& frame) {
+    const TamperEvent ev = detector_.process(frame);
+    if (ev.phase == TamperPhase::kStart) {
+      Incident inc;
+      inc.started_at = frame.wall - std::chrono::duration_cast<WallTime::duration>(std::chrono::nanoseconds(frame.pts - ev.since));
+      inc.id = make_incident_id(camera_, inc.started_at);
+      inc.camera = camera_;
+      inc.kind = "tamper";
+      inc.label = ev.reason;
+      inc.score = ev.score;
+      inc.box = Box{0, 0, 1, 1};
+      inc.start_pts = ev.since;
+      open_ = inc;
+      return std::make_pair(IncidentPhase::kStart, inc);
+    }
+    if (ev.phase == TamperPhase::kEnd && open_) return std::make_pair(IncidentPhase::kEnd, finish(frame.pts, frame.wall, ev.end_reason));
+    return std::nullopt;
+  }
+
+  // Ends the open incident (shutdown); nullopt when none is open.
+  std::optional<Incident> close(MediaTimeNs pts, WallTime wall, const std::string& reason) {
+    if (!open_) return std::nullopt;
+    detector_.reset();
+    return finish(pts, wall, reason);
+  }
+
+  bool active() const { return open_.has_value(); }
+  std::string snapshot_rel;  // the open incident's snapshot, relative to the storage root
+
+ private:
+  Incident finish(MediaTimeNs pts, WallTime wall, const std::string& reason) {
+    Incident inc = *open_;
+    open_.reset();
+    inc.ended_at = wall;
+    inc.end_pts = std::max(inc.start_pts, pts);
+    inc.end_reason = reason;
+    return inc;
+  }
+
+  CameraId camera_;
+  TamperDetector detector_;
+  std::optional<Incident> open_;
+};
+
+}  // namespace matthan
