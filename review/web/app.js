@@ -38,7 +38,7 @@ async function switchLanguage() {
   localStorage.setItem('matthan.lang', next);
   await loadStrings(next);
   renderWho();
-  route();
+  await route();  // the open view is drawn again in the new language before the switch is done
 }
 
 // ---- time: dd/MM/yyyy HH:mm:ss in the node's zone ----

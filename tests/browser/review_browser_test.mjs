@@ -194,8 +194,13 @@ async function main() {
     await page.waitForFunction(() => document.documentElement.lang === 'en');
     const en = await page.textContent('#nav-incidents');
     if (en !== 'Incidents') throw new Error(`English nav reads '${en}'`);
-    const badgeEn = await page.textContent('#incident-state [data-state="reviewed"]');
-    if (badgeEn !== 'Reviewed') throw new Error(`English badge reads '${badgeEn}'`);
+    // The incident view is re-fetched and re-drawn after the strings switch: wait for it, within reason.
+    const badge = page.locator('#incident-state [data-state="reviewed"]');
+    try {
+      await page.locator('#incident-state [data-state="reviewed"]', { hasText: /^Reviewed$/ }).waitFor({ timeout: 5000 });
+    } catch (e) {
+      throw new Error(`English badge reads '${await badge.textContent()}' after 5 s`);
+    }
     await shot('05-english.png');
     await page.click('#lang-btn');
     await page.waitForFunction(() => document.documentElement.lang === 'vi');
