@@ -27,12 +27,6 @@ constexpr const char* kViewerToken = "prometheus-token-0123456789";
 // Quote, backslash and UTF-8: they must reach the label escaped and read back unchanged.
 const std::string kCameraName = "Cổng \"A\" \\ trường";
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 class MetricsIt : public ::testing::Test {
  protected:

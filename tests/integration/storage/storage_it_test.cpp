@@ -26,12 +26,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // What a full decode printed, minus the null muxer's "non monotonically increasing dts" notes: those come
 // from two camera frames closer than one frame interval (bunched RTP timestamps from a simulator starved of
@@ -162,8 +156,8 @@ class StorageIT : public ::testing::Test {
           return !engine->running() || (fs::exists(root / "index.db") && clips_in(root, "complete") >= complete);
         },
         180s))
-        << read_text(log);
-    ASSERT_TRUE(engine->running()) << "the engine exited:\n" << read_text(log);
+        << read_file(log);
+    ASSERT_TRUE(engine->running()) << "the engine exited:\n" << read_file(log);
     stop_engine(*engine);
   }
 
@@ -186,11 +180,11 @@ TEST_F(StorageIT, KillNineMidClipTwentyTimesLeavesOnlyPlayableClips) {
     // First the start-up recovery of the previous kill's clip, then mid-clip: a new .part being written.
     const bool writing = wait_until(
         [&] {
-          return read_text(run_log).find("reconcile: ") != std::string::npos &&
+          return read_file(run_log).find("reconcile: ") != std::string::npos &&
                  !files_ending(root / "clips", ".mp4.part").empty();
         },
         60s);
-    ASSERT_TRUE(writing) << "iteration " << i << ": no clip started\n" << read_text(run_log);
+    ASSERT_TRUE(writing) << "iteration " << i << ": no clip started\n" << read_file(run_log);
     std::this_thread::sleep_for(std::chrono::milliseconds(300 + 150 * (i % 10)));  // kill at varied points
     engine->signal(SIGKILL);
     ASSERT_TRUE(engine->wait(30s).has_value());
@@ -199,7 +193,7 @@ TEST_F(StorageIT, KillNineMidClipTwentyTimesLeavesOnlyPlayableClips) {
   EXPECT_EQ(killed_mid_clip, 20);
   // The next start recovers everything; then a clean stop.
   auto engine = start_engine(cfg, log);
-  ASSERT_TRUE(wait_until([&] { return read_text(log).find("reconcile: ") != std::string::npos; }, 60s));
+  ASSERT_TRUE(wait_until([&] { return read_file(log).find("reconcile: ") != std::string::npos; }, 60s));
   stop_engine(*engine);
 
   EXPECT_TRUE(files_ending(root, ".part").empty()) << "no temporary file may be left after the next start";
@@ -246,9 +240,9 @@ TEST_F(StorageIT, ReconcileFindsADeletedFileAndAStrayFile) {
   fs::remove(log);
 
   auto engine = start_engine(cfg, log);
-  ASSERT_TRUE(wait_until([&] { return read_text(log).find("reconcile: ") != std::string::npos; }, 60s));
+  ASSERT_TRUE(wait_until([&] { return read_file(log).find("reconcile: ") != std::string::npos; }, 60s));
   stop_engine(*engine);
-  const std::string text = read_text(log);
+  const std::string text = read_file(log);
   EXPECT_NE(text.find("1 missing files, 1 stray files"), std::string::npos) << text;
   EXPECT_NE(text.find(complete[0].path), std::string::npos) << "the missing file is named in the log";
   EXPECT_NE(text.find("stray-copy.mp4"), std::string::npos);
@@ -270,7 +264,7 @@ TEST_F(StorageIT, SixSecondKeyframeIntervalStillStartsTheClipBeforeThePreRoll) {
   // Two loops of the source: at least one incident begins well after the ring has filled.
   record_clips(cfg, root, 2, log);
   // About 6 s (RTP timestamps put it at 5.9 .. 6.1): a health warning for the camera.
-  const std::string text = read_text(log);
+  const std::string text = read_file(log);
   const auto warned = text.find("health: keyframe interval ");
   ASSERT_NE(warned, std::string::npos) << text;
   const double interval = std::stod(text.substr(warned + std::string("health: keyframe interval ").size()));
@@ -296,7 +290,7 @@ TEST_F(StorageIT, SixSecondKeyframeIntervalStillStartsTheClipBeforeThePreRoll) {
     for (const auto& c : complete_clips)
       d += fmt::format("clip {} {} start {} requested {}\n", c.id, c.path, c.start.time_since_epoch().count(),
                        c.requested_start ? c.requested_start->time_since_epoch().count() : 0);
-    return d + read_text(log);
+    return d + read_file(log);
   }();
   // Each incident points at its clip with the offset of its start in it.
   IncidentQuery q;
@@ -324,7 +318,7 @@ TEST_F(StorageIT, OverlappingIncidentsShareOneClipWithTheirOwnOffsets) {
   for (const auto& v : page.items)
     if (v.clip && v.clip->state == "complete") by_clip[v.clip->id].push_back(&v);
   const auto shared = std::find_if(by_clip.begin(), by_clip.end(), [](const auto& kv) { return kv.second.size() >= 2; });
-  ASSERT_NE(shared, by_clip.end()) << "no two incidents share a clip\n" << read_text(log);
+  ASSERT_NE(shared, by_clip.end()) << "no two incidents share a clip\n" << read_file(log);
   auto incidents = shared->second;
   std::sort(incidents.begin(), incidents.end(),
             [](const IncidentView* a, const IncidentView* b) { return a->incident.started_at < b->incident.started_at; });
@@ -364,7 +358,7 @@ TEST_F(StorageIT, ExportVerifiesAndNamesTheFileWithAFlippedByte) {
   auto [rc, text] = run_command({matthan_binary().string(), "export", "--config", cfg.string(), "--incident", id,
                                  "--out", out.string()});
   ASSERT_EQ(rc, 0) << text;
-  const auto manifest = nlohmann::json::parse(read_text(out / "manifest.json"));
+  const auto manifest = nlohmann::json::parse(read_file(out / "manifest.json"));
   EXPECT_EQ(manifest["node"], "storage-it");
   EXPECT_EQ(manifest["camera"]["id"], "cam");
   EXPECT_EQ(manifest["camera"]["name"], "Cổng chợ");
@@ -463,11 +457,11 @@ TEST_F(StorageIT, FullDiskKeepsEvidenceRefusesClipsCleanlyAndRecovers) {
   ASSERT_TRUE(wait_until(
       [&] {
         top_up();
-        return read_text(log).find("refused: storage_full") != std::string::npos;
+        return read_file(log).find("refused: storage_full") != std::string::npos;
       },
       120s))
-      << "detection goes on and new clips are refused cleanly\n" << read_text(log);
-  EXPECT_NE(read_text(log).find("storage_full: "), std::string::npos);
+      << "detection goes on and new clips are refused cleanly\n" << read_file(log);
+  EXPECT_NE(read_file(log).find("storage_full: "), std::string::npos);
   index = open_index(root);
   ASSERT_TRUE(wait_until([&] { return index->live_clips().value().size() == 1u; }, 60s))
       << "every non-evidence clip is deleted";
@@ -525,10 +519,10 @@ TEST_F(StorageIT, FullDiskKeepsEvidenceRefusesClipsCleanlyAndRecovers) {
   }
 
   fs::remove(filler);  // space returns: recording resumes by itself
-  ASSERT_TRUE(wait_until([&] { return read_text(log).find("recording resumes") != std::string::npos; }, 60s));
+  ASSERT_TRUE(wait_until([&] { return read_file(log).find("recording resumes") != std::string::npos; }, 60s));
   EXPECT_TRUE(wait_until([&] { return count_kind(storage_events(), "storage_ok") == 1; }, 10s))
       << "room again is published once";
-  EXPECT_TRUE(wait_until([&] { return clips_in(root, "complete") > complete_while_full; }, 90s)) << read_text(log);
+  EXPECT_TRUE(wait_until([&] { return clips_in(root, "complete") > complete_while_full; }, 90s)) << read_file(log);
   stop_engine(*engine);
   EXPECT_TRUE(files_ending(root, ".part").empty());
   EXPECT_EQ(clips_in(root, "writing"), 0);

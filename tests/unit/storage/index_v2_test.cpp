@@ -20,12 +20,6 @@ WallTime ms_time(std::int64_t ms) {
   return WallTime{std::chrono::duration_cast<WallTime::duration>(milliseconds(ms))};
 }
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Runs SQL on a raw connection; returns the first column of the last row ("" when none).
 std::string sql(const fs::path& db, const std::string& statement) {
@@ -76,7 +70,7 @@ class IndexV2Test : public ::testing::Test {
 // A v1 index exactly as the v1 build wrote it (the 001 file from the source tree, version row 1), with
 // reviews kept in the old incidents.review column.
 TEST_F(IndexV2Test, UpgradesAVersionOneIndexKeepingEveryRowAndReview) {
-  const std::string v1 = read_text(fs::path(MATTHAN_MIGRATIONS_DIR) / "001_initial.sql");
+  const std::string v1 = test::read_file(fs::path(MATTHAN_MIGRATIONS_DIR) / "001_initial.sql");
   ASSERT_FALSE(v1.empty());
   sql(db(), "PRAGMA journal_mode = WAL;" + v1 + "INSERT INTO schema_version VALUES (1, 1000);" + R"sql(
     INSERT INTO clips (path, camera, start_ms, end_ms, duration_s, bytes, sha256, state)
@@ -133,7 +127,7 @@ TEST_F(IndexV2Test, RefusesAnIndexNewerThanTheBuild) {
 TEST_F(IndexV2Test, AFailingMigrationLeavesTheIndexAtItsOldVersion) {
   // A v1 index that already has a conflicting `review` table: the v2
   // CREATE TABLE review fails, and the transaction must leave version 1 and every v1 row as they were.
-  const std::string v1 = read_text(fs::path(MATTHAN_MIGRATIONS_DIR) / "001_initial.sql");
+  const std::string v1 = test::read_file(fs::path(MATTHAN_MIGRATIONS_DIR) / "001_initial.sql");
   sql(db(), v1 + "INSERT INTO schema_version VALUES (1, 1000); CREATE TABLE review (x INTEGER);" +
                 "INSERT INTO incidents (id, camera, kind, started_at_ms) VALUES ('k', 'a', 'motion', 1);");
   auto index = Index::open(db());
