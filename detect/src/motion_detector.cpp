@@ -1,4 +1,5 @@
-// Motion detection: KNN background subtraction on downscaled luma, masks, morphology, merged boxes.
+// Motion detection: KNN background subtraction on the downscaled picture (colour when the frame has it),
+// masks, morphology, merged boxes.
 #include "matthan/detect/motion_detector.hpp"
 
 #include <spdlog/spdlog.h>
@@ -18,10 +19,25 @@ namespace {
 // KNN writes 255 for foreground and 127 for shadow; anything below this threshold is background.
 constexpr double kForegroundLevel = 200.0;
 
-cv::Size analysis_size_for(int width, int height, int analysis_width) {
-  if (analysis_width <= 0 || width <= analysis_width) return {width, height};
-  const double scale = static_cast<double>(analysis_width) / width;
-  return {analysis_width, std::max(1, static_cast<int>(std::lround(height * scale)))};
+cv::Size analysis_size_for(int width, int height, int analysis_width, bool even) {
+  cv::Size s{width, height};
+  if (analysis_width > 0 && width > analysis_width) {
+    const double scale = static_cast<double>(analysis_width) / width;
+    s = {analysis_width, std::max(1, static_cast<int>(std::lround(height * scale)))};
+  }
+  if (even) s = {std::max(2, s.width & ~1), std::max(2, s.height & ~1)};
+  return s;
+}
+
+bool has_chroma(const Frame& f) {
+  return f.format == PixelFormat::kI420 && f.plane[1] != nullptr && f.plane[2] != nullptr &&
+         f.stride[1] >= (f.width + 1) / 2 && f.stride[2] >= (f.width + 1) / 2;
+}
+
+// Scales `src` to `dst`'s size into dst's own memory (dst may be a view into a larger buffer).
+void scale_into(const cv::Mat& src, cv::Mat dst) {
+  if (src.size() == dst.size()) src.copyTo(dst);
+  else cv::resize(src, dst, dst.size(), 0, 0, cv::INTER_AREA);
 }
 
 // A kernel size given for the reference width, scaled to `width` and kept odd.
@@ -94,13 +110,17 @@ struct MotionDetector::Impl {
   cv::Mat keep_mask;
   cv::Mat close_element;
   int median_kernel = 1;
+  bool color = false;  // the model was built for BGR (from I420) rather than luma
   cv::Mat resized;  // downscaled luma, reused between frames
+  cv::Mat i420;     // the frame's planes at the analysis size, packed as OpenCV's I420
+  cv::Mat bgr;      // i420 converted, what the colour model sees
   cv::Mat foreground;
   int frames_seen = 0;
   bool error_logged = false;
 
-  void configure_for(cv::Size s) {
+  void configure_for(cv::Size s, bool in_color) {
     size = s;
+    color = in_color;
     model = cv::createBackgroundSubtractorKNN(config.history, config.dist2_threshold, config.detect_shadows);
     keep_mask = rasterise_keep_mask(config.masks, s);
     median_kernel = scaled_odd_kernel(config.median_kernel, s.width, config.kernel_reference_width);
@@ -115,9 +135,28 @@ struct MotionDetector::Impl {
     // The frame's memory is read-only to us; cv::Mat wants a non-const pointer but we never write.
     const cv::Mat luma(frame.height, frame.width, CV_8UC1, const_cast<std::uint8_t*>(frame.plane[0]),
                        static_cast<std::size_t>(frame.stride[0]));
+    if (color) return color_input(frame, luma);
     if (luma.size() == size) return luma;
     cv::resize(luma, resized, size, 0, 0, cv::INTER_AREA);
     return resized;
+  }
+
+  // The planes scaled to the analysis size (even) and converted to BGR with the limited-range BT.601 matrix
+  // decoders use, so the model sees what a BGR decode of the stream would show.
+  cv::Mat color_input(const Frame& frame, const cv::Mat& luma) {
+    const int w = size.width, h = size.height;
+    i420.create(h * 3 / 2, w, CV_8UC1);
+    scale_into(luma, i420(cv::Rect(0, 0, w, h)));
+    const int cw = (frame.width + 1) / 2, ch = (frame.height + 1) / 2;
+    std::uint8_t* chroma = i420.ptr(h);
+    const std::size_t quarter = static_cast<std::size_t>(w / 2) * static_cast<std::size_t>(h / 2);
+    for (int p = 1; p <= 2; ++p) {
+      const cv::Mat plane(ch, cw, CV_8UC1, const_cast<std::uint8_t*>(frame.plane[p]),
+                          static_cast<std::size_t>(frame.stride[p]));
+      scale_into(plane, cv::Mat(h / 2, w / 2, CV_8UC1, chroma + (p - 1) * quarter));
+    }
+    cv::cvtColor(i420, bgr, cv::COLOR_YUV2BGR_I420);
+    return bgr;
   }
 
   void clean_foreground() {
@@ -151,8 +190,9 @@ struct MotionDetector::Impl {
   }
 
   MotionResult analyse(const Frame& frame) {
-    const cv::Size wanted = analysis_size_for(frame.width, frame.height, config.analysis_width);
-    if (wanted != size || !model) configure_for(wanted);
+    const bool in_color = config.use_color && has_chroma(frame);
+    const cv::Size wanted = analysis_size_for(frame.width, frame.height, config.analysis_width, in_color);
+    if (wanted != size || in_color != color || !model) configure_for(wanted, in_color);
     model->apply(analysis_input(frame), foreground);
     if (++frames_seen <= config.warmup_frames) return {};
     clean_foreground();

@@ -81,6 +81,31 @@ TEST(MotionDetector, FindsMovingSquareWithNormalisedBoxAfterWarmup) {
   EXPECT_LT(last.foreground_fraction, 0.1);
 }
 
+// A red square whose luma equals the grey background's: only colour tells them apart.
+TEST(MotionDetector, SeesAnObjectOfTheBackgroundsLumaThroughItsColour) {
+  cv::Mat bg(180, 320, CV_8UC3);
+  cv::RNG rng(99);
+  rng.fill(bg, cv::RNG::UNIFORM, 110, 130);
+  cv::cvtColor(bg, bg, cv::COLOR_BGR2GRAY);
+  cv::cvtColor(bg, bg, cv::COLOR_GRAY2BGR);  // grey, so every pixel's luma is its value
+  const cv::Scalar same_luma_red(116, 80, 200);  // 0.114*116 + 0.587*80 + 0.299*200 = 120
+  auto scene = [&](int i) {
+    cv::Mat img = bg.clone();
+    if (i >= 0) cv::rectangle(img, cv::Rect(60 + 8 * i, 60, 50, 50), same_luma_red, cv::FILLED);
+    return test::bgr_to_i420_frame(img);
+  };
+  for (const bool color : {true, false}) {
+    MotionConfig cfg;
+    cfg.use_color = color;
+    MotionDetector d(cfg);
+    for (int i = 0; i < 20; ++i) ASSERT_FALSE(d.process(scene(-1)).motion);
+    int seen = 0;
+    for (int i = 0; i < 8; ++i) seen += d.process(scene(i)).motion ? 1 : 0;
+    if (color) EXPECT_EQ(seen, 8) << "colour model";
+    else EXPECT_EQ(seen, 0) << "luma-only model: the square has the background's luma";
+  }
+}
+
 TEST(MotionDetector, ReportsNothingDuringWarmup) {
   const cv::Mat bg = make_background(320, 180);
   MotionConfig cfg;
