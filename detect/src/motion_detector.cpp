@@ -12,6 +12,7 @@
 #include <opencv2/video/background_segm.hpp>
 
 #include "matthan/core/logging.hpp"
+#include "scene_structure.hpp"
 
 namespace matthan {
 namespace {
@@ -117,6 +118,8 @@ struct MotionDetector::Impl {
   cv::Mat foreground;
   int frames_seen = 0;
   bool error_logged = false;
+  std::uint64_t global_changes = 0;
+  cv::Mat current_gray, background, background_gray, now_f, bg_f, now_edges, bg_edges, gx, gy, mag;  // veto
 
   void configure_for(cv::Size s, bool in_color) {
     size = s;
@@ -159,14 +162,39 @@ struct MotionDetector::Impl {
     return bgr;
   }
 
-  void clean_foreground() {
+  // Thresholds the model's output (shadows are background) and returns the foreground share of the frame
+  // before morphology (masked areas excluded), then cleans the mask.
+  double clean_foreground() {
     cv::threshold(foreground, foreground, kForegroundLevel, 255, cv::THRESH_BINARY);
+    if (!keep_mask.empty()) cv::bitwise_and(foreground, keep_mask, foreground);
+    const double raw = static_cast<double>(cv::countNonZero(foreground)) / size.area();
     if (median_kernel > 1) cv::medianBlur(foreground, foreground, median_kernel);
     // Mask before closing so masked motion cannot bridge two real regions, and after it so closing
     // cannot grow foreground back into a mask.
     if (!keep_mask.empty()) cv::bitwise_and(foreground, keep_mask, foreground);
     if (!close_element.empty()) cv::morphologyEx(foreground, foreground, cv::MORPH_CLOSE, close_element);
     if (!keep_mask.empty()) cv::bitwise_and(foreground, keep_mask, foreground);
+    return raw;
+  }
+
+  static void to_gray_f32(const cv::Mat& in, cv::Mat& gray, cv::Mat& out) {
+    if (in.channels() == 3) {
+      cv::cvtColor(in, gray, cv::COLOR_BGR2GRAY);
+      gray.convertTo(out, CV_32F);
+    } else {
+      in.convertTo(out, CV_32F);
+    }
+  }
+
+  // Has only the light changed? The picture's structure against the background model's.
+  bool structure_kept(const cv::Mat& input) {
+    model->getBackgroundImage(background);
+    if (background.empty() || background.size() != input.size()) return false;
+    to_gray_f32(input, current_gray, now_f);
+    to_gray_f32(background, background_gray, bg_f);
+    detail::edge_structure(now_f, now_edges, gx, gy, mag);
+    detail::edge_structure(bg_f, bg_edges, gx, gy, mag);
+    return detail::structure_change(now_edges, bg_edges) < config.veto_structure;
   }
 
   std::vector<cv::Rect> foreground_boxes() const {
@@ -193,11 +221,19 @@ struct MotionDetector::Impl {
     const bool in_color = config.use_color && has_chroma(frame);
     const cv::Size wanted = analysis_size_for(frame.width, frame.height, config.analysis_width, in_color);
     if (wanted != size || in_color != color || !model) configure_for(wanted, in_color);
-    model->apply(analysis_input(frame), foreground);
+    const cv::Mat input = analysis_input(frame);
+    model->apply(input, foreground);
     if (++frames_seen <= config.warmup_frames) return {};
-    clean_foreground();
+    const double raw = clean_foreground();
 
     MotionResult result;
+    if (config.veto_fraction < 1.0 && raw >= config.veto_fraction && structure_kept(input)) {
+      ++global_changes;
+      configure_for(size, color);  // a fresh model: the warm-up learns the new light
+      foreground.release();
+      result.global_change = true;
+      return result;
+    }
     const std::vector<cv::Rect> rects = foreground_boxes();
     result.foreground_fraction = static_cast<double>(cv::countNonZero(foreground)) / size.area();
     for (const cv::Rect& r : rects) result.boxes.push_back(normalise(r, size));
@@ -251,6 +287,8 @@ std::vector<std::uint8_t> MotionDetector::last_mask(int& width, int& height) con
   fg.copyTo(dst);
   return out;
 }
+
+std::uint64_t MotionDetector::global_changes() const { return impl_->global_changes; }
 
 const MotionConfig& MotionDetector::config() const {
   return impl_->config;

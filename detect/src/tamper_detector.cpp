@@ -13,6 +13,7 @@
 
 #include "matthan/core/logging.hpp"
 #include "matthan/core/time.hpp"
+#include "scene_structure.hpp"
 
 namespace matthan {
 namespace {
@@ -21,13 +22,8 @@ namespace {
 constexpr int kAnalysisWidth = 320;
 // The edge-strength map compared with the reference is half that again: downscaling tolerates the one or
 // two pixels of shake a mast gives, and lighting never moves edges.
-constexpr int kGridCols = 8;
-constexpr int kGridRows = 6;
-// A cell whose edge pattern correlates less than this with the reference's has changed.
-constexpr double kCellMatch = 0.35;
-// A cell counts as textured (worth comparing) when its reference edge map varies this much relative to the
-// whole map's variation; flat sky or wall says nothing about a turn.
-constexpr double kTexturedCell = 0.25;
+// (scene_structure.hpp: an 8x6 grid; a cell whose edge pattern correlates less than 0.35 with the
+// reference's has changed; only textured cells count, flat sky or wall says nothing about a turn.)
 constexpr int kMinLearnSamples = 3;
 // "Recent history" for a sudden blackout.
 constexpr double kRecentSeconds = 5.0;
@@ -41,16 +37,6 @@ cv::Size analysis_size(int width, int height) {
 }
 
 MediaTimeNs seconds_to_ns(double s) { return static_cast<MediaTimeNs>(s * 1e9); }
-
-// Normalised cross-correlation of two equally sized float images; 0 when either is flat.
-double ncc(const cv::Mat& a, const cv::Mat& b) {
-  cv::Scalar ma, sa, mb, sb;
-  cv::meanStdDev(a, ma, sa);
-  cv::meanStdDev(b, mb, sb);
-  if (sa[0] < 1e-6 || sb[0] < 1e-6) return 0.0;
-  const double cov = cv::mean(a.mul(b))[0] - ma[0] * mb[0];
-  return cov / (sa[0] * sb[0]);
-}
 
 }  // namespace
 
@@ -116,42 +102,18 @@ struct TamperDetector::Impl {
     cv::meanStdDev(small, m, sd);
     f.mean = m[0];
     f.stddev = sd[0];
-    cv::Sobel(small, gx, CV_32F, 1, 0, 3);
-    cv::Sobel(small, gy, CV_32F, 0, 1, 3);
+    detail::edge_structure(small, edges, gx, gy, mag);
     cv::Laplacian(small, lap, CV_32F, 1);
     const double grad_energy = cv::mean(gx.mul(gx))[0] + cv::mean(gy.mul(gy))[0];
     const double lap_energy = cv::mean(lap.mul(lap))[0];
     // Both energies scale with the square of the contrast, so the ratio ignores gain and offset; a blur
     // removes fine detail (the Laplacian) much faster than coarse edges (the gradient).
     f.sharpness = grad_energy > 1e-6 ? lap_energy / grad_energy : 0.0;
-    cv::magnitude(gx, gy, mag);
-    cv::resize(mag, edges, {std::max(kGridCols, s.width / 2), std::max(kGridRows, s.height / 2)}, 0, 0,
-               cv::INTER_AREA);
-    // sqrt keeps a few very strong edges (a headlight's rim) from outweighing the rest of the scene.
-    cv::sqrt(edges, edges);
     return f;
   }
 
   // Share of textured cells whose edge pattern no longer correlates with the reference's.
-  double structure_change() const {
-    cv::Scalar gm, gsd;
-    cv::meanStdDev(ref_edges, gm, gsd);
-    const double textured = kTexturedCell * gsd[0];
-    int cells = 0, changed = 0;
-    for (int r = 0; r < kGridRows; ++r) {
-      for (int c = 0; c < kGridCols; ++c) {
-        const cv::Rect cell(c * edges.cols / kGridCols, r * edges.rows / kGridRows,
-                            (c + 1) * edges.cols / kGridCols - c * edges.cols / kGridCols,
-                            (r + 1) * edges.rows / kGridRows - r * edges.rows / kGridRows);
-        cv::Scalar cm, csd;
-        cv::meanStdDev(ref_edges(cell), cm, csd);
-        if (csd[0] < textured || csd[0] < 1e-3) continue;
-        ++cells;
-        if (ncc(edges(cell), ref_edges(cell)) < kCellMatch) ++changed;
-      }
-    }
-    return cells > 0 ? static_cast<double>(changed) / cells : 0.0;
-  }
+  double structure_change() const { return detail::structure_change(edges, ref_edges); }
 
   TamperMeasures measure(const Features& f) const {
     TamperMeasures m;

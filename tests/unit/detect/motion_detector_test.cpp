@@ -49,9 +49,9 @@ cv::Mat with_square(const cv::Mat& bg, cv::Rect r, int value = 230) {
   return img;
 }
 
-void warm_up(MotionDetector& d, const cv::Mat& bg, int frames) {
+void warm_up(MotionDetector& d, const cv::Mat& bg, int frames, PixelFormat format = PixelFormat::kGray8) {
   for (int i = 0; i < frames; ++i) {
-    const MotionResult r = d.process(to_frame(bg));
+    const MotionResult r = d.process(to_frame(bg, format));
     ASSERT_FALSE(r.motion) << "frame " << i;
   }
 }
@@ -104,6 +104,70 @@ TEST(MotionDetector, SeesAnObjectOfTheBackgroundsLumaThroughItsColour) {
     if (color) EXPECT_EQ(seen, 8) << "colour model";
     else EXPECT_EQ(seen, 0) << "luma-only model: the square has the background's luma";
   }
+}
+
+// Lights switched on: the whole picture brighter at once, the same scene. Vetoed, counted, re-learnt.
+TEST(MotionDetector, LightingStepIsVetoedCountedAndRelearnt) {
+  const cv::Mat dim = make_background(320, 180);
+  cv::Mat bright;
+  dim.convertTo(bright, -1, 1.6, 25);
+  MotionDetector d(MotionConfig{});
+  warm_up(d, dim, 20, PixelFormat::kI420);
+  const MotionResult step = d.process(to_frame(bright, PixelFormat::kI420));
+  EXPECT_TRUE(step.global_change);
+  EXPECT_FALSE(step.motion);
+  EXPECT_EQ(d.global_changes(), 1U);
+  for (int i = 0; i < 20; ++i) EXPECT_FALSE(d.process(to_frame(bright, PixelFormat::kI420)).motion) << "frame " << i;
+  EXPECT_EQ(d.global_changes(), 1U);
+  // The new light is the background now: a moving square is found again.
+  int seen = 0;
+  for (int i = 0; i < 5; ++i) seen += d.process(to_frame(with_square(bright, {40 + 10 * i, 60, 50, 50}, 250), PixelFormat::kI420)).motion;
+  EXPECT_EQ(seen, 5);
+}
+
+// Flicker: the picture alternating between two exposures. Never motion.
+TEST(MotionDetector, ExposureFlickerIsNeverMotion) {
+  const cv::Mat a = make_background(320, 180);
+  cv::Mat b;
+  a.convertTo(b, -1, 0.55, 0);
+  MotionDetector d(MotionConfig{});
+  warm_up(d, a, 20, PixelFormat::kI420);
+  for (int i = 0; i < 60; ++i) {
+    const MotionResult r = d.process(to_frame((i / 4) % 2 ? a : b, PixelFormat::kI420));
+    EXPECT_FALSE(r.motion) << "frame " << i;
+  }
+  EXPECT_GE(d.global_changes(), 1U);
+}
+
+// A large object in front of the camera changes the structure: motion, not a lighting veto.
+TEST(MotionDetector, LargeObjectIsNotVetoed) {
+  const cv::Mat bg = make_background(320, 180);
+  MotionDetector d(MotionConfig{});
+  warm_up(d, bg, 20, PixelFormat::kI420);
+  cv::Mat near = bg.clone();
+  cv::Mat cover(180, 220, CV_8UC1);
+  cv::RNG rng(7);
+  rng.fill(cover, cv::RNG::UNIFORM, 150, 250);
+  cv::GaussianBlur(cover, cover, {3, 3}, 0);
+  cover.copyTo(near(cv::Rect(50, 0, 220, 180)));
+  const MotionResult r = d.process(to_frame(near, PixelFormat::kI420));
+  EXPECT_FALSE(r.global_change);
+  EXPECT_TRUE(r.motion);
+  EXPECT_EQ(d.global_changes(), 0U);
+}
+
+TEST(MotionDetector, VetoCanBeDisabled) {
+  const cv::Mat dim = make_background(320, 180);
+  cv::Mat bright;
+  dim.convertTo(bright, -1, 1.6, 25);
+  MotionConfig cfg;
+  cfg.veto_fraction = 1.0;
+  MotionDetector d(cfg);
+  warm_up(d, dim, 20, PixelFormat::kI420);
+  const MotionResult r = d.process(to_frame(bright, PixelFormat::kI420));
+  EXPECT_FALSE(r.global_change);
+  EXPECT_TRUE(r.motion);
+  EXPECT_EQ(d.global_changes(), 0U);
 }
 
 TEST(MotionDetector, ReportsNothingDuringWarmup) {

@@ -43,6 +43,14 @@ struct MotionConfig {
   int kernel_reference_width = 320;  // the sizes above are the reference's (docs/ACCURACY.md)
   // Two boxes are merged when their intersection covers this fraction of the smaller one.
   double merge_overlap = 0.5;
+
+  // Global-change veto. When at least `veto_fraction` of the frame turns foreground at once (before
+  // morphology) while the scene's brightness-normalised structure has changed in less than `veto_structure`
+  // of its grid cells against the background (the same comparison tamper detection uses), only the light
+  // changed (lights switched, the IR day/night switch, auto-exposure, headlights): the frame gives no motion
+  // and the background is learnt afresh (a new warm-up). veto_fraction 1 (or more) disables the veto.
+  double veto_fraction = 0.5;
+  double veto_structure = 0.3;
 };
 
 struct MotionResult {
@@ -52,6 +60,7 @@ struct MotionResult {
   // 0..1: the share of the largest box's pixels that are foreground. A solid moving object fills
   // most of its box; scattered noise (foliage, rain) that closing happened to join fills little of it.
   double score = 0;
+  bool global_change = false;  // this frame was vetoed as a global change (then motion is false)
 };
 
 class MotionDetector {
@@ -74,6 +83,8 @@ class MotionDetector {
   std::vector<std::uint8_t> last_mask(int& width, int& height) const;
 
   const MotionConfig& config() const;
+  // Frames vetoed as global changes since construction (each one also restarted the warm-up).
+  std::uint64_t global_changes() const;
 
  private:
   struct Impl;

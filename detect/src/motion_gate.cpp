@@ -1,0 +1,210 @@
+// MotionGate: activity map (habitual foreground), novel regions, region tracks with persistence and travel.
+#include "matthan/detect/motion_gate.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+
+namespace matthan {
+namespace {
+
+struct Region {
+  cv::Rect rect;
+  double fill = 0;  // foreground share of the rect
+};
+
+struct RegionTrack {
+  cv::Rect rect;
+  double fill = 0;
+  cv::Rect first_rect;
+  int hits = 0, frames = 0;  // frames seen / frames since first seen
+  MediaTimeNs first_pts = 0, last_pts = 0;
+  bool counts = false;
+  bool seen_now = false;
+};
+
+// How far a region moved as a whole along one axis: both of its edges must have moved the same way, and
+// the smaller move counts. A region that only grows or shrinks (light spreading, foliage opening) or whose
+// pieces join and part moves its edges apart, not together.
+double edge_travel(int first_lo, int first_hi, int lo, int hi) {
+  const int a = lo - first_lo, b = hi - first_hi;
+  if ((a > 0) != (b > 0) || a == 0 || b == 0) return 0.0;
+  return std::min(std::abs(a), std::abs(b));
+}
+
+double overlap(const cv::Rect& a, const cv::Rect& b) {
+  const double inter = (a & b).area();
+  return inter <= 0 ? 0.0 : inter / std::min(a.area(), b.area());
+}
+
+}  // namespace
+
+struct MotionGate::Impl {
+  explicit Impl(MotionGateConfig c) : config(c) {}
+
+  MotionGateConfig config;
+  cv::Mat activity;  // CV_32F, 0..1
+  cv::Mat fg, novel, habitual, grow;
+  cv::Size grow_for;
+  MediaTimeNs started = 0, last_pts = 0;
+  bool learning = true;
+  long frames = 0;
+  std::vector<RegionTrack> tracks;
+
+  void restart() {
+    activity.release();
+    tracks.clear();
+    learning = true;
+    frames = 0;
+  }
+
+  std::vector<Region> novel_regions() {
+    std::vector<std::vector<cv::Point>> contours;
+    cv::findContours(novel, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+    const double min_pixels = config.min_area * novel.total();
+    std::vector<Region> out;
+    for (const auto& c : contours) {
+      const cv::Rect r = cv::boundingRect(c);
+      if (r.area() < min_pixels) continue;
+      out.push_back({r, static_cast<double>(cv::countNonZero(novel(r))) / r.area()});
+    }
+    return out;
+  }
+
+  // Large regions of the whole mask far denser than their area's habit: an object in front of the trees.
+  void add_dense_regions(std::vector<Region>& out) {
+    std::vector<std::vector<cv::Point>> contours;
+    cv::findContours(fg, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+    const double min_pixels = config.solid_area * fg.total();
+    for (const auto& c : contours) {
+      const cv::Rect r = cv::boundingRect(c);
+      if (r.area() < min_pixels) continue;
+      const double fill = static_cast<double>(cv::countNonZero(fg(r))) / r.area();
+      if (fill - cv::mean(activity(r))[0] >= config.dense_excess) out.push_back({r, fill});
+    }
+  }
+
+  void associate(const std::vector<Region>& regions, MediaTimeNs pts) {
+    for (auto& t : tracks) t.seen_now = false;
+    std::vector<bool> used(regions.size(), false);
+    // Greedy by overlap: each track takes the region that overlaps it most, one region per track. Without
+    // overlap there is no match: flicker hops between nearby pieces, a real object overlaps where it was.
+    for (auto& t : tracks) {
+      int best = -1;
+      double best_v = 0;
+      for (std::size_t i = 0; i < regions.size(); ++i) {
+        if (used[i]) continue;
+        const double v = overlap(t.rect, regions[i].rect);
+        if (v > best_v) {
+          best_v = v;
+          best = static_cast<int>(i);
+        }
+      }
+      if (best < 0) continue;
+      used[static_cast<std::size_t>(best)] = true;
+      t.rect = regions[static_cast<std::size_t>(best)].rect;
+      t.fill = regions[static_cast<std::size_t>(best)].fill;
+      t.last_pts = pts;
+      t.seen_now = true;
+      ++t.hits;
+    }
+    for (auto& t : tracks) ++t.frames;
+    const auto gap = static_cast<MediaTimeNs>(config.max_gap_s * kNsPerSecond);
+    std::erase_if(tracks, [&](const RegionTrack& t) { return pts - t.last_pts > gap; });
+    for (std::size_t i = 0; i < regions.size(); ++i) {
+      if (used[i]) continue;
+      RegionTrack t;
+      t.rect = regions[i].rect;
+      t.fill = regions[i].fill;
+      t.first_rect = t.rect;
+      t.first_pts = t.last_pts = pts;
+      t.seen_now = true;
+      t.hits = t.frames = 1;
+      tracks.push_back(t);
+    }
+  }
+
+  GateResult update(const std::vector<std::uint8_t>& mask, int width, int height, MediaTimeNs pts) {
+    GateResult result;
+    if (mask.empty() || width <= 0 || height <= 0 || mask.size() < static_cast<std::size_t>(width) * height) {
+      tracks.clear();  // no picture to judge (warm-up, re-learning): regions start afresh, the map is kept
+      return result;
+    }
+    const cv::Size size(width, height);
+    if (activity.size() != size) {
+      restart();
+      activity = cv::Mat::zeros(size, CV_32F);
+      started = pts;
+    }
+    const cv::Mat m(size, CV_8UC1, const_cast<std::uint8_t*>(mask.data()));
+    cv::compare(m, 0, fg, cv::CMP_GT);  // 255 where foreground
+    // Novel: foreground where the pixel is not habitually foreground (judged before this frame counts).
+    // The habitual areas are widened a little: the fringe of a swaying tree is foreground less often than
+    // its middle, but it is the same tree.
+    cv::compare(activity, config.nuisance_level, habitual, cv::CMP_GE);
+    if (grow.empty() || grow_for != size) {
+      const int k = std::max(3, (width / 20) | 1);
+      grow = cv::getStructuringElement(cv::MORPH_ELLIPSE, {k, k});
+      grow_for = size;
+    }
+    cv::dilate(habitual, habitual, grow);
+    cv::bitwise_not(habitual, novel);
+    cv::bitwise_and(novel, fg, novel);
+    // Exponential update; while learning, a running mean so the map is meaningful from the first seconds.
+    const double dt = frames == 0 ? 0.0 : std::max(0.0, static_cast<double>(pts - last_pts) / kNsPerSecond);
+    ++frames;
+    double alpha = config.activity_s > 0 ? dt / config.activity_s : 1.0;
+    alpha = std::clamp(std::max(alpha, 1.0 / static_cast<double>(frames)), 0.0, 1.0);
+    cv::Mat fg01;
+    fg.convertTo(fg01, CV_32F, 1.0 / 255.0);
+    cv::addWeighted(activity, 1.0 - alpha, fg01, alpha, 0.0, activity);
+    last_pts = pts;
+    if (learning) {
+      if (static_cast<double>(pts - started) / kNsPerSecond < config.learn_s) return result;
+      learning = false;
+    }
+
+    std::vector<Region> regions = novel_regions();
+    add_dense_regions(regions);
+    associate(regions, pts);
+    const auto persist = static_cast<MediaTimeNs>(config.persist_s * kNsPerSecond);
+    const double area = static_cast<double>(size.area());
+    const RegionTrack* best = nullptr;
+    for (auto& t : tracks) {
+      if (!t.seen_now) continue;
+      ++result.regions;
+      if (!t.counts && pts - t.first_pts >= persist) {
+        const cv::Rect& f = t.first_rect;
+        const double dx = edge_travel(f.x, f.br().x, t.rect.x, t.rect.br().x) / width;
+        const double dy = edge_travel(f.y, f.br().y, t.rect.y, t.rect.br().y) / height;
+        const double travel = std::hypot(dx, dy);
+        const bool solid = t.fill >= config.solid_fill && t.rect.area() >= config.solid_area * area;
+        // Seen in most frames since it appeared: flicker comes and goes.
+        const bool steady = t.hits * 5 >= t.frames * 4;
+        t.counts = steady && (travel >= config.min_travel || solid);
+      }
+      if (t.counts && (!best || t.rect.area() > best->rect.area())) best = &t;
+    }
+    if (best) {
+      result.motion = true;
+      result.box = Box{best->rect.x / static_cast<double>(width), best->rect.y / static_cast<double>(height),
+                       best->rect.width / static_cast<double>(width), best->rect.height / static_cast<double>(height)};
+      result.score = std::clamp(best->fill, 0.0, 1.0);
+    }
+    return result;
+  }
+};
+
+MotionGate::MotionGate(MotionGateConfig config) : impl_(std::make_unique<Impl>(config)) {}
+MotionGate::~MotionGate() = default;
+MotionGate::MotionGate(MotionGate&&) noexcept = default;
+MotionGate& MotionGate::operator=(MotionGate&&) noexcept = default;
+
+GateResult MotionGate::update(const std::vector<std::uint8_t>& mask, int width, int height, MediaTimeNs pts) {
+  return impl_->update(mask, width, height, pts);
+}
+void MotionGate::reset() { impl_->restart(); }
+const MotionGateConfig& MotionGate::config() const { return impl_->config; }
+
+}  // namespace matthan

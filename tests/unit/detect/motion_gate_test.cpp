@@ -1,0 +1,84 @@
+// MotionGate on hand-drawn masks: swinging in place stops counting, growing in place never counts, a
+// travelling region counts within a second.
+#include "matthan/detect/motion_gate.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+#include <vector>
+
+namespace matthan {
+namespace {
+
+constexpr int kW = 160, kH = 120;
+constexpr MediaTimeNs kFrame = kNsPerSecond / 10;  // 10 fps
+
+std::vector<std::uint8_t> mask_with(const std::vector<cv::Rect>& rects) {
+  cv::Mat m = cv::Mat::zeros(kH, kW, CV_8UC1);
+  for (const auto& r : rects) cv::rectangle(m, r, cv::Scalar(255), cv::FILLED);
+  return {m.datastart, m.dataend};
+}
+
+
+// Two seconds of empty masks: the gate's learning period.
+MediaTimeNs learn(MotionGate& g) {
+  MediaTimeNs pts = 0;
+  for (int i = 0; i < 25; ++i, pts += kFrame) EXPECT_FALSE(g.update(mask_with({}), kW, kH, pts).motion);
+  return pts;
+}
+
+TEST(MotionGate, SolidRegionGrowingInPlaceNeverCounts) {
+  MotionGateConfig c;
+  c.solid_area = 1.0;  // only travel may count here
+  MotionGate g{c};
+  MediaTimeNs pts = learn(g);
+  // Light spreading from a lamp: the region grows, its edges move apart, it does not travel.
+  for (int i = 0; i < 40; ++i, pts += kFrame) {
+    const GateResult r = g.update(mask_with({{100 - i, 20 - i / 2, 10 + 2 * i, 10 + i}}), kW, kH, pts);
+    EXPECT_FALSE(r.motion) << "frame " << i;
+  }
+}
+
+TEST(MotionGate, RegionSwingingInPlaceStopsCountingOnceHabitual) {
+  MotionGate g{MotionGateConfig{}};
+  MediaTimeNs pts = learn(g);
+  int counted = 0;
+  // A branch swinging 6 px either way, half of the time: once its area's activity has built up (about
+  // two activity_s time constants) it is habitual and counts no more.
+  for (int i = 0; i < 350; ++i, pts += kFrame) {
+    const int dx = (i / 3) % 2 ? 6 : -6;
+    const GateResult r = g.update(mask_with({{70 + dx, 30, 16, 30}}), kW, kH, pts);
+    if (i >= 250) counted += r.motion ? 1 : 0;
+  }
+  EXPECT_EQ(counted, 0);
+}
+
+TEST(MotionGate, TravellingRegionCountsWithinASecond) {
+  MotionGate g{MotionGateConfig{}};
+  MediaTimeNs pts = learn(g);
+  int first = -1;
+  GateResult last;
+  for (int i = 0; i < 30; ++i, pts += kFrame) {
+    const cv::Rect person(10 + 3 * i, 50, 12, 30);  // 30 px/s across a 160 px frame
+    last = g.update(mask_with({person}), kW, kH, pts);
+    if (last.motion && first < 0) first = i;
+  }
+  ASSERT_GE(first, 0);
+  EXPECT_LE(first, 10) << "counted after " << first << " frames";
+  EXPECT_NEAR(last.box.x, (10 + 3 * 29) / double(kW), 0.02);
+  EXPECT_NEAR(last.box.w, 12.0 / kW, 0.02);
+  EXPECT_GT(last.score, 0.9);
+}
+
+TEST(MotionGate, NothingCountsWhileLearningOrWithoutAMask) {
+  MotionGate g{MotionGateConfig{}};
+  MediaTimeNs pts = 0;
+  for (int i = 0; i < 15; ++i, pts += kFrame)  // 1.5 s < learn_s
+    EXPECT_FALSE(g.update(mask_with({{10 + 5 * i, 50, 12, 30}}), kW, kH, pts).motion);
+  EXPECT_FALSE(g.update({}, 0, 0, pts).motion);
+}
+
+}  // namespace
+}  // namespace matthan
