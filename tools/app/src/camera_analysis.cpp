@@ -11,8 +11,21 @@ namespace {
 MotionConfig motion_config(const CameraConfig& c) {
   MotionConfig m;
   m.min_area = c.motion.min_area;
+  m.veto_fraction = c.motion.veto_fraction;
+  m.veto_structure = c.motion.veto_structure;
   for (const auto& poly : c.masks) m.masks.emplace_back(poly.begin(), poly.end());
   return m;
+}
+
+std::unique_ptr<MotionGate> motion_gate(const CameraConfig& c) {
+  if (!c.motion.gate) return nullptr;
+  MotionGateConfig g;
+  g.min_area = c.motion.min_area;
+  g.persist_s = c.motion.gate_persist_s;
+  g.min_travel = c.motion.gate_travel;
+  g.activity_s = c.motion.gate_activity_s;
+  g.nuisance_level = c.motion.gate_nuisance;
+  return std::make_unique<MotionGate>(g);
 }
 
 IncidentPolicy motion_policy(const CameraConfig& c) {
@@ -78,6 +91,7 @@ CameraAnalysis::CameraAnalysis(const CameraConfig& camera, std::unique_ptr<Objec
     : camera_(camera.id),
       motion_(motion_config(camera)),
       motion_incidents_(camera.id, motion_policy(camera)),
+      motion_gate_(motion_gate(camera)),
       detector_(std::move(detector)),
       tracker_(tracker_config(camera)) {
   if (detector_) {
@@ -105,9 +119,19 @@ void CameraAnalysis::process_motion_incidents(const Frame& frame, AnalysisOutput
   Observation o;
   o.pts = frame.pts;
   o.wall = frame.wall;
-  o.motion = out.motion.motion;
-  if (!out.motion.boxes.empty()) o.box = out.motion.boxes.front();
-  o.score = motion_score(out.motion);
+  if (motion_gate_) {
+    // Only regions that persist and travel (or are solid) count; the mask itself stays as it is.
+    int w = 0, h = 0;
+    const std::vector<std::uint8_t> mask = motion_.last_mask(w, h);
+    const GateResult g = motion_gate_->update(mask, w, h, frame.pts);
+    o.motion = g.motion;
+    o.box = g.box;
+    o.score = g.score;
+  } else {
+    o.motion = out.motion.motion;
+    if (!out.motion.boxes.empty()) o.box = out.motion.boxes.front();
+    o.score = motion_score(out.motion);
+  }
   const ObserveResult r = motion_incidents_.observe(o);
   out.events = r.events;
   if (r.best_frame && motion_incidents_.active()) out.best_frame.push_back(*motion_incidents_.current());

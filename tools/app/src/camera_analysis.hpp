@@ -12,6 +12,7 @@
 #include "matthan/core/result.hpp"
 #include "matthan/core/types.hpp"
 #include "matthan/detect/motion_detector.hpp"
+#include "matthan/detect/motion_gate.hpp"
 #include "matthan/detect/object_detector.hpp"
 #include "matthan/detect/tracker.hpp"
 #include "matthan/events/incident.hpp"
@@ -41,6 +42,8 @@ class CameraAnalysis {
   std::string describe() const;
   bool objects_enabled() const { return detector_ != nullptr; }
   const MotionDetector& motion() const { return motion_; }
+  // Global changes (lights, IR switch, exposure) vetoed so far: for the camera's health.
+  std::uint64_t global_changes() const { return motion_.global_changes(); }
   const ObjectDetector* detector() const { return detector_.get(); }
 
  private:
@@ -52,6 +55,7 @@ class CameraAnalysis {
   CameraId camera_;
   MotionDetector motion_;
   IncidentManager motion_incidents_;
+  std::unique_ptr<MotionGate> motion_gate_;  // null: gate disabled
   std::unique_ptr<ObjectDetector> detector_;
   CropPlan crop_plan_;
   Tracker tracker_;

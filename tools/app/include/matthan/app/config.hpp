@@ -42,6 +42,16 @@ struct MotionSettings {
   double min_area = 0.002;  // fraction of the frame
   int start_frames = 3;
   double end_seconds = 5;
+  // Global-change veto (docs/config.md `motion.veto_*`): a large share of the frame changing at once with
+  // the scene's structure kept (lights, IR switch, exposure) re-learns the background and is no motion.
+  double veto_fraction = 0.5;   // share of the frame; 1 disables
+  double veto_structure = 0.3;  // the structure must have changed less than this (share of grid cells)
+  // Persistence gate (docs/config.md `motion.gate_*`): what in the mask is worth an incident.
+  bool gate = true;
+  double gate_persist_s = 0.4;
+  double gate_travel = 0.05;
+  double gate_activity_s = 10;
+  double gate_nuisance = 0.4;
 };
 
 struct ClipSettings {
