@@ -66,6 +66,28 @@ TEST(Config, BadTypeAndOutOfRange) {
   EXPECT_TRUE(has_issue(l, 2, "defaults.detect.fps", "out of range")) << l.error_text();
 }
 
+TEST(Config, MotionVetoAndGateKeys) {
+  auto l = load("defaults:\n  motion: {veto_fraction: 0.7, veto_structure: 0.2, gate: false, gate_persist_s: 1,"
+                " gate_travel: 0.1, gate_activity_s: 30, gate_nuisance: 0.3}\ncameras:\n  - id: a\n    url: rtsp://h/x\n"
+                "  - id: b\n    url: rtsp://h/y\n    motion: {gate: true}\n");
+  ASSERT_TRUE(l.ok()) << l.error_text();
+  const MotionSettings& m = l.config.cameras[0].motion;
+  EXPECT_DOUBLE_EQ(m.veto_fraction, 0.7);
+  EXPECT_DOUBLE_EQ(m.veto_structure, 0.2);
+  EXPECT_FALSE(m.gate);
+  EXPECT_DOUBLE_EQ(m.gate_persist_s, 1.0);
+  EXPECT_DOUBLE_EQ(m.gate_travel, 0.1);
+  EXPECT_DOUBLE_EQ(m.gate_activity_s, 30.0);
+  EXPECT_DOUBLE_EQ(m.gate_nuisance, 0.3);
+  EXPECT_TRUE(l.config.cameras[1].motion.gate);
+  EXPECT_DOUBLE_EQ(MotionSettings{}.veto_fraction, 0.5);  // the documented defaults
+  EXPECT_TRUE(MotionSettings{}.gate);
+
+  auto bad = load("defaults:\n  motion: {veto_fraction: 0.01}\ncameras:\n  - id: a\n    url: rtsp://h/x\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(has_issue(bad, 2, "defaults.motion.veto_fraction", "out of range")) << bad.error_text();
+}
+
 TEST(Config, BadUrlIsReportedWithoutThePassword) {
   auto l = load("cameras:\n  - id: a\n    url: rtsp://admin:hunter2@:554/x\n  - id: b\n    url: ftp://h/x\n");
   ASSERT_FALSE(l.ok());

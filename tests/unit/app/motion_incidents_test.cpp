@@ -1,0 +1,80 @@
+// CameraAnalysis's motion path on synthetic scenes: a lighting step or flicker raises no incident (and is
+// counted), a walker crossing the frame raises one within a second.
+#include <gtest/gtest.h>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "camera_analysis.hpp"
+#include "matthan/app/config.hpp"
+
+namespace matthan {
+namespace {
+
+constexpr int kW = 320, kH = 180;
+constexpr MediaTimeNs kFrame = kNsPerSecond / 10;  // 10 fps
+
+cv::Mat scene() {
+  cv::Mat bg(kH, kW, CV_8UC1);
+  cv::RNG rng(42);
+  rng.fill(bg, cv::RNG::UNIFORM, 60, 110);
+  cv::GaussianBlur(bg, bg, {7, 7}, 0);
+  return bg;
+}
+
+Frame frame_of(const cv::Mat& luma, int i) {
+  Frame f = make_owned_frame(PixelFormat::kI420, luma.cols, luma.rows);
+  cv::Mat dst(luma.rows, luma.cols, CV_8UC1, const_cast<std::uint8_t*>(f.plane[0]),
+              static_cast<std::size_t>(f.stride[0]));
+  luma.copyTo(dst);
+  f.pts = i * kFrame;
+  return f;
+}
+
+std::unique_ptr<CameraAnalysis> motion_only() {
+  CameraConfig c;
+  c.id = "cam";
+  auto a = CameraAnalysis::create(c);
+  EXPECT_TRUE(a.ok());
+  return std::move(a.value());
+}
+
+int starts(const AnalysisOutput& out) {
+  int n = 0;
+  for (const auto& [phase, inc] : out.events) n += phase == IncidentPhase::kStart ? 1 : 0;
+  return n;
+}
+
+TEST(MotionIncidents, LightingStepAndFlickerRaiseNoIncidentAndAreCounted) {
+  auto a = motion_only();
+  const cv::Mat dim = scene();
+  cv::Mat bright;
+  dim.convertTo(bright, -1, 1.6, 25);
+  int i = 0, started = 0;
+  for (; i < 50; ++i) started += starts(a->process(frame_of(dim, i)));
+  for (; i < 100; ++i) started += starts(a->process(frame_of(bright, i)));  // lights on
+  for (; i < 200; ++i) started += starts(a->process(frame_of((i / 5) % 2 ? bright : dim, i)));  // flicker
+  EXPECT_EQ(started, 0);
+  EXPECT_GE(a->global_changes(), 2U);
+}
+
+TEST(MotionIncidents, WalkerCrossingStartsAnIncidentWithinASecond) {
+  auto a = motion_only();
+  const cv::Mat bg = scene();
+  int i = 0, started = 0;
+  for (; i < 50; ++i) started += starts(a->process(frame_of(bg, i)));
+  ASSERT_EQ(started, 0);
+  const int enter = i;
+  int first = -1;
+  for (; i < 80; ++i) {
+    cv::Mat img = bg.clone();
+    cv::rectangle(img, cv::Rect(20 + 8 * (i - enter), 70, 20, 50), cv::Scalar(230), cv::FILLED);
+    if (starts(a->process(frame_of(img, i))) > 0 && first < 0) first = i - enter;
+  }
+  ASSERT_GE(first, 0) << "no incident";
+  EXPECT_LE(first, 10) << "frames after the walker appeared";
+  EXPECT_EQ(a->global_changes(), 0U);
+}
+
+}  // namespace
+}  // namespace matthan
