@@ -1,5 +1,5 @@
 // `matthan`: the daemon and its subcommands (run, demo, sim, tail, check, probe, export, verify, events,
-// passwd, eval). Only this file decides to exit.
+// passwd, eval, scan). Only this file decides to exit.
 #include <malloc.h>
 #include <signal.h>
 #include <termios.h>
@@ -22,6 +22,7 @@
 #include "matthan/app/console.hpp"
 #include "matthan/app/engine.hpp"
 #include "matthan/app/eval.hpp"
+#include "matthan/app/scan.hpp"
 #include "matthan/app/evidence.hpp"
 #include "matthan/app/net.hpp"
 #include "matthan/app/probe.hpp"
@@ -330,6 +331,17 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();
   eval->add_flag("--json", eval_opts.json, "Print one JSON object");
 
+  ScanOptions scan_opts;
+  std::string scan_progress = "auto";
+  auto* scan = app.add_subcommand("scan", "Run a camera's detection and rules over recorded files; write incidents, clips, snapshots and a report");
+  scan->add_option("inputs", scan_opts.inputs, "Video files, or folders searched for them")->required();
+  scan->add_option("--config", scan_opts.config, "Config whose camera settings to use (default: motion only)")
+      ->check(CLI::ExistingFile);
+  scan->add_option("--camera-like", scan_opts.camera_like, "Camera id in the config (default: the first)");
+  scan->add_option("--out", scan_opts.out, "Output folder (created; must not hold an earlier scan)")->required();
+  scan->add_option("--progress", scan_progress, "auto (a bar on a terminal, lines otherwise), bar, lines or none")
+      ->check(CLI::IsMember({"auto", "bar", "lines", "none"}))->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
   if (*exp) return run_export_command(ev_config, ev_incident, ev_out);
   if (*verify) return run_verify_command(verify_dir);
@@ -343,5 +355,12 @@ int main(int argc, char** argv) {
   if (*passwd) return cmd_passwd();
   if (*probe) return cmd_probe(probe_request, probe_json);
   if (*eval) return run_eval(eval_opts);
+  if (*scan) {
+    scan_opts.progress = scan_progress == "bar"     ? ScanOptions::Progress::kBar
+                         : scan_progress == "lines" ? ScanOptions::Progress::kLines
+                         : scan_progress == "none"  ? ScanOptions::Progress::kNone
+                                                    : ScanOptions::Progress::kAuto;
+    return run_scan(scan_opts);
+  }
   return 0;
 }
