@@ -40,10 +40,4 @@ ConfigDiff diff_config(const Config& running, const Config& next) {
   return d;
 }
 
-Config config_after_reload(const Config& running, const Config& next) {
-  Config out = running;
-  out.cameras = next.cameras;
-  return out;
-}
-
 }  // namespace matthan

@@ -805,7 +805,8 @@ struct Engine::Impl {
     for (auto& rt : added) launch(rt);
     {
       std::lock_guard lock(cameras_mu);
-      config = config_after_reload(config, load.config);
+      // Only the cameras: the node-level fields stay as they started (and threads read them without this lock).
+      config.cameras = load.config.cameras;
       order_cameras_like_config();
     }
     out.ok = true;

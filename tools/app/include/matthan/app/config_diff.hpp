@@ -20,8 +20,4 @@ struct ConfigDiff {
 
 ConfigDiff diff_config(const Config& running, const Config& next);
 
-// `running` with the cameras of `next` (in its order) and every node-level setting of `running`:
-// the config in force after a reload.
-Config config_after_reload(const Config& running, const Config& next);
-
 }  // namespace matthan
