@@ -39,20 +39,28 @@ namespace {
 using namespace matthan;
 
 // Signals are blocked in every thread (set before any thread starts) and taken here synchronously,
-// so no handler ever runs inside GStreamer or ZeroMQ code, and SIGHUP's reload runs as plain code.
+// so no handler ever runs inside GStreamer or ZeroMQ code. SIGHUP is taken the same way by `run` only
+// (its reload then runs as plain code); the other commands keep its default (end on a terminal hangup).
 sigset_t blocked_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  return set;
+}
+
+sigset_t hangup_signal() {
+  sigset_t set;
+  sigemptyset(&set);
   sigaddset(&set, SIGHUP);
   return set;
 }
 
 // Waits for SIGINT/SIGTERM, or until `seconds` pass (when set). Returns the signal name or "time".
-// SIGHUP calls `on_hangup` (the engine's reload) when there is one, and is ignored otherwise.
+// SIGHUP calls `on_hangup` (the engine's reload) when there is one; otherwise it is not waited for.
 std::string wait_for_stop(std::optional<double> seconds, const std::function<void()>& on_hangup = {}) {
-  const sigset_t set = blocked_signals();
+  sigset_t set = blocked_signals();
+  if (on_hangup) sigaddset(&set, SIGHUP);
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::milliseconds(static_cast<long long>(seconds.value_or(0) * 1000));
   while (true) {
@@ -304,6 +312,7 @@ int main(int argc, char** argv) {
   // Before any thread exists, so every thread inherits the mask.
   const sigset_t set = blocked_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  const sigset_t hup = hangup_signal();
 
   CLI::App app{"Matthan: video-surveillance ingest and event-detection engine"};
   app.set_version_flag("--version", std::string("matthan ") + MATTHAN_VERSION);
@@ -406,7 +415,10 @@ int main(int argc, char** argv) {
   if (*verify) return run_verify_command(verify_dir);
   if (*events) return run_events_command(ev_config, ev_since, ev_until);
 
-  if (*run) return cmd_run(config_path, run_for, log_cli, lvl->count() > 0 || ljson->count() > 0);
+  if (*run) {
+    pthread_sigmask(SIG_BLOCK, &hup, nullptr);  // still before any thread: SIGHUP reloads
+    return cmd_run(config_path, run_for, log_cli, lvl->count() > 0 || ljson->count() > 0);
+  }
   if (*check) return cmd_check(check_path);
   if (*reload) return cmd_reload(reload_config, reload_socket, reload_timeout);
   if (*sim) return cmd_sim(listen, sources, cache);
