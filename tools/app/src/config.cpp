@@ -411,7 +411,8 @@ void read_review(ConfigReader& r, const YAML::Node& n, const std::filesystem::pa
 
 void read_root(ConfigReader& r, const YAML::Node& root, const std::filesystem::path& base_dir, Config& cfg) {
   if (!r.expect_map(root, "")) return;
-  r.check_keys(root, "", {"node", "storage", "events", "defaults", "cameras", "log", "review", "health", "metrics"});
+  r.check_keys(root, "", {"node", "storage", "events", "defaults", "cameras", "log", "review", "health", "metrics",
+                          "control"});
   static const std::regex kNode("[A-Za-z0-9_.-]{1,64}");
   if (r.string(root, "node", "", cfg.node, 64) && !std::regex_match(cfg.node, kNode))
     r.issue(root["node"], "node", "must match [A-Za-z0-9_.-]+ (at most 64)");
@@ -462,6 +463,20 @@ void read_root(ConfigReader& r, const YAML::Node& root, const std::filesystem::p
     if (r.string(m, "listen", "metrics", cfg.metrics.listen, 128) && !valid_listen_address(cfg.metrics.listen))
       r.issue(m["listen"], "metrics.listen", "must be HOST:PORT, e.g. 127.0.0.1:9108");
   }
+
+  // An explicit socket path must fit sockaddr_un; the default one that does not is skipped with a warning.
+  if (const YAML::Node c = root["control"]; c.IsDefined() && r.expect_map(c, "control")) {
+    r.check_keys(c, "control", {"socket"});
+    std::string sock;
+    if (r.string(c, "socket", "control", sock)) {
+      if (sock.empty()) r.issue(c["socket"], "control.socket", "must not be empty");
+      std::filesystem::path p = sock;
+      if (p.is_relative()) p = (base_dir / p).lexically_normal();
+      if (p.string().size() > 107) r.issue(c["socket"], "control.socket", "is too long for a Unix socket (at most 107 bytes)");
+      cfg.control.socket = p;
+    }
+  }
+  if (cfg.control.socket.empty()) cfg.control.socket = cfg.storage_root / "control.sock";
 
   CameraConfig defaults;
   if (const YAML::Node d = root["defaults"]; d.IsDefined() && r.expect_map(d, "defaults")) {

@@ -21,6 +21,7 @@ using ConfigPolygon = std::vector<ConfigPoint>;
 struct ObjectModelSettings {
   std::filesystem::path cfg, weights, names;  // resolved against the config file's folder
   int input = 320;                            // network input side
+  bool operator==(const ObjectModelSettings&) const = default;
 };
 
 struct ObjectSettings {
@@ -29,6 +30,7 @@ struct ObjectSettings {
   std::vector<std::string> labels{"person", "bicycle", "motorbike", "car", "bus", "truck"};
   std::map<std::string, double> min_score{{"default", 0.5}, {"person", 0.4}};
   int confirm_frames = 3;  // detections before a track counts (and may raise an incident)
+  bool operator==(const ObjectSettings&) const = default;
 };
 
 struct DetectSettings {
@@ -36,18 +38,21 @@ struct DetectSettings {
   int height = 360;
   int fps = 5;
   ObjectSettings objects;
+  bool operator==(const DetectSettings&) const = default;
 };
 
 struct MotionSettings {
   double min_area = 0.002;  // fraction of the frame
   int start_frames = 3;
   double end_seconds = 5;
+  bool operator==(const MotionSettings&) const = default;
 };
 
 struct ClipSettings {
   double pre_roll = 5;
   double post_roll = 5;
   double max_length = 300;
+  bool operator==(const ClipSettings&) const = default;
 };
 
 // The stall watchdog (docs/operations.md): how long a camera may show each kind of stall.
@@ -55,6 +60,7 @@ struct WatchdogSettings {
   double stall_s = 5;            // no packets, or no decoded frames while packets arrive
   double frozen_s = 10;          // identical pictures (0 disables)
   double max_rate_factor = 3;    // packets arriving this many times faster than the stream's own rate
+  bool operator==(const WatchdogSettings&) const = default;
 };
 
 // Tamper detection (docs/config.md `tamper:`): covered, turned or defocused views raise a `tamper` incident.
@@ -71,6 +77,7 @@ struct TamperSettings {
   double contrast_drop = 0.25;      // contrast below this fraction of the reference's
   double structure_change = 0.65;   // share of textured cells whose edges changed: turned above this
   double sharpness_drop = 0.45;     // sharpness below this fraction of the reference's: defocused
+  bool operator==(const TamperSettings&) const = default;
 };
 
 struct CameraConfig {
@@ -86,11 +93,14 @@ struct CameraConfig {
   ClipSettings clip;
   TamperSettings tamper;
   std::vector<ConfigPolygon> masks;
+
+  bool operator==(const CameraConfig&) const = default;  // reload: an unchanged camera is left alone
 };
 
 struct LogSettings {
   std::string level = "info";
   bool json = false;
+  bool operator==(const LogSettings&) const = default;
 };
 
 // Retention of clips under storage.root (storage.max_age_days, max_bytes, min_free_bytes, retention_interval).
@@ -99,11 +109,19 @@ struct RetentionSettings {
   std::uint64_t max_bytes = 0;                   // 0: no quota
   std::uint64_t min_free_bytes = 256ull << 20;   // free-space floor on the storage filesystem
   double interval_s = 60;                        // how often the pass runs (also once at start-up)
+  bool operator==(const RetentionSettings&) const = default;
 };
 
 // `metrics:` a /metrics listener of its own (the review server serves /metrics too, when it runs).
 struct MetricsSettings {
   std::string listen;  // HOST:PORT; empty = no listener of its own
+  bool operator==(const MetricsSettings&) const = default;
+};
+
+// `control:` the Unix socket `matthan reload` talks to (docs/operations.md).
+struct ControlSettings {
+  std::filesystem::path socket;  // empty in the file: <storage.root>/control.sock (resolved when loading)
+  bool operator==(const ControlSettings&) const = default;
 };
 
 struct Config {
@@ -118,6 +136,7 @@ struct Config {
   std::vector<CameraConfig> cameras;
   ReviewSettings review;  // `review:` block; review.enabled is false without one
   MetricsSettings metrics;
+  ControlSettings control;
 };
 
 // One problem found in a config, located at its file and line (1-based; 0 when unknown).
