@@ -53,6 +53,7 @@ void RuleIncidentManager::start(const Key& key, const TrackObservation& t, Media
   o.last_seen_pts = o.last_inside_pts = o.last_published_pts = pts;
   o.last_seen_wall = o.last_inside_wall = wall;
   o.best_score = inc.score;
+  o.speed = t.speed;
   o.published = inc;
   out.events.emplace_back(IncidentPhase::kStart, inc);
   if (r.kind == RuleKind::kLineCross) {  // a moment: over on the frame it happened
@@ -73,6 +74,7 @@ void RuleIncidentManager::follow(Open& o, const TrackObservation& t, bool inside
   inc.end_pts = pts;
   o.last_seen_pts = pts;
   o.last_seen_wall = wall;
+  o.speed = t.speed;
   if (inside) {
     o.last_inside_pts = pts;
     o.last_inside_wall = wall;
@@ -93,7 +95,20 @@ Incident RuleIncidentManager::finish(Open& o, std::string reason) {
   o.incident.ended_at = left ? o.last_inside_wall : o.last_seen_wall;
   o.incident.end_pts = left ? o.last_inside_pts : o.last_seen_pts;
   o.incident.end_reason = std::move(reason);
+  if (o.incident.kind != "line_cross" && o.speed <= policy_.still_speed && o.incident.label)
+    parked_.push_back(Parked{*o.incident.label, o.incident.box, o.last_seen_pts + ns(policy_.parked_memory_s)});
   return o.incident;
+}
+
+bool RuleIncidentManager::is_parked_object(const TrackObservation& t, MediaTimeNs pts) {
+  std::erase_if(parked_, [&](const Parked& p) { return p.until < pts; });
+  if (t.speed > policy_.still_speed) return false;
+  for (auto& p : parked_) {
+    if (p.label != t.label || iou(p.box, t.box) < policy_.parked_iou) continue;
+    p.until = pts + ns(policy_.parked_memory_s);  // still there: remember it longer
+    return true;
+  }
+  return false;
 }
 
 ObjectObserveResult RuleIncidentManager::observe(const std::vector<TrackObservation>& tracks, MediaTimeNs pts,
@@ -130,8 +145,12 @@ ObjectObserveResult RuleIncidentManager::observe(const std::vector<TrackObservat
   }
 
   // Start what fired now, unless that (track, rule) is still open (it came back into the zone in time).
-  for (const auto& [key, t] : hits)
-    if (!open_.count(key)) start(key, *t, pts, wall, out);
+  // A still object seen again where a zone incident of its kind ended is not a new arrival.
+  for (const auto& [key, t] : hits) {
+    if (open_.count(key)) continue;
+    if (rules_[key.second].kind != RuleKind::kLineCross && is_parked_object(*t, pts)) continue;
+    start(key, *t, pts, wall, out);
+  }
 
   // Tracks the tracker has forgotten are forgotten by the rules too.
   for (auto it = known_.begin(); it != known_.end();) {

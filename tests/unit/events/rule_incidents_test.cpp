@@ -23,6 +23,7 @@ TrackObservation person(std::int64_t id, double x, double y, bool seen = true) {
   t.box = Box{x - 0.05, y - 0.2, 0.1, 0.2};
   t.confirmed = true;
   t.seen = seen;
+  t.speed = 0.2;  // walking
   return t;
 }
 
@@ -101,6 +102,34 @@ TEST(RuleIncidents, ZoneEnterEndsQuietWhenTheTrackIsLost) {
   // Seen again where it stood: no new entry, no new incident.
   run.pts += kFrame;
   run.add(m.observe({person(2, 0.5, 0.7)}, run.pts, wall_at(run.pts), kNoon));
+  EXPECT_EQ(run.count(IncidentPhase::kStart), 2);
+}
+
+TEST(RuleIncidents, AParkedObjectSeenAgainDoesNotReEnter) {
+  RuleIncidentManager m("cam", {kYard}, {}, {Rule{RuleKind::kZoneEnter, "yard", {"car"}, std::nullopt, 0}}, policy());
+  Feed run;
+  auto car = [](std::int64_t id, double speed) {
+    TrackObservation t = person(id, 0.5, 0.8);
+    t.label = "car";
+    t.speed = speed;
+    return t;
+  };
+  // A car drives in and parks: one zone_enter, which ends once it is unseen.
+  for (int i = 0; i < 3; ++i, run.pts += kFrame) run.add(m.observe({car(1, 0.2)}, run.pts, wall_at(run.pts), kNoon));
+  for (int i = 0; i < 3; ++i, run.pts += kFrame) run.add(m.observe({car(1, 0.0)}, run.pts, wall_at(run.pts), kNoon));
+  for (int i = 0; i < 15; ++i, run.pts += kFrame) {
+    TrackObservation parked = car(1, 0.0);
+    parked.seen = false;
+    run.add(m.observe({parked}, run.pts, wall_at(run.pts), kNoon));
+  }
+  ASSERT_EQ(run.count(IncidentPhase::kStart), 1);
+  ASSERT_EQ(run.count(IncidentPhase::kEnd), 1);
+  // The tracker dropped it long ago; someone walks by, the detector sees the car again as a new track.
+  run.add(m.observe({}, run.pts, wall_at(run.pts), kNoon));
+  for (int i = 0; i < 5; ++i, run.pts += kFrame) run.add(m.observe({car(2, 0.0)}, run.pts, wall_at(run.pts), kNoon));
+  EXPECT_EQ(run.count(IncidentPhase::kStart), 1) << "the parked car is not a new arrival";
+  // A car that drives in to the same spot is.
+  for (int i = 0; i < 3; ++i, run.pts += kFrame) run.add(m.observe({car(3, 0.3)}, run.pts, wall_at(run.pts), kNoon));
   EXPECT_EQ(run.count(IncidentPhase::kStart), 2);
 }
 

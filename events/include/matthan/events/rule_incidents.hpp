@@ -31,6 +31,12 @@ struct RuleIncidentPolicy {
   double end_seconds = 5;          // unseen (or out of the zone) this long ends a zone incident
   double update_interval_s = 1.0;  // at most one update per this much media time
   double max_length_s = 300;       // an incident is cut here
+  // As for object incidents: a still object whose zone incident ended is remembered this long, and a new
+  // track of the same label, also still and overlapping it by `parked_iou`, is that object seen again
+  // (a car parked in the zone, re-detected when someone walks past): its zone rules raise nothing.
+  double parked_memory_s = 3600;
+  double parked_iou = 0.5;
+  double still_speed = 0.03;  // frame fractions per second below which an object counts as still
 };
 
 // Pure logic, one per camera, driven by plain values. Media time decides every duration; `minute` (local
@@ -60,18 +66,26 @@ class RuleIncidentManager {
     MediaTimeNs last_published_pts = 0;
     Incident published;
     double best_score = 0;
+    double speed = 0;
+  };
+  struct Parked {
+    std::string label;
+    Box box;
+    MediaTimeNs until = 0;
   };
   using Key = std::pair<std::int64_t, std::size_t>;  // track, rule index
 
   void start(const Key& key, const TrackObservation& t, MediaTimeNs pts, WallTime wall, ObjectObserveResult& out);
   void follow(Open& o, const TrackObservation& t, bool inside, MediaTimeNs pts, WallTime wall, ObjectObserveResult& out);
   Incident finish(Open& o, std::string reason);
+  bool is_parked_object(const TrackObservation& t, MediaTimeNs pts);
 
   CameraId camera_;
   std::vector<Rule> rules_;
   RuleEngine engine_;
   RuleIncidentPolicy policy_;
   std::map<Key, Open> open_;
+  std::vector<Parked> parked_;
   std::set<std::int64_t> known_;  // tracks the engine has seen (forgotten when the tracker drops them)
 };
 
