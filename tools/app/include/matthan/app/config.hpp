@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "matthan/core/result.hpp"
+#include "matthan/events/rules.hpp"
 #include "matthan/review/settings.hpp"
 
 namespace matthan {
@@ -80,6 +81,17 @@ struct TamperSettings {
   bool operator==(const TamperSettings&) const = default;
 };
 
+// Per-camera `zones:`, `lines:` and `rules:` (docs/config.md "Rules"), in normalised 0..1 coordinates.
+// With rules, a camera raises only rule incidents (zone_enter, line_cross, loiter); without, `object`
+// incidents for its labels. Rules need a detect.objects block.
+struct RuleSettings {
+  std::vector<Zone> zones;
+  std::vector<Line> lines;
+  std::vector<Rule> rules;
+  std::string time_zone = "Asia/Ho_Chi_Minh";  // the node's `time_zone`, copied into every camera
+  bool operator==(const RuleSettings&) const = default;
+};
+
 struct CameraConfig {
   std::string id;
   std::string name;
@@ -93,6 +105,7 @@ struct CameraConfig {
   ClipSettings clip;
   TamperSettings tamper;
   std::vector<ConfigPolygon> masks;
+  RuleSettings rules;
 
   bool operator==(const CameraConfig&) const = default;  // reload: an unchanged camera is left alone
 };
@@ -127,6 +140,9 @@ struct ControlSettings {
 struct Config {
   std::filesystem::path source;  // the file it was read from (empty for an embedded config)
   std::string node = "matthan";
+  // `time_zone:` the IANA zone rule schedules are read in (default Asia/Ho_Chi_Minh); checked against the
+  // system tz database (core/time_zone.hpp) when the config loads.
+  std::string time_zone = "Asia/Ho_Chi_Minh";
   std::filesystem::path storage_root = "./var";  // resolved against the config file's folder
   std::size_t ring_max_bytes = 64u << 20;         // per camera
   RetentionSettings retention;
