@@ -185,8 +185,13 @@ void read_objects(ConfigReader& r, const YAML::Node& n, const std::string& path,
 void read_detect(ConfigReader& r, const YAML::Node& n, const std::string& path, DetectSettings& d) {
   if (!r.expect_map(n, path)) return;
   r.check_keys(n, path, {"width", "height", "fps", "objects"});
-  r.number(n, "width", path, d.width, 64, 3840);
-  r.number(n, "height", path, d.height, 64, 2160);
+  r.number(n, "width", path, d.width, 0, 3840);
+  r.number(n, "height", path, d.height, 0, 2160);
+  for (const auto& [key, v] : {std::pair<const char*, int>{"width", d.width}, {"height", d.height}})
+    if (v > 0 && v < 64)
+      r.issue(n[key], ConfigReader::join(path, key), fmt::format("{} is too small: at least 64, or 0 for the camera's own size", v));
+  if ((d.width == 0) != (d.height == 0))
+    r.issue(n, path, "set width and height together (or neither: the camera's own size)");
   r.number(n, "fps", path, d.fps, 1, 30);
   if (n["objects"].IsDefined()) read_objects(r, n["objects"], ConfigReader::join(path, "objects"), d.objects);
 }

@@ -727,8 +727,10 @@ struct Engine::Impl {
     auto on_change = [this, raw](const CameraHealth& h) { storage_tasks.post([this, raw, h] { on_health(*raw, h); }); };
     rt->supervisor = std::make_unique<CameraSupervisor>(c.id, factory, BackoffPolicy{}, on_change, wd);
     for (const char* kind : kIncidentKinds) bus->declare_incident_kind(c.id, kind);
-    rt->log->info("camera '{}' at {}: detect {}x{} @ {} fps, {}, tamper {}, pre-roll {} s, post-roll {} s", c.name,
-                  redact_url(c.url), c.detect.width, c.detect.height, c.detect.fps, rt->analysis->describe(),
+    rt->log->info("camera '{}' at {}: detect {} @ {} fps, {}, tamper {}, pre-roll {} s, post-roll {} s", c.name,
+                  redact_url(c.url),
+                  c.detect.width > 0 ? fmt::format("{}x{}", c.detect.width, c.detect.height) : std::string("at the camera's size"),
+                  c.detect.fps, rt->analysis->describe(),
                   c.tamper.enabled ? "on" : "off", c.clip.pre_roll, c.clip.post_roll);
     return rt;
   }

@@ -35,8 +35,10 @@ struct ObjectSettings {
 };
 
 struct DetectSettings {
-  int width = 640;
-  int height = 360;
+  // The analysis copy's size; 0 x 0 (the default) is the camera's own size, with no scaling at all in the
+  // pipeline: motion scales the luma plane itself, and the object detector crops from the full picture.
+  int width = 0;
+  int height = 0;
   int fps = 5;
   ObjectSettings objects;
   bool operator==(const DetectSettings&) const = default;
