@@ -1,5 +1,5 @@
-// `matthan`: the daemon and its subcommands (run, demo, sim, tail, check, probe, export, verify, events,
-// passwd, eval). Only this file decides to exit.
+// `matthan`: the daemon and its subcommands (run, reload, demo, sim, tail, check, probe, export, verify,
+// events, passwd, eval, scan). Only this file decides to exit.
 #include <malloc.h>
 #include <signal.h>
 #include <termios.h>
@@ -8,7 +8,9 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,8 +22,10 @@
 
 #include "matthan/app/config.hpp"
 #include "matthan/app/console.hpp"
+#include "matthan/app/control.hpp"
 #include "matthan/app/engine.hpp"
 #include "matthan/app/eval.hpp"
+#include "matthan/app/scan.hpp"
 #include "matthan/app/evidence.hpp"
 #include "matthan/app/net.hpp"
 #include "matthan/app/probe.hpp"
@@ -36,7 +40,8 @@ namespace {
 using namespace matthan;
 
 // Signals are blocked in every thread (set before any thread starts) and taken here synchronously,
-// so no handler ever runs inside GStreamer or ZeroMQ code.
+// so no handler ever runs inside GStreamer or ZeroMQ code. SIGHUP is taken the same way by `run` only
+// (its reload then runs as plain code); the other commands keep its default (end on a terminal hangup).
 sigset_t blocked_signals() {
   sigset_t set;
   sigemptyset(&set);
@@ -45,9 +50,18 @@ sigset_t blocked_signals() {
   return set;
 }
 
+sigset_t hangup_signal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  return set;
+}
+
 // Waits for SIGINT/SIGTERM, or until `seconds` pass (when set). Returns the signal name or "time".
-std::string wait_for_stop(std::optional<double> seconds) {
-  const sigset_t set = blocked_signals();
+// SIGHUP calls `on_hangup` (the engine's reload) when there is one; otherwise it is not waited for.
+std::string wait_for_stop(std::optional<double> seconds, const std::function<void()>& on_hangup = {}) {
+  sigset_t set = blocked_signals();
+  if (on_hangup) sigaddset(&set, SIGHUP);
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::milliseconds(static_cast<long long>(seconds.value_or(0) * 1000));
   while (true) {
@@ -61,10 +75,36 @@ std::string wait_for_stop(std::optional<double> seconds) {
     const int sig = sigtimedwait(&set, nullptr, &ts);
     if (sig == SIGINT) return "SIGINT";
     if (sig == SIGTERM) return "SIGTERM";
+    if (sig == SIGHUP && on_hangup) on_hangup();
   }
 }
 
-int run_engine(Config config, std::optional<double> seconds, bool demo_login = false) {
+constexpr double kReloadAnswerTimeout = 120;  // a reload waits for retired cameras' clips to finish
+
+// SIGHUP and the control socket's `reload`: read the file again and let the engine apply the difference.
+ReloadOutcome reload_from(Engine& engine, const std::filesystem::path& config_path, const char* via) {
+  spdlog::info("reload requested ({}): reading {}", via, config_path.string());
+  return engine.reload(load_config_file(config_path));
+}
+
+std::unique_ptr<ControlServer> start_control(Engine& engine, const std::filesystem::path& config_path) {
+  const auto socket = engine.config().control.socket;
+  auto server = ControlServer::start(socket, [&engine, config_path](const std::string& command) {
+    if (command == "reload") return reload_from(engine, config_path, "control socket").answer();
+    return fmt::format("error: unknown command '{}' (known: reload)\n", command);
+  });
+  if (!server.ok()) {
+    spdlog::warn("control socket not available ({}); `matthan reload` will not reach this engine, SIGHUP still "
+                 "reloads", server.error().message);
+    return nullptr;
+  }
+  spdlog::info("control socket at {} (matthan reload)", socket.string());
+  return std::move(server.value());
+}
+
+// `config_path` is empty for the demo's embedded config (which cannot be reloaded).
+int run_engine(Config config, std::optional<double> seconds, bool demo_login = false,
+               const std::filesystem::path& config_path = {}) {
   auto engine = Engine::create(std::move(config), print_incident_line);
   if (!engine.ok()) {
     fmt::print(stderr, "matthan: cannot start: {}\n", engine.error().message);
@@ -75,10 +115,18 @@ int run_engine(Config config, std::optional<double> seconds, bool demo_login = f
     if (demo_login) fmt::print("review: demo login (demo only): user '{}', password '{}'\n", kDemoUser, kDemoPassword);
     std::fflush(stdout);
   }
-  (*engine)->start();
-  const std::string why = wait_for_stop(seconds);
+  Engine& eng = **engine;
+  eng.start();
+  std::unique_ptr<ControlServer> control;
+  std::function<void()> on_hangup;
+  if (!config_path.empty()) {
+    control = start_control(eng, config_path);
+    on_hangup = [&eng, &config_path] { reload_from(eng, config_path, "SIGHUP"); };
+  }
+  const std::string why = wait_for_stop(seconds, on_hangup);
   spdlog::info("stop requested ({})", why);
-  (*engine)->stop();
+  if (control) control->stop();  // no reload may start while the engine stops
+  eng.stop();
   return 0;
 }
 
@@ -90,7 +138,28 @@ int cmd_run(const std::string& config_path, std::optional<double> seconds, const
     return 2;
   }
   init_logging(log_cli_set ? log_cli : LogOptions{load.config.log.level, load.config.log.json, std::nullopt});
-  return run_engine(std::move(load.config), seconds);
+  return run_engine(std::move(load.config), seconds, false, std::filesystem::absolute(config_path));
+}
+
+// `matthan reload`: asks a running engine to re-read its config and prints what it did.
+int cmd_reload(const std::string& config_path, const std::string& socket_path, double timeout_s) {
+  std::filesystem::path socket = socket_path;
+  if (socket.empty()) {
+    ConfigLoad load = load_config_file(config_path);
+    if (!load.ok()) {
+      fmt::print(stderr, "matthan reload: {} is invalid, so the engine would reject it:\n{}", config_path,
+                 load.error_text());
+      return 2;
+    }
+    socket = load.config.control.socket;
+  }
+  auto answer = control_request(socket, "reload", timeout_s);
+  if (!answer.ok()) {
+    fmt::print(stderr, "matthan reload: {}\n", answer.error().message);
+    return 1;
+  }
+  fmt::print("{}", answer.value());
+  return answer.value().rfind("ok", 0) == 0 ? 0 : 1;
 }
 
 int cmd_check(const std::string& config_path) {
@@ -244,6 +313,7 @@ int main(int argc, char** argv) {
   // Before any thread exists, so every thread inherits the mask.
   const sigset_t set = blocked_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  const sigset_t hup = hangup_signal();
 
   CLI::App app{"Matthan: video-surveillance ingest and event-detection engine"};
   app.set_version_flag("--version", std::string("matthan ") + MATTHAN_VERSION);
@@ -258,6 +328,17 @@ int main(int argc, char** argv) {
   auto* lvl = run->add_option("--log-level", log_cli.level, "trace|debug|info|warn|error (overrides the config)")
                   ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   auto* ljson = run->add_flag("--log-json", log_cli.json, "Log one JSON object per line (overrides the config)");
+
+  std::string reload_config = "/etc/matthan/matthan.yaml", reload_socket;
+  double reload_timeout = kReloadAnswerTimeout;
+  auto* reload = app.add_subcommand(
+      "reload", "Make a running engine re-read its config (as SIGHUP does) and print what changed, or the errors");
+  auto* reload_cfg_opt = reload->add_option("--config", reload_config, "The engine's config file (finds control.socket)")
+                             ->capture_default_str();
+  reload->add_option("--socket", reload_socket, "The control socket itself (instead of --config)")
+      ->excludes(reload_cfg_opt);
+  reload->add_option("--timeout", reload_timeout, "Seconds to wait for the answer")
+      ->check(CLI::PositiveNumber)->capture_default_str();
 
   std::string check_path;
   auto* check = app.add_subcommand("check", "Validate a config file and report every problem with file:line");
@@ -330,18 +411,40 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();
   eval->add_flag("--json", eval_opts.json, "Print one JSON object");
 
+  ScanOptions scan_opts;
+  std::string scan_progress = "auto";
+  auto* scan = app.add_subcommand("scan", "Run a camera's detection and rules over recorded files; write incidents, clips, snapshots and a report");
+  scan->add_option("inputs", scan_opts.inputs, "Video files, or folders searched for them")->required();
+  scan->add_option("--config", scan_opts.config, "Config whose camera settings to use (default: motion only)")
+      ->check(CLI::ExistingFile);
+  scan->add_option("--camera-like", scan_opts.camera_like, "Camera id in the config (default: the first)");
+  scan->add_option("--out", scan_opts.out, "Output folder (created; must not hold an earlier scan)")->required();
+  scan->add_option("--progress", scan_progress, "auto (a bar on a terminal, lines otherwise), bar, lines or none")
+      ->check(CLI::IsMember({"auto", "bar", "lines", "none"}))->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
   if (*exp) return run_export_command(ev_config, ev_incident, ev_out);
   if (*verify) return run_verify_command(verify_dir);
   if (*events) return run_events_command(ev_config, ev_since, ev_until);
 
-  if (*run) return cmd_run(config_path, run_for, log_cli, lvl->count() > 0 || ljson->count() > 0);
+  if (*run) {
+    pthread_sigmask(SIG_BLOCK, &hup, nullptr);  // still before any thread: SIGHUP reloads
+    return cmd_run(config_path, run_for, log_cli, lvl->count() > 0 || ljson->count() > 0);
+  }
   if (*check) return cmd_check(check_path);
+  if (*reload) return cmd_reload(reload_config, reload_socket, reload_timeout);
   if (*sim) return cmd_sim(listen, sources, cache);
   if (*tail) return run_tail(endpoint, topic, count, [] { return false; });
   if (*demo) return cmd_demo(demo_for, demo_data, demo_review_port);
   if (*passwd) return cmd_passwd();
   if (*probe) return cmd_probe(probe_request, probe_json);
   if (*eval) return run_eval(eval_opts);
+  if (*scan) {
+    scan_opts.progress = scan_progress == "bar"     ? ScanOptions::Progress::kBar
+                         : scan_progress == "lines" ? ScanOptions::Progress::kLines
+                         : scan_progress == "none"  ? ScanOptions::Progress::kNone
+                                                    : ScanOptions::Progress::kAuto;
+    return run_scan(scan_opts);
+  }
   return 0;
 }

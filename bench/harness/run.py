@@ -174,7 +174,7 @@ def run_engine(matthan, urls, workdir, warmup, window):
         f"events: {{bind: \"tcp://127.0.0.1:{free_port()}\"}}\n"
         "health: {heartbeat_s: 2}\n"
         "defaults:\n"
-        "  detect: {width: 640, height: 360, fps: 5}\n"
+        "  detect: {fps: 5}\n"
         "  clip: {pre_roll: 5, post_roll: 5, max_length: 300}\n"
         f"cameras:\n{cams}")
     with open(workdir / "engine.log", "w") as out:

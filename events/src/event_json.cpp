@@ -98,6 +98,12 @@ std::string incident_event_json(const Incident& incident, IncidentPhase phase, s
   j["box"] = box_json(incident.box);
   j["track"] = incident.track && *incident.track > 0 ? Json(*incident.track) : Json(nullptr);
   j["zones"] = zones_json(incident.zones);
+  if (incident.rule) {
+    Json rule{{"kind", incident.rule->kind}};
+    if (!incident.rule->zone.empty()) rule["zone"] = incident.rule->zone.substr(0, 64);
+    if (!incident.rule->line.empty()) rule["line"] = incident.rule->line.substr(0, 64);
+    j["rule"] = std::move(rule);
+  }
   j["started_at"] = format_iso8601(incident.started_at);
   j["ended_at"] = end && incident.ended_at ? Json(format_iso8601(*incident.ended_at)) : Json(nullptr);
   if (end) j["end_reason"] = incident.end_reason;

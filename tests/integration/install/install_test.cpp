@@ -53,7 +53,7 @@ void check_layout(const fs::path& root, const std::string& prefix) {
   EXPECT_EQ(unit_value(unit, "NoNewPrivileges"), "true");
   EXPECT_EQ(unit_value(unit, "PrivateTmp"), "true");
   EXPECT_EQ(unit_value(unit, "WantedBy"), "multi-user.target");
-  EXPECT_TRUE(unit_value(unit, "ExecReload").empty()) << "no reload feature exists yet";
+  EXPECT_EQ(unit_value(unit, "ExecReload"), "/bin/kill -HUP $MAINPID");
   EXPECT_TRUE(fs::is_regular_file(root / (prefix.substr(1) + "/share/doc/matthan/install.md")));
 }
 

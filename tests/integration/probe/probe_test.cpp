@@ -124,7 +124,7 @@ TEST_F(ProbeIT, JsonReportsTheSimulatedCameraAndMasksThePassword) {
   const std::string yaml = j["suggested_config"].get<std::string>();
   EXPECT_NE(yaml.find("url: \"" + masked + "\""), std::string::npos) << yaml;
   EXPECT_NE(yaml.find("id: vtest"), std::string::npos) << yaml;
-  EXPECT_NE(yaml.find("detect: {width: 640, height: 480, fps: 5}"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("detect: {fps: 5}"), std::string::npos) << yaml;  // analysed at its own size
   const fs::path cfg = *dir_ / "suggested.yaml";
   std::ofstream(cfg) << yaml;
   auto [rc, text] = run_command({matthan_binary().string(), "check", "--config", cfg.string()});

@@ -88,6 +88,23 @@ TEST(Config, MotionVetoAndGateKeys) {
   EXPECT_TRUE(has_issue(bad, 2, "defaults.motion.veto_fraction", "out of range")) << bad.error_text();
 }
 
+TEST(Config, DetectSizeDefaultsToTheCamerasOwnAndIsSetWhole) {
+  auto plain = load("cameras:\n  - id: a\n    url: rtsp://h/x\n");
+  ASSERT_TRUE(plain.ok()) << plain.error_text();
+  EXPECT_EQ(plain.config.cameras[0].detect.width, 0);  // 0 x 0: no scaling in the pipeline
+  EXPECT_EQ(plain.config.cameras[0].detect.height, 0);
+  auto sized = load("cameras:\n  - id: a\n    url: rtsp://h/x\n    detect: {width: 640, height: 360}\n");
+  ASSERT_TRUE(sized.ok()) << sized.error_text();
+  EXPECT_EQ(sized.config.cameras[0].detect.width, 640);
+  auto tiny = load("cameras:\n  - id: a\n    url: rtsp://h/x\n    detect: {width: 32, height: 18}\n");
+  ASSERT_FALSE(tiny.ok());
+  EXPECT_TRUE(has_issue(tiny, 4, "cameras[0].detect.width", "too small")) << tiny.error_text();
+  EXPECT_TRUE(has_issue(tiny, 4, "cameras[0].detect.height", "too small")) << tiny.error_text();
+  auto half = load("cameras:\n  - id: a\n    url: rtsp://h/x\n    detect: {width: 640}\n");
+  ASSERT_FALSE(half.ok());
+  EXPECT_TRUE(has_issue(half, 4, "cameras[0].detect", "width and height together")) << half.error_text();
+}
+
 TEST(Config, BadUrlIsReportedWithoutThePassword) {
   auto l = load("cameras:\n  - id: a\n    url: rtsp://admin:hunter2@:554/x\n  - id: b\n    url: ftp://h/x\n");
   ASSERT_FALSE(l.ok());

@@ -169,6 +169,43 @@ TEST(IncidentJson, ObjectIncidentCarriesTrackAndZonesAndMotionHasNullTrack) {
   EXPECT_FALSE(v.validate(bad.dump()).ok()) << "track ids start at 1";
 }
 
+TEST(IncidentJson, RuleIncidentNamesItsRuleAndTheSchemaChecksIt) {
+  const JsonSchemaValidator v = load_validator();
+  Incident inc;
+  inc.id = make_incident_id("cam1", kWall0);
+  inc.camera = "cam1";
+  inc.kind = "line_cross";
+  inc.label = "car";
+  inc.track = 7;
+  inc.score = 0.6;
+  inc.box = Box{0.1, 0.2, 0.3, 0.4};
+  inc.started_at = kWall0;
+  inc.rule = IncidentRule{"line_cross", "", "duong-vao"};
+  const std::string s = incident_event_json(inc, IncidentPhase::kStart, 3, "n", "", {});
+  ASSERT_TRUE(v.validate(s).ok()) << v.validate(s).error().message << "\n" << s;
+  const Json j = Json::parse(s);
+  EXPECT_EQ(j["rule"], Json({{"kind", "line_cross"}, {"line", "duong-vao"}}));
+
+  inc.kind = "loiter";
+  inc.rule = IncidentRule{"loiter", "cong-truong", ""};
+  const Json z = Json::parse(incident_event_json(inc, IncidentPhase::kStart, 4, "n", "", {}));
+  EXPECT_EQ(z["rule"], Json({{"kind", "loiter"}, {"zone", "cong-truong"}}));
+  EXPECT_TRUE(v.validate(z.dump()).ok());
+
+  // Plain incidents carry no `rule` key; a rule must name its zone or its line, matching its kind.
+  inc.rule.reset();
+  EXPECT_FALSE(Json::parse(incident_event_json(inc, IncidentPhase::kStart, 5, "n", "", {})).contains("rule"));
+  Json bad = z;
+  bad["rule"] = Json({{"kind", "loiter"}, {"line", "duong-vao"}});
+  EXPECT_FALSE(v.validate(bad.dump()).ok()) << "loiter names a zone";
+  bad["rule"] = Json({{"kind", "zone_enter"}});
+  EXPECT_FALSE(v.validate(bad.dump()).ok()) << "the zone is required";
+  bad["rule"] = Json({{"kind", "trespass"}, {"zone", "x"}});
+  EXPECT_FALSE(v.validate(bad.dump()).ok());
+  bad["rule"] = Json({{"kind", "zone_enter"}, {"zone", "x"}, {"extra", 1}});
+  EXPECT_FALSE(v.validate(bad.dump()).ok());
+}
+
 class SchemaRejects : public ::testing::Test {
  protected:
   void SetUp() override {

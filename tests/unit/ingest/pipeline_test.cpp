@@ -63,6 +63,20 @@ TEST(Pipeline, RateIsReducedBeforeScalingAndConverting) {
   EXPECT_LT(size_caps, pos(d, "appsink name=frames"));
 }
 
+TEST(Pipeline, WithoutADetectSizeNothingIsScaled) {
+  SourceOptions o = rtsp_options();
+  o.width = 0;
+  o.height = 0;
+  const auto d = describe_pipeline(o);
+  EXPECT_EQ(d.find("videoconvertscale"), std::string::npos) << d;
+  EXPECT_EQ(d.find("width="), std::string::npos) << d;
+  // videoconvert only guarantees the format (a passthrough for H.264's I420), after the rate cut.
+  EXPECT_LT(pos(d, "framerate=4/1"), pos(d, "videoconvert ! video/x-raw,format=I420 ! appsink name=frames"));
+  o.format = PixelFormat::kGray8;
+  pos(describe_pipeline(o), "videoconvert ! video/x-raw,format=GRAY8 ! appsink name=frames");
+  EXPECT_EQ(SourceOptions{}.width, 0);  // the default
+}
+
 TEST(Pipeline, FrameBranchQueueLeaksSoPacketsAreNeverHeldBack) {
   const auto d = describe_pipeline(rtsp_options());
   const auto frames_branch = d.find("t. ! queue leaky=downstream");

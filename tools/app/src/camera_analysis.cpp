@@ -51,6 +51,13 @@ ObjectIncidentPolicy object_policy(const CameraConfig& c) {
   return p;
 }
 
+RuleIncidentPolicy rule_policy(const CameraConfig& c) {
+  RuleIncidentPolicy p;
+  p.end_seconds = c.motion.end_seconds;
+  p.max_length_s = c.clip.max_length;
+  return p;
+}
+
 TrackerConfig tracker_config(const CameraConfig& c) {
   TrackerConfig t;
   t.confirm_hits = c.detect.objects.confirm_frames;
@@ -84,24 +91,47 @@ Result<std::unique_ptr<CameraAnalysis>> CameraAnalysis::create(const CameraConfi
     if (!d.ok()) return make_error(fmt::format("camera {}: detect.objects.model: {}", camera.id, d.error().message));
     detector = std::move(d.value());
   }
-  return std::unique_ptr<CameraAnalysis>(new CameraAnalysis(camera, std::move(detector)));
+  return create(camera, std::move(detector));
 }
 
-CameraAnalysis::CameraAnalysis(const CameraConfig& camera, std::unique_ptr<ObjectDetector> detector)
+Result<std::unique_ptr<CameraAnalysis>> CameraAnalysis::create(const CameraConfig& camera,
+                                                                 std::unique_ptr<ObjectDetector> detector) {
+  TimeZone tz = TimeZone::fixed("UTC", 0);
+  if (detector && !camera.rules.rules.empty()) {
+    auto z = TimeZone::load(camera.rules.time_zone);
+    if (!z.ok()) return make_error(fmt::format("camera {}: time_zone: {}", camera.id, z.error().message));
+    tz = std::move(z.value());
+  }
+  return std::unique_ptr<CameraAnalysis>(new CameraAnalysis(camera, std::move(detector), std::move(tz)));
+}
+
+CameraAnalysis::CameraAnalysis(const CameraConfig& camera, std::unique_ptr<ObjectDetector> detector, TimeZone time_zone)
     : camera_(camera.id),
       motion_(motion_config(camera)),
       motion_incidents_(camera.id, motion_policy(camera)),
       motion_gate_(motion_gate(camera)),
       detector_(std::move(detector)),
-      tracker_(tracker_config(camera)) {
+      tracker_(tracker_config(camera)),
+      zone_map_(camera.rules.zones, {}, {}),
+      time_zone_(std::move(time_zone)) {
   if (detector_) {
     crop_plan_.min_side = detector_->input_size();
     object_incidents_ = std::make_unique<ObjectIncidentManager>(camera.id, object_policy(camera));
+    if (!camera.rules.rules.empty())
+      rule_incidents_ = std::make_unique<RuleIncidentManager>(camera.id, camera.rules.zones, camera.rules.lines,
+                                                              camera.rules.rules, rule_policy(camera));
   }
 }
 
 std::string CameraAnalysis::describe() const {
   if (!detector_) return "motion incidents (no detect.objects block)";
+  if (rule_incidents_) {
+    std::vector<std::string> rules;
+    for (const Rule& r : rule_incidents_->rules()) rules.push_back(fmt::format("{} {}", to_string(r.kind), r.target));
+    return fmt::format("rule incidents [{}] (time zone {}) on objects from {} on motion, labels [{}]",
+                       fmt::join(rules, ", "), time_zone_.name(), detector_->describe(),
+                       fmt::join(object_incidents_->policy().labels, ", "));
+  }
   return fmt::format("object incidents from {} on motion, labels [{}]", detector_->describe(),
                      fmt::join(object_incidents_->policy().labels, ", "));
 }
@@ -152,7 +182,11 @@ void CameraAnalysis::process_objects(const Frame& frame, AnalysisOutput& out) {
   } else {
     tracker_.age(frame.pts);
   }
-  ObjectObserveResult r = object_incidents_->observe(track_observations(), frame.pts, frame.wall);
+  // With rules, the rules decide what is an incident; without, every confirmed track of a wanted label.
+  const std::vector<TrackObservation> tracks = track_observations(frame.pts);
+  ObjectObserveResult r = rule_incidents_
+                              ? rule_incidents_->observe(tracks, frame.pts, frame.wall, time_zone_.minute_of_day(frame.wall))
+                              : object_incidents_->observe(tracks, frame.pts, frame.wall);
   out.events = std::move(r.events);
   for (const std::string& id : r.best_frame_ids) {
     // The incident as it stands now (after this frame's update), found among this frame's events or tracks.
@@ -163,11 +197,11 @@ void CameraAnalysis::process_objects(const Frame& frame, AnalysisOutput& out) {
       }
     }
     if (!out.best_frame.empty() && out.best_frame.back().id == id) continue;
-    if (auto inc = object_incidents_->find(id)) out.best_frame.push_back(*inc);
+    if (auto inc = rule_incidents_ ? rule_incidents_->find(id) : object_incidents_->find(id)) out.best_frame.push_back(*inc);
   }
 }
 
-std::vector<TrackObservation> CameraAnalysis::track_observations() const {
+std::vector<TrackObservation> CameraAnalysis::track_observations(MediaTimeNs pts) const {
   std::vector<TrackObservation> obs;
   obs.reserve(tracker_.tracks().size());
   for (const Track& t : tracker_.tracks()) {
@@ -177,15 +211,19 @@ std::vector<TrackObservation> CameraAnalysis::track_observations() const {
     o.score = t.score;
     o.box = t.box;
     o.confirmed = t.confirmed;
-    o.seen = t.seen;
+    // Track::seen means "in the detector's latest run", which stays true over frames the detector
+    // skipped (no motion): the incident logic needs "detected in this frame".
+    o.seen = t.seen && t.last_seen == pts;
     o.speed = t.speed();
     o.last_seen = t.last_seen;
+    o.zones = zone_map_.zones_of(t.box);
     obs.push_back(std::move(o));
   }
   return obs;
 }
 
 std::vector<Incident> CameraAnalysis::close(MediaTimeNs pts, WallTime wall, const std::string& reason) {
+  if (rule_incidents_) return rule_incidents_->close_all(reason);
   if (object_incidents_) return object_incidents_->close_all(pts, wall, reason);
   std::vector<Incident> out;
   if (auto inc = motion_incidents_.close(pts, wall, reason)) out.push_back(*inc);

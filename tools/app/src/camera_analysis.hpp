@@ -10,6 +10,7 @@
 
 #include "matthan/app/config.hpp"
 #include "matthan/core/result.hpp"
+#include "matthan/core/time_zone.hpp"
 #include "matthan/core/types.hpp"
 #include "matthan/detect/motion_detector.hpp"
 #include "matthan/detect/motion_gate.hpp"
@@ -17,6 +18,8 @@
 #include "matthan/detect/tracker.hpp"
 #include "matthan/events/incident.hpp"
 #include "matthan/events/object_incidents.hpp"
+#include "matthan/events/rule_incidents.hpp"
+#include "matthan/events/rules.hpp"
 
 namespace matthan {
 
@@ -33,6 +36,10 @@ class CameraAnalysis {
  public:
   // Builds the camera's detectors. A configured model that cannot be loaded is an error naming the file.
   static Result<std::unique_ptr<CameraAnalysis>> create(const CameraConfig& camera);
+  // The same with the object detector given (a camera with detect.objects; tests pass a fake one).
+  // With `detector` null the camera runs motion incidents only, whatever its config says.
+  static Result<std::unique_ptr<CameraAnalysis>> create(const CameraConfig& camera,
+                                                        std::unique_ptr<ObjectDetector> detector);
 
   AnalysisOutput process(const Frame& frame);
   // Ends every open incident (shutdown, stream lost).
@@ -41,16 +48,18 @@ class CameraAnalysis {
   // "motion only", or the object detector in use: for the start-up log.
   std::string describe() const;
   bool objects_enabled() const { return detector_ != nullptr; }
+  // True when the camera has rules: it raises zone_enter / line_cross / loiter instead of `object`.
+  bool rules_enabled() const { return rule_incidents_ != nullptr; }
   const MotionDetector& motion() const { return motion_; }
   // Global changes (lights, IR switch, exposure) vetoed so far: for the camera's health.
   std::uint64_t global_changes() const { return motion_.global_changes(); }
   const ObjectDetector* detector() const { return detector_.get(); }
 
  private:
-  CameraAnalysis(const CameraConfig& camera, std::unique_ptr<ObjectDetector> detector);
+  CameraAnalysis(const CameraConfig& camera, std::unique_ptr<ObjectDetector> detector, TimeZone time_zone);
   void process_motion_incidents(const Frame& frame, AnalysisOutput& out);
   void process_objects(const Frame& frame, AnalysisOutput& out);
-  std::vector<TrackObservation> track_observations() const;
+  std::vector<TrackObservation> track_observations(MediaTimeNs pts) const;
 
   CameraId camera_;
   MotionDetector motion_;
@@ -60,6 +69,11 @@ class CameraAnalysis {
   CropPlan crop_plan_;
   Tracker tracker_;
   std::unique_ptr<ObjectIncidentManager> object_incidents_;
+  // Rules (docs/config.md "Rules"): the camera's zones name where each object is; with rules configured,
+  // the rule incidents replace the `object` ones. Schedules run on the frame's wall time in `time_zone_`.
+  RuleEngine zone_map_;
+  std::unique_ptr<RuleIncidentManager> rule_incidents_;
+  TimeZone time_zone_;
   MediaTimeNs last_pts_ = 0;
 };
 

@@ -11,9 +11,16 @@
 
 namespace matthan {
 
+// How a decoded frame's pts is set.
+enum class ClipTiming {
+  kFrameIndex,  // index / fps: frame i is exactly i / fps seconds (ground-truth alignment in `eval`)
+  kStream,      // the stream's own timestamps from its first frame (variable-rate phone video, `scan`)
+};
+
 class ClipDecoder {
  public:
-  static Result<std::unique_ptr<ClipDecoder>> open(const std::filesystem::path& path);
+  static Result<std::unique_ptr<ClipDecoder>> open(const std::filesystem::path& path,
+                                                   ClipTiming timing = ClipTiming::kFrameIndex);
   ~ClipDecoder();
   ClipDecoder(const ClipDecoder&) = delete;
   ClipDecoder& operator=(const ClipDecoder&) = delete;
@@ -24,6 +31,13 @@ class ClipDecoder {
   double fps() const;
   int width() const;
   int height() const;
+  // Frames the container says it holds, or duration x fps; 0 when neither is known.
+  std::int64_t estimated_frames() const;
+  // The container's creation_time tag (phones and most DVR exports write it), if present and sane.
+  std::optional<WallTime> creation_time() const;
+  // Frames get this camera id and wall time = `start` + pts (default: the Unix epoch + 56 years + pts).
+  void set_camera(CameraId camera);
+  void set_start(WallTime start);
 
  private:
   struct Impl;

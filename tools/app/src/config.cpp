@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "matthan/core/time_zone.hpp"
 #include "matthan/core/url.hpp"
 #include "matthan/review/auth.hpp"
 
@@ -184,8 +185,13 @@ void read_objects(ConfigReader& r, const YAML::Node& n, const std::string& path,
 void read_detect(ConfigReader& r, const YAML::Node& n, const std::string& path, DetectSettings& d) {
   if (!r.expect_map(n, path)) return;
   r.check_keys(n, path, {"width", "height", "fps", "objects"});
-  r.number(n, "width", path, d.width, 64, 3840);
-  r.number(n, "height", path, d.height, 64, 2160);
+  r.number(n, "width", path, d.width, 0, 3840);
+  r.number(n, "height", path, d.height, 0, 2160);
+  for (const auto& [key, v] : {std::pair<const char*, int>{"width", d.width}, {"height", d.height}})
+    if (v > 0 && v < 64)
+      r.issue(n[key], ConfigReader::join(path, key), fmt::format("{} is too small: at least 64, or 0 for the camera's own size", v));
+  if ((d.width == 0) != (d.height == 0))
+    r.issue(n, path, "set width and height together (or neither: the camera's own size)");
   r.number(n, "fps", path, d.fps, 1, 30);
   if (n["objects"].IsDefined()) read_objects(r, n["objects"], ConfigReader::join(path, "objects"), d.objects);
 }
@@ -290,6 +296,220 @@ void read_masks(ConfigReader& r, const YAML::Node& n, const std::string& path, s
   }
 }
 
+// ---- zones, lines and rules (docs/config.md "Rules") ----
+
+// One [x, y] point in 0..1; reports and returns false otherwise.
+bool read_rule_point(ConfigReader& r, const YAML::Node& pt, const std::string& path, RulePoint& p) {
+  if (!pt.IsSequence() || pt.size() != 2 || !YAML::convert<double>::decode(pt[0], p[0]) ||
+      !YAML::convert<double>::decode(pt[1], p[1])) {
+    r.issue(pt, path, "must be a point [x, y]");
+    return false;
+  }
+  if (!(p[0] >= 0 && p[0] <= 1 && p[1] >= 0 && p[1] <= 1)) {
+    r.issue(pt, path, "coordinates must be within 0..1 (fractions of the frame)");
+    return false;
+  }
+  return true;
+}
+
+// A unique `name` for a zone or line: 1..64 characters, no control characters (it appears in events).
+bool read_rule_name(ConfigReader& r, const YAML::Node& n, const std::string& path, std::set<std::string>& seen,
+                    std::string& out, const char* what) {
+  if (!r.string(n, "name", path, out, 64)) {
+    if (!n["name"].IsDefined()) r.issue(n, ConfigReader::join(path, "name"), "is required");
+    return false;
+  }
+  if (out.empty() || std::any_of(out.begin(), out.end(), [](unsigned char ch) { return ch < 0x20 || ch == 0x7f; })) {
+    r.issue(n["name"], ConfigReader::join(path, "name"), "must be 1 to 64 printable characters");
+    return false;
+  }
+  if (!seen.insert(out).second) {
+    r.issue(n["name"], ConfigReader::join(path, "name"), fmt::format("duplicate {} name '{}'", what, out));
+    return false;
+  }
+  return true;
+}
+
+void read_zones(ConfigReader& r, const YAML::Node& n, const std::string& path, std::vector<Zone>& out) {
+  if (!n.IsSequence()) {
+    r.issue(n, path, "must be a list of {name, polygon}");
+    return;
+  }
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    const std::string zp = fmt::format("{}[{}]", path, i);
+    if (!r.expect_map(n[i], zp)) continue;
+    r.check_keys(n[i], zp, {"name", "polygon"});
+    Zone z;
+    bool good = read_rule_name(r, n[i], zp, seen, z.name, "zone");
+    const YAML::Node poly = n[i]["polygon"];
+    const std::string pp = ConfigReader::join(zp, "polygon");
+    if (!poly.IsDefined()) {
+      r.issue(n[i], pp, "is required: a list of at least 3 [x, y] points in 0..1");
+      continue;
+    }
+    if (!poly.IsSequence() || poly.size() < 3) {
+      r.issue(poly, pp, "must be a list of at least 3 [x, y] points");
+      continue;
+    }
+    for (std::size_t j = 0; j < poly.size(); ++j) {
+      RulePoint p{};
+      if (read_rule_point(r, poly[j], fmt::format("{}[{}]", pp, j), p)) z.polygon.push_back(p);
+      else good = false;
+    }
+    if (good) out.push_back(std::move(z));
+  }
+}
+
+void read_lines(ConfigReader& r, const YAML::Node& n, const std::string& path, std::vector<Line>& out) {
+  if (!n.IsSequence()) {
+    r.issue(n, path, "must be a list of {name, from, to, direction}");
+    return;
+  }
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    const std::string lp = fmt::format("{}[{}]", path, i);
+    if (!r.expect_map(n[i], lp)) continue;
+    r.check_keys(n[i], lp, {"name", "from", "to", "direction"});
+    Line l;
+    bool good = read_rule_name(r, n[i], lp, seen, l.name, "line");
+    for (const char* key : {"from", "to"}) {
+      RulePoint& p = std::string_view(key) == "from" ? l.a : l.b;
+      if (!n[i][key].IsDefined()) {
+        r.issue(n[i], ConfigReader::join(lp, key), "is required: a point [x, y] in 0..1");
+        good = false;
+      } else if (!read_rule_point(r, n[i][key], ConfigReader::join(lp, key), p)) {
+        good = false;
+      }
+    }
+    if (good && l.a == l.b) {
+      r.issue(n[i]["to"], ConfigReader::join(lp, "to"), "must differ from `from`: a line needs two points");
+      good = false;
+    }
+    std::string direction = "both";
+    if (r.string(n[i], "direction", lp, direction, 16)) {
+      if (direction == "a_to_b") l.direction = LineDirection::kAToB;
+      else if (direction == "b_to_a") l.direction = LineDirection::kBToA;
+      else if (direction == "both") l.direction = LineDirection::kBoth;
+      else {
+        r.issue(n[i]["direction"], ConfigReader::join(lp, "direction"), "must be one of a_to_b, b_to_a, both");
+        good = false;
+      }
+    }
+    if (good) out.push_back(std::move(l));
+  }
+}
+
+// Rules refer to the camera's zones and lines by name and to its detect.objects labels, so they are read
+// after the rest of the camera (defaults merged).
+void read_rules(ConfigReader& r, const YAML::Node& cam, const std::string& cam_path, CameraConfig& c) {
+  const YAML::Node n = cam["rules"];
+  const std::string path = ConfigReader::join(cam_path, "rules");
+  if (!n.IsSequence()) {
+    r.issue(n, path, "must be a list of {kind, zone | line, labels, schedule, seconds}");
+    return;
+  }
+  if (n.size() > 0 && !c.detect.objects.enabled)
+    r.issue(n, path, "rules apply to tracked objects: add a detect.objects block to this camera (or to defaults)");
+  auto has_zone = [&](const std::string& name) {
+    return std::any_of(c.rules.zones.begin(), c.rules.zones.end(), [&](const Zone& z) { return z.name == name; });
+  };
+  auto has_line = [&](const std::string& name) {
+    return std::any_of(c.rules.lines.begin(), c.rules.lines.end(), [&](const Line& l) { return l.name == name; });
+  };
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    const YAML::Node rn = n[i];
+    const std::string rp = fmt::format("{}[{}]", path, i);
+    if (!r.expect_map(rn, rp)) continue;
+    r.check_keys(rn, rp, {"kind", "zone", "line", "labels", "schedule", "seconds"});
+    Rule rule;
+    bool good = true;
+    std::string kind;
+    if (!r.string(rn, "kind", rp, kind, 32)) {
+      if (!rn["kind"].IsDefined()) r.issue(rn, ConfigReader::join(rp, "kind"), "is required: zone_enter, line_cross or loiter");
+      continue;
+    }
+    if (kind == "zone_enter") rule.kind = RuleKind::kZoneEnter;
+    else if (kind == "line_cross") rule.kind = RuleKind::kLineCross;
+    else if (kind == "loiter") rule.kind = RuleKind::kLoiter;
+    else {
+      r.issue(rn["kind"], ConfigReader::join(rp, "kind"), "must be one of zone_enter, line_cross, loiter");
+      continue;
+    }
+    // The target: a zone for zone_enter and loiter, a line for line_cross.
+    const bool wants_line = rule.kind == RuleKind::kLineCross;
+    const char* target_key = wants_line ? "line" : "zone";
+    const char* other_key = wants_line ? "zone" : "line";
+    if (rn[other_key].IsDefined()) {
+      r.issue(rn[other_key], ConfigReader::join(rp, other_key), fmt::format("does not apply to {} (use `{}`)", kind, target_key));
+      good = false;
+    }
+    if (!r.string(rn, target_key, rp, rule.target, 64)) {
+      if (!rn[target_key].IsDefined())
+        r.issue(rn, ConfigReader::join(rp, target_key), fmt::format("is required for {}", kind));
+      good = false;
+    } else if (wants_line ? !has_line(rule.target) : !has_zone(rule.target)) {
+      r.issue(rn[target_key], ConfigReader::join(rp, target_key),
+              fmt::format("unknown {} '{}' (this camera's {}: {})", target_key, rule.target, wants_line ? "lines" : "zones",
+                          [&] {
+                            std::vector<std::string> names;
+                            if (wants_line) for (const auto& l : c.rules.lines) names.push_back(l.name);
+                            else for (const auto& z : c.rules.zones) names.push_back(z.name);
+                            return names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "));
+                          }()));
+      good = false;
+    }
+    if (const YAML::Node ln = rn["labels"]; ln.IsDefined()) {
+      const std::string lp = ConfigReader::join(rp, "labels");
+      if (!ln.IsSequence() || ln.size() == 0) {
+        r.issue(ln, lp, "must be a non-empty list of labels (omit it for every label of detect.objects.labels)");
+        good = false;
+      } else {
+        const auto& wanted = c.detect.objects.labels;
+        for (std::size_t j = 0; j < ln.size(); ++j) {
+          const std::string label = ln[j].IsScalar() ? ln[j].Scalar() : std::string();
+          if (c.detect.objects.enabled && std::find(wanted.begin(), wanted.end(), label) == wanted.end()) {
+            r.issue(ln[j], fmt::format("{}[{}]", lp, j),
+                    fmt::format("'{}' is not in detect.objects.labels [{}]", label, fmt::join(wanted, ", ")));
+            good = false;
+            continue;
+          }
+          rule.labels.insert(label);
+        }
+      }
+    }
+    std::string schedule;
+    if (r.string(rn, "schedule", rp, schedule, 32)) {
+      auto s = Schedule::parse(schedule);
+      if (!s.ok()) {
+        r.issue(rn["schedule"], ConfigReader::join(rp, "schedule"), s.error().message);
+        good = false;
+      } else {
+        rule.schedule = s.value();
+      }
+    }
+    if (rule.kind == RuleKind::kLoiter) {
+      rule.seconds = 0;
+      r.number(rn, "seconds", rp, rule.seconds, 0.0, 86400.0);
+      if (!(rule.seconds > 0)) {
+        r.issue(rn["seconds"].IsDefined() ? rn["seconds"] : rn, ConfigReader::join(rp, "seconds"),
+                "loiter needs seconds > 0: how long an object stays in the zone before the rule fires");
+        good = false;
+      }
+    } else if (rn["seconds"].IsDefined()) {
+      r.issue(rn["seconds"], ConfigReader::join(rp, "seconds"), "only applies to loiter rules");
+      good = false;
+    }
+    if (good) c.rules.rules.push_back(std::move(rule));
+  }
+}
+
+void read_camera_rules(ConfigReader& r, const YAML::Node& n, const std::string& path, CameraConfig& c) {
+  if (n["zones"].IsDefined()) read_zones(r, n["zones"], ConfigReader::join(path, "zones"), c.rules.zones);
+  if (n["lines"].IsDefined()) read_lines(r, n["lines"], ConfigReader::join(path, "lines"), c.rules.lines);
+  if (n["rules"].IsDefined()) read_rules(r, n, path, c);
+}
+
 void check_url(ConfigReader& r, const YAML::Node& n, const std::string& path, const std::string& url) {
   std::string why;
   auto parsed = parse_url(url, &why);
@@ -305,7 +525,7 @@ void check_url(ConfigReader& r, const YAML::Node& n, const std::string& path, co
 void read_camera(ConfigReader& r, const YAML::Node& n, const std::string& path, CameraConfig& c) {
   if (!r.expect_map(n, path)) return;
   r.check_keys(n, path, {"id", "name", "url", "masks", "detect", "motion", "clip", "rtsp_latency_ms", "transport",
-                         "watchdog", "offline_after", "tamper"});
+                         "watchdog", "offline_after", "tamper", "zones", "lines", "rules"});
   static const std::regex kId("[a-z0-9_-]{1,64}");
   if (!r.string(n, "id", path, c.id, 64)) {
     if (!n["id"].IsDefined()) r.issue(n, ConfigReader::join(path, "id"), "is required");
@@ -321,6 +541,7 @@ void read_camera(ConfigReader& r, const YAML::Node& n, const std::string& path, 
   }
   if (n["masks"].IsDefined()) read_masks(r, n["masks"], ConfigReader::join(path, "masks"), c.masks);
   read_camera_settings(r, n, path, c);
+  read_camera_rules(r, n, path, c);
 }
 
 void check_cross_field(ConfigReader& r, const YAML::Node& n, const std::string& path, const CameraConfig& c) {
@@ -419,10 +640,14 @@ void read_review(ConfigReader& r, const YAML::Node& n, const std::filesystem::pa
 
 void read_root(ConfigReader& r, const YAML::Node& root, const std::filesystem::path& base_dir, Config& cfg) {
   if (!r.expect_map(root, "")) return;
-  r.check_keys(root, "", {"node", "storage", "events", "defaults", "cameras", "log", "review", "health", "metrics"});
+  r.check_keys(root, "", {"node", "storage", "events", "defaults", "cameras", "log", "review", "health", "metrics",
+                          "control", "time_zone"});
   static const std::regex kNode("[A-Za-z0-9_.-]{1,64}");
   if (r.string(root, "node", "", cfg.node, 64) && !std::regex_match(cfg.node, kNode))
     r.issue(root["node"], "node", "must match [A-Za-z0-9_.-]+ (at most 64)");
+  if (r.string(root, "time_zone", "", cfg.time_zone, 64)) {
+    if (auto tz = TimeZone::load(cfg.time_zone); !tz.ok()) r.issue(root["time_zone"], "time_zone", tz.error().message);
+  }
 
   if (const YAML::Node s = root["storage"]; s.IsDefined() && r.expect_map(s, "storage")) {
     r.check_keys(s, "storage",
@@ -471,6 +696,20 @@ void read_root(ConfigReader& r, const YAML::Node& root, const std::filesystem::p
       r.issue(m["listen"], "metrics.listen", "must be HOST:PORT, e.g. 127.0.0.1:9108");
   }
 
+  // An explicit socket path must fit sockaddr_un; the default one that does not is skipped with a warning.
+  if (const YAML::Node c = root["control"]; c.IsDefined() && r.expect_map(c, "control")) {
+    r.check_keys(c, "control", {"socket"});
+    std::string sock;
+    if (r.string(c, "socket", "control", sock)) {
+      if (sock.empty()) r.issue(c["socket"], "control.socket", "must not be empty");
+      std::filesystem::path p = sock;
+      if (p.is_relative()) p = (base_dir / p).lexically_normal();
+      if (p.string().size() > 107) r.issue(c["socket"], "control.socket", "is too long for a Unix socket (at most 107 bytes)");
+      cfg.control.socket = p;
+    }
+  }
+  if (cfg.control.socket.empty()) cfg.control.socket = cfg.storage_root / "control.sock";
+
   CameraConfig defaults;
   if (const YAML::Node d = root["defaults"]; d.IsDefined() && r.expect_map(d, "defaults")) {
     r.check_keys(d, "defaults",
@@ -497,6 +736,7 @@ void read_root(ConfigReader& r, const YAML::Node& root, const std::filesystem::p
     check_cross_field(r, cams[i], path, cam);
     if (!cam.id.empty() && !seen.insert(cam.id).second)
       r.issue(cams[i]["id"], ConfigReader::join(path, "id"), fmt::format("duplicate camera id '{}'", cam.id));
+    cam.rules.time_zone = cfg.time_zone;
     cfg.cameras.push_back(std::move(cam));
   }
 }

@@ -40,7 +40,7 @@ storage:
 events:
   bind: tcp://127.0.0.1:{events}
 defaults:
-  detect: {{width: 640, height: 360, fps: 5}}
+  detect: {{fps: 5}}
   motion: {{min_area: 0.002, start_frames: 3, end_seconds: 3}}
   clip: {{pre_roll: 5, post_roll: 3, max_length: 20}}
 cameras:

@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <future>
 #include <map>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -50,6 +52,8 @@ constexpr auto kStoragePollInterval = std::chrono::milliseconds(100);
 constexpr double kSnapshotRefreshSeconds = 1.0;
 constexpr double kRingKeyframeMarginSeconds = 15.0;  // covers keyframe intervals up to this long beyond pre-roll
 constexpr double kLongKeyframeIntervalSeconds = 4.0;  // above this, a health warning for the camera
+constexpr std::size_t kMaxReadyCameras = 1024;  // the ready queue's bound: more than any node runs
+constexpr auto kRetireClaimPoll = std::chrono::milliseconds(5);
 // Incident kinds a camera may raise: counted from zero in /metrics (matthan_camera_incidents_total{kind}).
 constexpr const char* kIncidentKinds[] = {"motion", "object", "camera_offline", "tamper"};
 
@@ -73,6 +77,7 @@ struct CameraRuntime {
   // Hand-off from GStreamer threads: at most two frames wait; older ones are dropped and counted.
   BoundedQueue<Frame> frames{2};
   std::atomic<bool> scheduled{false};  // true while the camera is queued for, or held by, a worker
+  std::atomic<bool> retiring{false};   // a reload removes or restarts it: no new camera_offline incident
   std::atomic<std::int64_t> last_frame_ns{0};  // steady clock of the newest frame (review health); 0 = none
   std::atomic<std::uint64_t> analysed{0};
   std::atomic<MediaTimeNs> last_packet_pts{0};  // media time of the newest packet (for camera_offline clips)
@@ -129,17 +134,30 @@ struct Engine::Impl {
   std::unique_ptr<StorageUpkeep> upkeep;  // storage thread (after create)
   std::unique_ptr<EventPublisher> publisher;
   std::unique_ptr<EventBus> bus;
-  std::vector<std::unique_ptr<CameraRuntime>> cameras;
+  // The camera set changes at run time (reload): readers take a copy of the list under the mutex, and a
+  // retired camera lives on in those copies (shared_ptr) until the last reader lets go. Only a reload adds
+  // or removes entries; the storage thread removes a retired one after finishing its clips.
+  mutable std::mutex cameras_mu;
+  std::vector<std::shared_ptr<CameraRuntime>> cameras;  // guarded by cameras_mu
+  std::mutex reload_mu;                                 // one reload at a time
+  mutable std::mutex reload_status_mu;
+  std::optional<ReloadFigures> last_reload;  // guarded by reload_status_mu (heartbeat)
 
-  // Cameras with frames waiting; each appears at most once (sized to the camera count, so never drops).
+  std::vector<std::shared_ptr<CameraRuntime>> camera_list() const {
+    std::lock_guard lock(cameras_mu);
+    return cameras;
+  }
+
+  // Cameras with frames waiting; each appears at most once (sized well above any camera count, so never
+  // drops). A camera is in it only while its `scheduled` flag is set.
   std::unique_ptr<BoundedQueue<CameraRuntime*>> ready;
   std::vector<std::thread> workers;
   TaskQueue storage_tasks;
   std::thread storage_thread;
   std::atomic<bool> storage_running{false};
   std::map<std::string, PendingEnd> pending;  // by incident id; storage thread only
-  bool started = false;
-  bool stopped = false;
+  std::atomic<bool> started{false};
+  std::atomic<bool> stopped{false};  // read by reload()
   // /metrics: detector timings (motion now; an object detector reports into its own DetectorStats), clip
   // outcomes (storage thread writes, scrapes read), and the listener of its own when `metrics.listen` is set.
   // Declared before the servers, so that they are gone before what a scrape reads.
@@ -265,11 +283,11 @@ struct Engine::Impl {
   void storage_loop() {
     while (storage_running) {
       storage_tasks.run_pending(kStoragePollInterval);
-      for (auto& rt : cameras) {
+      for (auto& rt : camera_list()) {
         collect(*rt, poll_recorder(*rt, false));
         check_keyframe_interval(*rt);
         update_rates(*rt);
-        track_offline(*rt, rt->state == CameraState::kStreaming);
+        if (!rt->retiring) track_offline(*rt, rt->state == CameraState::kStreaming);
       }
       maybe_heartbeat();
       upkeep->tick();
@@ -291,7 +309,7 @@ struct Engine::Impl {
     const AnalysisCounters a{rt.analysed.load(std::memory_order_relaxed), rt.frames.dropped()};
     bus->publish(health_topic(rt.cfg.id),
                  [&](std::uint64_t seq) { return health_event_json(rt.cfg.id, h, a, seq, config.node); });
-    track_offline(rt, h.state == CameraState::kStreaming);
+    if (!rt.retiring) track_offline(rt, h.state == CameraState::kStreaming);
   }
 
   void track_offline(CameraRuntime& rt, bool online) {
@@ -349,9 +367,10 @@ struct Engine::Impl {
                                std::chrono::duration<double>(config.heartbeat_s));
     HeartbeatFigures f;
     f.uptime_s = std::chrono::duration<double>(now - started_at).count();
-    f.cameras = static_cast<int>(cameras.size());
+    const auto list = camera_list();
+    f.cameras = static_cast<int>(list.size());
     f.analysis_workers = static_cast<int>(worker_count);
-    for (auto& rt : cameras) {
+    for (auto& rt : list) {
       f.streaming += rt->state == CameraState::kStreaming ? 1 : 0;
       f.stalled += rt->state == CameraState::kStalled ? 1 : 0;
       f.open_incidents += rt->analysis_open.load(std::memory_order_relaxed) + (rt->offline_incident ? 1 : 0) +
@@ -368,11 +387,15 @@ struct Engine::Impl {
     f.free_bytes = upkeep->free_bytes();
     f.clips_refused = upkeep->clips_refused();
     f.clips_deleted = upkeep->clips_deleted();
+    {
+      std::lock_guard lock(reload_status_mu);
+      f.reload = last_reload;
+    }
     bus->publish("heartbeat", [&](std::uint64_t seq) {
       return heartbeat_event_json(f, seq, config.node, std::chrono::system_clock::now());
     });
     // Each camera's counters ride along with the heartbeat, so they are current even without a state change.
-    for (auto& rt : cameras) {
+    for (auto& rt : list) {
       const CameraHealth h = rt->supervisor->health();
       const AnalysisCounters a{rt->analysed.load(std::memory_order_relaxed), rt->frames.dropped()};
       bus->publish(health_topic(rt->cfg.id),
@@ -555,7 +578,7 @@ struct Engine::Impl {
     rec.clip_offset_s = p.clip_offset_s;
     if (auto st = index->upsert_incident(rec); !st.ok())
       spdlog::error("[{}] index: {}", p.incident->camera, st.error().message);
-    for (auto& rt : cameras)  // the snapshot was refreshed while the incident lasted: record the final one
+    for (auto& rt : camera_list())  // the snapshot was refreshed while the incident lasted: record the final one
       if (rt->cfg.id == p.incident->camera) record_snapshot(*rt, *p.incident, p.snapshot);
     bus->publish_incident(*p.incident, IncidentPhase::kEnd, p.snapshot, p.clip, p.clip_error);
     pending.erase(it);
@@ -578,7 +601,7 @@ struct Engine::Impl {
   // ---- review server ----
   std::vector<CameraSample> camera_samples() const {
     std::vector<CameraSample> out;
-    for (const auto& rt : cameras) {
+    for (const auto& rt : camera_list()) {
       CameraSample s{rt->cfg.id, rt->cfg.name, rt->supervisor->health(), {}, rt->tamper_open.load()};
       if (const auto ns = rt->last_frame_ns.load(); ns != 0)
         s.last_frame = std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(ns));
@@ -612,7 +635,7 @@ struct Engine::Impl {
     n.retention_deleted_clips = upkeep->clips_deleted();
     const auto incidents = bus->incidents_started();
     const auto now = std::chrono::steady_clock::now();
-    for (const auto& rt : cameras) {
+    for (const auto& rt : camera_list()) {
       const CameraHealth h = rt->supervisor->health();
       CameraMetrics c;
       c.id = rt->cfg.id;
@@ -660,10 +683,11 @@ struct Engine::Impl {
   }
 
   // ---- lifecycle ----
-  Status build_camera(const CameraConfig& c) {
+  // Builds everything a camera owns without starting it or adding it to the set.
+  Result<std::shared_ptr<CameraRuntime>> build_camera(const CameraConfig& c) {
     auto analysis = CameraAnalysis::create(c);
-    if (!analysis.ok()) return analysis.error();
-    auto rt = std::make_unique<CameraRuntime>(c, std::move(analysis.value()));
+    if (!analysis.ok()) return make_error(fmt::format("camera {}: {}", c.id, analysis.error().message));
+    auto rt = std::make_shared<CameraRuntime>(c, std::move(analysis.value()));
     PacketRingLimits limits;
     limits.max_seconds = c.clip.pre_roll + kRingKeyframeMarginSeconds;
     limits.max_bytes = config.ring_max_bytes;
@@ -703,11 +727,12 @@ struct Engine::Impl {
     auto on_change = [this, raw](const CameraHealth& h) { storage_tasks.post([this, raw, h] { on_health(*raw, h); }); };
     rt->supervisor = std::make_unique<CameraSupervisor>(c.id, factory, BackoffPolicy{}, on_change, wd);
     for (const char* kind : kIncidentKinds) bus->declare_incident_kind(c.id, kind);
-    rt->log->info("camera '{}' at {}: detect {}x{} @ {} fps, {}, tamper {}, pre-roll {} s, post-roll {} s", c.name,
-                  redact_url(c.url), c.detect.width, c.detect.height, c.detect.fps, rt->analysis->describe(),
+    rt->log->info("camera '{}' at {}: detect {} @ {} fps, {}, tamper {}, pre-roll {} s, post-roll {} s", c.name,
+                  redact_url(c.url),
+                  c.detect.width > 0 ? fmt::format("{}x{}", c.detect.width, c.detect.height) : std::string("at the camera's size"),
+                  c.detect.fps, rt->analysis->describe(),
                   c.tamper.enabled ? "on" : "off", c.clip.pre_roll, c.clip.post_roll);
-    cameras.push_back(std::move(rt));
-    return {};
+    return rt;
   }
 
   void start() {
@@ -717,36 +742,176 @@ struct Engine::Impl {
     const unsigned n = std::clamp<unsigned>(cores, 1, 4);
     worker_count = n;
     for (unsigned i = 0; i < n; ++i) workers.emplace_back([this] { worker_loop(); });
-    for (auto& rt : cameras) rt->supervisor->start();
+    const auto list = camera_list();
+    for (auto& rt : list) rt->supervisor->start();
     spdlog::info("engine '{}' running {} camera(s) with {} analysis worker(s); events on {}", config.node,
-                 cameras.size(), n, publisher->endpoint());
+                 list.size(), n, publisher->endpoint());
+  }
+
+  // Ends a stopped camera's open incidents (analysis, tamper, offline): the caller holds the camera (no worker
+  // does). Their clips finish on the storage thread; the `end`s go out when the clips are final.
+  void close_incidents(CameraRuntime& rt, const std::string& reason) {
+    // Frames that arrived after the workers left still count: analyse them before closing.
+    while (auto f = rt.frames.try_pop()) analyse(rt, *f);
+    for (const Incident& inc : rt.analysis->close(rt.last_pts, rt.last_wall, reason)) end_incident(rt, inc);
+    rt.analysis_open.store(0, std::memory_order_relaxed);
+    if (auto inc = rt.tamper.close(rt.last_pts, rt.last_wall, reason)) end_tamper_incident(rt, *inc);
+    storage_tasks.post([this, raw = &rt, reason] { end_offline_incident(*raw, reason); });
+  }
+
+  // Storage thread: an `end` still waiting for a clip of this camera goes out without one.
+  void end_pending_without_clip(const std::string& camera, const std::string& why) {
+    std::vector<std::string> left;
+    for (auto& [id, p] : pending) {
+      if (!p.incident || (!camera.empty() && p.incident->camera != camera)) continue;
+      spdlog::warn("[{}] incident {} ends without a clip", p.incident->camera, id);
+      if (p.clip_error.empty()) p.clip_error = why;
+      left.push_back(id);
+    }
+    for (auto& id : left) publish_end(id);
+  }
+
+  // ---- reload (the caller's thread: the daemon's signal loop or its control socket) ----
+  ReloadOutcome reload(const ConfigLoad& load) {
+    std::lock_guard serial(reload_mu);
+    ReloadOutcome out;
+    if (!started || stopped) {
+      out.errors.push_back("the engine is not running");
+      return out;
+    }
+    if (!load.ok()) {
+      for (const auto& i : load.issues) out.errors.push_back(i.to_string());
+      return reject(std::move(out));
+    }
+    out.diff = diff_config(running_config(), load.config);
+    for (const auto& key : out.diff.needs_restart)
+      spdlog::warn("reload: {} changed; node-level settings need a restart (the running value stays in force)", key);
+    // Everything new is built before anything is touched: a camera that cannot be built rejects the whole reload.
+    std::vector<std::shared_ptr<CameraRuntime>> changed, added;
+    for (const auto& c : out.diff.changed) {
+      if (auto rt = build_camera(c); rt.ok()) changed.push_back(std::move(rt.value()));
+      else out.errors.push_back(rt.error().message);
+    }
+    for (const auto& c : out.diff.added) {
+      if (auto rt = build_camera(c); rt.ok()) added.push_back(std::move(rt.value()));
+      else out.errors.push_back(rt.error().message);
+    }
+    if (!out.errors.empty()) return reject(std::move(out));
+
+    for (const auto& id : out.diff.removed)
+      if (auto rt = find_camera(id)) retire(rt, "camera_removed");
+    for (auto& rt : changed) {
+      if (auto old = find_camera(rt->cfg.id)) retire(old, "camera_changed");
+      launch(rt);
+    }
+    for (auto& rt : added) launch(rt);
+    {
+      std::lock_guard lock(cameras_mu);
+      // Only the cameras: the node-level fields stay as they started (and threads read them without this lock).
+      config.cameras = load.config.cameras;
+      order_cameras_like_config();
+    }
+    out.ok = true;
+    spdlog::info("reload applied: {} added, {} removed, {} changed, {} untouched", out.diff.added.size(),
+                 out.diff.removed.size(), out.diff.changed.size(), out.diff.unchanged.size());
+    announce(out);
+    return out;
+  }
+
+  Config running_config() const {
+    std::lock_guard lock(cameras_mu);
+    return config;
+  }
+
+  ReloadOutcome reject(ReloadOutcome out) {
+    spdlog::error("reload rejected ({} problem{}); the running config stays in force:", out.errors.size(),
+                  out.errors.size() == 1 ? "" : "s");
+    for (const auto& e : out.errors) spdlog::error("  {}", e);
+    announce(out);
+    return out;
+  }
+
+  void announce(const ReloadOutcome& out) {
+    ReloadNotice n;
+    n.figures.ok = out.ok;
+    n.figures.at = std::chrono::system_clock::now();
+    n.figures.errors = out.errors;
+    n.figures.needs_restart = out.diff.needs_restart;
+    if (out.ok) {
+      for (const auto& c : out.diff.added) n.added.push_back(c.id);
+      for (const auto& c : out.diff.changed) n.changed.push_back(c.id);
+      n.removed = out.diff.removed;
+      n.unchanged = out.diff.unchanged;
+    }
+    {
+      std::lock_guard lock(reload_status_mu);
+      last_reload = n.figures;
+    }
+    bus->publish(kConfigTopic, [&](std::uint64_t seq) { return config_event_json(n, seq, config.node); });
+  }
+
+  std::shared_ptr<CameraRuntime> find_camera(const std::string& id) const {
+    std::lock_guard lock(cameras_mu);
+    for (const auto& rt : cameras)
+      if (rt->cfg.id == id) return rt;
+    return nullptr;
+  }
+
+  void order_cameras_like_config() {  // cameras_mu held: review and /metrics list them in the file's order
+    auto rank = [&](const std::shared_ptr<CameraRuntime>& rt) {
+      for (std::size_t i = 0; i < config.cameras.size(); ++i)
+        if (config.cameras[i].id == rt->cfg.id) return i;
+      return config.cameras.size();
+    };
+    std::stable_sort(cameras.begin(), cameras.end(), [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+  }
+
+  void launch(const std::shared_ptr<CameraRuntime>& rt) {
+    {
+      std::lock_guard lock(cameras_mu);
+      cameras.push_back(rt);
+    }
+    rt->supervisor->start();
+    rt->log->info("reload: camera started");
+  }
+
+  // Stops one camera the way stop() stops them all, and waits until its clips are final and its `end`s are
+  // out; then the storage thread takes it out of the set. The other cameras run on meanwhile.
+  void retire(const std::shared_ptr<CameraRuntime>& rt, const std::string& reason) {
+    rt->log->info("reload: stopping ({}): open incidents end and their clips finish", reason);
+    rt->retiring = true;
+    rt->supervisor->stop();  // no more packets or frames; its last health (stopped) is queued for the storage thread
+    // Take the camera from the workers: once its `scheduled` flag is ours, it is neither queued nor analysed.
+    while (rt->scheduled.exchange(true)) std::this_thread::sleep_for(kRetireClaimPoll);
+    close_incidents(*rt, reason);
+    std::promise<void> done;
+    // After every task close_incidents posted (the queue runs in order), so the clips they end are flushed.
+    storage_tasks.post([this, rt, &done] {
+      collect(*rt, poll_recorder(*rt, true));
+      end_pending_without_clip(rt->cfg.id, "the camera was stopped by a config reload before a clip could be written");
+      {
+        std::lock_guard lock(cameras_mu);
+        std::erase(cameras, rt);
+      }
+      done.set_value();
+    });
+    done.get_future().wait();
+    rt->log->info("reload: camera stopped");
   }
 
   void stop() {
+    std::lock_guard serial(reload_mu);  // a reload in progress finishes first
     spdlog::info("stopping: cameras first, then open incidents and clips");
-    for (auto& rt : cameras) rt->supervisor->stop();
+    const auto list = camera_list();
+    for (auto& rt : list) rt->supervisor->stop();
     ready->close();
     for (auto& w : workers) w.join();
     workers.clear();
-    for (auto& rt : cameras) {
-      // Frames that arrived after the workers left still count: analyse them before closing.
-      while (auto f = rt->frames.try_pop()) analyse(*rt, *f);
-      for (const Incident& inc : rt->analysis->close(rt->last_pts, rt->last_wall, "shutdown")) end_incident(*rt, inc);
-      rt->analysis_open.store(0, std::memory_order_relaxed);
-      if (auto inc = rt->tamper.close(rt->last_pts, rt->last_wall, "shutdown")) end_tamper_incident(*rt, *inc);
-      storage_tasks.post([this, raw = rt.get()] { end_offline_incident(*raw, "shutdown"); });
-    }
-    storage_tasks.post([this] {
-      for (auto& rt : cameras) collect(*rt, poll_recorder(*rt, true));
+    for (auto& rt : list) close_incidents(*rt, "shutdown");
+    storage_tasks.post([this, list] {
+      for (auto& rt : list) collect(*rt, poll_recorder(*rt, true));
       // Anything still pending had no clip finished for it: it ends anyway, saying so.
-      std::vector<std::string> left;
-      for (auto& [id, p] : pending) {
-        if (!p.incident) continue;
-        spdlog::warn("[{}] incident {} ends without a clip", p.incident->camera, id);
-        if (p.clip_error.empty()) p.clip_error = "the engine stopped before a clip could be written";
-        left.push_back(id);
-      }
-      for (auto& id : left) publish_end(id);
+      end_pending_without_clip("", "the engine stopped before a clip could be written");
     });
     storage_running = false;
     if (storage_thread.joinable()) storage_thread.join();
@@ -800,9 +965,11 @@ Result<std::unique_ptr<Engine>> Engine::create(Config config, Listener listener)
                  [&](std::uint64_t seq) { return storage_event_json(n, seq, node, std::chrono::system_clock::now()); });
   });
 
-  impl->ready = std::make_unique<BoundedQueue<CameraRuntime*>>(cfg.cameras.size() + 1);
+  impl->ready = std::make_unique<BoundedQueue<CameraRuntime*>>(std::max<std::size_t>(cfg.cameras.size() + 1, kMaxReadyCameras));
   for (const auto& c : cfg.cameras) {
-    if (auto st = impl->build_camera(c); !st.ok()) return st.error();
+    auto rt = impl->build_camera(c);
+    if (!rt.ok()) return rt.error();
+    impl->cameras.push_back(std::move(rt.value()));
   }
   Impl* raw = impl.get();
   impl->metrics_source = std::make_unique<EngineMetrics>([raw] { return raw->metrics_snapshot(); });
@@ -825,6 +992,30 @@ void Engine::stop() {
 
 std::string Engine::events_endpoint() const { return impl_->publisher->endpoint(); }
 std::string Engine::review_url() const { return impl_->review ? impl_->review->url() : std::string(); }
-const Config& Engine::config() const { return impl_->config; }
+Config Engine::config() const {
+  std::lock_guard lock(impl_->cameras_mu);
+  return impl_->config;
+}
+
+ReloadOutcome Engine::reload(const ConfigLoad& load) { return impl_->reload(load); }
+
+std::string ReloadOutcome::answer() const {
+  std::string out = ok ? "ok\n" : "error: the new config was rejected; the running config stays in force\n";
+  for (const auto& e : errors) out += e + "\n";
+  if (!ok) return out;
+  auto line = [&](const char* what, const std::vector<std::string>& ids) {
+    out += fmt::format("{}: {}\n", what, ids.empty() ? "-" : fmt::format("{}", fmt::join(ids, ", ")));
+  };
+  std::vector<std::string> added, changed;
+  for (const auto& c : diff.added) added.push_back(c.id);
+  for (const auto& c : diff.changed) changed.push_back(c.id);
+  line("added", added);
+  line("removed", diff.removed);
+  line("changed", changed);
+  line("unchanged", diff.unchanged);
+  if (!diff.needs_restart.empty())
+    out += fmt::format("needs restart (not applied): {}\n", fmt::join(diff.needs_restart, ", "));
+  return out;
+}
 
 }  // namespace matthan

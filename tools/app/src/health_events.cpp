@@ -74,6 +74,27 @@ std::string heartbeat_event_json(const HeartbeatFigures& f, std::uint64_t seq, c
                       {"free_bytes", f.free_bytes ? Json(*f.free_bytes) : Json(nullptr)},
                       {"clips_refused", f.clips_refused},
                       {"clips_deleted", f.clips_deleted}};
+  if (f.reload)
+    j["reload"] = Json{{"ok", f.reload->ok},
+                       {"at", format_iso8601(f.reload->at)},
+                       {"errors", f.reload->errors},
+                       {"needs_restart", f.reload->needs_restart}};
+  return j.dump();
+}
+
+std::string config_event_json(const ReloadNotice& n, std::uint64_t seq, const std::string& node) {
+  Json j;
+  j["schema"] = kConfigSchemaId;
+  j["seq"] = seq;
+  j["node"] = node;
+  j["at"] = format_iso8601(n.figures.at);
+  j["event"] = n.figures.ok ? "reload_ok" : "reload_failed";
+  j["errors"] = n.figures.errors;
+  j["added"] = n.added;
+  j["removed"] = n.removed;
+  j["changed"] = n.changed;
+  j["unchanged"] = n.unchanged;
+  j["needs_restart"] = n.figures.needs_restart;
   return j.dump();
 }
 

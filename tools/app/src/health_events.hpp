@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "matthan/core/types.hpp"
 #include "matthan/ingest/supervisor.hpp"
@@ -17,6 +18,24 @@ inline constexpr const char* kHealthSchemaId = "matthan.health/1";
 inline constexpr const char* kHeartbeatSchemaId = "matthan.heartbeat/1";
 inline constexpr const char* kStorageSchemaId = "matthan.storage/1";
 inline constexpr const char* kStorageTopic = "storage";
+inline constexpr const char* kConfigSchemaId = "matthan.config/1";
+inline constexpr const char* kConfigTopic = "config";
+
+// The last config reload (SIGHUP or `matthan reload`), carried by every heartbeat after the first reload.
+struct ReloadFigures {
+  bool ok = false;
+  WallTime at{};
+  std::vector<std::string> errors;         // why it was rejected (file:line), empty when applied
+  std::vector<std::string> needs_restart;  // node-level settings that differ from the running ones
+};
+
+// topic `config`: a reload was applied (`reload_ok`, with the cameras added, removed, changed and left
+// alone) or rejected (`reload_failed`, with the errors; the running config stays in force).
+struct ReloadNotice {
+  ReloadFigures figures;
+  std::vector<std::string> added, removed, changed, unchanged;
+};
+std::string config_event_json(const ReloadNotice& notice, std::uint64_t seq, const std::string& node);
 
 // The engine's own per-camera counts, next to the supervisor's.
 struct AnalysisCounters {
@@ -40,6 +59,7 @@ struct HeartbeatFigures {
   bool storage_full = false;
   std::optional<std::uint64_t> free_bytes;
   std::uint64_t clips_refused = 0, clips_deleted = 0;
+  std::optional<ReloadFigures> reload;  // absent until the first reload
 };
 
 std::string heartbeat_event_json(const HeartbeatFigures& figures, std::uint64_t seq, const std::string& node,

@@ -149,8 +149,6 @@ std::string codec_display(const std::string& codec) {
   return codec;
 }
 
-int even(double v) { return std::max(2, static_cast<int>(std::lround(v / 2.0)) * 2); }
-
 std::string camera_id_from(const ParsedUrl& url) {
   std::string path = url.path.substr(0, url.path.find('?'));
   while (!path.empty() && path.back() == '/') path.pop_back();
@@ -249,12 +247,6 @@ std::string suggested_camera_yaml(const std::string& url, const StreamMeasuremen
   const auto parsed = parse_url(url);
   const std::string id = parsed ? camera_id_from(*parsed) : "camera-1";
   const std::string masked = mask_password(url);
-  // The analysis copy keeps the camera's shape at no more than 640 wide; it never upscales.
-  int width = 640, height = 360;
-  if (s.width > 0 && s.height > 0) {
-    width = std::clamp(even(std::min(640, s.width)), 64, 3840);
-    height = std::clamp(even(static_cast<double>(width) * s.height / s.width), 64, 2160);
-  }
   const int fps = std::clamp(static_cast<int>(std::lround(std::min(5.0, s.fps > 0 ? s.fps : 5.0))), 1, 30);
   std::string out = fmt::format("# Suggested by `matthan probe` for {}", masked);
   if (!s.codec.empty())
@@ -266,7 +258,8 @@ std::string suggested_camera_yaml(const std::string& url, const StreamMeasuremen
   out += fmt::format("    url: {}", yaml_quoted(masked));
   if (masked != url) out += "   # put the camera's password in place of ***";
   out += "\n";
-  out += fmt::format("    detect: {{width: {}, height: {}, fps: {}}}\n", width, height, fps);
+  // No detect size: the analysis runs on the decoded picture, unscaled (the cheapest, docs/PERFORMANCE.md).
+  out += fmt::format("    detect: {{fps: {}}}\n", fps);
   out += fmt::format("    clip: {{pre_roll: {:g}, post_roll: 5}}\n", pre_roll);
   return out;
 }

@@ -15,6 +15,13 @@ namespace matthan {
 enum class IncidentPhase { kStart, kUpdate, kEnd };
 std::string_view to_string(IncidentPhase phase);  // "start" | "update" | "end"
 
+// Which rule raised a zone_enter, line_cross or loiter incident (docs/events.md `rule`).
+struct IncidentRule {
+  std::string kind;  // zone_enter | line_cross | loiter
+  std::string zone;  // zone_enter, loiter: the zone's name
+  std::string line;  // line_cross: the line's name
+};
+
 struct Incident {
   std::string id;
   CameraId camera;
@@ -22,6 +29,7 @@ struct Incident {
   std::optional<std::string> label;  // object class; none for plain motion
   std::optional<std::int64_t> track;  // tracker id of the object; none for plain motion
   std::vector<std::string> zones;     // zones the object is in now (bottom-centre point)
+  std::optional<IncidentRule> rule;   // rule incidents only
   double score = 0;                  // 0..1, see Observation::score
   Box box;                           // normalised, current (largest) box
   WallTime started_at{};

@@ -23,6 +23,7 @@ using RulePoint = std::array<double, 2>;  // {x, y}, 0..1, y down
 struct Zone {
   std::string name;
   std::vector<RulePoint> polygon;  // at least 3 points
+  bool operator==(const Zone&) const = default;
 };
 
 enum class LineDirection { kAToB, kBToA, kBoth };
@@ -33,6 +34,7 @@ struct Line {
   std::string name;
   RulePoint a{}, b{};
   LineDirection direction = LineDirection::kBoth;
+  bool operator==(const Line&) const = default;
 };
 
 // A daily window "HH:MM-HH:MM" in local time; start > end wraps past midnight ("22:00-05:00").
@@ -41,6 +43,7 @@ struct Schedule {
   int end_minute = 24 * 60;  // exclusive
   static Result<Schedule> parse(std::string_view text);
   bool contains(int minute_of_day) const;
+  bool operator==(const Schedule&) const = default;
 };
 
 enum class RuleKind { kZoneEnter, kLineCross, kLoiter };
@@ -52,6 +55,7 @@ struct Rule {
   std::set<std::string> labels;     // empty: any label
   std::optional<Schedule> schedule; // none: always
   double seconds = 60;              // loiter: time in the zone before it fires
+  bool operator==(const Rule&) const = default;
 };
 
 struct RuleHit {

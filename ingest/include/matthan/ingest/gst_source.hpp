@@ -27,7 +27,7 @@ inline constexpr std::string_view kNotFoundMarker = "(404)";
 struct SourceOptions {
   std::string
       url;  // rtsp://[user:pass@]host[:port]/path or file:///path; may hold credentials: never log it raw
-  int width = 640, height = 360, fps = 5;   // the analysis copy
+  int width = 0, height = 0, fps = 5;       // the analysis copy; 0 x 0: the decoded size, never scaled
   PixelFormat format = PixelFormat::kI420;  // kGray8 skips chroma entirely (cheaper, NOTES.md)
   int latency_ms = 200;                     // rtspsrc jitterbuffer latency
   int stall_timeout_ms = 15000;             // no packet for this long (or before the first one) fails the run

@@ -16,17 +16,20 @@ struct ReviewUser {
   std::string name;
   Role role = Role::kViewer;
   std::string password_hash;  // argon2id, from `matthan passwd` ($argon2id$...)
+  bool operator==(const ReviewUser&) const = default;
 };
 
 struct ApiToken {
   std::string name;
   Role role = Role::kViewer;
   std::string token;  // the token itself, or "sha256:<64 hex>" of it
+  bool operator==(const ApiToken&) const = default;
 };
 
 struct ReviewTls {
   std::filesystem::path cert, key;  // PEM files; both empty = plain HTTP
   bool enabled() const { return !cert.empty(); }
+  bool operator==(const ReviewTls&) const = default;
 };
 
 struct ReviewSettings {
@@ -41,6 +44,7 @@ struct ReviewSettings {
   ReviewTls tls;
   bool secure_cookie = false;  // set the cookie's Secure flag (implied by tls; for a TLS proxy in front)
   bool metrics_public = false;  // /metrics without credentials (default: any user or API token may read it)
+  bool operator==(const ReviewSettings&) const = default;
 };
 
 }  // namespace matthan

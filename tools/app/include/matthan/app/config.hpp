@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "matthan/core/result.hpp"
+#include "matthan/events/rules.hpp"
 #include "matthan/review/settings.hpp"
 
 namespace matthan {
@@ -21,6 +22,7 @@ using ConfigPolygon = std::vector<ConfigPoint>;
 struct ObjectModelSettings {
   std::filesystem::path cfg, weights, names;  // resolved against the config file's folder
   int input = 320;                            // network input side
+  bool operator==(const ObjectModelSettings&) const = default;
 };
 
 struct ObjectSettings {
@@ -29,13 +31,17 @@ struct ObjectSettings {
   std::vector<std::string> labels{"person", "bicycle", "motorbike", "car", "bus", "truck"};
   std::map<std::string, double> min_score{{"default", 0.5}, {"person", 0.4}};
   int confirm_frames = 3;  // detections before a track counts (and may raise an incident)
+  bool operator==(const ObjectSettings&) const = default;
 };
 
 struct DetectSettings {
-  int width = 640;
-  int height = 360;
+  // The analysis copy's size; 0 x 0 (the default) is the camera's own size, with no scaling at all in the
+  // pipeline: motion scales the luma plane itself, and the object detector crops from the full picture.
+  int width = 0;
+  int height = 0;
   int fps = 5;
   ObjectSettings objects;
+  bool operator==(const DetectSettings&) const = default;
 };
 
 struct MotionSettings {
@@ -52,12 +58,14 @@ struct MotionSettings {
   double gate_travel = 0.05;
   double gate_activity_s = 10;
   double gate_nuisance = 0.4;
+  bool operator==(const MotionSettings&) const = default;
 };
 
 struct ClipSettings {
   double pre_roll = 5;
   double post_roll = 5;
   double max_length = 300;
+  bool operator==(const ClipSettings&) const = default;
 };
 
 // The stall watchdog (docs/operations.md): how long a camera may show each kind of stall.
@@ -65,6 +73,7 @@ struct WatchdogSettings {
   double stall_s = 5;            // no packets, or no decoded frames while packets arrive
   double frozen_s = 10;          // identical pictures (0 disables)
   double max_rate_factor = 3;    // packets arriving this many times faster than the stream's own rate
+  bool operator==(const WatchdogSettings&) const = default;
 };
 
 // Tamper detection (docs/config.md `tamper:`): covered, turned or defocused views raise a `tamper` incident.
@@ -81,6 +90,18 @@ struct TamperSettings {
   double contrast_drop = 0.25;      // contrast below this fraction of the reference's
   double structure_change = 0.65;   // share of textured cells whose edges changed: turned above this
   double sharpness_drop = 0.45;     // sharpness below this fraction of the reference's: defocused
+  bool operator==(const TamperSettings&) const = default;
+};
+
+// Per-camera `zones:`, `lines:` and `rules:` (docs/config.md "Rules"), in normalised 0..1 coordinates.
+// With rules, a camera raises only rule incidents (zone_enter, line_cross, loiter); without, `object`
+// incidents for its labels. Rules need a detect.objects block.
+struct RuleSettings {
+  std::vector<Zone> zones;
+  std::vector<Line> lines;
+  std::vector<Rule> rules;
+  std::string time_zone = "Asia/Ho_Chi_Minh";  // the node's `time_zone`, copied into every camera
+  bool operator==(const RuleSettings&) const = default;
 };
 
 struct CameraConfig {
@@ -96,11 +117,15 @@ struct CameraConfig {
   ClipSettings clip;
   TamperSettings tamper;
   std::vector<ConfigPolygon> masks;
+  RuleSettings rules;
+
+  bool operator==(const CameraConfig&) const = default;  // reload: an unchanged camera is left alone
 };
 
 struct LogSettings {
   std::string level = "info";
   bool json = false;
+  bool operator==(const LogSettings&) const = default;
 };
 
 // Retention of clips under storage.root (storage.max_age_days, max_bytes, min_free_bytes, retention_interval).
@@ -109,16 +134,27 @@ struct RetentionSettings {
   std::uint64_t max_bytes = 0;                   // 0: no quota
   std::uint64_t min_free_bytes = 256ull << 20;   // free-space floor on the storage filesystem
   double interval_s = 60;                        // how often the pass runs (also once at start-up)
+  bool operator==(const RetentionSettings&) const = default;
 };
 
 // `metrics:` a /metrics listener of its own (the review server serves /metrics too, when it runs).
 struct MetricsSettings {
   std::string listen;  // HOST:PORT; empty = no listener of its own
+  bool operator==(const MetricsSettings&) const = default;
+};
+
+// `control:` the Unix socket `matthan reload` talks to (docs/operations.md).
+struct ControlSettings {
+  std::filesystem::path socket;  // empty in the file: <storage.root>/control.sock (resolved when loading)
+  bool operator==(const ControlSettings&) const = default;
 };
 
 struct Config {
   std::filesystem::path source;  // the file it was read from (empty for an embedded config)
   std::string node = "matthan";
+  // `time_zone:` the IANA zone rule schedules are read in (default Asia/Ho_Chi_Minh); checked against the
+  // system tz database (core/time_zone.hpp) when the config loads.
+  std::string time_zone = "Asia/Ho_Chi_Minh";
   std::filesystem::path storage_root = "./var";  // resolved against the config file's folder
   std::size_t ring_max_bytes = 64u << 20;         // per camera
   RetentionSettings retention;
@@ -128,6 +164,7 @@ struct Config {
   std::vector<CameraConfig> cameras;
   ReviewSettings review;  // `review:` block; review.enabled is false without one
   MetricsSettings metrics;
+  ControlSettings control;
 };
 
 // One problem found in a config, located at its file and line (1-based; 0 when unknown).

@@ -4,11 +4,21 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "matthan/app/config.hpp"
+#include "matthan/app/config_diff.hpp"
 #include "matthan/core/result.hpp"
 
 namespace matthan {
+
+// What a reload did: applied (the diff), or rejected as a whole (the errors; the running config stays).
+struct ReloadOutcome {
+  bool ok = false;
+  std::vector<std::string> errors;  // "FILE:LINE:COL: KEY: MESSAGE", or why a camera could not be built
+  ConfigDiff diff;
+  std::string answer() const;  // "ok" or "error", then one line per fact (the control socket's reply)
+};
 
 class Engine {
  public:
@@ -25,9 +35,16 @@ class Engine {
   // Graceful: cameras stop, open incidents end, clips in progress are finished, the index is flushed.
   void stop();
 
+  // Applies a newly read config while running (SIGHUP, `matthan reload`): added cameras start, removed
+  // ones stop cleanly (open incidents end, clips finish, `end` published), changed ones restart alone, the
+  // others are not touched. Node-level changes are reported as needing a restart, not applied. An invalid
+  // `load` (or a camera that cannot be built) is rejected as a whole. Either way a `config` event goes out
+  // and the heartbeat carries the outcome. One reload at a time; call only between start() and stop().
+  ReloadOutcome reload(const ConfigLoad& load);
+
   std::string events_endpoint() const;
   std::string review_url() const;  // the web page's URL; empty without a `review:` block
-  const Config& config() const;
+  Config config() const;  // the config in force (after reloads: their cameras, the node-level settings of start)
 
  private:
   struct Impl;

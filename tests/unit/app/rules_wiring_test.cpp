@@ -1,0 +1,228 @@
+// Rules wired into CameraAnalysis: synthetic frames with a moving "person" (a bright block the motion
+// detector sees) and a scripted detector reporting it, through motion -> detector -> tracker -> rules.
+#include <gtest/gtest.h>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "../detect/frame_helpers.hpp"
+#include "camera_analysis.hpp"
+#include "matthan/core/time.hpp"
+
+namespace matthan {
+namespace {
+
+constexpr int kWidth = 320, kHeight = 180;
+constexpr MediaTimeNs kFrame = kNsPerSecond / 5;
+
+// Reports whatever the scene says is there, once per frame (on the first crop), whatever the crops are.
+class ScriptedDetector : public ObjectDetector {
+ public:
+  explicit ScriptedDetector(std::shared_ptr<std::vector<Detection>> script) : script_(std::move(script)) {}
+  std::string describe() const override { return "scripted"; }
+  int input_size() const override { return 64; }
+  std::vector<std::vector<Detection>> detect(std::span<const CropRequest> crops) override {
+    ++forward_calls_;
+    std::vector<std::vector<Detection>> out(crops.size());
+    if (!out.empty()) out[0] = *script_;
+    return out;
+  }
+
+ private:
+  std::shared_ptr<std::vector<Detection>> script_;
+};
+
+CameraConfig camera() {
+  CameraConfig c;
+  c.id = "gate";
+  c.detect.objects.enabled = true;
+  c.detect.objects.labels = {"person", "car"};
+  c.detect.objects.confirm_frames = 2;
+  c.motion.end_seconds = 2;
+  c.rules.zones = {Zone{"lower", {{0.0, 0.5}, {1.0, 0.5}, {1.0, 1.0}, {0.0, 1.0}}}};
+  c.rules.time_zone = "Asia/Ho_Chi_Minh";
+  return c;
+}
+
+// A camera's analysis fed with a textured background and, when shown, a 0.1 x 0.2 person standing at
+// (x, y) (its bottom-centre point), which the scripted detector reports.
+class Scene {
+ public:
+  Scene(const CameraConfig& c, WallTime wall0) : wall0_(wall0), script_(std::make_shared<std::vector<Detection>>()) {
+    auto a = CameraAnalysis::create(c, std::make_unique<ScriptedDetector>(script_));
+    EXPECT_TRUE(a.ok()) << (a.ok() ? "" : a.error().message);
+    if (a.ok()) analysis = std::move(a.value());
+    bg_ = cv::Mat(kHeight, kWidth, CV_8UC1);
+    cv::RNG rng(1234);
+    rng.fill(bg_, cv::RNG::UNIFORM, 60, 110);
+    cv::GaussianBlur(bg_, bg_, {7, 7}, 0);
+    for (int i = 0; i < 20; ++i) empty();
+  }
+
+  void empty() {
+    script_->clear();
+    feed(bg_);
+  }
+  void person_at(double x, double y) {
+    const Box b{x - 0.05, y - 0.2, 0.1, 0.2};
+    *script_ = {Detection{"person", 0.8, b}};
+    cv::Mat img = bg_.clone();
+    cv::rectangle(img, cv::Rect(static_cast<int>(b.x * kWidth), static_cast<int>(b.y * kHeight),
+                                static_cast<int>(b.w * kWidth), static_cast<int>(b.h * kHeight)),
+                  cv::Scalar(230), cv::FILLED);
+    feed(img);
+  }
+
+  int count(IncidentPhase phase, const std::string& kind) const {
+    int n = 0;
+    for (const auto& [p, inc] : events) n += p == phase && inc.kind == kind;
+    return n;
+  }
+  const Incident* first(IncidentPhase phase, const std::string& kind) const {
+    for (const auto& [p, inc] : events)
+      if (p == phase && inc.kind == kind) return &inc;
+    return nullptr;
+  }
+
+  std::unique_ptr<CameraAnalysis> analysis;
+  std::vector<std::pair<IncidentPhase, Incident>> events;
+  MediaTimeNs pts = 0;
+
+ private:
+  void feed(const cv::Mat& luma) {
+    Frame f = test::luma_to_frame(luma);
+    f.camera = "gate";
+    f.pts = pts;
+    f.wall = wall0_ + std::chrono::nanoseconds(pts);
+    const AnalysisOutput out = analysis->process(f);
+    events.insert(events.end(), out.events.begin(), out.events.end());
+    pts += kFrame;
+  }
+
+  WallTime wall0_;
+  std::shared_ptr<std::vector<Detection>> script_;
+  cv::Mat bg_;
+};
+
+// 23:00 and 12:00 in Ho Chi Minh City (UTC+7).
+WallTime night() { return *utc_time(2026, 11, 28, 16, 0, 0); }
+WallTime noon() { return *utc_time(2026, 11, 28, 5, 0, 0); }
+
+TEST(RulesWiring, WalkingIntoAZoneRaisesOneZoneEnterAndNoObjectIncident) {
+  CameraConfig c = camera();
+  c.rules.rules = {Rule{RuleKind::kZoneEnter, "lower", {"person"}, std::nullopt, 0}};
+  Scene s(c, night());
+  ASSERT_TRUE(s.analysis);
+  EXPECT_TRUE(s.analysis->rules_enabled());
+  EXPECT_NE(s.analysis->describe().find("zone_enter lower"), std::string::npos) << s.analysis->describe();
+  for (double y = 0.3; y < 0.9; y += 0.02) s.person_at(0.5, y);
+  ASSERT_EQ(s.count(IncidentPhase::kStart, "zone_enter"), 1);
+  const Incident& inc = *s.first(IncidentPhase::kStart, "zone_enter");
+  EXPECT_EQ(inc.label, "person");
+  ASSERT_TRUE(inc.track.has_value());
+  EXPECT_GT(*inc.track, 0);
+  EXPECT_EQ(inc.zones, std::vector<std::string>{"lower"});
+  ASSERT_TRUE(inc.rule.has_value());
+  EXPECT_EQ(inc.rule->kind, "zone_enter");
+  EXPECT_EQ(inc.rule->zone, "lower");
+  EXPECT_GT(inc.box.y + inc.box.h, 0.5);
+  EXPECT_EQ(s.count(IncidentPhase::kStart, "object"), 0) << "with rules, only rule incidents are raised";
+  // The person leaves the picture: the incident ends once the track is quiet.
+  for (int i = 0; i < 40; ++i) s.empty();
+  ASSERT_EQ(s.count(IncidentPhase::kEnd, "zone_enter"), 1);
+  EXPECT_EQ(s.first(IncidentPhase::kEnd, "zone_enter")->end_reason, "quiet");
+  EXPECT_TRUE(s.analysis->close(s.pts, night(), "shutdown").empty());
+}
+
+TEST(RulesWiring, WithoutRulesObjectIncidentsCarryTheirZones) {
+  Scene s(camera(), night());
+  ASSERT_TRUE(s.analysis);
+  EXPECT_FALSE(s.analysis->rules_enabled());
+  for (double y = 0.3; y < 0.9; y += 0.02) s.person_at(0.5, y);
+  ASSERT_EQ(s.count(IncidentPhase::kStart, "object"), 1);
+  EXPECT_TRUE(s.first(IncidentPhase::kStart, "object")->zones.empty()) << "it started above the zone";
+  bool in_zone = false;
+  for (const auto& [p, inc] : s.events) in_zone |= p == IncidentPhase::kUpdate && inc.zones == std::vector<std::string>{"lower"};
+  EXPECT_TRUE(in_zone) << "an update says the person is in the zone now";
+  for (const auto& [p, inc] : s.events) EXPECT_FALSE(inc.rule.has_value());
+  const auto closed = s.analysis->close(s.pts, night(), "shutdown");
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].zones, std::vector<std::string>{"lower"});
+}
+
+TEST(RulesWiring, AnObjectIncidentEndsOnceItsObjectIsGone) {
+  // Frames without motion skip the detector; the track is then unseen, not "seen in the last run".
+  Scene s(camera(), night());
+  ASSERT_TRUE(s.analysis);
+  for (double y = 0.3; y < 0.9; y += 0.02) s.person_at(0.5, y);
+  ASSERT_EQ(s.count(IncidentPhase::kStart, "object"), 1);
+  const MediaTimeNs gone = s.pts;
+  for (int i = 0; i < 20; ++i) s.empty();
+  ASSERT_EQ(s.count(IncidentPhase::kEnd, "object"), 1);
+  const Incident& end = *s.first(IncidentPhase::kEnd, "object");
+  EXPECT_EQ(end.end_reason, "quiet");
+  EXPECT_LT(end.end_pts, gone) << "it ended at the last sighting";
+}
+
+TEST(RulesWiring, LineCrossOnlyInItsDirection) {
+  CameraConfig c = camera();
+  c.rules.lines = {Line{"road", {0.0, 0.6}, {1.0, 0.6}, LineDirection::kAToB}};  // a_to_b: moving down
+  c.rules.rules = {Rule{RuleKind::kLineCross, "road", {}, std::nullopt, 0}};
+  Scene s(c, night());
+  ASSERT_TRUE(s.analysis);
+  for (double y = 0.95; y > 0.3; y -= 0.02) s.person_at(0.5, y);
+  EXPECT_TRUE(s.events.empty()) << "walking up crosses b_to_a";
+  for (double y = 0.3; y < 0.95; y += 0.02) s.person_at(0.5, y);
+  ASSERT_EQ(s.count(IncidentPhase::kStart, "line_cross"), 1);
+  ASSERT_EQ(s.count(IncidentPhase::kEnd, "line_cross"), 1);
+  const Incident& end = *s.first(IncidentPhase::kEnd, "line_cross");
+  EXPECT_EQ(end.end_reason, "crossed");
+  ASSERT_TRUE(end.rule.has_value());
+  EXPECT_EQ(end.rule->line, "road");
+  EXPECT_EQ(end.label, "person");
+}
+
+TEST(RulesWiring, LoiterFiresAfterItsSeconds) {
+  CameraConfig c = camera();
+  c.rules.rules = {Rule{RuleKind::kLoiter, "lower", {"person"}, std::nullopt, 3}};
+  Scene s(c, night());
+  ASSERT_TRUE(s.analysis);
+  const MediaTimeNs first = s.pts;
+  // Pacing to and fro inside the zone (moving, so the detector keeps looking).
+  for (int i = 0; i < 5 * 6; ++i) s.person_at(i % 20 < 10 ? 0.3 + 0.02 * (i % 10) : 0.5 - 0.02 * (i % 10), 0.8);
+  ASSERT_EQ(s.count(IncidentPhase::kStart, "loiter"), 1);
+  const Incident& inc = *s.first(IncidentPhase::kStart, "loiter");
+  // The rules see the track from its confirmation (the second frame) on.
+  EXPECT_GE(inc.start_pts - first, 3 * kNsPerSecond);
+  EXPECT_LE(inc.start_pts - first, 3 * kNsPerSecond + 3 * kFrame);
+  EXPECT_EQ(inc.rule->zone, "lower");
+  EXPECT_EQ(s.count(IncidentPhase::kStart, "object"), 0);
+  EXPECT_EQ(s.analysis->close(s.pts, night(), "shutdown").size(), 1u);
+}
+
+TEST(RulesWiring, ScheduleOutsideItsWindowRaisesNothing) {
+  CameraConfig c = camera();
+  auto window = Schedule::parse("22:00-05:00");
+  ASSERT_TRUE(window.ok());
+  c.rules.rules = {Rule{RuleKind::kZoneEnter, "lower", {"person"}, window.value(), 0}};
+  Scene day(c, noon());
+  ASSERT_TRUE(day.analysis);
+  for (double y = 0.3; y < 0.9; y += 0.02) day.person_at(0.5, y);
+  EXPECT_TRUE(day.events.empty()) << "12:00 local is outside 22:00-05:00";
+  Scene late(c, night());
+  ASSERT_TRUE(late.analysis);
+  for (double y = 0.3; y < 0.9; y += 0.02) late.person_at(0.5, y);
+  EXPECT_EQ(late.count(IncidentPhase::kStart, "zone_enter"), 1) << "23:00 local is inside it";
+}
+
+TEST(RulesWiring, UnknownTimeZoneIsAnError) {
+  CameraConfig c = camera();
+  c.rules.rules = {Rule{RuleKind::kZoneEnter, "lower", {}, std::nullopt, 0}};
+  c.rules.time_zone = "Mars/Olympus_Mons";
+  auto a = CameraAnalysis::create(c, std::make_unique<ScriptedDetector>(std::make_shared<std::vector<Detection>>()));
+  ASSERT_FALSE(a.ok());
+  EXPECT_NE(a.error().message.find("time_zone"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace matthan
