@@ -8,6 +8,7 @@
 #include <cmath>
 #include <random>
 
+#include "incident_change.hpp"
 #include "matthan/core/time.hpp"
 
 namespace matthan {
@@ -18,14 +19,9 @@ namespace {
 constexpr double kBoxEpsilon = 0.005;
 constexpr double kScoreEpsilon = 0.01;
 
-MediaTimeNs seconds_to_ns(double s) {
-  return static_cast<MediaTimeNs>(std::llround(s * kNsPerSecond));
-}
+using detail::seconds_to_ns;
 
-bool box_changed(const Box& a, const Box& b) {
-  return std::abs(a.x - b.x) > kBoxEpsilon || std::abs(a.y - b.y) > kBoxEpsilon ||
-         std::abs(a.w - b.w) > kBoxEpsilon || std::abs(a.h - b.h) > kBoxEpsilon;
-}
+bool box_changed(const Box& a, const Box& b) { return detail::box_changed(a, b, kBoxEpsilon); }
 
 Observation sanitised(Observation o) {
   o.score = std::isfinite(o.score) ? std::clamp(o.score, 0.0, 1.0) : 0.0;

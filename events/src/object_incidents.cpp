@@ -1,24 +1,17 @@
 // ObjectIncidentManager: per-track incident lifecycle with throttled updates and parked-object memory.
 #include "matthan/events/object_incidents.hpp"
 
+#include "incident_change.hpp"
+
 #include <algorithm>
 #include <cmath>
 
 namespace matthan {
 namespace {
 
-constexpr double kBoxEpsilon = 0.01;  // detector boxes jitter more than motion boxes
-constexpr double kScoreEpsilon = 0.05;
-
-MediaTimeNs ns(double s) { return static_cast<MediaTimeNs>(std::llround(s * kNsPerSecond)); }
-
-bool changed(const Incident& a, const Incident& b) {
-  return a.label != b.label || a.zones != b.zones || std::abs(a.score - b.score) > kScoreEpsilon ||
-         std::abs(a.box.x - b.box.x) > kBoxEpsilon || std::abs(a.box.y - b.box.y) > kBoxEpsilon ||
-         std::abs(a.box.w - b.box.w) > kBoxEpsilon || std::abs(a.box.h - b.box.h) > kBoxEpsilon;
-}
-
-double unit(double v) { return std::isfinite(v) ? std::clamp(v, 0.0, 1.0) : 0.0; }
+using detail::seconds_to_ns;
+constexpr auto changed = detail::object_incident_changed;
+constexpr auto unit = detail::unit_interval;
 
 }  // namespace
 
@@ -34,7 +27,7 @@ bool ObjectIncidentManager::is_parked_object(const TrackObservation& t, MediaTim
   if (t.speed > policy_.still_speed) return false;
   for (auto& p : parked_) {
     if (p.label != t.label || iou(p.box, t.box) < policy_.parked_iou) continue;
-    p.until = pts + ns(policy_.parked_memory_s);  // still there: remember it longer
+    p.until = pts + seconds_to_ns(policy_.parked_memory_s);  // still there: remember it longer
     return true;
   }
   return false;
@@ -79,7 +72,7 @@ void ObjectIncidentManager::follow(Open& o, const TrackObservation& t, MediaTime
     o.best_score = o.incident.score;
     out.best_frame_ids.push_back(o.incident.id);
   }
-  if (pts - o.last_published_pts < ns(policy_.update_interval_s) || !changed(o.incident, o.published)) return;
+  if (pts - o.last_published_pts < seconds_to_ns(policy_.update_interval_s) || !changed(o.incident, o.published)) return;
   o.last_published_pts = pts;
   o.published = o.incident;
   out.events.emplace_back(IncidentPhase::kUpdate, o.incident);
@@ -90,7 +83,7 @@ Incident ObjectIncidentManager::finish(Open& o, std::string reason) {
   o.incident.end_pts = o.last_seen_pts;
   o.incident.end_reason = std::move(reason);
   if (o.speed <= policy_.still_speed && o.incident.label)
-    parked_.push_back(Parked{*o.incident.label, o.incident.box, o.last_seen_pts + ns(policy_.parked_memory_s)});
+    parked_.push_back(Parked{*o.incident.label, o.incident.box, o.last_seen_pts + seconds_to_ns(policy_.parked_memory_s)});
   return o.incident;
 }
 
@@ -105,8 +98,8 @@ ObjectObserveResult ObjectIncidentManager::observe(const std::vector<TrackObserv
     auto found = by_id.find(it->first);
     if (found != by_id.end()) follow(it->second, *found->second, pts, wall, out);
     std::string reason;
-    if (found == by_id.end() || pts - it->second.last_seen_pts > ns(policy_.end_seconds)) reason = "quiet";
-    else if (pts - it->second.incident.start_pts >= ns(policy_.max_length_s)) reason = "max_length";
+    if (found == by_id.end() || pts - it->second.last_seen_pts > seconds_to_ns(policy_.end_seconds)) reason = "quiet";
+    else if (pts - it->second.incident.start_pts >= seconds_to_ns(policy_.max_length_s)) reason = "max_length";
     if (reason.empty()) {
       ++it;
       continue;

@@ -1,24 +1,17 @@
 // RuleIncidentManager: zone_enter / line_cross / loiter incidents from RuleEngine hits on confirmed tracks.
 #include "matthan/events/rule_incidents.hpp"
 
+#include "incident_change.hpp"
+
 #include <algorithm>
 #include <cmath>
 
 namespace matthan {
 namespace {
 
-constexpr double kBoxEpsilon = 0.01;  // the same change thresholds as object incidents
-constexpr double kScoreEpsilon = 0.05;
-
-MediaTimeNs ns(double s) { return static_cast<MediaTimeNs>(std::llround(s * kNsPerSecond)); }
-
-bool changed(const Incident& a, const Incident& b) {
-  return a.label != b.label || a.zones != b.zones || std::abs(a.score - b.score) > kScoreEpsilon ||
-         std::abs(a.box.x - b.box.x) > kBoxEpsilon || std::abs(a.box.y - b.box.y) > kBoxEpsilon ||
-         std::abs(a.box.w - b.box.w) > kBoxEpsilon || std::abs(a.box.h - b.box.h) > kBoxEpsilon;
-}
-
-double unit(double v) { return std::isfinite(v) ? std::clamp(v, 0.0, 1.0) : 0.0; }
+using detail::seconds_to_ns;
+constexpr auto changed = detail::object_incident_changed;
+constexpr auto unit = detail::unit_interval;
 
 bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
 
@@ -83,7 +76,7 @@ void RuleIncidentManager::follow(Open& o, const TrackObservation& t, bool inside
     o.best_score = inc.score;
     out.best_frame_ids.push_back(inc.id);
   }
-  if (pts - o.last_published_pts < ns(policy_.update_interval_s) || !changed(inc, o.published)) return;
+  if (pts - o.last_published_pts < seconds_to_ns(policy_.update_interval_s) || !changed(inc, o.published)) return;
   o.last_published_pts = pts;
   o.published = inc;
   out.events.emplace_back(IncidentPhase::kUpdate, inc);
@@ -96,7 +89,7 @@ Incident RuleIncidentManager::finish(Open& o, std::string reason) {
   o.incident.end_pts = left ? o.last_inside_pts : o.last_seen_pts;
   o.incident.end_reason = std::move(reason);
   if (o.incident.kind != "line_cross" && o.speed <= policy_.still_speed && o.incident.label)
-    parked_.push_back(Parked{*o.incident.label, o.incident.box, o.last_seen_pts + ns(policy_.parked_memory_s)});
+    parked_.push_back(Parked{*o.incident.label, o.incident.box, o.last_seen_pts + seconds_to_ns(policy_.parked_memory_s)});
   return o.incident;
 }
 
@@ -105,7 +98,7 @@ bool RuleIncidentManager::is_parked_object(const TrackObservation& t, MediaTimeN
   if (t.speed > policy_.still_speed) return false;
   for (auto& p : parked_) {
     if (p.label != t.label || iou(p.box, t.box) < policy_.parked_iou) continue;
-    p.until = pts + ns(policy_.parked_memory_s);  // still there: remember it longer
+    p.until = pts + seconds_to_ns(policy_.parked_memory_s);  // still there: remember it longer
     return true;
   }
   return false;
@@ -133,9 +126,9 @@ ObjectObserveResult RuleIncidentManager::observe(const std::vector<TrackObservat
     if (found != by_id.end() && found->second->seen)
       follow(o, *found->second, has(engine_.zones_of(found->second->box), r.target), pts, wall, out);
     std::string reason;
-    if (found == by_id.end() || pts - o.last_seen_pts > ns(policy_.end_seconds)) reason = "quiet";
-    else if (pts - o.last_inside_pts > ns(policy_.end_seconds)) reason = "left_zone";
-    else if (pts - o.incident.start_pts >= ns(policy_.max_length_s)) reason = "max_length";
+    if (found == by_id.end() || pts - o.last_seen_pts > seconds_to_ns(policy_.end_seconds)) reason = "quiet";
+    else if (pts - o.last_inside_pts > seconds_to_ns(policy_.end_seconds)) reason = "left_zone";
+    else if (pts - o.incident.start_pts >= seconds_to_ns(policy_.max_length_s)) reason = "max_length";
     if (reason.empty()) {
       ++it;
       continue;

@@ -80,13 +80,7 @@ class Cutter {
         av_packet_unref(pkt.get());
         if (t < w_.from) continue;  // still before the window: keep this GOP in case the window starts in it
         started = true;
-        while (!gop.empty()) {
-          AVPacket* p = gop.front();
-          gop.pop_front();
-          Status s = write(mux, *p, summary);
-          av_packet_free(&p);
-          if (!s) return s;
-        }
+        if (Status s = flush(gop, mux, summary); !s) return s;
         continue;
       }
       if (t > w_.to) {
@@ -98,14 +92,8 @@ class Cutter {
       av_packet_unref(pkt.get());
       if (!s) return s;
     }
-    if (!started && !gop.empty()) {  // the file ends inside the window's GOP: keep what there is
-      while (!gop.empty()) {
-        AVPacket* p = gop.front();
-        gop.pop_front();
-        Status s = write(mux, *p, summary);
-        av_packet_free(&p);
-        if (!s) return s;
-      }
+    if (!started) {  // the file ends before the window: keep its last GOP, the nearest there is
+      if (Status s = flush(gop, mux, summary); !s) return s;
     }
     if (summary.packets > 0) {
       const AVRational tb = in_->streams[video_]->time_base;
@@ -118,6 +106,18 @@ class Cutter {
   void set_origin(std::int64_t origin) { origin_ = origin; }
 
  private:
+  // Writes the buffered GOP in order, freeing each packet.
+  Status flush(std::deque<AVPacket*>& gop, AVFormatContext* mux, CutSummary& summary) {
+    while (!gop.empty()) {
+      AVPacket* p = gop.front();
+      gop.pop_front();
+      Status s = write(mux, *p, summary);
+      av_packet_free(&p);
+      if (!s) return s;
+    }
+    return {};
+  }
+
   Status write(AVFormatContext* mux, AVPacket& p, CutSummary& summary) {
     const std::int64_t t = packet_time(p);
     if (p.dts == AV_NOPTS_VALUE) p.dts = t;
@@ -179,11 +179,7 @@ Status write_cut(AVFormatContext* in, int video, Window w, std::int64_t origin, 
   cutter.set_origin(origin);
   if (Status s = cutter.run(raw, summary); !s) return s;
   if (summary.packets == 0) return make_error("no video packet in the window");
-  err = av_write_trailer(raw);
-  if (err < 0) return make_error(fmt::format("trailer: {}", libav::error_text(err)));
-  err = avio_closep(&raw->pb);
-  if (err < 0) return make_error(fmt::format("close: {}", libav::error_text(err)));
-  return {};
+  return libav::finish_output(raw);
 }
 
 }  // namespace
@@ -221,16 +217,7 @@ Result<CutSummary> cut_clip(const fs::path& source, const fs::path& stem, double
     return make_error(fmt::format("cut {} [{:.2f}s, {:.2f}s] -> {}: {}", source.string(), from_s, to_s,
                                   summary.path.string(), s.error().message));
   }
-  if (Status s = fsync_path(tmp, false); !s) {
-    fs::remove(tmp, ec);
-    return s.error();
-  }
-  fs::rename(tmp, summary.path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    return make_error(fmt::format("rename {} -> {}: {}", tmp.string(), summary.path.string(), ec.message()));
-  }
-  (void)fsync_path(summary.path.parent_path().empty() ? "." : summary.path.parent_path(), true);
+  if (Status s = commit_file(tmp, summary.path); !s) return s.error();
   // The window reached past the file's end only if the last packet came before the window's end.
   summary.truncated = summary.truncated && summary.start_s + summary.duration_s < to_s - 1e-3;
   return summary;

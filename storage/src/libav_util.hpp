@@ -4,6 +4,8 @@
 #include <memory>
 #include <string>
 
+#include "matthan/core/result.hpp"
+
 extern "C" {
 #include <libavformat/avformat.h>
 #include <libavutil/error.h>
@@ -41,6 +43,15 @@ inline std::string error_text(int err) {
   char buf[AV_ERROR_MAX_STRING_SIZE] = {};
   if (av_strerror(err, buf, sizeof buf) < 0) return "libav error " + std::to_string(err);
   return buf;
+}
+
+// The end of writing a file with a muxer whose `pb` was opened with avio_open: trailer, then close.
+inline Status finish_output(AVFormatContext* mux) {
+  int err = av_write_trailer(mux);
+  if (err < 0) return make_error("trailer: " + error_text(err));
+  err = avio_closep(&mux->pb);
+  if (err < 0) return make_error("close: " + error_text(err));
+  return {};
 }
 
 }  // namespace matthan::libav

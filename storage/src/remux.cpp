@@ -100,11 +100,7 @@ Status write_faststart(AVFormatContext* in, int video, const std::filesystem::pa
   if (err < 0) return make_error(fmt::format("header: {}", libav::error_text(err)));
   if (Status s = copy_packets(in, video, raw, summary); !s) return s;
   if (summary.packets == 0) return make_error("no readable video packet");
-  err = av_write_trailer(raw);
-  if (err < 0) return make_error(fmt::format("trailer: {}", libav::error_text(err)));
-  err = avio_closep(&raw->pb);
-  if (err < 0) return make_error(fmt::format("close: {}", libav::error_text(err)));
-  return {};
+  return libav::finish_output(raw);
 }
 
 }  // namespace
@@ -113,6 +109,22 @@ Status fsync_path(const std::filesystem::path& path, bool directory) {
   const FdGuard file{::open(path.c_str(), directory ? (O_RDONLY | O_DIRECTORY) : O_RDONLY)};
   if (file.fd < 0) return make_error(fmt::format("open {} for fsync: {}", path.string(), std::strerror(errno)));
   if (::fsync(file.fd) != 0) return make_error(fmt::format("fsync {}: {}", path.string(), std::strerror(errno)));
+  return {};
+}
+
+Status commit_file(const std::filesystem::path& tmp, const std::filesystem::path& final_path) {
+  std::error_code ec;
+  if (Status s = fsync_path(tmp, false); !s) {
+    std::filesystem::remove(tmp, ec);
+    return s;
+  }
+  std::filesystem::rename(tmp, final_path, ec);
+  if (ec) {
+    const std::string why = ec.message();
+    std::filesystem::remove(tmp, ec);
+    return make_error(fmt::format("rename {} -> {}: {}", tmp.string(), final_path.string(), why));
+  }
+  (void)fsync_path(final_path.has_parent_path() ? final_path.parent_path() : ".", true);
   return {};
 }
 
@@ -129,16 +141,7 @@ Result<RemuxSummary> remux_to_faststart(const std::filesystem::path& in, const s
     std::filesystem::remove(tmp, ec);
     return make_error(fmt::format("remux {} -> {}: {}", in.string(), out.string(), s.error().message));
   }
-  if (Status s = fsync_path(tmp, false); !s) {
-    std::filesystem::remove(tmp, ec);
-    return s.error();
-  }
-  std::filesystem::rename(tmp, out, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    return make_error(fmt::format("rename {} -> {}: {}", tmp.string(), out.string(), ec.message()));
-  }
-  (void)fsync_path(out.has_parent_path() ? out.parent_path() : ".", true);
+  if (Status s = commit_file(tmp, out); !s) return s.error();
   return summary;
 }
 

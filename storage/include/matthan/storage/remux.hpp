@@ -25,4 +25,8 @@ Result<RemuxSummary> inspect_clip(const std::filesystem::path& path);
 // fsync of a file or a directory (a rename is durable only once its directory is).
 Status fsync_path(const std::filesystem::path& path, bool directory);
 
+// Makes a finished temporary file final: fsync it, rename it to `final_path`, fsync the folder. On any
+// failure the temporary file is removed, so a file with the final name is always whole.
+Status commit_file(const std::filesystem::path& tmp, const std::filesystem::path& final_path);
+
 }  // namespace matthan
