@@ -16,21 +16,12 @@ constexpr auto unit = detail::unit_interval;
 }  // namespace
 
 ObjectIncidentManager::ObjectIncidentManager(CameraId camera, ObjectIncidentPolicy policy)
-    : camera_(std::move(camera)), policy_(std::move(policy)) {}
+    : camera_(std::move(camera)),
+      policy_(std::move(policy)),
+      parked_(policy_.parked_memory_s, policy_.parked_iou, policy_.still_speed) {}
 
 bool ObjectIncidentManager::wanted(const std::string& label) const {
   return policy_.labels.empty() || std::find(policy_.labels.begin(), policy_.labels.end(), label) != policy_.labels.end();
-}
-
-bool ObjectIncidentManager::is_parked_object(const TrackObservation& t, MediaTimeNs pts) {
-  std::erase_if(parked_, [&](const Parked& p) { return p.until < pts; });
-  if (t.speed > policy_.still_speed) return false;
-  for (auto& p : parked_) {
-    if (p.label != t.label || iou(p.box, t.box) < policy_.parked_iou) continue;
-    p.until = pts + seconds_to_ns(policy_.parked_memory_s);  // still there: remember it longer
-    return true;
-  }
-  return false;
 }
 
 void ObjectIncidentManager::start(const TrackObservation& t, MediaTimeNs pts, WallTime wall, ObjectObserveResult& out) {
@@ -82,8 +73,8 @@ Incident ObjectIncidentManager::finish(Open& o, std::string reason) {
   o.incident.ended_at = o.last_seen_wall;
   o.incident.end_pts = o.last_seen_pts;
   o.incident.end_reason = std::move(reason);
-  if (o.speed <= policy_.still_speed && o.incident.label)
-    parked_.push_back(Parked{*o.incident.label, o.incident.box, o.last_seen_pts + seconds_to_ns(policy_.parked_memory_s)});
+  if (parked_.still(o.speed) && o.incident.label)
+    parked_.remember(*o.incident.label, o.incident.box, o.last_seen_pts);
   return o.incident;
 }
 
@@ -112,7 +103,7 @@ ObjectObserveResult ObjectIncidentManager::observe(const std::vector<TrackObserv
   // Start incidents for newly confirmed wanted tracks, once per track.
   for (const auto& t : tracks) {
     if (!t.confirmed || !t.seen || !wanted(t.label) || open_.count(t.id) || done_.count(t.id)) continue;
-    if (is_parked_object(t, pts)) {
+    if (parked_.seen_again(t.label, t.box, t.speed, pts)) {
       done_[t.id] = pts;
       continue;
     }

@@ -22,7 +22,8 @@ RuleIncidentManager::RuleIncidentManager(CameraId camera, std::vector<Zone> zone
     : camera_(std::move(camera)),
       rules_(rules),
       engine_(std::move(zones), std::move(lines), std::move(rules)),
-      policy_(policy) {}
+      policy_(policy),
+      parked_(policy_.parked_memory_s, policy_.parked_iou, policy_.still_speed) {}
 
 void RuleIncidentManager::start(const Key& key, const TrackObservation& t, MediaTimeNs pts, WallTime wall,
                                 ObjectObserveResult& out) {
@@ -88,20 +89,9 @@ Incident RuleIncidentManager::finish(Open& o, std::string reason) {
   o.incident.ended_at = left ? o.last_inside_wall : o.last_seen_wall;
   o.incident.end_pts = left ? o.last_inside_pts : o.last_seen_pts;
   o.incident.end_reason = std::move(reason);
-  if (o.incident.kind != "line_cross" && o.speed <= policy_.still_speed && o.incident.label)
-    parked_.push_back(Parked{*o.incident.label, o.incident.box, o.last_seen_pts + seconds_to_ns(policy_.parked_memory_s)});
+  if (o.incident.kind != "line_cross" && parked_.still(o.speed) && o.incident.label)
+    parked_.remember(*o.incident.label, o.incident.box, o.last_seen_pts);
   return o.incident;
-}
-
-bool RuleIncidentManager::is_parked_object(const TrackObservation& t, MediaTimeNs pts) {
-  std::erase_if(parked_, [&](const Parked& p) { return p.until < pts; });
-  if (t.speed > policy_.still_speed) return false;
-  for (auto& p : parked_) {
-    if (p.label != t.label || iou(p.box, t.box) < policy_.parked_iou) continue;
-    p.until = pts + seconds_to_ns(policy_.parked_memory_s);  // still there: remember it longer
-    return true;
-  }
-  return false;
 }
 
 ObjectObserveResult RuleIncidentManager::observe(const std::vector<TrackObservation>& tracks, MediaTimeNs pts,
@@ -141,7 +131,7 @@ ObjectObserveResult RuleIncidentManager::observe(const std::vector<TrackObservat
   // A still object seen again where a zone incident of its kind ended is not a new arrival.
   for (const auto& [key, t] : hits) {
     if (open_.count(key)) continue;
-    if (rules_[key.second].kind != RuleKind::kLineCross && is_parked_object(*t, pts)) continue;
+    if (rules_[key.second].kind != RuleKind::kLineCross && parked_.seen_again(t->label, t->box, t->speed, pts)) continue;
     start(key, *t, pts, wall, out);
   }
 

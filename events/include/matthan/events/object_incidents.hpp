@@ -11,6 +11,7 @@
 
 #include "matthan/core/types.hpp"
 #include "matthan/events/incident.hpp"
+#include "matthan/events/parked_objects.hpp"
 
 namespace matthan {
 
@@ -71,14 +72,8 @@ class ObjectIncidentManager {
     double best_score = 0;
     double speed = 0;
   };
-  struct Parked {
-    std::string label;
-    Box box;
-    MediaTimeNs until = 0;
-  };
 
   bool wanted(const std::string& label) const;
-  bool is_parked_object(const TrackObservation& t, MediaTimeNs pts);
   void start(const TrackObservation& t, MediaTimeNs pts, WallTime wall, ObjectObserveResult& out);
   void follow(Open& o, const TrackObservation& t, MediaTimeNs pts, WallTime wall, ObjectObserveResult& out);
   Incident finish(Open& o, std::string reason);
@@ -87,7 +82,7 @@ class ObjectIncidentManager {
   ObjectIncidentPolicy policy_;
   std::map<std::int64_t, Open> open_;          // by track id
   std::map<std::int64_t, MediaTimeNs> done_;   // tracks that had (or must not have) an incident: by last pts
-  std::vector<Parked> parked_;
+  ParkedObjects parked_;
 };
 
 }  // namespace matthan

@@ -23,6 +23,7 @@
 #include "matthan/core/types.hpp"
 #include "matthan/events/incident.hpp"
 #include "matthan/events/object_incidents.hpp"
+#include "matthan/events/parked_objects.hpp"
 #include "matthan/events/rules.hpp"
 
 namespace matthan {
@@ -68,24 +69,18 @@ class RuleIncidentManager {
     double best_score = 0;
     double speed = 0;
   };
-  struct Parked {
-    std::string label;
-    Box box;
-    MediaTimeNs until = 0;
-  };
   using Key = std::pair<std::int64_t, std::size_t>;  // track, rule index
 
   void start(const Key& key, const TrackObservation& t, MediaTimeNs pts, WallTime wall, ObjectObserveResult& out);
   void follow(Open& o, const TrackObservation& t, bool inside, MediaTimeNs pts, WallTime wall, ObjectObserveResult& out);
   Incident finish(Open& o, std::string reason);
-  bool is_parked_object(const TrackObservation& t, MediaTimeNs pts);
 
   CameraId camera_;
   std::vector<Rule> rules_;
   RuleEngine engine_;
   RuleIncidentPolicy policy_;
   std::map<Key, Open> open_;
-  std::vector<Parked> parked_;
+  ParkedObjects parked_;
   std::set<std::int64_t> known_;  // tracks the engine has seen (forgotten when the tracker drops them)
 };
 
