@@ -578,8 +578,8 @@ struct Engine::Impl {
     rec.clip_offset_s = p.clip_offset_s;
     if (auto st = index->upsert_incident(rec); !st.ok())
       spdlog::error("[{}] index: {}", p.incident->camera, st.error().message);
-    for (auto& rt : camera_list())  // the snapshot was refreshed while the incident lasted: record the final one
-      if (rt->cfg.id == p.incident->camera) record_snapshot(*rt, *p.incident, p.snapshot);
+    // The snapshot was refreshed while the incident lasted: record the final one.
+    if (auto rt = find_camera(p.incident->camera)) record_snapshot(*rt, *p.incident, p.snapshot);
     bus->publish_incident(*p.incident, IncidentPhase::kEnd, p.snapshot, p.clip, p.clip_error);
     pending.erase(it);
   }
