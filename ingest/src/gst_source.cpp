@@ -178,7 +178,9 @@ Result<gst::ElementPtr> GstCameraSource::build(RtspTransport transport) {
   watch_source_caps(pipeline.get());
   watch_decoder_output(pipeline.get());
   if (auto s = attach_sink(pipeline.get(), "packets", true); !s) return s.error();
-  if (auto s = attach_sink(pipeline.get(), "frames", false); !s) return s.error();
+  if (options_.decode) {
+    if (auto s = attach_sink(pipeline.get(), "frames", false); !s) return s.error();
+  }
   return pipeline;
 }
 

@@ -54,14 +54,18 @@ Result<std::string> pipeline_description(const SourceOptions& o, bool with_locat
                                 : fmt::format("videoconvert ! video/x-raw,format={}", format);
   // The frame branch's queue leaks so a slow decoder can never hold back the packets (the clip path);
   // the rate is cut before converting or scaling so dropped frames cost nothing more than their decode.
-  return fmt::format(
+  const std::string packets = fmt::format(
       "{} ! video/x-h264,stream-format=avc,alignment=au ! tee name=t "
       "t. ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=5000000000 ! appsink name=packets "
-      "sync=false "
-      "t. ! queue leaky=downstream max-size-buffers=60 max-size-bytes=0 max-size-time=0 "
+      "sync=false",
+      source.value());
+  // A recording-only stream (the camera detects on its detect_url) decodes nothing at all.
+  if (!o.decode) return packets;
+  return fmt::format(
+      "{} t. ! queue leaky=downstream max-size-buffers=60 max-size-bytes=0 max-size-time=0 "
       "! avdec_h264 max-threads=1 max-errors=-1 name=dec ! videorate drop-only=true ! video/x-raw,framerate={}/1 "
       "! {} ! appsink name=frames sync=false max-buffers=2 drop=true",
-      source.value(), o.fps, shape);
+      packets, o.fps, shape);
 }
 
 }  // namespace matthan::detail

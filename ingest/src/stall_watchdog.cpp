@@ -66,9 +66,9 @@ std::optional<std::string> StallWatchdog::check(Clock::time_point now) const {
   const double quiet = seconds_between(last_packet_, now);
   if (quiet >= policy_.stall_s) return fmt::format("stalled: no video packets for {:.1f} s", quiet);
   const double since_frame = seconds_between(last_frame_.value_or(started_), now);
-  if (since_frame >= policy_.stall_s)
+  if (policy_.expect_frames && since_frame >= policy_.stall_s)
     return fmt::format("stalled: packets arrive but nothing decoded for {:.1f} s", since_frame);
-  if (policy_.frozen_s > 0 && frozen_since_ && seconds_between(*frozen_since_, now) >= policy_.frozen_s)
+  if (policy_.expect_frames && policy_.frozen_s > 0 && frozen_since_ && seconds_between(*frozen_since_, now) >= policy_.frozen_s)
     return fmt::format("stalled: the picture has not changed for {:.1f} s", seconds_between(*frozen_since_, now));
   // The rate is judged only over a full window after a warm-up, so the jitter buffer's first burst is forgiven.
   const bool warmed = seconds_between(started_, now) >= 2 * policy_.rate_window_s;

@@ -113,6 +113,24 @@ TEST(Config, BadUrlIsReportedWithoutThePassword) {
   EXPECT_EQ(l.error_text().find("hunter2"), std::string::npos);
 }
 
+TEST(Config, DetectUrlIsAnOptionalSecondStreamCheckedLikeUrl) {
+  auto l = load("cameras:\n  - id: a\n    url: rtsp://admin:pw@h/main\n    detect_url: rtsp://admin:pw@h/sub\n"
+                "  - id: b\n    url: rtsp://h/x\n");
+  ASSERT_TRUE(l.ok()) << l.error_text();
+  EXPECT_EQ(l.config.cameras[0].detect_url, "rtsp://admin:pw@h/sub");
+  EXPECT_TRUE(l.config.cameras[1].detect_url.empty()) << "without detect_url, detection decodes url";
+  auto bad = load("cameras:\n  - id: a\n    url: rtsp://h/x\n    detect_url: rtsp://admin:hunter2@:554/s\n"
+                  "  - id: b\n    url: rtsp://h/y\n    detect_url: rtsp://h/y\n"
+                  "  - id: c\n    url: rtsp://h/z\n    detect_url: \"\"\n"
+                  "  - id: d\n    url: rtsp://h/w\n    detect_url: ftp://h/w\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(has_issue(bad, 4, "cameras[0].detect_url", "invalid URL")) << bad.error_text();
+  EXPECT_EQ(bad.error_text().find("hunter2"), std::string::npos) << "no password in errors";
+  EXPECT_TRUE(has_issue(bad, 7, "cameras[1].detect_url", "same stream as url")) << bad.error_text();
+  EXPECT_TRUE(has_issue(bad, 10, "cameras[2].detect_url", "is empty")) << bad.error_text();
+  EXPECT_TRUE(has_issue(bad, 13, "cameras[3].detect_url", "scheme")) << bad.error_text();
+}
+
 TEST(Config, DuplicateIdAndReportsAllErrors) {
   auto l = load("cameras:\n  - id: a\n    url: rtsp://h/x\n  - id: a\n    url: rtsp://h/y\n  - id: Bad!\n    url: rtsp://h/z\n");
   ASSERT_FALSE(l.ok());

@@ -77,6 +77,16 @@ TEST(Pipeline, WithoutADetectSizeNothingIsScaled) {
   EXPECT_EQ(SourceOptions{}.width, 0);  // the default
 }
 
+TEST(Pipeline, RecordOnlyStreamDecodesNothing) {
+  SourceOptions o = rtsp_options();
+  o.decode = false;
+  const auto d = describe_pipeline(o);
+  EXPECT_NE(d.find("appsink name=packets"), std::string::npos) << d;
+  EXPECT_EQ(d.find("avdec_h264"), std::string::npos) << d;
+  EXPECT_EQ(d.find("appsink name=frames"), std::string::npos) << d;
+  EXPECT_NE(describe_pipeline(rtsp_options()).find("appsink name=frames"), std::string::npos);
+}
+
 TEST(Pipeline, FrameBranchQueueLeaksSoPacketsAreNeverHeldBack) {
   const auto d = describe_pipeline(rtsp_options());
   const auto frames_branch = d.find("t. ! queue leaky=downstream");

@@ -74,6 +74,26 @@ TEST(StallWatchdog, PacketsWithoutDecodedFramesTrip) {
   EXPECT_NE(r->find("nothing decoded"), std::string::npos) << *r;
 }
 
+// A recording-only stream (its camera detects on a detect_url) is never decoded: packets alone keep it
+// healthy, and it still trips when they stop.
+TEST(StallWatchdog, RecordOnlyStreamNeedsPacketsButNoFrames) {
+  WatchdogPolicy p = policy();
+  p.expect_frames = false;
+  StallWatchdog w(p);
+  const auto t0 = Clock::now();
+  w.reset(t0);
+  MediaTimeNs dts = 0;
+  auto t = t0;
+  for (int i = 0; i < 100; ++i) {  // 10 s of packets, no frame at all: far past stall_s and frozen_s
+    t = t0 + i * 100ms;
+    w.on_packet(t, dts += kFrameNs, 10.0);
+    ASSERT_EQ(w.check(t), std::nullopt) << "at " << i;
+  }
+  const auto r = w.check(t + 2100ms);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_NE(r->find("no video packets"), std::string::npos) << *r;
+}
+
 TEST(StallWatchdog, TimestampsJumpingBackTrip) {
   StallWatchdog w(policy());
   const auto t0 = Clock::now();

@@ -524,7 +524,7 @@ void check_url(ConfigReader& r, const YAML::Node& n, const std::string& path, co
 
 void read_camera(ConfigReader& r, const YAML::Node& n, const std::string& path, CameraConfig& c) {
   if (!r.expect_map(n, path)) return;
-  r.check_keys(n, path, {"id", "name", "url", "masks", "detect", "motion", "clip", "rtsp_latency_ms", "transport",
+  r.check_keys(n, path, {"id", "name", "url", "detect_url", "masks", "detect", "motion", "clip", "rtsp_latency_ms", "transport",
                          "watchdog", "offline_after", "tamper", "zones", "lines", "rules"});
   static const std::regex kId("[a-z0-9_-]{1,64}");
   if (!r.string(n, "id", path, c.id, 64)) {
@@ -538,6 +538,16 @@ void read_camera(ConfigReader& r, const YAML::Node& n, const std::string& path, 
     check_url(r, n["url"], ConfigReader::join(path, "url"), c.url);
   } else if (!n["url"].IsDefined()) {
     r.issue(n, ConfigReader::join(path, "url"), "is required");
+  }
+  if (r.string(n, "detect_url", path, c.detect_url, 2048)) {
+    const std::string where = ConfigReader::join(path, "detect_url");
+    if (c.detect_url.empty()) {
+      r.issue(n["detect_url"], where, "is empty: give the camera's substream URL, or leave the key out");
+    } else if (c.detect_url == c.url) {
+      r.issue(n["detect_url"], where, "is the same stream as url: leave it out, detection then decodes url");
+    } else {
+      check_url(r, n["detect_url"], where, c.detect_url);
+    }
   }
   if (n["masks"].IsDefined()) read_masks(r, n["masks"], ConfigReader::join(path, "masks"), c.masks);
   read_camera_settings(r, n, path, c);

@@ -72,7 +72,19 @@ struct CameraRuntime {
   CameraConfig cfg;
   std::shared_ptr<spdlog::logger> log;
   std::shared_ptr<PacketRing> ring;
-  std::unique_ptr<CameraSupervisor> supervisor;
+  std::unique_ptr<CameraSupervisor> supervisor;         // `url`: recorded (and analysed, without detect_url)
+  std::unique_ptr<CameraSupervisor> detect_supervisor;  // `detect_url`, when set: analysed only, never recorded
+
+  // The stream whose frames are analysed.
+  CameraSupervisor& frame_supervisor() const { return detect_supervisor ? *detect_supervisor : *supervisor; }
+  void start_streams() const {
+    supervisor->start();
+    if (detect_supervisor) detect_supervisor->start();
+  }
+  void stop_streams() const {
+    supervisor->stop();
+    if (detect_supervisor) detect_supervisor->stop();
+  }
 
   // Hand-off from GStreamer threads: at most two frames wait; older ones are dropped and counted.
   BoundedQueue<Frame> frames{2};
@@ -175,7 +187,7 @@ struct Engine::Impl {
 
   // ---- GStreamer threads ----
   void on_frame(CameraRuntime& rt, Frame f) {
-    rt.supervisor->note_frame(f);
+    rt.frame_supervisor().note_frame(f);
     rt.last_frame_ns = std::chrono::steady_clock::now().time_since_epoch().count();
     rt.frames.push(std::move(f));
     if (!rt.scheduled.exchange(true)) ready->push(&rt);
@@ -312,6 +324,13 @@ struct Engine::Impl {
     if (!rt.retiring) track_offline(rt, h.state == CameraState::kStreaming);
   }
 
+  // The detect_url substream: its own health events; the camera's state, and camera_offline, follow `url`.
+  void on_detect_health(CameraRuntime& rt, const CameraHealth& h) {
+    const AnalysisCounters a{rt.analysed.load(std::memory_order_relaxed), rt.frames.dropped()};
+    bus->publish(health_topic(rt.cfg.id),
+                 [&](std::uint64_t seq) { return health_event_json(rt.cfg.id, h, a, seq, config.node, "detect"); });
+  }
+
   void track_offline(CameraRuntime& rt, bool online) {
     const auto now = std::chrono::steady_clock::now();
     const auto since = rt.offline.offline_since();
@@ -400,6 +419,12 @@ struct Engine::Impl {
       const AnalysisCounters a{rt->analysed.load(std::memory_order_relaxed), rt->frames.dropped()};
       bus->publish(health_topic(rt->cfg.id),
                    [&](std::uint64_t seq) { return health_event_json(rt->cfg.id, h, a, seq, config.node); });
+      if (rt->detect_supervisor) {
+        const CameraHealth d = rt->detect_supervisor->health();
+        bus->publish(health_topic(rt->cfg.id), [&](std::uint64_t seq) {
+          return health_event_json(rt->cfg.id, d, a, seq, config.node, "detect");
+        });
+      }
     }
   }
 
@@ -637,17 +662,19 @@ struct Engine::Impl {
     const auto now = std::chrono::steady_clock::now();
     for (const auto& rt : camera_list()) {
       const CameraHealth h = rt->supervisor->health();
+      // Frames, decode errors and stalls of the stream that is decoded (detect_url, when set).
+      const CameraHealth fh = rt->detect_supervisor ? rt->detect_supervisor->health() : h;
       CameraMetrics c;
       c.id = rt->cfg.id;
       c.name = rt->cfg.name;
       c.state = std::string(to_string(h.state));
       c.packets = h.packets;
-      c.frames_decoded = h.frames;
+      c.frames_decoded = fh.frames;
       c.frames_analysed = rt->analysed.load(std::memory_order_relaxed);
       c.frames_dropped = rt->frames.dropped();
-      c.reconnects = h.reconnects;
-      c.decode_errors = h.decode_errors;
-      c.stalls = h.stalls;
+      c.decode_errors = fh.decode_errors;
+      c.stalls = h.stalls + (rt->detect_supervisor ? fh.stalls : 0);
+      c.reconnects = h.reconnects + (rt->detect_supervisor ? fh.reconnects : 0);
       if (auto it = incidents.find(c.id); it != incidents.end()) c.incidents_by_kind = it->second;
       c.fps_in = c.state == "streaming" ? rt->fps_in.load(std::memory_order_relaxed) : 0;
       c.fps_analysed = c.state == "streaming" ? rt->fps_analysed.load(std::memory_order_relaxed) : 0;
@@ -706,7 +733,9 @@ struct Engine::Impl {
     so.fps = c.detect.fps;
     so.latency_ms = c.rtsp_latency_ms;
     so.transport = c.transport == "tcp" ? RtspTransport::kTcp : c.transport == "udp" ? RtspTransport::kUdp : RtspTransport::kAuto;
-    so.media_epoch = started_at;  // one timeline per camera across reconnects
+    so.media_epoch = started_at;  // one timeline per camera across reconnects, shared by url and detect_url
+    const bool substream = !c.detect_url.empty();
+    so.decode = !substream;  // with a detect_url, url is only recorded: nothing of it is decoded
     CameraRuntime* raw = rt.get();
     auto factory = [this, raw, so]() {
       SourceSink sink;
@@ -715,8 +744,10 @@ struct Engine::Impl {
         raw->last_packet_pts.store(p.pts, std::memory_order_relaxed);
         raw->ring->push(std::move(p));
       };
-      sink.on_frame = [this, raw](Frame f) { on_frame(*raw, std::move(f)); };
-      sink.on_decode_error = [raw] { raw->supervisor->note_decode_error(); };
+      if (so.decode) {
+        sink.on_frame = [this, raw](Frame f) { on_frame(*raw, std::move(f)); };
+        sink.on_decode_error = [raw] { raw->supervisor->note_decode_error(); };
+      }
       sink.watchdog = [raw] { return raw->supervisor->check_watchdog(); };
       return make_gst_source(raw->cfg.id, so, std::move(sink));
     };
@@ -724,11 +755,33 @@ struct Engine::Impl {
     wd.stall_s = c.watchdog.stall_s;
     wd.frozen_s = c.watchdog.frozen_s;
     wd.max_rate_factor = c.watchdog.max_rate_factor;
+    WatchdogPolicy record_wd = wd;
+    record_wd.expect_frames = !substream;
     auto on_change = [this, raw](const CameraHealth& h) { storage_tasks.post([this, raw, h] { on_health(*raw, h); }); };
-    rt->supervisor = std::make_unique<CameraSupervisor>(c.id, factory, BackoffPolicy{}, on_change, wd);
+    rt->supervisor = std::make_unique<CameraSupervisor>(c.id, factory, BackoffPolicy{}, on_change, record_wd);
+    if (substream) {
+      // The substream feeds the analysis only: its packets keep its own watchdog fed and are then dropped
+      // (the ring holds the recorded stream's packets).
+      SourceOptions dso = so;
+      dso.url = c.detect_url;
+      dso.decode = true;
+      auto detect_factory = [this, raw, dso]() {
+        SourceSink sink;
+        sink.on_packet = [raw](EncodedPacket p) { raw->detect_supervisor->note_packet(p); };
+        sink.on_frame = [this, raw](Frame f) { on_frame(*raw, std::move(f)); };
+        sink.on_decode_error = [raw] { raw->detect_supervisor->note_decode_error(); };
+        sink.watchdog = [raw] { return raw->detect_supervisor->check_watchdog(); };
+        return make_gst_source(raw->cfg.id, dso, std::move(sink));
+      };
+      auto on_detect_change = [this, raw](const CameraHealth& h) {
+        storage_tasks.post([this, raw, h] { on_detect_health(*raw, h); });
+      };
+      rt->detect_supervisor =
+          std::make_unique<CameraSupervisor>(c.id, detect_factory, BackoffPolicy{}, on_detect_change, wd);
+    }
     for (const char* kind : kIncidentKinds) bus->declare_incident_kind(c.id, kind);
-    rt->log->info("camera '{}' at {}: detect {} @ {} fps, {}, tamper {}, pre-roll {} s, post-roll {} s", c.name,
-                  redact_url(c.url),
+    rt->log->info("camera '{}' at {}{}: detect {} @ {} fps, {}, tamper {}, pre-roll {} s, post-roll {} s", c.name,
+                  redact_url(c.url), substream ? " (recorded; detection on " + redact_url(c.detect_url) + ")" : "",
                   c.detect.width > 0 ? fmt::format("{}x{}", c.detect.width, c.detect.height) : std::string("at the camera's size"),
                   c.detect.fps, rt->analysis->describe(),
                   c.tamper.enabled ? "on" : "off", c.clip.pre_roll, c.clip.post_roll);
@@ -743,7 +796,7 @@ struct Engine::Impl {
     worker_count = n;
     for (unsigned i = 0; i < n; ++i) workers.emplace_back([this] { worker_loop(); });
     const auto list = camera_list();
-    for (auto& rt : list) rt->supervisor->start();
+    for (auto& rt : list) rt->start_streams();
     spdlog::info("engine '{}' running {} camera(s) with {} analysis worker(s); events on {}", config.node,
                  list.size(), n, publisher->endpoint());
   }
@@ -871,7 +924,7 @@ struct Engine::Impl {
       std::lock_guard lock(cameras_mu);
       cameras.push_back(rt);
     }
-    rt->supervisor->start();
+    rt->start_streams();
     rt->log->info("reload: camera started");
   }
 
@@ -880,7 +933,7 @@ struct Engine::Impl {
   void retire(const std::shared_ptr<CameraRuntime>& rt, const std::string& reason) {
     rt->log->info("reload: stopping ({}): open incidents end and their clips finish", reason);
     rt->retiring = true;
-    rt->supervisor->stop();  // no more packets or frames; its last health (stopped) is queued for the storage thread
+    rt->stop_streams();  // no more packets or frames; its last health (stopped) is queued for the storage thread
     // Take the camera from the workers: once its `scheduled` flag is ours, it is neither queued nor analysed.
     while (rt->scheduled.exchange(true)) std::this_thread::sleep_for(kRetireClaimPoll);
     close_incidents(*rt, reason);
@@ -903,7 +956,7 @@ struct Engine::Impl {
     std::lock_guard serial(reload_mu);  // a reload in progress finishes first
     spdlog::info("stopping: cameras first, then open incidents and clips");
     const auto list = camera_list();
-    for (auto& rt : list) rt->supervisor->stop();
+    for (auto& rt : list) rt->stop_streams();
     ready->close();
     for (auto& w : workers) w.join();
     workers.clear();

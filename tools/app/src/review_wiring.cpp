@@ -66,7 +66,7 @@ json objects_json(const ObjectSettings& o) {
 
 std::string admin_config_json(const Config& config) {
   json cams = json::array();
-  for (const auto& c : config.cameras)
+  for (const auto& c : config.cameras) {
     cams.push_back(json{{"id", c.id},
                         {"name", c.name},
                         {"url", redact_url(c.url)},
@@ -76,6 +76,8 @@ std::string admin_config_json(const Config& config) {
                           {"fps", c.detect.fps},
                           {"objects", objects_json(c.detect.objects)}}},
                         {"clip", {{"pre_roll", c.clip.pre_roll}, {"post_roll", c.clip.post_roll}, {"max_length", c.clip.max_length}}}});
+    if (!c.detect_url.empty()) cams.back()["detect_url"] = redact_url(c.detect_url);
+  }
   json users = json::array();
   for (const auto& u : config.review.users) users.push_back(json{{"name", u.name}, {"role", to_string(u.role)}});
   return json{{"node", config.node},

@@ -36,6 +36,9 @@ struct SourceOptions {
   // When set, media time (pts/dts of packets and frames) counts from this instant instead of from each
   // pipeline's start, so a camera's timeline keeps running forward across reconnects (the gap is real time).
   std::optional<std::chrono::steady_clock::time_point> media_epoch;
+  // false: packets only, nothing is decoded (the recording stream of a camera whose detection reads a
+  // separate detect_url substream); the sink's on_frame is never called.
+  bool decode = true;
 };
 
 // Called on GStreamer streaming threads: copy or hand off and return quickly; never block.

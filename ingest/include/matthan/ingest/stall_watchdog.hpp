@@ -18,6 +18,9 @@ struct WatchdogPolicy {
   double backwards_s = 0.5;      // a decode timestamp going back by more than this
   double max_rate_factor = 3.0;  // packets arriving faster than this many times the stream's own rate
   double rate_window_s = 3;      // the window the rate is measured over (after the same warm-up)
+  // false for a stream that is recorded but never decoded (its camera detects on a detect_url): the
+  // no-frames and frozen-picture rules do not apply to it.
+  bool expect_frames = true;
 };
 
 // A cheap fingerprint of a frame's luma (a sampled grid), equal for bit-identical pictures.

@@ -108,6 +108,9 @@ struct CameraConfig {
   std::string id;
   std::string name;
   std::string url;  // may hold credentials: print only redact_url(url)
+  // Optional low-resolution substream that detection reads while `url` is only recorded (never decoded).
+  // Empty: detection decodes `url`. May hold credentials, like url.
+  std::string detect_url;
   int rtsp_latency_ms = 200;
   std::string transport = "auto";  // auto | tcp | udp
   double offline_after = 30;       // seconds without video before a camera_offline incident
