@@ -11,6 +11,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -173,7 +174,15 @@ int cmd_check(const std::string& config_path) {
   return 0;
 }
 
-int cmd_sim(const std::string& listen, const std::vector<std::string>& sources, const std::string& cache) {
+// "NAME=VALUE" -> {NAME, VALUE}; nullopt when either side is empty.
+std::optional<std::pair<std::string, std::string>> split_assignment(const std::string& s) {
+  const auto eq = s.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == s.size()) return std::nullopt;
+  return std::pair{s.substr(0, eq), s.substr(eq + 1)};
+}
+
+int cmd_sim(const std::string& listen, const std::vector<std::string>& sources, const std::vector<std::string>& then,
+            const std::string& codec, const std::string& cache) {
   init_logging({});
   auto addr = parse_listen_address(listen);
   if (!addr.ok()) {
@@ -184,13 +193,30 @@ int cmd_sim(const std::string& listen, const std::vector<std::string>& sources, 
   opts.address = addr->host;
   opts.port = addr->port;
   if (!cache.empty()) opts.cache_dir = cache;
+  if (codec != "h264" && codec != "h265") {
+    fmt::print(stderr, "matthan sim: --codec '{}': use h264 or h265\n", codec);
+    return 2;
+  }
   for (const auto& s : sources) {
-    const auto eq = s.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == s.size()) {
+    const auto kv = split_assignment(s);
+    if (!kv) {
       fmt::print(stderr, "matthan sim: --source '{}' must be NAME=PATH (or NAME=test:ball)\n", s);
       return 2;
     }
-    opts.sources.push_back(SimSource{s.substr(0, eq), s.substr(eq + 1)});
+    SimSource source{kv->first, kv->second};
+    source.codec = codec == "h265" ? SimCodec::kH265 : SimCodec::kH264;
+    opts.sources.push_back(std::move(source));
+  }
+  for (const auto& t : then) {
+    const auto kv = split_assignment(t);
+    auto it = kv ? std::find_if(opts.sources.begin(), opts.sources.end(),
+                                [&](const SimSource& s) { return s.name == kv->first; })
+                 : opts.sources.end();
+    if (it == opts.sources.end()) {
+      fmt::print(stderr, "matthan sim: --then '{}' must be NAME=PATH for a NAME given with --source\n", t);
+      return 2;
+    }
+    it->then.push_back(kv->second);
   }
   auto sim = Simulator::start(std::move(opts));
   if (!sim.ok()) {
@@ -346,10 +372,17 @@ int main(int argc, char** argv) {
 
   std::string listen = "127.0.0.1:8554";
   std::vector<std::string> sources;
+  std::vector<std::string> sim_then;
+  std::string sim_codec = "h264";
   std::string cache;
   auto* sim = app.add_subcommand("sim", "Serve video files (looped for ever) or test:ball as RTSP cameras");
   sim->add_option("--listen", listen, "HOST:PORT to serve on")->capture_default_str();
   sim->add_option("--source", sources, "NAME=PATH (repeatable); PATH may be test:ball")->required();
+  sim->add_option("--then", sim_then,
+                  "NAME=PATH (repeatable): play PATH after NAME's file, in order, then loop; a file of another "
+                  "size changes the camera's resolution mid-stream");
+  sim->add_option("--codec", sim_codec, "h264 or h265: what every mount sends (files are transcoded once)")
+      ->capture_default_str();
   sim->add_option("--cache", cache, "Folder for transcoded copies (default ~/.cache/matthan/sim)");
 
   std::string endpoint;
@@ -433,7 +466,7 @@ int main(int argc, char** argv) {
   }
   if (*check) return cmd_check(check_path);
   if (*reload) return cmd_reload(reload_config, reload_socket, reload_timeout);
-  if (*sim) return cmd_sim(listen, sources, cache);
+  if (*sim) return cmd_sim(listen, sources, sim_then, sim_codec, cache);
   if (*tail) return run_tail(endpoint, topic, count, [] { return false; });
   if (*demo) return cmd_demo(demo_for, demo_data, demo_review_port);
   if (*passwd) return cmd_passwd();

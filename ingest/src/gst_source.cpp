@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <string_view>
 
 #include "matthan/core/logging.hpp"
 #include "matthan/core/url.hpp"
@@ -106,6 +107,30 @@ std::string debug_tail(const gchar* debug) {
   return nl == std::string::npos ? d : d.substr(nl + 1);
 }
 
+bool from_decoder(GstMessage* msg) {
+  for (GstObject* o = GST_MESSAGE_SRC(msg); o != nullptr; o = GST_OBJECT_PARENT(o)) {
+    const gchar* name = GST_OBJECT_NAME(o);
+    if (name != nullptr && std::string_view(name) == "dec") return true;
+  }
+  return false;
+}
+
+// Empty when the caps are H.264 or H.265 (or not video at all); otherwise the codec's name for an operator.
+std::string unsupported_codec(const GstStructure* s) {
+  if (s == nullptr) return {};
+  const std::string_view name = gst_structure_get_name(s);
+  if (name == "application/x-rtp") {
+    const gchar* media = gst_structure_get_string(s, "media");
+    const gchar* encoding = gst_structure_get_string(s, "encoding-name");
+    if (media == nullptr || std::string_view(media) != "video" || encoding == nullptr) return {};
+    const std::string_view e = encoding;
+    return e == "H264" || e == "H265" ? std::string{} : std::string(e);
+  }
+  if (name == "video/x-h264" || name == "video/x-h265") return {};
+  if (name.rfind("video/", 0) == 0 || name.rfind("image/", 0) == 0) return std::string(name);
+  return {};
+}
+
 class GstCameraSource final : public CameraSource {
  public:
   GstCameraSource(CameraId camera, SourceOptions options, SourceSink sink)
@@ -117,6 +142,8 @@ class GstCameraSource final : public CameraSource {
   Result<gst::ElementPtr> build(RtspTransport transport);
   Status attach_sink(GstElement* pipeline, const char* name, bool packets);
   void watch_source_caps(GstElement* pipeline);
+  void watch_codec(GstElement* pipeline);
+  void configure_decoder(GstElement* pipeline);
   void watch_decoder_output(GstElement* pipeline);
   void on_decoded(GstBuffer* buffer);
   Status run_once(const std::stop_token& stop, RtspTransport transport, int first_packet_timeout_ms);
@@ -176,6 +203,8 @@ Result<gst::ElementPtr> GstCameraSource::build(RtspTransport transport) {
     gst_util_set_object_arg(G_OBJECT(src.get()), "protocols", transport == RtspTransport::kTcp ? "tcp" : "udp");
   }
   watch_source_caps(pipeline.get());
+  watch_codec(pipeline.get());
+  configure_decoder(pipeline.get());
   watch_decoder_output(pipeline.get());
   if (auto s = attach_sink(pipeline.get(), "packets", true); !s) return s.error();
   if (options_.decode) {
@@ -218,13 +247,64 @@ void GstCameraSource::watch_source_caps(GstElement* pipeline) {
       this, nullptr);
 }
 
+// A stream Matthan cannot record or decode stops the run with an error that names the codec, instead of a
+// negotiation failure deep inside parsebin. Checked where the codec is first known: the RTP caps of the
+// camera's video stream (encoding-name) and the parsed stream leaving parsebin.
+void GstCameraSource::watch_codec(GstElement* pipeline) {
+  auto on_pad = [](GstElement* element, GstPad* pad, gpointer) {
+    gst::CapsPtr caps(gst_pad_get_current_caps(pad));
+    if (!caps) caps.reset(gst_pad_query_caps(pad, nullptr));
+    if (!caps || gst_caps_is_empty(caps.get()) || gst_caps_is_any(caps.get())) return;
+    const std::string unsupported = unsupported_codec(gst_caps_get_structure(caps.get(), 0));
+    if (unsupported.empty()) return;
+    GError* error = g_error_new(GST_STREAM_ERROR, GST_STREAM_ERROR_CODEC_NOT_FOUND,
+                                "unsupported video codec %s: Matthan records and analyses H.264 and H.265 only "
+                                "(set the camera's video codec to H.264 or H.265)",
+                                unsupported.c_str());
+    gst_element_post_message(element, gst_message_new_error(GST_OBJECT(element), error, nullptr));
+    g_error_free(error);
+  };
+  for (const char* name : {"src", "parse"}) {
+    auto element = gst::adopt(gst_bin_get_by_name(GST_BIN(pipeline), name));
+    if (element) g_signal_connect(element.get(), "pad-added", G_CALLBACK(+on_pad), nullptr);
+  }
+}
+
+// `dec` is a decodebin: its decoder gets one thread (decoding is the costliest step, and the analysis
+// needs few frames) and no error limit (damaged frames are counted, not fatal). The stream is already
+// parsed into access units, so decodebin plugs no second parser.
+void GstCameraSource::configure_decoder(GstElement* pipeline) {
+  auto dec = gst::adopt(gst_bin_get_by_name(GST_BIN(pipeline), "dec"));
+  if (!dec) return;
+  // GstAutoplugSelectResult's values (the enum is private to decodebin): 0 try, 2 skip.
+  constexpr int kTry = 0, kSkip = 2;
+  g_signal_connect(dec.get(), "autoplug-select",
+                   G_CALLBACK(+[](GstElement*, GstPad*, GstCaps*, GstElementFactory* factory, gpointer) -> int {
+                     const gchar* klass = gst_element_factory_get_metadata(factory, GST_ELEMENT_METADATA_KLASS);
+                     return klass != nullptr && std::string_view(klass).find("Parser") != std::string_view::npos
+                                ? kSkip
+                                : kTry;
+                   }),
+                   nullptr);
+  g_signal_connect(dec.get(), "deep-element-added",
+                   G_CALLBACK(+[](GstBin*, GstBin*, GstElement* element, gpointer) {
+                     GstElementFactory* factory = gst_element_get_factory(element);
+                     const gchar* name = factory ? gst_plugin_feature_get_name(GST_PLUGIN_FEATURE(factory)) : nullptr;
+                     if (name == nullptr || std::string_view(name).rfind("avdec_", 0) != 0) return;
+                     g_object_set(element, "max-threads", 1, "max-errors", -1, nullptr);
+                   }),
+                   nullptr);
+}
+
 // A damaged access unit either comes out of the decoder flagged as concealed, or does not come out at all
 // ("no frame!"). Both count as decode errors; a frame or two in flight inside the decoder does not.
 void GstCameraSource::watch_decoder_output(GstElement* pipeline) {
   auto dec = gst::adopt(gst_bin_get_by_name(GST_BIN(pipeline), "dec"));
-  if (!dec) return;
+  auto rate = gst::adopt(gst_bin_get_by_name(GST_BIN(pipeline), "rate"));
+  if (!dec || !rate) return;
+  // decodebin's source pads come and go with the stream, so what it outputs is counted where it arrives.
   auto in = gst::adopt(gst_element_get_static_pad(dec.get(), "sink"));
-  auto out = gst::adopt(gst_element_get_static_pad(dec.get(), "src"));
+  auto out = gst::adopt(gst_element_get_static_pad(rate.get(), "sink"));
   if (!in || !out) return;
   gst_pad_add_probe(
       in.get(), GST_PAD_PROBE_TYPE_BUFFER,
@@ -338,9 +418,9 @@ Status GstCameraSource::watch(GstElement* pipeline, const std::stop_token& stop,
 }
 
 // Decoder warnings are damaged frames (the decoder conceals and goes on): counted, not logged one by one.
+// The decoder sits inside `dec` (a decodebin), so the message's source or one of its parents is `dec`.
 void GstCameraSource::on_warning(GstMessage* msg) {
-  const char* element = GST_MESSAGE_SRC_NAME(msg);
-  if (element != nullptr && std::string_view(element) == "dec") {
+  if (from_decoder(msg)) {
     if (sink_.on_decode_error) sink_.on_decode_error();
     return;
   }

@@ -17,7 +17,9 @@ std::string quoted(const std::string& s) {
   return out + "\"";
 }
 
-// Everything up to the parsed H.264 access units, per URL scheme.
+// Everything up to the parsed access units, per URL scheme. parsebin picks the depayloader and parser from
+// the stream's own caps (RTP encoding-name, or the container), so H.264 and H.265 take the same path; the
+// caps filter after it (kEncodedCaps) asks the parser for whole access units in MP4 form.
 Result<std::string> source_part(const SourceOptions& o, bool with_location) {
   std::string why;
   auto url = parse_url(o.url, &why);
@@ -28,18 +30,22 @@ Result<std::string> source_part(const SourceOptions& o, bool with_location) {
     const char* protocols = o.transport == RtspTransport::kTcp   ? " protocols=tcp"
                             : o.transport == RtspTransport::kUdp ? " protocols=udp"
                                                                  : "";
-    return fmt::format("rtspsrc name=src{}{} latency={} ! rtph264depay ! h264parse", location, protocols,
-                       o.latency_ms);
+    // Only the video stream is linked; a camera's audio stream is left unlinked (rtspsrc ignores it).
+    return fmt::format("rtspsrc name=src{}{} latency={} ! application/x-rtp,media=video ! parsebin name=parse",
+                       location, protocols, o.latency_ms);
   }
   if (url->scheme == "file") {
     const std::string location = with_location ? " location=" + quoted(url->path) : "";
     // identity sync=true plays the file at its own pace, so it behaves like a camera.
-    return fmt::format("filesrc name=src{} ! parsebin ! h264parse ! identity sync=true", location);
+    return fmt::format("filesrc name=src{} ! parsebin name=parse ! identity sync=true", location);
   }
   return make_error("unsupported URL scheme '" + url->scheme + "' for a camera (use rtsp, rtsps or file)");
 }
 
 }  // namespace
+
+const char* const kEncodedCaps =
+    "video/x-h264,stream-format=avc,alignment=au;video/x-h265,stream-format=hvc1,alignment=au";
 
 Result<std::string> pipeline_description(const SourceOptions& o, bool with_location) {
   auto source = source_part(o, with_location);
@@ -54,16 +60,19 @@ Result<std::string> pipeline_description(const SourceOptions& o, bool with_locat
                                 : fmt::format("videoconvert ! video/x-raw,format={}", format);
   // The frame branch's queue leaks so a slow decoder can never hold back the packets (the clip path);
   // the rate is cut before converting or scaling so dropped frames cost nothing more than their decode.
+  // `dec` is a decodebin so the decoder follows the codec (avdec_h264 or avdec_h265); GstCameraSource sets
+  // the inner decoder to one thread and no error limit, and keeps decodebin from plugging a second parser.
+  // Its sink pad is static (probes go there); its output is counted at `rate`'s sink pad.
   const std::string packets = fmt::format(
-      "{} ! video/x-h264,stream-format=avc,alignment=au ! tee name=t "
+      "{} ! {} ! tee name=t "
       "t. ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=5000000000 ! appsink name=packets "
       "sync=false",
-      source.value());
+      source.value(), kEncodedCaps);
   // A recording-only stream (the camera detects on its detect_url) decodes nothing at all.
   if (!o.decode) return packets;
   return fmt::format(
       "{} t. ! queue leaky=downstream max-size-buffers=60 max-size-bytes=0 max-size-time=0 "
-      "! avdec_h264 max-threads=1 max-errors=-1 name=dec ! videorate drop-only=true ! video/x-raw,framerate={}/1 "
+      "! decodebin name=dec ! videorate name=rate drop-only=true ! video/x-raw,framerate={}/1 "
       "! {} ! appsink name=frames sync=false max-buffers=2 drop=true",
       packets, o.fps, shape);
 }

@@ -12,4 +12,7 @@ namespace matthan::detail {
 // running pipeline sets it as a property instead, so no character of a password needs quoting).
 Result<std::string> pipeline_description(const SourceOptions& options, bool with_location);
 
+// What the packets branch accepts: H.264 (avcC) or H.265 (hvcC), whole access units.
+extern const char* const kEncodedCaps;
+
 }  // namespace matthan::detail

@@ -10,7 +10,7 @@ namespace matthan::test {
 ClipProbe probe_clip(const std::filesystem::path& path) {
   ClipProbe p;
   auto [rc, out] = run_command({"ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
-                                "format=duration:stream=codec_name,codec_tag_string:packet=flags", "-of", "json",
+                                "format=duration:stream=codec_name,codec_tag_string,width,height:packet=flags", "-of", "json",
                                 path.string()});
   // ffprobe prints its errors before the JSON; keep them and parse from the first brace.
   const auto brace = out.find('{');
@@ -24,6 +24,8 @@ ClipProbe probe_clip(const std::filesystem::path& path) {
   if (j.contains("streams") && !j["streams"].empty()) {
     p.codec = j["streams"][0].value("codec_name", "");
     p.codec_tag = j["streams"][0].value("codec_tag_string", "");
+    p.width = j["streams"][0].value("width", 0);
+    p.height = j["streams"][0].value("height", 0);
   }
   if (j.contains("packets")) {
     p.video_packets = static_cast<int>(j["packets"].size());
@@ -35,6 +37,18 @@ ClipProbe probe_clip(const std::filesystem::path& path) {
                                   "-enc_time_base", "-1", "-f", "null", "-"});
   p.decodes_cleanly = drc == 0 && dout.empty();
   p.errors += dout;
+  auto [frc, fout] = run_command({"ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+                                  "frame=width,height", "-of", "csv=p=0", path.string()});
+  const std::string declared = std::to_string(p.width) + "," + std::to_string(p.height);
+  std::size_t frames = 0, matching = 0, start = 0;
+  for (std::size_t nl; (nl = fout.find('\n', start)) != std::string::npos; start = nl + 1) {
+    std::string line = fout.substr(start, nl - start);
+    while (!line.empty() && (line.back() == ',' || line.back() == '\r')) line.pop_back();
+    if (line.empty()) continue;
+    ++frames;
+    if (line == declared) ++matching;
+  }
+  p.one_size = frc == 0 && frames > 0 && frames == matching;
   return p;
 }
 

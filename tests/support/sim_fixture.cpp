@@ -44,13 +44,13 @@ std::filesystem::path make_tamper_clip(const std::filesystem::path& dir, const s
 }
 
 SimCamera::SimCamera(const std::string& name, const std::filesystem::path& source,
-                     const std::filesystem::path& cache_dir) {
+                     const std::filesystem::path& cache_dir, const std::vector<std::string>& extra_args) {
   port_ = free_tcp_port();
   stderr_path_ = cache_dir / ("sim-" + name + ".log");
-  proc_ = std::make_unique<Process>(
-      std::vector<std::string>{matthan_binary().string(), "sim", "--listen", "127.0.0.1:" + std::to_string(port_),
-                               "--source", name + "=" + source.string(), "--cache", cache_dir.string()},
-      stderr_path_.string());
+  std::vector<std::string> args{matthan_binary().string(), "sim", "--listen", "127.0.0.1:" + std::to_string(port_),
+                                "--source", name + "=" + source.string(), "--cache", cache_dir.string()};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  proc_ = std::make_unique<Process>(std::move(args), stderr_path_.string());
   while (auto line = proc_->read_line(std::chrono::seconds(120))) {
     if (line->rfind("rtsp://", 0) == 0) {
       url_ = *line;

@@ -415,6 +415,105 @@ TEST(SupervisorOverRtsp, ReportsADropAndReconnects) {
   EXPECT_EQ(sup.health().state, CameraState::kStopped);
 }
 
+// ---- codecs and resolution changes ----
+
+// `seconds` of vtest.avi encoded by the ffmpeg CLI with `codec_args` (e.g. {"-c:v", "libx265"}), scaled by
+// `vf` when not empty; empty when vtest.avi or ffmpeg is missing.
+fs::path encode_vtest(const fs::path& out, int seconds_long, const std::string& codec_args, const std::string& vf = "") {
+  const fs::path vtest = test::vtest_avi();
+  if (vtest.empty()) return {};
+  const std::string cmd = "ffmpeg -nostdin -loglevel error -y -i '" + vtest.string() + "' -t " +
+                          std::to_string(seconds_long) + (vf.empty() ? "" : " -vf " + vf) + " -an " + codec_args +
+                          " '" + out.string() + "'";
+  return std::system(cmd.c_str()) == 0 && fs::exists(out) ? out : fs::path{};
+}
+
+constexpr const char* kX265Args = "-c:v libx265 -preset ultrafast -x265-params log-level=error:bframes=0:keyint=20 -tag:v hvc1";
+
+TEST(CodecSource, H265FileGivesH265PacketsAndDecodedFrames) {
+  const fs::path dir = test::make_temp_dir("matthan-h265-file");
+  const fs::path mp4 = encode_vtest(dir / "h265.mp4", 3, kX265Args);
+  if (mp4.empty()) GTEST_SKIP() << "vtest.avi (opencv-doc) or ffmpeg with libx265 is missing; skipping";
+  SourceOptions o;
+  o.url = "file://" + mp4.string();
+  Capture c;
+  capture(o, 2000ms, c);
+  ASSERT_TRUE(c.status.ok()) << c.status.error().message;
+  std::lock_guard lock(c.mu);
+  ASSERT_GT(c.packets.size(), 5u);
+  EXPECT_TRUE(c.packets.front().keyframe);
+  EXPECT_EQ(c.packets.front().stream->codec, VideoCodec::kH265);
+  ASSERT_GT(c.packets.front().stream->extradata.size(), 22u);
+  EXPECT_EQ(c.packets.front().stream->extradata[0], 1) << "an hvcC record (MP4 form), not Annex-B";
+  ASSERT_FALSE(c.frames.empty()) << "avdec_h265 decoded nothing";
+  EXPECT_EQ(c.frames.front().width, 768);
+  EXPECT_EQ(c.frames.front().source_width, 768);
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
+TEST(CodecSource, UnsupportedCodecFailsNamingIt) {
+  const fs::path dir = test::make_temp_dir("matthan-mpeg4-file");
+  const fs::path mp4 = encode_vtest(dir / "mpeg4.mp4", 2, "-c:v mpeg4");
+  if (mp4.empty()) GTEST_SKIP() << "vtest.avi (opencv-doc) or ffmpeg is missing; skipping";
+  SourceOptions o;
+  o.url = "file://" + mp4.string();
+  Capture c;
+  capture(o, 5000ms, c);
+  ASSERT_FALSE(c.status.ok()) << "an MPEG-4 part 2 file must not play as a camera";
+  EXPECT_NE(c.status.error().message.find("unsupported video codec video/mpeg"), std::string::npos)
+      << c.status.error().message;
+  std::lock_guard lock(c.mu);
+  EXPECT_TRUE(c.packets.empty());
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
+// The simulator serves H.265 over RTSP and changes resolution mid-stream (768x576, then 320x240, again).
+TEST(CodecSource, SimulatedH265CameraChangingResolution) {
+  const fs::path dir = test::make_temp_dir("matthan-h265-rtsp");
+  const fs::path big = encode_vtest(dir / "big.avi", 3, "-c:v copy");
+  const fs::path small = encode_vtest(dir / "small.mp4", 3, "-c:v libx264 -preset ultrafast -g 20", "scale=320:240");
+  if (big.empty() || small.empty()) GTEST_SKIP() << "vtest.avi (opencv-doc) or ffmpeg is missing; skipping";
+  SimOptions so;
+  so.port = test::free_tcp_port();
+  SimSource source{"cam", big.string()};
+  source.codec = SimCodec::kH265;
+  source.then = {small.string()};
+  so.sources = {source};
+  so.cache_dir = dir / "cache";
+  auto sim = Simulator::start(so);
+  ASSERT_TRUE(sim) << sim.error().message;
+  SourceOptions o;
+  o.url = sim.value()->urls().front();
+  Capture c;
+  capture(o, 8000ms, c);
+  ASSERT_TRUE(c.status.ok()) << c.status.error().message;
+  std::lock_guard lock(c.mu);
+  ASSERT_GT(c.packets.size(), 30u);
+  std::vector<std::pair<int, int>> sizes;  // packet stream sizes, in order of change
+  for (const auto& p : c.packets) {
+    EXPECT_EQ(p.stream->codec, VideoCodec::kH265);
+    const std::pair<int, int> size{p.stream->width, p.stream->height};
+    if (sizes.empty() || sizes.back() != size) {
+      EXPECT_TRUE(p.keyframe) << "a new configuration starts on a keyframe";
+      sizes.push_back(size);
+    }
+  }
+  ASSERT_GE(sizes.size(), 2u);
+  EXPECT_EQ(sizes[0], (std::pair{768, 576}));
+  EXPECT_EQ(sizes[1], (std::pair{320, 240}));
+  bool small_frames = false, big_frames = false;
+  for (const auto& f : c.frames) {
+    if (f.width == 320 && f.height == 240 && f.source_width == 320) small_frames = true;
+    if (f.width == 768 && f.height == 576) big_frames = true;
+  }
+  EXPECT_TRUE(big_frames);
+  EXPECT_TRUE(small_frames) << "frames kept coming after the resolution change";
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
 // Start-up errors, without any media work.
 TEST(SimulatorStart, RejectsBadNamesDuplicatesAndMissingFiles) {
   auto start = [](std::vector<SimSource> sources) {
@@ -432,6 +531,16 @@ TEST(SimulatorStart, RejectsBadNamesDuplicatesAndMissingFiles) {
   auto missing = start({{"a", "/nonexistent/video.mp4"}});
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.error().message.find("/nonexistent/video.mp4"), std::string::npos);
+  SimSource ball_then{"b", "test:ball"};
+  ball_then.then = {"/nonexistent/video.mp4"};
+  auto pattern_then = start({ball_then});
+  ASSERT_FALSE(pattern_then);
+  EXPECT_NE(pattern_then.error().message.find("test pattern"), std::string::npos);
+  SimSource missing_then{"c", test::vtest_avi().empty() ? "/nonexistent/a.mp4" : test::vtest_avi().string()};
+  missing_then.then = {"/nonexistent/then.mp4"};
+  auto then_missing = start({missing_then});
+  ASSERT_FALSE(then_missing);
+  EXPECT_NE(then_missing.error().message.find("/nonexistent/"), std::string::npos);
   auto pattern = start({{"a", "test:smpte"}});
   ASSERT_FALSE(pattern);
   EXPECT_FALSE(start({}));

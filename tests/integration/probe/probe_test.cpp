@@ -131,6 +131,28 @@ TEST_F(ProbeIT, JsonReportsTheSimulatedCameraAndMasksThePassword) {
   EXPECT_EQ(rc, 0) << yaml << "\n" << text;
 }
 
+// An H.265 camera: the codec is reported as H.265 (not refused), with its size and a config that checks.
+TEST_F(ProbeIT, H265CameraIsReportedAsH265) {
+  const fs::path cut = cut_vtest(*dir_, 6);
+  ASSERT_FALSE(cut.empty());
+  SimCamera h265("hevc", cut, *dir_, {"--codec", "h265"});
+  ASSERT_TRUE(h265.ok()) << "matthan sim did not print its URL:\n" << h265.log();
+  const ProbeRun r = probe({h265.url(), "--seconds", "4", "--json"});
+  ASSERT_EQ(r.rc, 0) << r.out << r.err;
+  const auto j = parse_json(r);
+  ASSERT_TRUE(j.is_object());
+  EXPECT_TRUE(j["ok"].get<bool>()) << j.dump(2);
+  const auto& v = j["video"];
+  ASSERT_TRUE(v.is_object()) << j.dump(2);
+  EXPECT_EQ(v["codec"], "H.265");
+  EXPECT_EQ(v["width"], 768);
+  EXPECT_EQ(v["height"], 576);
+  const fs::path cfg = *dir_ / "suggested-h265.yaml";
+  std::ofstream(cfg) << j["suggested_config"].get<std::string>();
+  auto [rc, text] = run_command({matthan_binary().string(), "check", "--config", cfg.string()});
+  EXPECT_EQ(rc, 0) << text;
+}
+
 TEST_F(ProbeIT, TextWarnsWhenKeyframesComeLessOftenThanThePreRoll) {
   const ProbeRun r = probe({sim_->url(), "--seconds", "4", "--pre-roll", "1"});
   ASSERT_EQ(r.rc, 0) << r.out << r.err;  // a warning, not a failure

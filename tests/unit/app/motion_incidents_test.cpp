@@ -45,6 +45,53 @@ int starts(const AnalysisOutput& out) {
   return n;
 }
 
+cv::Mat other_scene() {
+  cv::Mat bg(kH, kW, CV_8UC1);
+  cv::RNG rng(7);
+  rng.fill(bg, cv::RNG::UNIFORM, 120, 220);
+  cv::GaussianBlur(bg, bg, {5, 5}, 0);
+  return bg;
+}
+
+// The camera's own size rides on each frame; the analysed frame stays kW x kH (a fixed detect size).
+Frame camera_frame(const cv::Mat& luma, int i, int source_w, int source_h) {
+  Frame f = frame_of(luma, i);
+  f.source_width = source_w;
+  f.source_height = source_h;
+  return f;
+}
+
+TEST(StreamSizeWatch, CountsOnlyChangesBetweenKnownSizes) {
+  StreamSizeWatch w;
+  EXPECT_FALSE(w.changed(camera_frame(scene(), 0, 0, 0)));        // unknown yet
+  EXPECT_FALSE(w.changed(camera_frame(scene(), 1, 768, 576)));    // the first size is no change
+  EXPECT_FALSE(w.changed(camera_frame(scene(), 2, 768, 576)));
+  EXPECT_FALSE(w.changed(camera_frame(scene(), 3, 0, 0)));        // unknown again: ignored
+  EXPECT_TRUE(w.changed(camera_frame(scene(), 4, 512, 288)));
+  EXPECT_FALSE(w.changed(camera_frame(scene(), 5, 512, 288)));
+  EXPECT_TRUE(w.changed(camera_frame(scene(), 6, 768, 576)));
+  EXPECT_EQ(w.changes(), 2u);
+}
+
+// A camera reconfigured to another size shows another picture at once. The analysis restarts its model
+// for it instead of reporting the whole new picture as motion; the same cut without a size change (a
+// control) is motion, so the restart is what makes the difference.
+TEST(MotionIncidents, ResolutionChangeRestartsTheModelInsteadOfRaisingAnIncident) {
+  const cv::Mat before = scene(), after = other_scene();
+  auto run = [&](bool size_changes) {
+    auto a = motion_only();
+    int started = 0, i = 0;
+    for (; i < 50; ++i) started += starts(a->process(camera_frame(before, i, 768, 576)));
+    EXPECT_EQ(started, 0);
+    for (; i < 120; ++i)
+      started += starts(a->process(camera_frame(after, i, size_changes ? 512 : 768, size_changes ? 288 : 576)));
+    EXPECT_EQ(a->stream_size_changes(), size_changes ? 1u : 0u);
+    return started;
+  };
+  EXPECT_EQ(run(true), 0) << "a resolution change raised a motion incident";
+  EXPECT_GE(run(false), 1) << "control: the same cut without a size change should look like motion";
+}
+
 TEST(MotionIncidents, LightingStepAndFlickerRaiseNoIncidentAndAreCounted) {
   auto a = motion_only();
   const cv::Mat dim = scene();

@@ -2,8 +2,11 @@
 #include "camera_analysis.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
+
+#include "matthan/core/logging.hpp"
 
 namespace matthan {
 namespace {
@@ -138,6 +141,15 @@ std::string CameraAnalysis::describe() const {
 
 AnalysisOutput CameraAnalysis::process(const Frame& frame) {
   AnalysisOutput out;
+  if (size_watch_.changed(frame)) {
+    // A new picture: the background model, the gate's habits and the tracks start afresh. Open incidents
+    // stay open and end the usual way (no motion for end_seconds once the new model has warmed up).
+    camera_logger(camera_)->info("camera picture size changed to {}x{}: motion model and tracks restart",
+                                 frame.source_width, frame.source_height);
+    motion_.reset();
+    if (motion_gate_) motion_gate_->reset();
+    tracker_.reset();
+  }
   out.motion = motion_.process(frame);
   last_pts_ = frame.pts;
   if (detector_) process_objects(frame, out);

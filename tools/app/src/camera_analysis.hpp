@@ -20,6 +20,7 @@
 #include "matthan/events/object_incidents.hpp"
 #include "matthan/events/rule_incidents.hpp"
 #include "matthan/events/rules.hpp"
+#include "stream_size_watch.hpp"
 
 namespace matthan {
 
@@ -54,6 +55,8 @@ class CameraAnalysis {
   // Global changes (lights, IR switch, exposure) vetoed so far: for the camera's health.
   std::uint64_t global_changes() const { return motion_.global_changes(); }
   const ObjectDetector* detector() const { return detector_.get(); }
+  // How many times the camera's own picture size changed under the analysis (each restarted its models).
+  std::uint64_t stream_size_changes() const { return size_watch_.changes(); }
 
  private:
   CameraAnalysis(const CameraConfig& camera, std::unique_ptr<ObjectDetector> detector, TimeZone time_zone);
@@ -75,6 +78,7 @@ class CameraAnalysis {
   std::unique_ptr<RuleIncidentManager> rule_incidents_;
   TimeZone time_zone_;
   MediaTimeNs last_pts_ = 0;
+  StreamSizeWatch size_watch_;
 };
 
 }  // namespace matthan

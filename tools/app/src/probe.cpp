@@ -288,9 +288,10 @@ ProbeReport probe_camera(const ProbeRequest& request, std::stop_token stop) {
     r.reason = r.stream.reason;
     return r;
   }
-  if (r.stream.codec != "H264") {
+  if (r.stream.codec != "H264" && r.stream.codec != "H265") {
     r.failure = ProbeFailure::kNoSupportedStream;
-    r.reason = fmt::format("the camera sends {}; Matthan records H.264 only: set the camera's video codec to H.264",
+    r.reason = fmt::format("the camera sends {}; Matthan records H.264 and H.265 only: set the camera's video codec to "
+                           "H.264 or H.265",
                            codec_display(r.stream.codec));
     return r;
   }

@@ -11,6 +11,7 @@
 #include "matthan/app/config.hpp"
 #include "matthan/detect/tamper_detector.hpp"
 #include "matthan/events/incident.hpp"
+#include "stream_size_watch.hpp"
 
 namespace matthan {
 
@@ -38,6 +39,9 @@ class TamperWatch {
   // The incident that starts or ends with this frame, if any. A start dates back to when the condition
   // began (its pts, and the wall time that far before this frame's), so the clip's pre-roll shows the act.
   std::optional<std::pair<IncidentPhase, Incident>> observe(const Frame& frame) {
+    // A reconfigured camera (new picture size) is not a turned one: the reference is learnt again. An open
+    // incident keeps its detector, so it still ends when the view is back.
+    if (size_watch_.changed(frame) && !open_) detector_.reset();
     const TamperEvent ev = detector_.process(frame);
     if (ev.phase == TamperPhase::kStart) {
       Incident inc;
@@ -78,6 +82,7 @@ class TamperWatch {
 
   CameraId camera_;
   TamperDetector detector_;
+  StreamSizeWatch size_watch_;
   std::optional<Incident> open_;
 };
 

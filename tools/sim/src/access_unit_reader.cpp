@@ -44,50 +44,65 @@ Result<VideoFileInfo> probe_video_file(const std::filesystem::path& path) {
   if (rate.num > 0 && rate.den > 0) {
     av_reduce(&info.fps_num, &info.fps_den, rate.num, rate.den, 1000000);
   }
-  info.h264_avc = par->codec_id == AV_CODEC_ID_H264 && par->extradata_size > 6 && par->extradata[0] == 1;
-  if (info.h264_avc) info.codec_data.assign(par->extradata, par->extradata + par->extradata_size);
+  // An MP4-form configuration record (avcC/hvcC) starts with version 1; Annex-B extradata starts 0 0 (0) 1.
+  const bool record = par->extradata_size > 6 && par->extradata[0] == 1;
+  info.servable = record && (par->codec_id == AV_CODEC_ID_H264 || par->codec_id == AV_CODEC_ID_HEVC);
+  info.codec = par->codec_id == AV_CODEC_ID_HEVC ? SimCodec::kH265 : SimCodec::kH264;
+  if (info.servable) info.codec_data.assign(par->extradata, par->extradata + par->extradata_size);
   if (info.width <= 0 || info.height <= 0)
     return make_error(fmt::format("{}: video has no size", path.string()));
   return info;
 }
 
-Result<std::unique_ptr<AccessUnitReader>> AccessUnitReader::open(const std::filesystem::path& path) {
-  auto info = probe_video_file(path);
-  if (!info) return info.error();
-  if (!info.value().h264_avc) return make_error(fmt::format("{} is not H.264 in MP4 form", path.string()));
-  std::unique_ptr<AccessUnitReader> reader(new AccessUnitReader(path, std::move(info).value()));
+Result<std::unique_ptr<AccessUnitReader>> AccessUnitReader::open(const std::vector<std::filesystem::path>& paths) {
+  if (paths.empty()) return make_error("no files to read");
+  std::vector<VideoFileInfo> infos;
+  for (const auto& path : paths) {
+    auto info = probe_video_file(path);
+    if (!info) return info.error();
+    if (!info.value().servable)
+      return make_error(fmt::format("{} is not H.264 or H.265 in MP4 form", path.string()));
+    if (!infos.empty() && info.value().codec != infos.front().codec)
+      return make_error(fmt::format("{} is not of the same codec as {}", path.string(), paths.front().string()));
+    infos.push_back(std::move(info).value());
+  }
+  std::unique_ptr<AccessUnitReader> reader(new AccessUnitReader(paths, std::move(infos)));
   if (auto s = reader->reopen(); !s) return s.error();
   return reader;
 }
 
 Status AccessUnitReader::reopen() {
-  auto format = open_format(path_);
+  const auto& path = paths_[current_];
+  auto format = open_format(path);
   if (!format) return format.error();
   format_ = std::move(format).value();
   stream_index_ = av_find_best_stream(format_.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
-  if (stream_index_ < 0) return make_error(fmt::format("{} has no video stream", path_.string()));
+  if (stream_index_ < 0) return make_error(fmt::format("{} has no video stream", path.string()));
   if (!packet_) packet_.reset(av_packet_alloc());
   first_ts_ = AV_NOPTS_VALUE;
   return {};
 }
 
 std::int64_t AccessUnitReader::frame_duration_ns() const {
-  if (info_.fps_num <= 0) return 100'000'000;  // 10 fps when the file does not say
-  return std::int64_t{1'000'000'000} * info_.fps_den / info_.fps_num;
+  const VideoFileInfo& info = infos_[current_];
+  if (info.fps_num <= 0) return 100'000'000;  // 10 fps when the file does not say
+  return std::int64_t{1'000'000'000} * info.fps_den / info.fps_num;
 }
 
 Result<AccessUnit> AccessUnitReader::next() {
-  for (int empty_loops = 0; empty_loops < 2;) {
+  const std::size_t give_up = 2 * paths_.size();
+  for (std::size_t empty_files = 0; empty_files < give_up;) {
     const int rc = av_read_frame(format_.get(), packet_.get());
     if (rc == AVERROR_EOF) {
-      // Start over; the next loop begins where this one ended, so timestamps keep rising.
-      if (loop_end_ns_ == 0) ++empty_loops;
+      // The next file (or the first again) begins where this one ended, so timestamps keep rising.
+      if (loop_end_ns_ == 0) ++empty_files;
       loop_offset_ns_ += loop_end_ns_;
       loop_end_ns_ = 0;
+      current_ = (current_ + 1) % paths_.size();
       if (auto s = reopen(); !s) return s.error();
       continue;
     }
-    if (rc < 0) return make_error(fmt::format("reading {}: {}", path_.string(), av_error_text(rc)));
+    if (rc < 0) return make_error(fmt::format("reading {}: {}", paths_[current_].string(), av_error_text(rc)));
     if (packet_->stream_index != stream_index_ || packet_->size <= 0) {
       av_packet_unref(packet_.get());
       continue;
@@ -99,6 +114,7 @@ Result<AccessUnit> AccessUnitReader::next() {
     AccessUnit au;
     au.data.assign(packet_->data, packet_->data + packet_->size);
     au.keyframe = (packet_->flags & AV_PKT_FLAG_KEY) != 0;
+    au.file = current_;
     au.duration_ns = packet_->duration > 0 ? to_ns(packet_->duration, tb) : frame_duration_ns();
     const std::int64_t dts_rel = dts == AV_NOPTS_VALUE ? loop_end_ns_ : to_ns(dts - first_ts_, tb);
     const std::int64_t pts_rel = pts == AV_NOPTS_VALUE ? dts_rel : to_ns(pts - first_ts_, tb);
@@ -108,7 +124,7 @@ Result<AccessUnit> AccessUnitReader::next() {
     av_packet_unref(packet_.get());
     return au;
   }
-  return make_error(fmt::format("{} holds no video access units", path_.string()));
+  return make_error(fmt::format("{} holds no video access units", paths_[current_].string()));
 }
 
 }  // namespace matthan

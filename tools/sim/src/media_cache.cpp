@@ -1,4 +1,4 @@
-// One-off transcoding of non-H.264 files into a cache, so the live loop only ever remuxes.
+// One-off transcoding of files into H.264 or H.265 in a cache, so the live loop only ever remuxes.
 #include "media_cache.hpp"
 
 #include <fmt/format.h>
@@ -34,13 +34,23 @@ Status run_to_eos(GstElement* pipeline, const std::filesystem::path& source) {
   return result;
 }
 
-Status transcode(const std::filesystem::path& source, const std::filesystem::path& target, int fps) {
+const char* codec_name(SimCodec codec) {
+  return codec == SimCodec::kH265 ? "H.265" : "H.264";
+}
+
+Status transcode(const std::filesystem::path& source, const std::filesystem::path& target, int fps, SimCodec codec) {
   ensure_gstreamer_initialized();
   const int key_int = std::max(2, 2 * fps);
+  // H.265 goes into MP4 as hvc1 (parameter sets in the hvcC record), the form ClipWriter and browsers use.
+  const std::string encoder =
+      codec == SimCodec::kH265
+          ? fmt::format("x265enc key-int-max={} speed-preset=ultrafast option-string=\"bframes=0\" ! h265parse "
+                        "! video/x-h265,stream-format=hvc1,alignment=au",
+                        key_int)
+          : fmt::format("x264enc key-int-max={} bframes=0 speed-preset=veryfast ! h264parse", key_int);
   const std::string description = fmt::format(
-      "filesrc name=in ! decodebin ! videoconvert ! video/x-raw,format=I420 "
-      "! x264enc key-int-max={} bframes=0 speed-preset=veryfast ! h264parse ! mp4mux ! filesink name=out",
-      key_int);
+      "filesrc name=in ! decodebin ! videoconvert ! video/x-raw,format=I420 ! {} ! mp4mux ! filesink name=out",
+      encoder);
   GError* raw = nullptr;
   auto pipeline = gst::adopt(gst_parse_launch(description.c_str(), &raw));
   gst::ErrorPtr error(raw);
@@ -56,25 +66,28 @@ Status transcode(const std::filesystem::path& source, const std::filesystem::pat
 }  // namespace
 
 std::filesystem::path cached_transcode_path(const std::filesystem::path& source,
-                                            const std::filesystem::path& cache_dir) {
+                                            const std::filesystem::path& cache_dir, SimCodec codec) {
   std::error_code ec;
   const auto absolute = std::filesystem::absolute(source, ec);
   const auto size = std::filesystem::file_size(source, ec);
   const auto mtime = std::filesystem::last_write_time(source, ec).time_since_epoch().count();
   const std::string key = fmt::format("{}|{}|{}", absolute.string(), size, mtime);
   const auto hash = std::hash<std::string>{}(key);
-  return cache_dir / fmt::format("{}-{:016x}.mp4", source.stem().string(), hash);
+  // H.264 copies keep their historical names, so caches made before H.265 stay valid.
+  return cache_dir / fmt::format("{}-{:016x}{}.mp4", source.stem().string(), hash,
+                                 codec == SimCodec::kH265 ? "-h265" : "");
 }
 
-Result<std::filesystem::path> servable_h264_file(const std::filesystem::path& source,
-                                                 const std::filesystem::path& cache_dir) {
+Result<std::filesystem::path> servable_file(const std::filesystem::path& source,
+                                            const std::filesystem::path& cache_dir, SimCodec codec) {
   auto info = probe_video_file(source);
   if (!info) return info.error();
-  if (info.value().h264_avc) return source;
-  const auto target = cached_transcode_path(source, cache_dir);
+  auto fits = [codec](const VideoFileInfo& i) { return i.servable && i.codec == codec; };
+  if (fits(info.value())) return source;
+  const auto target = cached_transcode_path(source, cache_dir, codec);
   std::error_code ec;
   if (std::filesystem::exists(target, ec)) {
-    if (auto cached = probe_video_file(target); cached && cached.value().h264_avc) return target;
+    if (auto cached = probe_video_file(target); cached && fits(cached.value())) return target;
     spdlog::warn("sim: cached copy {} is unreadable; transcoding again", target.string());
   }
   std::filesystem::create_directories(cache_dir, ec);
@@ -84,9 +97,10 @@ Result<std::filesystem::path> servable_h264_file(const std::filesystem::path& so
                       ? (info.value().fps_num + info.value().fps_den / 2) / info.value().fps_den
                       : 10;
   const auto temp = target.string() + fmt::format(".tmp-{}", ::getpid());
-  spdlog::info("sim: transcoding {} to H.264 (once; cached at {})", source.string(), target.string());
+  spdlog::info("sim: transcoding {} to {} (once; cached at {})", source.string(), codec_name(codec),
+               target.string());
   const auto started = std::chrono::steady_clock::now();
-  if (auto s = transcode(source, temp, fps); !s) {
+  if (auto s = transcode(source, temp, fps, codec); !s) {
     std::filesystem::remove(temp, ec);
     return s.error();
   }

@@ -26,10 +26,17 @@ constexpr const char* kBallLaunch =
     "( videotestsrc pattern=ball is-live=true ! video/x-raw,width=640,height=360,framerate=10/1 "
     "! videoconvert ! x264enc tune=zerolatency key-int-max=20 bframes=0 speed-preset=ultrafast "
     "! rtph264pay name=pay0 pt=96 config-interval=1 )";
+constexpr const char* kBallLaunchH265 =
+    "( videotestsrc pattern=ball is-live=true ! video/x-raw,width=640,height=360,framerate=10/1 "
+    "! videoconvert ! x265enc tune=zerolatency key-int-max=20 speed-preset=ultrafast "
+    "! rtph265pay name=pay0 pt=96 config-interval=1 )";
 // File mounts never re-encode: the feeder pushes the file's own access units.
 constexpr const char* kFileLaunch =
     "( appsrc name=feed is-live=true format=time do-timestamp=false "
     "! h264parse ! rtph264pay name=pay0 pt=96 config-interval=1 )";
+constexpr const char* kFileLaunchH265 =
+    "( appsrc name=feed is-live=true format=time do-timestamp=false "
+    "! h265parse ! rtph265pay name=pay0 pt=96 config-interval=1 )";
 
 bool valid_name(const std::string& name) {
   if (name.empty()) return false;
@@ -57,11 +64,17 @@ Status validate_sources(const std::vector<SimSource>& sources) {
       if (s.path != "test:ball")
         return make_error(
             fmt::format("source '{}': unknown test pattern '{}' (use test:ball)", s.name, s.path));
+      if (!s.then.empty())
+        return make_error(fmt::format("source '{}': a test pattern cannot be followed by files", s.name));
       continue;
     }
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(s.path, ec))
-      return make_error(fmt::format("source '{}': no such file {}", s.name, s.path));
+    std::vector<std::string> files{s.path};
+    files.insert(files.end(), s.then.begin(), s.then.end());
+    for (const auto& f : files) {
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(f, ec))
+        return make_error(fmt::format("source '{}': no such file {}", s.name, f));
+    }
   }
   return {};
 }
@@ -93,7 +106,7 @@ struct Simulator::Impl {
   struct Mount {
     Impl* impl = nullptr;
     SimSource source;
-    std::filesystem::path file;  // the servable H.264 MP4 (empty for test patterns)
+    std::vector<std::filesystem::path> files;  // the servable MP4s, played in turn (none for test patterns)
     std::shared_ptr<FaultSwitches> faults = std::make_shared<FaultSwitches>();
   };
 
@@ -126,9 +139,13 @@ Status Simulator::Impl::prepare_files() {
   const auto cache = options.cache_dir.empty() ? default_sim_cache_dir() : options.cache_dir;
   for (auto& mount : mounts) {
     if (is_test_source(mount->source)) continue;
-    auto file = servable_h264_file(mount->source.path, cache);
-    if (!file) return make_error(fmt::format("source '{}': {}", mount->source.name, file.error().message));
-    mount->file = std::move(file).value();
+    std::vector<std::string> paths{mount->source.path};
+    paths.insert(paths.end(), mount->source.then.begin(), mount->source.then.end());
+    for (const auto& path : paths) {
+      auto file = servable_file(path, cache, mount->source.codec);
+      if (!file) return make_error(fmt::format("source '{}': {}", mount->source.name, file.error().message));
+      mount->files.push_back(std::move(file).value());
+    }
   }
   return {};
 }
@@ -137,10 +154,11 @@ void Simulator::Impl::add_mount(GstRTSPMountPoints* points, Mount& mount) {
   GstRTSPMediaFactory* factory = gst_rtsp_media_factory_new();
   gst_rtsp_media_factory_set_shared(factory, TRUE);
   gst_rtsp_media_factory_set_protocols(factory, lower_transports(mount.source.transport));
+  const bool h265 = mount.source.codec == SimCodec::kH265;
   if (is_test_source(mount.source)) {
-    gst_rtsp_media_factory_set_launch(factory, kBallLaunch);
+    gst_rtsp_media_factory_set_launch(factory, h265 ? kBallLaunchH265 : kBallLaunch);
   } else {
-    gst_rtsp_media_factory_set_launch(factory, kFileLaunch);
+    gst_rtsp_media_factory_set_launch(factory, h265 ? kFileLaunchH265 : kFileLaunch);
     g_signal_connect(factory, "media-configure", G_CALLBACK(&Impl::on_media_configure), &mount);
   }
   if (!options.user.empty()) {
@@ -203,7 +221,7 @@ void Simulator::Impl::on_media_configure(GstRTSPMediaFactory*, GstRTSPMedia* med
   auto& mount = *static_cast<Mount*>(data);
   auto element = gst::adopt(gst_rtsp_media_get_element(media));
   auto appsrc = gst::adopt(gst_bin_get_by_name(GST_BIN(element.get()), "feed"));
-  auto reader = AccessUnitReader::open(mount.file);
+  auto reader = AccessUnitReader::open(mount.files);
   if (!appsrc || !reader) {
     spdlog::error("sim [{}]: cannot feed this session: {}", mount.source.name,
                   reader ? "no appsrc in the pipeline" : reader.error().message);

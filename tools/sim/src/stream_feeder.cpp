@@ -32,7 +32,9 @@ bool is_playing(GstElement* element) {
 
 gst::CapsPtr appsrc_caps(const VideoFileInfo& info) {
   auto codec_data = gst::adopt_mini(gst_buffer_new_memdup(info.codec_data.data(), info.codec_data.size()));
-  gst::CapsPtr caps(gst_caps_new_simple("video/x-h264", "stream-format", G_TYPE_STRING, "avc", "alignment",
+  const bool hevc = info.codec == SimCodec::kH265;
+  gst::CapsPtr caps(gst_caps_new_simple(hevc ? "video/x-h265" : "video/x-h264", "stream-format", G_TYPE_STRING,
+                                        hevc ? "hvc1" : "avc", "alignment",
                                         G_TYPE_STRING, "au", "codec_data", GST_TYPE_BUFFER, codec_data.get(),
                                         "width", G_TYPE_INT, info.width, "height", G_TYPE_INT, info.height,
                                         nullptr));
@@ -96,6 +98,7 @@ bool StreamFeeder::push(const AccessUnit& au, std::int64_t running_offset_ns) {
 // buffers carry running times close to "now" and leave at the pace of the file's own timestamps.
 void StreamFeeder::run(std::stop_token stop) {
   std::optional<AccessUnit> pending;
+  std::size_t file = 0;  // the playlist entry whose caps the appsrc has
   bool anchored = false;
   GstClockTime anchored_base = GST_CLOCK_TIME_NONE;
   std::int64_t running_offset = 0;  // running time = au time + running_offset
@@ -123,6 +126,13 @@ void StreamFeeder::run(std::stop_token stop) {
       anchored = true;
     }
     if (!wait_until(stop, steady_zero + std::chrono::nanoseconds(pending->dts_ns))) return;
+    if (pending->file != file) {
+      // The next file of the playlist: new caps in band, before its first access unit (a keyframe).
+      file = pending->file;
+      const VideoFileInfo& info = reader_->info(file);
+      spdlog::info("sim [{}]: now {}x{}", name_, info.width, info.height);
+      gst_app_src_set_caps(GST_APP_SRC(appsrc_.get()), appsrc_caps(info).get());
+    }
     if (!push(*pending, running_offset)) {
       // Flushing or not yet started: wait a little and re-anchor rather than spin.
       anchored = false;

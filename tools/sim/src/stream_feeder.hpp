@@ -57,7 +57,7 @@ class StreamFeeder {
   std::jthread thread_;
 };
 
-// Builds the appsrc caps (avcC codec_data, size, rate) for a file.
+// Builds the appsrc caps (H.264 avcC or H.265 hvcC codec_data, size, rate) for a file.
 gst::CapsPtr appsrc_caps(const VideoFileInfo& info);
 
 }  // namespace matthan

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "matthan/test/process.hpp"
 
@@ -26,7 +27,9 @@ std::filesystem::path make_tamper_clip(const std::filesystem::path& dir, const s
 class SimCamera {
  public:
   // Starts `matthan sim` serving `source` as NAME; waits (up to 120 s, the first run transcodes) for its URL.
-  SimCamera(const std::string& name, const std::filesystem::path& source, const std::filesystem::path& cache_dir);
+  // `extra_args` go to `matthan sim` as they are (e.g. {"--codec", "h265"}, {"--then", "NAME=PATH"}).
+  SimCamera(const std::string& name, const std::filesystem::path& source, const std::filesystem::path& cache_dir,
+            const std::vector<std::string>& extra_args = {});
   bool ok() const { return !url_.empty(); }
   const std::string& url() const { return url_; }
   int port() const { return port_; }

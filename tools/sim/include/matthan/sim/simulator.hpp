@@ -13,10 +13,18 @@ namespace matthan {
 // Which RTSP lower transports a mount accepts (some real cameras accept only one).
 enum class SimTransport { kAny, kTcpOnly, kUdpOnly };
 
+// What a mount sends. Files of another codec are transcoded once into the cache.
+enum class SimCodec { kH264, kH265 };
+
 struct SimSource {
   std::string name;  // [a-z0-9_-]+, the mount path
   std::string path;  // a video file, or "test:ball"
   SimTransport transport = SimTransport::kAny;
+  SimCodec codec = SimCodec::kH264;
+  // Files played after `path`, in order, before `path` comes round again (file sources only). Files of
+  // another picture size make the camera change resolution mid-stream, as a real one does when
+  // reconfigured: new parameter sets in band, on the same RTSP session.
+  std::vector<std::string> then{};
 };
 
 struct SimOptions {
