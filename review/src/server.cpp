@@ -598,7 +598,7 @@ struct ReviewServer::Impl {
             serve_file(res, std::move(f), "image/jpeg");
           }));
     s.Get("/api/admin/config", guarded(Role::kAdmin, false, [this](const auto&, auto& res, const Caller&) {
-            json j = json::parse(deps.admin_config_json, nullptr, false);
+            json j = deps.admin_config_json ? json::parse(deps.admin_config_json(), nullptr, false) : json::object();
             send_json(res, j.is_discarded() ? json::object() : j);
           }));
     register_metrics_route(s);

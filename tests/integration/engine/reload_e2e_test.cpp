@@ -12,6 +12,8 @@
 #include <map>
 #include <set>
 
+#include <httplib.h>
+
 #include "event_collector.hpp"
 #include "matthan/events/event_json.hpp"
 #include "matthan/test/paths.hpp"
@@ -25,11 +27,15 @@ namespace fs = std::filesystem;
 using Events = std::vector<ReceivedEvent>;
 using namespace std::chrono_literals;
 
+constexpr const char* kAdminToken = "reload-admin-token-0123456789";
+
 void write_config(const fs::path& cfg, const fs::path& root, int port, const std::map<std::string, std::string>& urls,
-                  const std::vector<std::string>& ids, const std::string& post_roll_of_c) {
+                  const std::vector<std::string>& ids, const std::string& post_roll_of_c, int review_port) {
   std::ofstream out(cfg, std::ios::trunc);
   out << "node: it-reload\nstorage: {root: \"" << root.string() << "\"}\n"
       << "events: {bind: \"tcp://127.0.0.1:" << port << "\"}\n"
+      << "review:\n  listen: 127.0.0.1:" << review_port << "\n"
+      << "  api_tokens:\n    - {name: it-admin, role: admin, token: \"" << kAdminToken << "\"}\n"
       << "health: {heartbeat_s: 1}\n"
       << "defaults:\n  detect: {width: 320, height: 180, fps: 5}\n"
       << "  motion: {start_frames: 2, end_seconds: 30}\n"
@@ -40,6 +46,19 @@ void write_config(const fs::path& cfg, const fs::path& root, int port, const std
     out << "  - id: " << id << "\n    url: " << urls.at(id) << "\n";
     if (id == "c") out << "    clip: {post_roll: " << post_roll_of_c << "}\n";
   }
+}
+
+// The camera ids the review server's admin view shows (GET /api/admin/config with an admin token).
+std::vector<std::string> admin_view_cameras(int review_port) {
+  httplib::Client c("127.0.0.1", review_port);
+  c.set_bearer_token_auth(kAdminToken);
+  auto r = c.Get("/api/admin/config");
+  if (!r || r->status != 200) return {"<no answer>"};
+  std::vector<std::string> ids;
+  const auto j = nlohmann::json::parse(r->body, nullptr, false);
+  if (j.is_discarded()) return {"<not json>"};
+  for (const auto& cam : j["cameras"]) ids.push_back(cam.value("id", ""));
+  return ids;
 }
 
 bool streaming(const Events& ev, const std::string& cam, std::size_t after = 0) {
@@ -101,9 +120,10 @@ TEST(ReloadE2E, AddRemoveChangeLeaveTheRestUntouchedAndRejectAnInvalidFile) {
   }
 
   const int port = free_tcp_port();
+  const int review_port = free_tcp_port();
   const fs::path root = dir / "var";
   const fs::path cfg = dir / "reload.yaml";
-  write_config(cfg, root, port, urls, {"a", "b", "c", "d"}, "1");
+  write_config(cfg, root, port, urls, {"a", "b", "c", "d"}, "1", review_port);
   EventCollector collector("tcp://127.0.0.1:" + std::to_string(port), "");
   Process engine({matthan_binary().string(), "run", "--config", cfg.string()}, (dir / "engine.log").string());
   auto log = [&] { return read_file(dir / "engine.log"); };
@@ -118,9 +138,10 @@ TEST(ReloadE2E, AddRemoveChangeLeaveTheRestUntouchedAndRejectAnInvalidFile) {
       40s))
       << log();
   std::this_thread::sleep_for(2s);  // a few heartbeats before the reload
+  EXPECT_EQ(admin_view_cameras(review_port), (std::vector<std::string>{"a", "b", "c", "d"}));
 
   // b removed, c changed, e added; a and d as they were.
-  write_config(cfg, root, port, urls, {"a", "c", "d", "e"}, "2");
+  write_config(cfg, root, port, urls, {"a", "c", "d", "e"}, "2", review_port);
   const std::size_t before_reload = collector.events().size();
   engine.signal(SIGHUP);
   ASSERT_TRUE(collector.wait_for([](const Events& ev) { return index_of_config_event(ev, "reload_ok") < ev.size(); }, 30s))
@@ -133,6 +154,8 @@ TEST(ReloadE2E, AddRemoveChangeLeaveTheRestUntouchedAndRejectAnInvalidFile) {
   };
   ASSERT_TRUE(collector.wait_for([&](const Events& ev) { return streaming(ev, "e") && c_restarted(ev); }, 30s))
       << "added or changed camera did not stream\n" << log();
+  // The admin view follows the reload (it showed the start-up config before).
+  EXPECT_EQ(admin_view_cameras(review_port), (std::vector<std::string>{"a", "c", "d", "e"}));
   std::this_thread::sleep_for(3s);
 
   // The same file again through `matthan reload --config`: nothing to do, nothing touched.

@@ -701,7 +701,8 @@ struct Engine::Impl {
   Status start_review() {
     if (!config.review.enabled) return {};
     live = std::make_unique<EngineLiveStatus>([this] { return camera_samples(); });
-    ReviewDeps deps{index.get(), config.storage_root, live.get(), &feed, config.node, admin_config_json(config),
+    ReviewDeps deps{index.get(), config.storage_root, live.get(), &feed, config.node,
+                    [this] { return admin_config_json(running_config()); },
                     metrics_source.get()};
     auto server = ReviewServer::start(config.review, std::move(deps));
     if (!server.ok()) return server.error();

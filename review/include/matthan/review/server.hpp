@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -20,7 +21,9 @@ struct ReviewDeps {
   const LiveStatus* live = nullptr;      // camera health; may be null (no cameras)
   EventFeed* feed = nullptr;             // live events for SSE; may be null
   std::string node;
-  std::string admin_config_json;         // what admins see at /api/admin/config (secrets already redacted)
+  // What admins see at /api/admin/config (secrets already redacted), asked on every request so that it
+  // follows config reloads; none = an empty object.
+  std::function<std::string()> admin_config_json;
   const MetricsSource* metrics = nullptr;  // /metrics (Prometheus); none = no such route
 };
 
