@@ -704,6 +704,7 @@ struct Engine::Impl {
     so.width = c.detect.width;
     so.height = c.detect.height;
     so.fps = c.detect.fps;
+    so.keyframes_only = c.detect.mode == DetectMode::kKeyframes;
     so.latency_ms = c.rtsp_latency_ms;
     so.transport = c.transport == "tcp" ? RtspTransport::kTcp : c.transport == "udp" ? RtspTransport::kUdp : RtspTransport::kAuto;
     so.media_epoch = started_at;  // one timeline per camera across reconnects
@@ -727,10 +728,12 @@ struct Engine::Impl {
     auto on_change = [this, raw](const CameraHealth& h) { storage_tasks.post([this, raw, h] { on_health(*raw, h); }); };
     rt->supervisor = std::make_unique<CameraSupervisor>(c.id, factory, BackoffPolicy{}, on_change, wd);
     for (const char* kind : kIncidentKinds) bus->declare_incident_kind(c.id, kind);
-    rt->log->info("camera '{}' at {}: detect {} @ {} fps, {}, tamper {}, pre-roll {} s, post-roll {} s", c.name,
+    rt->log->info("camera '{}' at {}: detect {} @ {}, {}, tamper {}, pre-roll {} s, post-roll {} s", c.name,
                   redact_url(c.url),
                   c.detect.width > 0 ? fmt::format("{}x{}", c.detect.width, c.detect.height) : std::string("at the camera's size"),
-                  c.detect.fps, rt->analysis->describe(),
+                  c.detect.mode == DetectMode::kKeyframes ? std::string("keyframes only")
+                                                          : fmt::format("{} fps", c.detect.fps),
+                  rt->analysis->describe(),
                   c.tamper.enabled ? "on" : "off", c.clip.pre_roll, c.clip.post_roll);
     return rt;
   }
