@@ -439,6 +439,11 @@ int main(int argc, char** argv) {
   eval->add_option("--gt-masks", eval_opts.gt_masks, "Folder of gtNNNNNN.png masks (CDnet values)");
   eval->add_option("--gt-boxes", eval_opts.gt_boxes, "gt_summary.csv with x:y:w:h boxes per frame")
       ->check(CLI::ExistingFile);
+  eval->add_option("--mode", eval_opts.mode, "every_frame or keyframes (default: the camera's detect.mode)")
+      ->check(CLI::IsMember({"every_frame", "keyframes"}));
+  eval->add_option("--gop", eval_opts.gop_s,
+                   "keyframes mode: analyse one frame every this many seconds (0: the clip's own keyframes)")
+      ->check(CLI::Range(0.0, 60.0))->capture_default_str();
   eval->add_option("--gt-offset", eval_opts.gt_offset, "Ground-truth number = decoded frame index + N")->capture_default_str();
   eval->add_option("--min-box-area", eval_opts.min_box_area, "Ground-truth blobs below this share of the frame are not counted")
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();

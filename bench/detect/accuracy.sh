@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces the table in docs/ACCURACY.md: `matthan eval` on every clip of ../shared/media plus
 # Debian's vtest.avi and tree.avi. Usage: bench/detect/accuracy.sh [BUILD_DIR] [SHARED_DIR]
+# MATTHAN_EVAL_ARGS is added to every `matthan eval` (e.g. "--mode keyframes --gop 2").
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 build="${1:-$here/../../build}"
@@ -26,7 +27,8 @@ YAML
 row() {  # name, then eval arguments
   local name="$1"; shift
   local j
-  j="$("$m" eval --json "$@" 2>/dev/null)"
+  # shellcheck disable=SC2086  # word splitting of the extra arguments is wanted
+  j="$("$m" eval --json "$@" ${MATTHAN_EVAL_ARGS:-} 2>/dev/null)"
   python3 - "$name" "$j" <<'PY'
 import json, sys
 name, j = sys.argv[1], json.loads(sys.argv[2])

@@ -8,7 +8,10 @@ in one run are what to compare over time. See docs/PERFORMANCE.md.
 
 Usage:
   bench/harness/run.py --build build [--cameras 1,16] [--content busy,empty] [--window 60] [--warmup 15]
-                       [--out build/bench-results] [--no-peer]
+                       [--out build/bench-results] [--no-peer] [--no-keyframes]
+
+With keyframes on (the default) two more contenders run: the engine in `detect.mode: keyframes` and the
+keyframe-only decode floor (delta units dropped before avdec_h264), reported as engine-keyframes ÷ that floor.
 
 Writes <out>/results.json and <out>/results.md and prints the table. Exit 0 when every run produced its
 figures, 1 otherwise (a missing Motion daemon is reported, not a failure).
@@ -163,10 +166,10 @@ class Simulator:
 
 
 # ---------------------------------------------------------------- the three contenders
-def run_engine(matthan, urls, workdir, warmup, window):
-    root = workdir / "engine-var"
+def run_engine(matthan, urls, workdir, warmup, window, mode="every_frame"):
+    root = workdir / f"engine-var-{mode}"
     shutil.rmtree(root, ignore_errors=True)
-    cfg = workdir / "engine.yaml"
+    cfg = workdir / f"engine-{mode}.yaml"
     cams = "".join(f"  - id: {u.rsplit('/', 1)[1]}\n    url: {u}\n    transport: tcp\n" for u in urls)
     cfg.write_text(
         "node: bench\n"
@@ -174,10 +177,13 @@ def run_engine(matthan, urls, workdir, warmup, window):
         f"events: {{bind: \"tcp://127.0.0.1:{free_port()}\"}}\n"
         "health: {heartbeat_s: 2}\n"
         "defaults:\n"
-        "  detect: {fps: 5}\n"
+        f"  detect: {{fps: 5, mode: {mode}}}\n"
+        # The still content's keyframes are bit-identical (one PNG, encoded the same way every GOP; a real
+        # sensor's never are), so with keyframes only the frozen-picture watchdog would reconnect every 10 s.
+        + ("  watchdog: {frozen_s: 0}\n" if mode == "keyframes" else "") +
         "  clip: {pre_roll: 5, post_roll: 5, max_length: 300}\n"
         f"cameras:\n{cams}")
-    with open(workdir / "engine.log", "w") as out:
+    with open(workdir / ("engine.log" if mode == "every_frame" else f"engine-{mode}.log"), "w") as out:
         proc = subprocess.Popen([str(matthan), "run", "--config", str(cfg)], stdout=out, stderr=subprocess.STDOUT)
         try:
             m = measure(proc, warmup, window, "matthan run")
@@ -189,7 +195,7 @@ def run_engine(matthan, urls, workdir, warmup, window):
 
 def engine_counters(db, n):
     """Frames analysed and dropped per camera, from the last health message of each camera in the index."""
-    out = {"frames_analysed": 0, "frames_dropped": 0, "cameras_streaming": 0}
+    out = {"frames_analysed": 0, "frames_dropped": 0, "cameras_streaming": 0, "reconnects": 0, "stalls": 0}
     try:
         con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
         rows = con.execute("SELECT topic, payload FROM events WHERE topic LIKE 'health.%' ORDER BY seq").fetchall()
@@ -203,6 +209,8 @@ def engine_counters(db, n):
     for h in last.values():
         out["frames_analysed"] += h["counters"]["frames_analysed"]
         out["frames_dropped"] += h["counters"]["frames_dropped"]
+        out["reconnects"] += h["counters"].get("reconnects", 0)
+        out["stalls"] += h["counters"].get("stalls", 0)
     streaming = [h for h in last.values() if h["state"] == "streaming" or h["counters"]["frames_analysed"] > 0]
     out["cameras_streaming"] = len(streaming)
     total = out["frames_analysed"] + out["frames_dropped"]
@@ -210,13 +218,15 @@ def engine_counters(db, n):
     return out
 
 
-def run_floor(urls, workdir, warmup, window):
-    """rtspsrc ! depay ! parse ! avdec_h264 (one thread) ! fakesink, every camera in one process."""
+def run_floor(urls, workdir, warmup, window, keyframes_only=False):
+    """rtspsrc ! depay ! parse ! avdec_h264 (one thread) ! fakesink, every camera in one process. keyframes_only:
+    an identity drops delta units before the decoder (avdec_h264's skip-frame does nothing for H.264 in 1.22)."""
     parts = []
+    drop = ["identity", "drop-buffer-flags=delta-unit", "!"] if keyframes_only else []
     for u in urls:
         parts += ["rtspsrc", f"location={u}", "protocols=tcp", "latency=200", "!", "rtph264depay", "!", "h264parse",
-                  "!", "avdec_h264", "max-threads=1", "!", "fakesink", "sync=false"]
-    with open(workdir / "floor.log", "w") as out:
+                  "!", *drop, "avdec_h264", "max-threads=1", "!", "fakesink", "sync=false"]
+    with open(workdir / ("floor-kf.log" if keyframes_only else "floor.log"), "w") as out:
         proc = subprocess.Popen(["gst-launch-1.0", "-q", *parts], stdout=out, stderr=subprocess.STDOUT)
         try:
             return measure(proc, warmup, window, "decode floor")
@@ -267,20 +277,25 @@ def fmt(v, spec="{:.4f}"):
 def table(results):
     lines = [
         "| content | cameras | engine CPU-s per cam-s | floor | engine ÷ floor | Motion | engine ÷ Motion "
-        "| sim CPU-s per cam-s | RSS per cam (MB) | threads | analysed fps per cam | dropped % |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| sim CPU-s per cam-s | RSS per cam (MB) | threads | analysed fps per cam | dropped % "
+        "| engine keyframes | keyframe floor | keyframes ÷ kf floor | kf analysed fps per cam |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         n = r["cameras"]
         e, f, mo = r["engine"].get("per_cam_s"), r["floor"].get("per_cam_s"), r["motion"].get("per_cam_s")
         rss = r["engine"].get("rss_bytes")
         fps = r["engine"].get("frames_analysed", 0) / n / max(1e-9, r["engine"].get("run_s", 1))
+        ekf, fkf = r.get("engine_keyframes", {}), r.get("floor_keyframes", {})
+        ek, fk = ekf.get("per_cam_s"), fkf.get("per_cam_s")
+        kfps = ekf["frames_analysed"] / n / max(1e-9, ekf.get("run_s", 1)) if "frames_analysed" in ekf else None
         lines.append(
             f"| {r['content']} | {n} | {fmt(e)} | {fmt(f)} | {fmt(ratio(e, f), '{:.2f}')} | "
             f"{fmt(mo) if mo is not None else r['motion'].get('skipped', '—')[:24]} | {fmt(ratio(e, mo), '{:.2f}')} | "
             f"{fmt(r['sim'].get('per_cam_s'))} | {fmt(rss / n / 1e6 if rss else None, '{:.1f}')} | "
             f"{r['engine'].get('threads', '—')} | {fmt(fps, '{:.2f}')} | "
-            f"{fmt(r['engine'].get('dropped_pct'), '{:.2f}')} |")
+            f"{fmt(r['engine'].get('dropped_pct'), '{:.2f}')} | "
+            f"{fmt(ek)} | {fmt(fk)} | {fmt(ratio(ek, fk), '{:.2f}')} | {fmt(kfps, '{:.2f}')} |")
     return "\n".join(lines)
 
 
@@ -294,6 +309,8 @@ def main():
     ap.add_argument("--out", default=None, help="results folder (default <build>/bench-results)")
     ap.add_argument("--cache", default=None, help="encoded inputs (default <build>/bench-cache)")
     ap.add_argument("--no-peer", action="store_true", help="skip the Motion daemon")
+    ap.add_argument("--no-keyframes", action="store_true",
+                    help="skip the engine in detect.mode keyframes and the keyframe-only decode floor")
     a = ap.parse_args()
 
     build = Path(a.build).resolve()
@@ -321,7 +338,11 @@ def main():
                 for name, fn in (("engine", lambda: run_engine(matthan, sim.urls, work, a.warmup, a.window)),
                                  ("floor", lambda: run_floor(sim.urls, work, a.warmup, a.window)),
                                  ("motion", lambda: {"skipped": "--no-peer"} if a.no_peer
-                                  else run_motion(sim.urls, work, a.warmup, a.window))):
+                                  else run_motion(sim.urls, work, a.warmup, a.window)),
+                                 ("engine_keyframes", lambda: {"skipped": "--no-keyframes"} if a.no_keyframes
+                                  else run_engine(matthan, sim.urls, work, a.warmup, a.window, "keyframes")),
+                                 ("floor_keyframes", lambda: {"skipped": "--no-keyframes"} if a.no_keyframes
+                                  else run_floor(sim.urls, work, a.warmup, a.window, keyframes_only=True))):
                     log(f"{kind}, {n} camera(s): {name}")
                     t = time.monotonic()
                     try:
@@ -336,9 +357,10 @@ def main():
                     log(f"  {name}: {json.dumps({k: v for k, v in m.items() if k != 'run_s'})[:300]}")
                 sim_cpu = cpu_seconds(sim.proc.pid) - sim_c0
                 r["sim"] = {"cpu_s": sim_cpu, "per_cam_s": sim_cpu / (n * (time.monotonic() - sim_t0))}
-                if "frames_analysed" in r["engine"] and r["engine"]["cameras_streaming"] < n:
-                    r["engine"]["error"] = f"only {r['engine']['cameras_streaming']} of {n} cameras analysed frames"
-                    ok = False
+                for name in ("engine", "engine_keyframes"):
+                    if "frames_analysed" in r[name] and r[name]["cameras_streaming"] < n:
+                        r[name]["error"] = f"only {r[name]['cameras_streaming']} of {n} cameras analysed frames"
+                        ok = False
             finally:
                 sim.close()
             r["workdir"] = str(work)
@@ -346,13 +368,14 @@ def main():
 
     doc = {"host": os.uname().nodename, "cores": os.cpu_count(), "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
            "input": {"size": "1280x720", "fps": FPS, "gop": GOP, "codec": "h264 high"},
-           "engine_settings": {"detect": "640x360 at 5 fps", "transport": "tcp"}, "results": results}
+           "engine_settings": {"detect": "the camera's size at 5 fps (engine_keyframes: detect.mode keyframes)",
+                               "transport": "tcp"}, "results": results}
     (out / "results.json").write_text(json.dumps(doc, indent=2))
     md = table(results)
     (out / "results.md").write_text(md + "\n")
     print(md)
     for r in results:
-        for name in ("engine", "floor", "motion"):
+        for name in ("engine", "floor", "motion", "engine_keyframes", "floor_keyframes"):
             if "error" in r.get(name, {}):
                 print(f"{r['content']}/{r['cameras']} {name}: {r[name]['error']}", file=sys.stderr)
     log(f"wrote {out / 'results.json'} and {out / 'results.md'}")

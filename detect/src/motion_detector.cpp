@@ -222,6 +222,8 @@ struct MotionDetector::Impl {
     const cv::Size wanted = analysis_size_for(frame.width, frame.height, config.analysis_width, in_color);
     if (wanted != size || in_color != color || !model) configure_for(wanted, in_color);
     const cv::Mat input = analysis_input(frame);
+    if (frames_seen == 0)
+      for (int i = 0; i < config.prime_repeats; ++i) model->apply(input, foreground);
     model->apply(input, foreground);
     if (++frames_seen <= config.warmup_frames) return {};
     const double raw = clean_foreground();

@@ -306,10 +306,19 @@ void GstCameraSource::watch_decoder_output(GstElement* pipeline) {
   auto in = gst::adopt(gst_element_get_static_pad(dec.get(), "sink"));
   auto out = gst::adopt(gst_element_get_static_pad(rate.get(), "sink"));
   if (!in || !out) return;
+  // keyframes_only: a delta unit never reaches the decoder (IDR frames decode on their own; the
+  // decoder's `skip-frame` property has no effect on H.264 in GStreamer 1.22), and is not counted as
+  // decoder input, so the lost-frame check below is unaffected.
   gst_pad_add_probe(
       in.get(), GST_PAD_PROBE_TYPE_BUFFER,
-      [](GstPad*, GstPadProbeInfo*, gpointer self) -> GstPadProbeReturn {
-        static_cast<GstCameraSource*>(self)->decoder_in_.fetch_add(1, std::memory_order_relaxed);
+      [](GstPad*, GstPadProbeInfo* info, gpointer self) -> GstPadProbeReturn {
+        auto* source = static_cast<GstCameraSource*>(self);
+        GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+        if (source->options_.keyframes_only && buffer != nullptr &&
+            GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT)) {
+          return GST_PAD_PROBE_DROP;
+        }
+        source->decoder_in_.fetch_add(1, std::memory_order_relaxed);
         return GST_PAD_PROBE_OK;
       },
       this, nullptr);

@@ -48,5 +48,27 @@ TEST(EvalAccuracy, HighwayIMotionMask) {
   EXPECT_GE(j["motion"]["f1"].get<double>(), kHighwayF1) << j["motion"].dump();
 }
 
+// detect.mode keyframes offline: one analysed frame every --gop seconds (hallandmonitor: 296 frames at 25 fps,
+// so frames 0, 50, ..., 250), scored on those frames only. Floors a little under what keyframes mode
+// reached when they were set (docs/PERFORMANCE.md): recall holds, precision is the price.
+TEST(EvalAccuracy, KeyframesModeAnalysesOneFrameEveryGop) {
+  MATTHAN_REQUIRE_SHARED();
+  const std::vector<std::string> clip{"--clip", media("sbi-hallandmonitor/hallandmonitor.mp4").string(), "--gt-masks",
+                                      media("sbi-hallandmonitor/groundtruth").string()};
+  auto args = clip;
+  args.insert(args.end(), {"--mode", "keyframes", "--gop", "2"});
+  const auto j = eval(args);
+  ASSERT_TRUE(j.is_object() && j["motion"].is_object()) << j.dump();
+  EXPECT_EQ(j["mode"], "keyframes");
+  EXPECT_EQ(j["frames"], 296);
+  EXPECT_EQ(j["frames_analysed"], 6);
+  EXPECT_LE(j["motion"]["frames_scored"].get<int>(), 6);
+  EXPECT_GE(j["motion"]["recall"].get<double>(), 0.85) << j["motion"].dump();  // measured 0.922
+  EXPECT_GE(j["motion"]["f1"].get<double>(), 0.55) << j["motion"].dump();      // measured 0.622
+  const auto every = eval(clip);
+  EXPECT_EQ(every["mode"], "every_frame");
+  EXPECT_EQ(every["frames_analysed"], 296);
+}
+
 }  // namespace
 }  // namespace matthan::test

@@ -4,7 +4,9 @@
 
 #include <cstdio>
 #include <ctime>
+#include <algorithm>
 #include <fstream>
+#include <iostream>
 #include <set>
 #include <sstream>
 
@@ -78,13 +80,15 @@ class EngineE2E : public ::testing::Test {
   }
 
   // A config for the simulated camera; returns its path. Storage goes to `root`.
-  fs::path write_config(const fs::path& root, int events_port, double max_length, const std::string& name) {
+  fs::path write_config(const fs::path& root, int events_port, double max_length, const std::string& name,
+                        const std::string& detect = "{width: 640, height: 360, fps: 5}", const std::string& top = "") {
     const fs::path cfg = *dir_ / (name + ".yaml");
     std::ofstream(cfg) << "node: it-node\n"
                        << "storage: {root: \"" << root.string() << "\"}\n"
                        << "events: {bind: \"tcp://127.0.0.1:" << events_port << "\"}\n"
+                       << top
                        << "defaults:\n"
-                       << "  detect: {width: 640, height: 360, fps: 5}\n"
+                       << "  detect: " << detect << "\n"
                        << "  motion: {min_area: 0.002, start_frames: 3, end_seconds: 2}\n"
                        << "  clip: {pre_roll: 3, post_roll: " << kPostRoll << ", max_length: " << max_length << "}\n"
                        << "cameras:\n"
@@ -239,6 +243,55 @@ TEST_F(EngineE2E, SigtermMidIncidentEndsItAndFinishesItsClip) {
     check_clip(root, e.json, /*full_post_roll=*/false);
   }
   EXPECT_TRUE(files_with_suffix(root, ".part").empty()) << "temporary clip files left behind";
+}
+
+// detect.mode keyframes: only keyframes reach the analysis decoder (the sim's GOP is 20 frames, 2 s, at
+// 10 fps), yet clips are recorded from every packet at the full 10 fps.
+TEST_F(EngineE2E, KeyframesModeAnalysesOneFramePerGopAndRecordsFullRateClips) {
+  const fs::path root = *dir_ / "keyframes";
+  const int port = free_tcp_port();
+  EventCollector incidents("tcp://127.0.0.1:" + std::to_string(port), "incident.");
+  EventCollector health("tcp://127.0.0.1:" + std::to_string(port), "health.vtest");
+  auto args = run_args(write_config(root, port, /*max_length=*/12, "keyframes", "{fps: 5, mode: keyframes}",
+                                    "health: {heartbeat_s: 2}\n"));
+  args.insert(args.end(), {"--for", "30"});
+  Process engine(args, (*dir_ / "keyframes.log").string());
+  const auto rc = engine.wait(std::chrono::seconds(90));
+  ASSERT_TRUE(rc.has_value()) << "engine did not stop after --for";
+  EXPECT_EQ(*rc, 0) << engine.output();
+  incidents.wait_for([](auto& ev) { return !ev.empty() && ev.back().json.value("phase", "") == "end"; },
+                     std::chrono::seconds(2));
+
+  // The last health message with counters: packets are every access unit, analysed frames one per GOP.
+  const auto hs = health.events();
+  ASSERT_FALSE(hs.empty()) << "no health.vtest message; engine stdout:\n" << engine.output();
+  std::uint64_t packets = 0, analysed = 0, decoded = 0;
+  for (const auto& h : hs) {
+    if (!h.json.contains("counters")) continue;
+    packets = std::max<std::uint64_t>(packets, h.json["counters"]["packets"].get<std::uint64_t>());
+    analysed = std::max<std::uint64_t>(analysed, h.json["counters"]["frames_analysed"].get<std::uint64_t>());
+    decoded = std::max<std::uint64_t>(decoded, h.json["counters"]["frames_decoded"].get<std::uint64_t>());
+  }
+  std::cout << "[ figures ] packets " << packets << ", frames decoded " << decoded << ", analysed " << analysed << "\n";
+  ASSERT_GE(packets, 150u) << "the camera streamed for most of the 30 s run";
+  // About one analysed frame per 20 packets. Every-frame mode at 5 fps would analyse one per 2 packets.
+  EXPECT_GE(analysed * 30, packets) << "fewer than one analysed frame per 1.5 GOPs";
+  EXPECT_LE(analysed * 14, packets) << "more than one analysed frame per 0.7 GOP: delta units reach the analysis";
+
+  const auto ev = incidents.events();
+  ASSERT_FALSE(ev.empty()) << "no incident in keyframes mode; engine stdout:\n" << engine.output();
+  check_stream(ev);
+  int clips = 0;
+  for (const auto& e : ev) {
+    if (e.json.value("phase", "") != "end") continue;
+    check_clip(root, e.json, /*full_post_roll=*/false);
+    const ClipProbe p = probe_clip(root / e.json["clip"]["path"].get<std::string>());
+    // Recording keeps every packet: 10 frames a second, not one per GOP.
+    EXPECT_GE(p.video_packets, static_cast<int>(p.duration_s * 10 * 0.9))
+        << p.video_packets << " frames in " << p.duration_s << " s";
+    ++clips;
+  }
+  EXPECT_GE(clips, 1) << "no incident ended with a clip";
 }
 
 TEST_F(EngineE2E, SeqKeepsIncreasingAcrossRestarts) {

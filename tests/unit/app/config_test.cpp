@@ -105,6 +105,27 @@ TEST(Config, DetectSizeDefaultsToTheCamerasOwnAndIsSetWhole) {
   EXPECT_TRUE(has_issue(half, 4, "cameras[0].detect", "width and height together")) << half.error_text();
 }
 
+TEST(Config, DetectModeDefaultsToEveryFrameMergesFromDefaultsAndRejectsOtherWords) {
+  auto plain = load("cameras:\n  - id: a\n    url: rtsp://h/x\n");
+  ASSERT_TRUE(plain.ok()) << plain.error_text();
+  EXPECT_EQ(plain.config.cameras[0].detect.mode, DetectMode::kEveryFrame);
+  // The node's defaults set it for every camera; a camera may set it back, and other detect keys merge.
+  auto merged = load(
+      "defaults:\n  detect: {mode: keyframes, fps: 4}\ncameras:\n  - id: a\n    url: rtsp://h/x\n"
+      "  - id: b\n    url: rtsp://h/y\n    detect: {mode: every_frame}\n");
+  ASSERT_TRUE(merged.ok()) << merged.error_text();
+  EXPECT_EQ(merged.config.cameras[0].detect.mode, DetectMode::kKeyframes);
+  EXPECT_EQ(merged.config.cameras[1].detect.mode, DetectMode::kEveryFrame);
+  EXPECT_EQ(merged.config.cameras[1].detect.fps, 4);
+  EXPECT_NE(merged.config.cameras[0], merged.config.cameras[1]);  // a reload restarts a camera whose mode changed
+  auto bad = load("cameras:\n  - id: a\n    url: rtsp://h/x\n    detect:\n      mode: iframes\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(has_issue(bad, 5, "cameras[0].detect.mode", "'iframes' is not every_frame or keyframes")) << bad.error_text();
+  auto wrong_type = load("cameras:\n  - id: a\n    url: rtsp://h/x\n    detect:\n      mode: [keyframes]\n");
+  ASSERT_FALSE(wrong_type.ok());
+  EXPECT_TRUE(has_issue(wrong_type, 5, "cameras[0].detect.mode", "must be a string")) << wrong_type.error_text();
+}
+
 TEST(Config, BadUrlIsReportedWithoutThePassword) {
   auto l = load("cameras:\n  - id: a\n    url: rtsp://admin:hunter2@:554/x\n  - id: b\n    url: ftp://h/x\n");
   ASSERT_FALSE(l.ok());

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <iostream>
+
 #include <cstdio>
 #include <memory>
 #include <opencv2/core.hpp>
@@ -168,6 +170,30 @@ TEST(MotionDetector, VetoCanBeDisabled) {
   EXPECT_FALSE(r.global_change);
   EXPECT_TRUE(r.motion);
   EXPECT_EQ(d.global_changes(), 0U);
+}
+
+// detect.mode keyframes: one frame every 2 s, so the model cannot spend ten real frames learning. Priming
+// learns the first frame ten times; the second frame already shows the object, and only the object.
+TEST(MotionDetector, PrimedModelFindsTheObjectInTheSecondFrame) {
+  const cv::Mat bg = make_background(640, 360);
+  const cv::Rect square(200, 120, 80, 80);
+  MotionConfig cfg;
+  cfg.warmup_frames = 1;
+  cfg.prime_repeats = 9;
+  MotionDetector primed(cfg);
+  EXPECT_FALSE(primed.process(to_frame(bg)).motion) << "the primed frame is still warm-up";
+  const MotionResult r = primed.process(to_frame(with_square(bg, square)));
+  EXPECT_FALSE(r.global_change);
+  ASSERT_TRUE(r.motion);
+  EXPECT_NEAR(r.boxes.front().x, square.x / 640.0, 0.025);
+  EXPECT_NEAR(r.boxes.front().w, square.width / 640.0, 0.025);
+  EXPECT_LT(r.foreground_fraction, 0.06) << "only the square is foreground";
+
+  cfg.prime_repeats = 0;  // the same two frames without priming: the model has not learnt the background
+  MotionDetector unprimed(cfg);
+  unprimed.process(to_frame(bg));
+  const MotionResult u = unprimed.process(to_frame(with_square(bg, square)));
+  std::cout << "[ figures ] unprimed: foreground " << u.foreground_fraction << ", global change " << u.global_change << "\n";
 }
 
 TEST(MotionDetector, ReportsNothingDuringWarmup) {

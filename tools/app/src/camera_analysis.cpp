@@ -11,8 +11,26 @@
 namespace matthan {
 namespace {
 
+// detect.mode: keyframes analyses about one frame per GOP (typically 2 s, 0.5 fps) instead of detect.fps.
+// Settings given in seconds keep their meaning at that rate once nothing forgets a region or a track
+// between two keyframes; settings counted in frames are rescaled to the same time they cover at 5 fps.
+// The values cover keyframe intervals up to about 4 s (docs/config.md "detect.mode").
+bool keyframes(const CameraConfig& c) { return c.detect.mode == DetectMode::kKeyframes; }
+constexpr int kKeyframeHistory = 50;         // KNN history: ~100 s at a 2 s GOP (the default 500 is ~100 s at 5 fps)
+constexpr int kKeyframePrime = 9;            // the first keyframe is learnt 10 times: KNN's samples are filled at once
+constexpr int kKeyframeWarmup = 1;           // so motion is reported from the second keyframe on (~2 s, as 10 frames at 5 fps)
+constexpr double kKeyframeMaxGapS = 5.0;     // the gate keeps a region across one missing keyframe or two
+constexpr double kKeyframeTentativeS = 5.0;  // an unconfirmed track survives to the next keyframe
+constexpr int kKeyframeConfirmHits = 2;      // two keyframes (~2 s) instead of three frames
+constexpr double kKeyframePredictS = 4.0;    // the tracker's velocity reaches the next keyframe
+
 MotionConfig motion_config(const CameraConfig& c) {
   MotionConfig m;
+  if (keyframes(c)) {
+    m.history = kKeyframeHistory;
+    m.warmup_frames = kKeyframeWarmup;
+    m.prime_repeats = kKeyframePrime;
+  }
   m.min_area = c.motion.min_area;
   m.veto_fraction = c.motion.veto_fraction;
   m.veto_structure = c.motion.veto_structure;
@@ -28,12 +46,14 @@ std::unique_ptr<MotionGate> motion_gate(const CameraConfig& c) {
   g.min_travel = c.motion.gate_travel;
   g.activity_s = c.motion.gate_activity_s;
   g.nuisance_level = c.motion.gate_nuisance;
+  if (keyframes(c)) g.max_gap_s = std::max(g.max_gap_s, kKeyframeMaxGapS);
   return std::make_unique<MotionGate>(g);
 }
 
 IncidentPolicy motion_policy(const CameraConfig& c) {
   IncidentPolicy p;
-  p.start_frames = c.motion.start_frames;
+  // start_frames counts analysed frames: 3 at 5 fps is 0.6 s, less than one keyframe interval.
+  p.start_frames = keyframes(c) ? 1 : c.motion.start_frames;
   p.end_seconds = c.motion.end_seconds;
   p.max_length_s = c.clip.max_length;
   return p;
@@ -64,6 +84,11 @@ RuleIncidentPolicy rule_policy(const CameraConfig& c) {
 TrackerConfig tracker_config(const CameraConfig& c) {
   TrackerConfig t;
   t.confirm_hits = c.detect.objects.confirm_frames;
+  if (keyframes(c)) {
+    t.confirm_hits = std::min(t.confirm_hits, kKeyframeConfirmHits);
+    t.tentative_unseen_s = std::max(t.tentative_unseen_s, kKeyframeTentativeS);
+    t.predict_horizon_s = std::max(t.predict_horizon_s, kKeyframePredictS);
+  }
   return t;
 }
 

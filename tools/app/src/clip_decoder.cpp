@@ -60,6 +60,7 @@ struct ClipDecoder::Impl {
   int stream = -1;
   double fps = 25;
   std::uint64_t index = 0;
+  bool keyframe = false;  // the frame next() returned last was a keyframe
   bool draining = false;
   ClipTiming timing = ClipTiming::kFrameIndex;
   std::int64_t origin = AV_NOPTS_VALUE;  // first frame's timestamp (kStream)
@@ -100,6 +101,7 @@ struct ClipDecoder::Impl {
       const int r = avcodec_receive_frame(codec.get(), frame.get());
       if (r == 0) {
         Frame out = convert(*frame);
+        keyframe = frame->key_frame != 0 || frame->pict_type == AV_PICTURE_TYPE_I;
         av_frame_unref(frame.get());
         return out;
       }
@@ -143,6 +145,7 @@ ClipDecoder::ClipDecoder(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ClipDecoder::~ClipDecoder() = default;
 std::optional<Frame> ClipDecoder::next() { return impl_->next(); }
 double ClipDecoder::fps() const { return impl_->fps; }
+bool ClipDecoder::keyframe() const { return impl_->keyframe; }
 int ClipDecoder::width() const { return impl_->codec->width; }
 int ClipDecoder::height() const { return impl_->codec->height; }
 void ClipDecoder::set_camera(CameraId camera) { impl_->camera = std::move(camera); }

@@ -29,6 +29,8 @@ class ClipDecoder {
   // frame index and the clip's frame rate, so frame i is exactly i / fps seconds. nullopt at the end.
   std::optional<Frame> next();
   double fps() const;
+  // Whether the frame next() returned last was a keyframe (an intra picture).
+  bool keyframe() const;
   int width() const;
   int height() const;
   // Frames the container says it holds, or duration x fps; 0 when neither is known.

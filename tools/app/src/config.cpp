@@ -184,7 +184,7 @@ void read_objects(ConfigReader& r, const YAML::Node& n, const std::string& path,
 
 void read_detect(ConfigReader& r, const YAML::Node& n, const std::string& path, DetectSettings& d) {
   if (!r.expect_map(n, path)) return;
-  r.check_keys(n, path, {"width", "height", "fps", "objects"});
+  r.check_keys(n, path, {"width", "height", "fps", "mode", "objects"});
   r.number(n, "width", path, d.width, 0, 3840);
   r.number(n, "height", path, d.height, 0, 2160);
   for (const auto& [key, v] : {std::pair<const char*, int>{"width", d.width}, {"height", d.height}})
@@ -193,6 +193,11 @@ void read_detect(ConfigReader& r, const YAML::Node& n, const std::string& path, 
   if ((d.width == 0) != (d.height == 0))
     r.issue(n, path, "set width and height together (or neither: the camera's own size)");
   r.number(n, "fps", path, d.fps, 1, 30);
+  if (std::string mode; r.string(n, "mode", path, mode, 16)) {
+    if (mode == "every_frame") d.mode = DetectMode::kEveryFrame;
+    else if (mode == "keyframes") d.mode = DetectMode::kKeyframes;
+    else r.issue(n["mode"], ConfigReader::join(path, "mode"), fmt::format("'{}' is not every_frame or keyframes", mode));
+  }
   if (n["objects"].IsDefined()) read_objects(r, n["objects"], ConfigReader::join(path, "objects"), d.objects);
 }
 

@@ -732,6 +732,7 @@ struct Engine::Impl {
     so.width = c.detect.width;
     so.height = c.detect.height;
     so.fps = c.detect.fps;
+    so.keyframes_only = c.detect.mode == DetectMode::kKeyframes;
     so.latency_ms = c.rtsp_latency_ms;
     so.transport = c.transport == "tcp" ? RtspTransport::kTcp : c.transport == "udp" ? RtspTransport::kUdp : RtspTransport::kAuto;
     so.media_epoch = started_at;  // one timeline per camera across reconnects, shared by url and detect_url
@@ -781,10 +782,12 @@ struct Engine::Impl {
           std::make_unique<CameraSupervisor>(c.id, detect_factory, BackoffPolicy{}, on_detect_change, wd);
     }
     for (const char* kind : kIncidentKinds) bus->declare_incident_kind(c.id, kind);
-    rt->log->info("camera '{}' at {}{}: detect {} @ {} fps, {}, tamper {}, pre-roll {} s, post-roll {} s", c.name,
+    rt->log->info("camera '{}' at {}{}: detect {} @ {}, {}, tamper {}, pre-roll {} s, post-roll {} s", c.name,
                   redact_url(c.url), substream ? " (recorded; detection on " + redact_url(c.detect_url) + ")" : "",
                   c.detect.width > 0 ? fmt::format("{}x{}", c.detect.width, c.detect.height) : std::string("at the camera's size"),
-                  c.detect.fps, rt->analysis->describe(),
+                  c.detect.mode == DetectMode::kKeyframes ? std::string("keyframes only")
+                                                          : fmt::format("{} fps", c.detect.fps),
+                  rt->analysis->describe(),
                   c.tamper.enabled ? "on" : "off", c.clip.pre_roll, c.clip.post_roll);
     return rt;
   }

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -44,12 +45,25 @@ struct Scores {
 Result<CameraConfig> camera_config(const EvalOptions& o) {
   CameraConfig c;
   c.id = "eval";
-  if (o.config.empty()) return c;
-  ConfigLoad load = load_config_file(o.config);
-  if (!load.ok()) return make_error(load.error_text());
-  for (const auto& cam : load.config.cameras)
-    if (o.camera.empty() || cam.id == o.camera) return cam;
-  return make_error(fmt::format("{}: no camera '{}'", o.config.string(), o.camera));
+  if (!o.config.empty()) {
+    ConfigLoad load = load_config_file(o.config);
+    if (!load.ok()) return make_error(load.error_text());
+    const auto it = std::find_if(load.config.cameras.begin(), load.config.cameras.end(),
+                                 [&](const CameraConfig& cam) { return o.camera.empty() || cam.id == o.camera; });
+    if (it == load.config.cameras.end()) return make_error(fmt::format("{}: no camera '{}'", o.config.string(), o.camera));
+    c = *it;
+  }
+  if (o.mode == "keyframes") c.detect.mode = DetectMode::kKeyframes;
+  else if (o.mode == "every_frame") c.detect.mode = DetectMode::kEveryFrame;
+  else if (!o.mode.empty()) return make_error(fmt::format("--mode '{}': use every_frame or keyframes", o.mode));
+  return c;
+}
+
+// detect.mode keyframes: whether the camera would analyse this frame (see EvalOptions::gop_s).
+bool analysed_in_keyframes_mode(long frame, bool keyframe, double fps, double gop_s) {
+  if (gop_s <= 0) return keyframe;
+  const long every = std::max(1L, std::lround(gop_s * fps));
+  return frame % every == 0;
 }
 
 MaskTruth mask_truth(const fs::path& dir) {
@@ -128,8 +142,9 @@ nlohmann::ordered_json report_json(const EvalOptions& o, long frames, double fps
 }
 
 void print_text(const nlohmann::ordered_json& j) {
-  fmt::print("clip      {}\nframes    {} at {:.2f} fps\nanalysis  {}\n", j["clip"].get<std::string>(),
-             j["frames"].get<long>(), j["fps"].get<double>(), j["detector"].get<std::string>());
+  fmt::print("clip      {}\nframes    {} at {:.2f} fps, {} analysed ({})\nanalysis  {}\n", j["clip"].get<std::string>(),
+             j["frames"].get<long>(), j["fps"].get<double>(), j["frames_analysed"].get<long>(),
+             j["mode"].get<std::string>(), j["detector"].get<std::string>());
   if (!j["motion"].is_null())
     fmt::print("motion    precision {:.3f}  recall {:.3f}  F {:.3f}  ({} frames)\n", j["motion"]["precision"].get<double>(),
                j["motion"]["recall"].get<double>(), j["motion"]["f1"].get<double>(), j["motion"]["frames_scored"].get<int>());
@@ -193,7 +208,18 @@ int run_eval(const EvalOptions& o) {
   MediaTimeNs last_pts = 0;
   WallTime last_wall{};
   const double fps = (*dec)->fps();
+  const bool keyframes_only = cam.value().detect.mode == DetectMode::kKeyframes;
+  long analysed = 0;
   while (auto frame = (*dec)->next()) {
+    // Keyframes mode: the frames in between are never decoded for analysis, so they are neither analysed
+    // nor scored (the mask and box figures are over the analysed frames).
+    if (keyframes_only && !analysed_in_keyframes_mode(frames, (*dec)->keyframe(), fps, o.gop_s)) {
+      last_pts = frame->pts;
+      last_wall = frame->wall;
+      ++frames;
+      continue;
+    }
+    ++analysed;
     const AnalysisOutput out = a.process(*frame);
     const long gt_number = frames + o.gt_offset;
     if (masks) score_mask_frame(a, *masks, gt_number, s);
@@ -216,7 +242,9 @@ int run_eval(const EvalOptions& o) {
 
   std::vector<IncidentSpan> incidents;
   for (const auto& id : order) incidents.push_back(spans[id]);
-  const auto j = report_json(o, frames, fps, s, incidents, a);
+  auto j = report_json(o, frames, fps, s, incidents, a);
+  j["mode"] = keyframes_only ? "keyframes" : "every_frame";
+  j["frames_analysed"] = analysed;
   if (o.json) fmt::print("{}\n", j.dump());
   else print_text(j);
   return 0;

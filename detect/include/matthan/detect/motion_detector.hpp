@@ -25,6 +25,11 @@ struct MotionConfig {
   // always modelled on luma. In colour the analysis size is kept even (I420 needs it).
   bool use_color = true;
   int warmup_frames = 10;    // frames used to learn the background before any motion is reported
+  // The first frame of a fresh model (a start, a size change, a vetoed global change) is learnt this many
+  // more times. KNN needs about ten frames to fill its samples; at keyframe rates (one frame every 2 s) ten
+  // real frames take 20 s, and until then most of the picture reads as foreground and trips the global-change
+  // veto again and again. 0 (the default at full rates) learns from real frames only.
+  int prime_repeats = 0;
 
   // Background model (OpenCV KNN). history: frames the model remembers; a larger value adapts more
   // slowly to lighting changes but keeps slow walkers as foreground longer.

@@ -34,12 +34,18 @@ struct ObjectSettings {
   bool operator==(const ObjectSettings&) const = default;
 };
 
+// detect.mode: which decoded frames the analysis sees. kKeyframes drops every non-key access unit before the
+// analysis decoder (recording still keeps every packet): about one analysed frame per GOP, at roughly a third
+// of the decode cost, for dense nodes and weak machines (docs/config.md, docs/PERFORMANCE.md).
+enum class DetectMode { kEveryFrame, kKeyframes };
+
 struct DetectSettings {
   // The analysis copy's size; 0 x 0 (the default) is the camera's own size, with no scaling at all in the
   // pipeline: motion scales the luma plane itself, and the object detector crops from the full picture.
   int width = 0;
   int height = 0;
   int fps = 5;
+  DetectMode mode = DetectMode::kEveryFrame;
   ObjectSettings objects;
   bool operator==(const DetectSettings&) const = default;
 };

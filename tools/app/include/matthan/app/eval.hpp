@@ -14,6 +14,11 @@ struct EvalOptions {
   std::filesystem::path gt_masks;  // folder of gtNNNNNN.png (CDnet values); ROI.bmp / temporalROI.txt next to it
   std::filesystem::path gt_boxes;  // gt_summary.csv
   int gt_offset = 0;               // ground-truth number = decoded frame index + offset
+  // "every_frame" or "keyframes"; empty: the camera's detect.mode (every_frame without --config). keyframes
+  // analyses only the frames a camera in detect.mode keyframes would: one every `gop_s` seconds of the clip
+  // (0: the clip's own keyframes), so its accuracy is comparable whatever GOP the clip was encoded with.
+  std::string mode;
+  double gop_s = 2.0;
   double min_box_area = 0.005;     // ground-truth blobs smaller than this share of the frame are not counted
   bool json = false;
 };
