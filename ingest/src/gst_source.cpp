@@ -50,7 +50,9 @@ MediaTimeNs running_time(GstSample* sample, GstClockTime t) {
 std::shared_ptr<const StreamInfo> stream_info_from_caps(const GstCaps* caps) {
   auto info = std::make_shared<StreamInfo>();
   const GstStructure* s = gst_caps_get_structure(caps, 0);
-  info->codec = gst_structure_has_name(s, "video/x-h265") ? VideoCodec::kH265 : VideoCodec::kH264;
+  info->codec = gst_structure_has_name(s, "video/x-h265") ? VideoCodec::kH265
+                : gst_structure_has_name(s, "image/jpeg")  ? VideoCodec::kMjpeg
+                                                           : VideoCodec::kH264;
   gst_structure_get_int(s, "width", &info->width);
   gst_structure_get_int(s, "height", &info->height);
   int num = 0, den = 1;
@@ -144,6 +146,7 @@ class GstCameraSource final : public CameraSource {
   void watch_source_caps(GstElement* pipeline);
   void watch_codec(GstElement* pipeline);
   void configure_decoder(GstElement* pipeline);
+  void limit_mjpeg_rate(GstElement* pipeline);
   void watch_decoder_output(GstElement* pipeline);
   void on_decoded(GstBuffer* buffer);
   Status run_once(const std::stop_token& stop, RtspTransport transport, int first_packet_timeout_ms);
@@ -178,6 +181,7 @@ class GstCameraSource final : public CameraSource {
   std::atomic<std::int64_t> last_packet_steady_ns_{0};
   std::atomic<std::uint64_t> decoder_in_{0};
   std::uint64_t decoder_out_ = 0, decoder_lost_ = 0;  // the decoder's streaming thread only
+  std::int64_t mjpeg_next_pts_ = -1;  // the frame branch's streaming thread only (limit_mjpeg_rate)
   std::mutex shift_mu_;
   std::optional<std::int64_t> shift_ns_;  // guarded by shift_mu_; added to running time (media_epoch set)
   std::atomic<std::uint64_t> packets_{0};
@@ -197,14 +201,26 @@ Result<gst::ElementPtr> GstCameraSource::build(RtspTransport transport) {
   }
   auto src = gst::adopt(gst_bin_get_by_name(GST_BIN(pipeline.get()), "src"));
   const auto url = parse_url(options_.url);
-  const std::string location = url && url->scheme == "file" ? url->path : options_.url;
+  std::string location = url && url->scheme == "file" ? url->path : options_.url;
+  if (detail::is_mjpeg_source(options_) && url && !url->userinfo.empty()) {
+    // souphttpsrc takes the credentials as properties (basic or digest, as the camera asks).
+    const auto colon = url->userinfo.find(':');
+    const std::string user = url->userinfo.substr(0, colon);
+    const std::string password = colon == std::string::npos ? std::string() : url->userinfo.substr(colon + 1);
+    g_object_set(src.get(), "user-id", user.c_str(), "user-pw", password.c_str(), nullptr);
+    location = url->scheme + "://" + url->host + (url->port > 0 ? ":" + std::to_string(url->port) : "") + url->path;
+  }
   g_object_set(src.get(), "location", location.c_str(), nullptr);
   if (is_rtsp() && transport != RtspTransport::kAuto) {
     gst_util_set_object_arg(G_OBJECT(src.get()), "protocols", transport == RtspTransport::kTcp ? "tcp" : "udp");
   }
   watch_source_caps(pipeline.get());
   watch_codec(pipeline.get());
-  configure_decoder(pipeline.get());
+  if (detail::is_mjpeg_source(options_)) {
+    limit_mjpeg_rate(pipeline.get());
+  } else {
+    configure_decoder(pipeline.get());
+  }
   watch_decoder_output(pipeline.get());
   if (auto s = attach_sink(pipeline.get(), "packets", true); !s) return s.error();
   if (options_.decode) {
@@ -296,6 +312,29 @@ void GstCameraSource::configure_decoder(GstElement* pipeline) {
                    nullptr);
 }
 
+// MJPEG: every picture stands alone, so those beyond detect.fps are dropped before they are decoded (the
+// recorded branch keeps them all). Runs on the frame branch's streaming thread only.
+void GstCameraSource::limit_mjpeg_rate(GstElement* pipeline) {
+  auto dec = gst::adopt(gst_bin_get_by_name(GST_BIN(pipeline), "dec"));
+  if (!dec) return;
+  auto in = gst::adopt(gst_element_get_static_pad(dec.get(), "sink"));
+  if (!in) return;
+  gst_pad_add_probe(
+      in.get(), GST_PAD_PROBE_TYPE_BUFFER,
+      [](GstPad*, GstPadProbeInfo* info, gpointer raw) -> GstPadProbeReturn {
+        auto* self = static_cast<GstCameraSource*>(raw);
+        const GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+        if (buffer == nullptr || !GST_BUFFER_PTS_IS_VALID(buffer)) return GST_PAD_PROBE_OK;
+        const auto pts = static_cast<std::int64_t>(GST_BUFFER_PTS(buffer));
+        const std::int64_t period = kNsPerSecond / std::max(self->options_.fps, 1);
+        // A quarter period of slack: pictures that arrive a little early on a jittery link still count.
+        if (self->mjpeg_next_pts_ >= 0 && pts + period / 4 < self->mjpeg_next_pts_) return GST_PAD_PROBE_DROP;
+        self->mjpeg_next_pts_ = std::max(self->mjpeg_next_pts_ + period, pts);
+        return GST_PAD_PROBE_OK;
+      },
+      this, nullptr);
+}
+
 // A damaged access unit either comes out of the decoder flagged as concealed, or does not come out at all
 // ("no frame!"). Both count as decode errors; a frame or two in flight inside the decoder does not.
 void GstCameraSource::watch_decoder_output(GstElement* pipeline) {
@@ -358,6 +397,7 @@ void GstCameraSource::reset_run_state() {
   decoder_in_ = 0;
   decoder_out_ = 0;
   decoder_lost_ = 0;
+  mjpeg_next_pts_ = -1;
   run_started_steady_ns_ = steady_now_ns();
   last_packet_steady_ns_ = run_started_steady_ns_;
 }

@@ -39,13 +39,29 @@ Result<std::string> source_part(const SourceOptions& o, bool with_location) {
     // identity sync=true plays the file at its own pace, so it behaves like a camera.
     return fmt::format("filesrc name=src{} ! parsebin name=parse ! identity sync=true", location);
   }
-  return make_error("unsupported URL scheme '" + url->scheme + "' for a camera (use rtsp, rtsps or file)");
+  if (url->scheme == "http" || url->scheme == "https") {
+    // An HTTP MJPEG camera (multipart/x-mixed-replace): pictures are stamped on arrival, as the stream has no
+    // clock of its own. The user name and password go to souphttpsrc's own properties, not the location.
+    const std::string location = with_location ? " location=" + quoted(o.url) : "";
+    return fmt::format("souphttpsrc name=src{} is-live=true do-timestamp=true retries=0 timeout=15 "
+                       "! multipartdemux single-stream=true ! jpegparse name=parse",
+                       location);
+  }
+  return make_error("unsupported URL scheme '" + url->scheme + "' for a camera (use rtsp, rtsps, http, https or file)");
+}
+
+bool is_mjpeg(const SourceOptions& o) {
+  const auto url = parse_url(o.url);
+  return url && (url->scheme == "http" || url->scheme == "https");
 }
 
 }  // namespace
 
 const char* const kEncodedCaps =
     "video/x-h264,stream-format=avc,alignment=au;video/x-h265,stream-format=hvc1,alignment=au";
+const char* const kMjpegCaps = "image/jpeg,parsed=true";
+
+bool is_mjpeg_source(const SourceOptions& o) { return is_mjpeg(o); }
 
 Result<std::string> pipeline_description(const SourceOptions& o, bool with_location) {
   auto source = source_part(o, with_location);
@@ -67,9 +83,18 @@ Result<std::string> pipeline_description(const SourceOptions& o, bool with_locat
       "{} ! {} ! tee name=t "
       "t. ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=5000000000 ! appsink name=packets "
       "sync=false",
-      source.value(), kEncodedCaps);
+      source.value(), is_mjpeg(o) ? kMjpegCaps : kEncodedCaps);
   // A recording-only stream (the camera detects on its detect_url) decodes nothing at all.
   if (!o.decode) return packets;
+  if (is_mjpeg(o)) {
+    // Every JPEG is a whole picture, so the rate is cut before decoding by GstCameraSource's probe on `dec`'s
+    // sink pad (videorate cannot take JPEG, nor MJPEG's unknown frame rate); `rate` only marks where decoded
+    // pictures are counted.
+    return fmt::format(
+        "{} t. ! queue leaky=downstream max-size-buffers=60 max-size-bytes=0 max-size-time=0 "
+        "! jpegdec name=dec ! identity name=rate ! {} ! appsink name=frames sync=false max-buffers=2 drop=true",
+        packets, shape);
+  }
   return fmt::format(
       "{} t. ! queue leaky=downstream max-size-buffers=60 max-size-bytes=0 max-size-time=0 "
       "! decodebin name=dec ! videorate name=rate drop-only=true ! video/x-raw,framerate={}/1 "

@@ -15,4 +15,7 @@ Result<std::string> pipeline_description(const SourceOptions& options, bool with
 // What the packets branch accepts: H.264 (avcC) or H.265 (hvcC), whole access units.
 extern const char* const kEncodedCaps;
 
+// An HTTP(S) URL: an MJPEG camera (souphttpsrc ! multipartdemux ! jpegparse, decoded by jpegdec).
+bool is_mjpeg_source(const SourceOptions& options);
+
 }  // namespace matthan::detail

@@ -122,7 +122,8 @@ struct ClipWriter::Impl {
 namespace {
 
 Status check_stream(const StreamInfo& stream) {
-  if (stream.extradata.empty()) return make_error("stream has no codec configuration (avcC/hvcC extradata)");
+  if (stream.extradata.empty() && stream.codec != VideoCodec::kMjpeg)
+    return make_error("stream has no codec configuration (avcC/hvcC extradata)");
   if (stream.width <= 0 || stream.height <= 0)
     return make_error(fmt::format("stream has no picture size ({}x{})", stream.width, stream.height));
   return {};
@@ -131,19 +132,26 @@ Status check_stream(const StreamInfo& stream) {
 void describe_stream(AVStream* st, const StreamInfo& stream) {
   AVCodecParameters* par = st->codecpar;
   par->codec_type = AVMEDIA_TYPE_VIDEO;
+  par->width = stream.width;
+  par->height = stream.height;
+  st->time_base = kClipTimeBase;
+  if (stream.fps_num > 0 && stream.fps_den > 0)
+    st->avg_frame_rate = AVRational{stream.fps_num, stream.fps_den};
+  if (stream.codec == VideoCodec::kMjpeg) {
+    // MJPEG in MP4 (sample entry mp4v, object type 0x6C): each sample a whole JPEG. ffmpeg, VLC and mpv play
+    // it; browsers do not (docs/operations.md).
+    par->codec_id = AV_CODEC_ID_MJPEG;
+    par->codec_tag = 0;
+    return;
+  }
   const bool hevc = stream.codec == VideoCodec::kH265;
   par->codec_id = hevc ? AV_CODEC_ID_HEVC : AV_CODEC_ID_H264;
   // hvc1/avc1: parameter sets live in the sample entry, which is what Safari and browsers expect.
   par->codec_tag = hevc ? MKTAG('h', 'v', 'c', '1') : MKTAG('a', 'v', 'c', '1');
-  par->width = stream.width;
-  par->height = stream.height;
   par->extradata =
       static_cast<std::uint8_t*>(av_mallocz(stream.extradata.size() + AV_INPUT_BUFFER_PADDING_SIZE));
   std::memcpy(par->extradata, stream.extradata.data(), stream.extradata.size());
   par->extradata_size = static_cast<int>(stream.extradata.size());
-  st->time_base = kClipTimeBase;
-  if (stream.fps_num > 0 && stream.fps_den > 0)
-    st->avg_frame_rate = AVRational{stream.fps_num, stream.fps_den};
 }
 
 }  // namespace

@@ -152,6 +152,14 @@ TEST(Config, DetectUrlIsAnOptionalSecondStreamCheckedLikeUrl) {
   EXPECT_TRUE(has_issue(bad, 13, "cameras[3].detect_url", "scheme")) << bad.error_text();
 }
 
+TEST(Config, HttpUrlIsAnMjpegCamera) {
+  auto l = load("cameras:\n  - id: a\n    url: http://u:p@10.0.0.5/video.mjpg\n  - id: b\n    url: https://cam/mjpg\n"
+                "  - id: c\n    url: rtsp://cam/main\n    detect_url: http://cam/sub.mjpg\n");
+  ASSERT_TRUE(l.ok()) << l.error_text();
+  EXPECT_EQ(l.config.cameras[0].url, "http://u:p@10.0.0.5/video.mjpg");
+  EXPECT_EQ(l.config.cameras[2].detect_url, "http://cam/sub.mjpg");
+}
+
 TEST(Config, DuplicateIdAndReportsAllErrors) {
   auto l = load("cameras:\n  - id: a\n    url: rtsp://h/x\n  - id: a\n    url: rtsp://h/y\n  - id: Bad!\n    url: rtsp://h/z\n");
   ASSERT_FALSE(l.ok());

@@ -81,6 +81,29 @@ TEST(Pipeline, WithoutADetectSizeNothingIsScaled) {
   EXPECT_EQ(SourceOptions{}.width, 0);  // the default
 }
 
+TEST(Pipeline, HttpUrlIsAnMjpegCameraDecodedWithoutVideorate) {
+  SourceOptions o;
+  o.url = "http://cam:pw@127.0.0.1:8080/video.mjpg";
+  o.fps = 5;
+  const auto d = describe_pipeline(o);
+  const auto src = pos(d, "souphttpsrc name=src");
+  const auto demux = pos(d, "multipartdemux");
+  const auto parse = pos(d, "jpegparse");
+  const auto caps = pos(d, "image/jpeg,parsed=true ! tee name=t");
+  EXPECT_LT(src, demux);
+  EXPECT_LT(demux, parse);
+  EXPECT_LT(parse, caps);
+  EXPECT_LT(caps, pos(d, "appsink name=packets"));
+  EXPECT_LT(pos(d, "jpegdec name=dec"), pos(d, "appsink name=frames"));
+  // videorate cannot take JPEG (nor MJPEG's unknown rate): the rate is cut by a probe before `dec`.
+  EXPECT_EQ(d.find("videorate"), std::string::npos) << d;
+  EXPECT_EQ(d.find("decodebin"), std::string::npos) << d;
+  o.decode = false;
+  EXPECT_EQ(describe_pipeline(o).find("jpegdec"), std::string::npos);
+  o.url = "ftp://h/x";
+  EXPECT_TRUE(describe_pipeline(o).empty()) << "an unsupported scheme has no pipeline";
+}
+
 TEST(Pipeline, RecordOnlyStreamDecodesNothing) {
   SourceOptions o = rtsp_options();
   o.decode = false;
@@ -123,7 +146,7 @@ TEST(Pipeline, RtspsIsAccepted) {
 }
 
 TEST(Pipeline, UnsupportedSchemesGiveNoPipelineAndAClearError) {
-  for (const std::string url : {"http://cam/x.mjpg", "test:ball", "not a url"}) {
+  for (const std::string url : {"ftp://cam/x.mjpg", "test:ball", "not a url"}) {
     SourceOptions o;
     o.url = url;
     EXPECT_EQ(describe_pipeline(o), "") << url;

@@ -522,8 +522,11 @@ void check_url(ConfigReader& r, const YAML::Node& n, const std::string& path, co
     r.issue(n, path, fmt::format("invalid URL '{}': {}", redact_url(url), why));
     return;
   }
-  if (parsed->scheme != "rtsp" && parsed->scheme != "rtsps") {
-    r.issue(n, path, fmt::format("scheme '{}' is not supported for cameras yet (use rtsp:// or rtsps://)", parsed->scheme));
+  if (parsed->scheme != "rtsp" && parsed->scheme != "rtsps" && parsed->scheme != "http" && parsed->scheme != "https") {
+    r.issue(n, path,
+            fmt::format("scheme '{}' is not supported for cameras (use rtsp:// or rtsps://, or http(s):// for an MJPEG "
+                        "camera)",
+                        parsed->scheme));
   }
 }
 

@@ -18,7 +18,8 @@ using WallTime = std::chrono::system_clock::time_point;
 using MediaTimeNs = std::int64_t;
 inline constexpr MediaTimeNs kNsPerSecond = 1'000'000'000;
 
-enum class VideoCodec { kH264, kH265 };
+// kMjpeg: HTTP MJPEG cameras; every packet is a whole JPEG picture (a keyframe) and there is no extradata.
+enum class VideoCodec { kH264, kH265, kMjpeg };
 
 // What the recorder needs to mux a camera's packets: codec, size and the decoder configuration
 // record (avcC / hvcC) as MP4 wants it in extradata.
