@@ -120,6 +120,10 @@ struct MotionDetector::Impl {
   bool error_logged = false;
   std::uint64_t global_changes = 0;
   cv::Mat current_gray, background, background_gray, now_f, bg_f, now_edges, bg_edges, gx, gy, mag;  // veto
+  // background_match(): the last frame's grey copy (the input may be a view of a frame that is gone by then),
+  // and whether bg_f already holds this frame's background.
+  cv::Mat last_gray_f;
+  bool background_current = false;
 
   void configure_for(cv::Size s, bool in_color) {
     size = s;
@@ -225,6 +229,8 @@ struct MotionDetector::Impl {
     if (frames_seen == 0)
       for (int i = 0; i < config.prime_repeats; ++i) model->apply(input, foreground);
     model->apply(input, foreground);
+    background_current = false;
+    last_gray_f.release();
     if (++frames_seen <= config.warmup_frames) return {};
     const double raw = clean_foreground();
 
@@ -237,6 +243,7 @@ struct MotionDetector::Impl {
       return result;
     }
     const std::vector<cv::Rect> rects = foreground_boxes();
+    if (!rects.empty()) to_gray_f32(input, current_gray, last_gray_f);
     result.foreground_fraction = static_cast<double>(cv::countNonZero(foreground)) / size.area();
     for (const cv::Rect& r : rects) result.boxes.push_back(normalise(r, size));
     result.motion = !result.boxes.empty();
@@ -244,6 +251,26 @@ struct MotionDetector::Impl {
       result.score = static_cast<double>(cv::countNonZero(foreground(rects.front()))) / rects.front().area();
     }
     return result;
+  }
+
+  double background_match(const Box& region) {
+    if (last_gray_f.empty() || !model) return 1.0;
+    if (!background_current) {
+      model->getBackgroundImage(background);
+      if (background.empty() || background.size() != last_gray_f.size()) return 1.0;
+      to_gray_f32(background, background_gray, bg_f);
+      background_current = true;
+    }
+    // A margin of a few pixels: small regions give too few samples for a correlation, and the surface
+    // around a region that light crept over was lit the same way.
+    constexpr int kMargin = 4;
+    const int x0 = static_cast<int>(std::floor(region.x * size.width)) - kMargin;
+    const int y0 = static_cast<int>(std::floor(region.y * size.height)) - kMargin;
+    const int x1 = static_cast<int>(std::ceil((region.x + region.w) * size.width)) + kMargin;
+    const int y1 = static_cast<int>(std::ceil((region.y + region.h) * size.height)) + kMargin;
+    const cv::Rect r = cv::Rect(x0, y0, x1 - x0, y1 - y0) & cv::Rect(0, 0, size.width, size.height);
+    if (r.area() < 16) return 1.0;
+    return detail::gain_consistency(last_gray_f(r), bg_f(r));
   }
 
   void log_once(const Frame& frame, const char* what) {
@@ -288,6 +315,14 @@ std::vector<std::uint8_t> MotionDetector::last_mask(int& width, int& height) con
   cv::Mat dst(fg.rows, fg.cols, CV_8UC1, out.data());
   fg.copyTo(dst);
   return out;
+}
+
+double MotionDetector::background_match(const Box& region) const {
+  try {
+    return impl_->background_match(region);
+  } catch (const cv::Exception&) {
+    return 1.0;
+  }
 }
 
 std::uint64_t MotionDetector::global_changes() const { return impl_->global_changes; }

@@ -2,6 +2,8 @@
 #include "matthan/detect/motion_gate.hpp"
 
 #include <algorithm>
+#include <deque>
+#include <utility>
 #include <cmath>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
@@ -18,6 +20,7 @@ struct RegionTrack {
   cv::Rect rect;
   double fill = 0;
   cv::Rect first_rect;
+  std::deque<std::pair<MediaTimeNs, cv::Rect>> path;  // where it was over the last travel window, oldest first
   int hits = 0, frames = 0;  // frames seen / frames since first seen
   MediaTimeNs first_pts = 0, last_pts = 0;
   bool counts = false;
@@ -26,16 +29,33 @@ struct RegionTrack {
 
 // How far a region moved as a whole along one axis: both of its edges must have moved the same way, and
 // the smaller move counts. A region that only grows or shrinks (light spreading, foliage opening) or whose
-// pieces join and part moves its edges apart, not together.
-double edge_travel(int first_lo, int first_hi, int lo, int hi) {
+// pieces join and part moves its edges apart, not together. An edge on the frame's border then and now is
+// not seen, so it cannot say: someone walking in from the side grows from the border, and only the inner
+// edge shows the walk.
+double edge_travel(int first_lo, int first_hi, int lo, int hi, int extent) {
+  const bool lo_pinned = first_lo <= 0 && lo <= 0, hi_pinned = first_hi >= extent && hi >= extent;
   const int a = lo - first_lo, b = hi - first_hi;
+  if (lo_pinned && hi_pinned) return 0.0;
+  if (lo_pinned) return b > 0 ? 0.0 : std::abs(b);  // entering from the low side: its far edge moves on
+  if (hi_pinned) return a < 0 ? 0.0 : std::abs(a);  // ... from the high side
   if ((a > 0) != (b > 0) || a == 0 || b == 0) return 0.0;
   return std::min(std::abs(a), std::abs(b));
 }
 
-double overlap(const cv::Rect& a, const cv::Rect& b) {
+// Something that travels keeps roughly its size over a second; flicker's pieces swell and shrink as they
+// hop. Not asked of a region on the frame's border (someone walking in grows from nothing).
+bool kept_size(const cv::Rect& then, const cv::Rect& now, int width, int height) {
+  const auto on_border = [&](const cv::Rect& r) {
+    return r.x <= 0 || r.y <= 0 || r.br().x >= width || r.br().y >= height;
+  };
+  if (on_border(then) || on_border(now)) return true;
+  const double a = then.area(), b = now.area();
+  return std::max(a, b) <= 2.5 * std::min(a, b);
+}
+
+double iou(const cv::Rect& a, const cv::Rect& b) {
   const double inter = (a & b).area();
-  return inter <= 0 ? 0.0 : inter / std::min(a.area(), b.area());
+  return inter <= 0 ? 0.0 : inter / (a.area() + b.area() - inter);
 }
 
 }  // namespace
@@ -88,26 +108,29 @@ struct MotionGate::Impl {
   void associate(const std::vector<Region>& regions, MediaTimeNs pts) {
     for (auto& t : tracks) t.seen_now = false;
     std::vector<bool> used(regions.size(), false);
-    // Greedy by overlap: each track takes the region that overlaps it most, one region per track. Without
-    // overlap there is no match: flicker hops between nearby pieces, a real object overlaps where it was.
-    for (auto& t : tracks) {
-      int best = -1;
-      double best_v = 0;
-      for (std::size_t i = 0; i < regions.size(); ++i) {
-        if (used[i]) continue;
-        const double v = overlap(t.rect, regions[i].rect);
-        if (v > best_v) {
-          best_v = v;
-          best = static_cast<int>(i);
-        }
-      }
-      if (best < 0) continue;
-      used[static_cast<std::size_t>(best)] = true;
-      t.rect = regions[static_cast<std::size_t>(best)].rect;
-      t.fill = regions[static_cast<std::size_t>(best)].fill;
+    // Greedy by intersection over union, best pairs first, one region per track. Without overlap there is
+    // no match: flicker hops between nearby pieces, a real object overlaps where it was. IoU rather than
+    // "share of the smaller box": when a walker's region swallows a small flicker piece, the walker's own
+    // track (alike in size and place) keeps it, not the piece's.
+    struct Pair {
+      double v;
+      std::size_t t, r;
+    };
+    std::vector<Pair> pairs;
+    for (std::size_t ti = 0; ti < tracks.size(); ++ti)
+      for (std::size_t ri = 0; ri < regions.size(); ++ri)
+        if (const double v = iou(tracks[ti].rect, regions[ri].rect); v > 0) pairs.push_back({v, ti, ri});
+    std::stable_sort(pairs.begin(), pairs.end(), [](const Pair& a, const Pair& b) { return a.v > b.v; });
+    for (const Pair& p : pairs) {
+      RegionTrack& t = tracks[p.t];
+      if (used[p.r] || t.seen_now) continue;
+      used[p.r] = true;
+      t.rect = regions[p.r].rect;
+      t.fill = regions[p.r].fill;
       t.last_pts = pts;
       t.seen_now = true;
       ++t.hits;
+      t.path.emplace_back(pts, t.rect);
     }
     for (auto& t : tracks) ++t.frames;
     const auto gap = static_cast<MediaTimeNs>(config.max_gap_s * kNsPerSecond);
@@ -119,13 +142,20 @@ struct MotionGate::Impl {
       t.fill = regions[i].fill;
       t.first_rect = t.rect;
       t.first_pts = t.last_pts = pts;
+      t.path.emplace_back(pts, t.rect);
       t.seen_now = true;
       t.hits = t.frames = 1;
       tracks.push_back(t);
     }
   }
 
-  GateResult update(const std::vector<std::uint8_t>& mask, int width, int height, MediaTimeNs pts) {
+  Box normalised(const cv::Rect& r, int width, int height) const {
+    return Box{r.x / static_cast<double>(width), r.y / static_cast<double>(height), r.width / static_cast<double>(width),
+               r.height / static_cast<double>(height)};
+  }
+
+  GateResult update(const std::vector<std::uint8_t>& mask, int width, int height, MediaTimeNs pts,
+                    const BackgroundMatch& background) {
     GateResult result;
     if (mask.empty() || width <= 0 || height <= 0 || mask.size() < static_cast<std::size_t>(width) * height) {
       tracks.clear();  // no picture to judge (warm-up, re-learning): regions start afresh, the map is kept
@@ -169,27 +199,35 @@ struct MotionGate::Impl {
     add_dense_regions(regions);
     associate(regions, pts);
     const auto persist = static_cast<MediaTimeNs>(config.persist_s * kNsPerSecond);
+    const auto window = static_cast<MediaTimeNs>(config.travel_window_s * kNsPerSecond);
     const double area = static_cast<double>(size.area());
     const RegionTrack* best = nullptr;
     for (auto& t : tracks) {
       if (!t.seen_now) continue;
       ++result.regions;
+      // Travel is judged over the last travel window only: people cross a frame in seconds, while light
+      // creeping over a wall drifts as far in minutes.
+      while (t.path.size() > 1 && pts - t.path[1].first >= window) t.path.pop_front();
       if (!t.counts && pts - t.first_pts >= persist) {
-        const cv::Rect& f = t.first_rect;
-        const double dx = edge_travel(f.x, f.br().x, t.rect.x, t.rect.br().x) / width;
-        const double dy = edge_travel(f.y, f.br().y, t.rect.y, t.rect.br().y) / height;
+        const cv::Rect& f = t.path.front().second;
+        const double dx = edge_travel(f.x, f.br().x, t.rect.x, t.rect.br().x, width) / width;
+        const double dy = edge_travel(f.y, f.br().y, t.rect.y, t.rect.br().y, height) / height;
         const double travel = std::hypot(dx, dy);
         const bool solid = t.fill >= config.solid_fill && t.rect.area() >= config.solid_area * area;
         // Seen in most frames since it appeared: flicker comes and goes.
         const bool steady = t.hits * 5 >= t.frames * 4;
-        t.counts = steady && (travel >= config.min_travel || solid);
+        const bool travelled = travel >= config.min_travel && t.rect.area() >= config.travel_area * area &&
+                               kept_size(f, t.rect, width, height);
+        t.counts = steady && (travelled || solid);
+        if (t.counts && background && config.light_match < 1.0) {
+          t.counts = background(normalised(t.rect, width, height)) < config.light_match;
+        }
       }
       if (t.counts && (!best || t.rect.area() > best->rect.area())) best = &t;
     }
     if (best) {
       result.motion = true;
-      result.box = Box{best->rect.x / static_cast<double>(width), best->rect.y / static_cast<double>(height),
-                       best->rect.width / static_cast<double>(width), best->rect.height / static_cast<double>(height)};
+      result.box = normalised(best->rect, width, height);
       result.score = std::clamp(best->fill, 0.0, 1.0);
     }
     return result;
@@ -201,8 +239,9 @@ MotionGate::~MotionGate() = default;
 MotionGate::MotionGate(MotionGate&&) noexcept = default;
 MotionGate& MotionGate::operator=(MotionGate&&) noexcept = default;
 
-GateResult MotionGate::update(const std::vector<std::uint8_t>& mask, int width, int height, MediaTimeNs pts) {
-  return impl_->update(mask, width, height, pts);
+GateResult MotionGate::update(const std::vector<std::uint8_t>& mask, int width, int height, MediaTimeNs pts,
+                              const BackgroundMatch& background) {
+  return impl_->update(mask, width, height, pts, background);
 }
 void MotionGate::reset() { impl_->restart(); }
 const MotionGateConfig& MotionGate::config() const { return impl_->config; }

@@ -2,6 +2,8 @@
 #include "scene_structure.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <vector>
 #include <opencv2/imgproc.hpp>
 
 namespace matthan::detail {
@@ -26,6 +28,23 @@ void edge_structure(const cv::Mat& luma_f32, cv::Mat& edges, cv::Mat& gx, cv::Ma
   cv::resize(mag, edges, {std::max(kStructureCols, luma_f32.cols / 2), std::max(kStructureRows, luma_f32.rows / 2)},
              0, 0, cv::INTER_AREA);
   cv::sqrt(edges, edges);
+}
+
+double gain_consistency(const cv::Mat& patch, const cv::Mat& reference, double tolerance) {
+  std::vector<float> ratios;
+  ratios.reserve(patch.total());
+  for (int y = 0; y < patch.rows; ++y) {
+    const float* p = patch.ptr<float>(y);
+    const float* r = reference.ptr<float>(y);
+    for (int x = 0; x < patch.cols; ++x) ratios.push_back((p[x] + 4.0f) / (r[x] + 4.0f));  // +4: dark pixels are noise
+  }
+  if (ratios.empty()) return 1.0;
+  std::vector<float> sorted = ratios;
+  std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() / 2), sorted.end());
+  const double median = sorted[sorted.size() / 2];
+  std::size_t alike = 0;
+  for (float v : ratios) alike += std::abs(v - median) <= tolerance * median ? 1 : 0;
+  return static_cast<double>(alike) / static_cast<double>(ratios.size());
 }
 
 double structure_change(const cv::Mat& edges, const cv::Mat& reference, double cell_match, double textured) {

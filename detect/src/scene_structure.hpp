@@ -22,4 +22,8 @@ void edge_structure(const cv::Mat& luma_f32, cv::Mat& edges, cv::Mat& gx, cv::Ma
 double structure_change(const cv::Mat& edges, const cv::Mat& reference, double cell_match = 0.35,
                         double textured = 0.25);
 
+// Share (0..1) of a float (CV_32F) patch's pixels that are the reference's times one common gain (the median ratio),
+// within `tolerance` (relative): light changing on an unchanged surface scales every pixel alike.
+double gain_consistency(const cv::Mat& patch, const cv::Mat& reference, double tolerance = 0.15);
+
 }  // namespace matthan::detail

@@ -81,6 +81,7 @@ json camera_json(const CameraStatus& c, bool has_snapshot, bool details) {
          {"fps", c.fps},
          {"last_frame_age_s", c.last_frame_age_s ? json(*c.last_frame_age_s) : json(nullptr)},
          {"reconnects", c.reconnects},
+         {"global_changes", c.global_changes},
          {"snapshot_url", has_snapshot ? json("/api/cameras/" + c.id + "/snapshot.jpg") : json(nullptr)}};
   if (details) j["details"] = json{{"reason", c.reason}, {"frames", c.frames}, {"packets", c.packets}};
   return j;

@@ -87,6 +87,9 @@ void render_cameras(ExpositionWriter& w, const MetricsSnapshot& s) {
   counter("matthan_camera_decode_errors_total", "Access units the decoder concealed or could not decode.",
           &CameraMetrics::decode_errors);
   counter("matthan_camera_stalls_total", "Times the stall watchdog tripped.", &CameraMetrics::stalls);
+  counter("matthan_camera_global_changes_total",
+          "Global changes (lights, IR switch, exposure) the motion veto absorbed without an incident.",
+          &CameraMetrics::global_changes);
 
   w.family("matthan_camera_incidents_total", MetricType::kCounter, "Incidents started, by kind.");
   for (const auto& c : s.cameras)

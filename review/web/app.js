@@ -396,6 +396,7 @@ function renderCameras() {
     detailRow(dl, 'cameras.fps', c.fps.toFixed(1));
     detailRow(dl, 'cameras.last_frame', c.last_frame_age_s === null ? t('cameras.never') : t('cameras.seconds_ago', { s: c.last_frame_age_s.toFixed(1) }));
     detailRow(dl, 'cameras.reconnects', String(c.reconnects));
+    detailRow(dl, 'cameras.global_changes', String(c.global_changes ?? 0));
     body.appendChild(dl);
     card.appendChild(body);
     grid.appendChild(card);

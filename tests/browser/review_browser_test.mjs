@@ -212,6 +212,12 @@ async function main() {
     await page.click('#nav-cameras');
     await page.waitForSelector('.camera-card[data-id="vtest"][data-state="streaming"]', { timeout: 30000 });
     await shot('06-cameras-online.png');
+    // the camera's health shows the lighting changes the motion veto absorbed (vtest has none)
+    const health = await page.$$eval('.camera-card[data-id="vtest"] dl dt', (dts) =>
+      dts.map((dt) => [dt.textContent, dt.nextElementSibling && dt.nextElementSibling.textContent]));
+    const lighting = health.find(([k]) => k === 'Thay đổi ánh sáng đã bỏ qua');
+    if (!lighting || lighting[1] !== '0') throw new Error(`no lighting-change count on the camera card: ${JSON.stringify(health)}`);
+    log('camera card shows the lighting changes ignored (0)');
     await stopChild(sim.child);
     log('simulated camera stopped');
     await page.waitForSelector('.camera-card.bad[data-id="vtest"]', { timeout: 90000 });

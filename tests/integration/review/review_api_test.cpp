@@ -443,6 +443,8 @@ TEST_F(ReviewApi, CamerasReportHealth) {
   EXPECT_EQ(cam["id"], "vtest");
   EXPECT_EQ(cam["state"], "streaming");
   EXPECT_TRUE(cam["online"].get<bool>());
+  ASSERT_TRUE(cam["global_changes"].is_number_unsigned()) << cam.dump();  // vtest has no lighting step
+  EXPECT_EQ(cam["global_changes"], 0);
   EXPECT_TRUE(cam["snapshot_url"].is_string());
   EXPECT_FALSE(cam.contains("details")) << "health details are for admins";
   auto snap = client().Get(cam["snapshot_url"].get<std::string>().c_str(), bearer(kViewerToken));

@@ -68,7 +68,8 @@ TEST(Config, BadTypeAndOutOfRange) {
 
 TEST(Config, MotionVetoAndGateKeys) {
   auto l = load("defaults:\n  motion: {veto_fraction: 0.7, veto_structure: 0.2, gate: false, gate_persist_s: 1,"
-                " gate_travel: 0.1, gate_activity_s: 30, gate_nuisance: 0.3}\ncameras:\n  - id: a\n    url: rtsp://h/x\n"
+                " gate_travel: 0.1, gate_activity_s: 30, gate_nuisance: 0.3, gate_travel_area: 0.01,"
+                " gate_light_match: 0.8}\ncameras:\n  - id: a\n    url: rtsp://h/x\n"
                 "  - id: b\n    url: rtsp://h/y\n    motion: {gate: true}\n");
   ASSERT_TRUE(l.ok()) << l.error_text();
   const MotionSettings& m = l.config.cameras[0].motion;
@@ -79,6 +80,8 @@ TEST(Config, MotionVetoAndGateKeys) {
   EXPECT_DOUBLE_EQ(m.gate_travel, 0.1);
   EXPECT_DOUBLE_EQ(m.gate_activity_s, 30.0);
   EXPECT_DOUBLE_EQ(m.gate_nuisance, 0.3);
+  EXPECT_DOUBLE_EQ(m.gate_travel_area, 0.01);
+  EXPECT_DOUBLE_EQ(m.gate_light_match, 0.8);
   EXPECT_TRUE(l.config.cameras[1].motion.gate);
   EXPECT_DOUBLE_EQ(MotionSettings{}.veto_fraction, 0.5);  // the documented defaults
   EXPECT_TRUE(MotionSettings{}.gate);
@@ -86,6 +89,9 @@ TEST(Config, MotionVetoAndGateKeys) {
   auto bad = load("defaults:\n  motion: {veto_fraction: 0.01}\ncameras:\n  - id: a\n    url: rtsp://h/x\n");
   ASSERT_FALSE(bad.ok());
   EXPECT_TRUE(has_issue(bad, 2, "defaults.motion.veto_fraction", "out of range")) << bad.error_text();
+  auto bad_light = load("cameras:\n  - id: a\n    url: rtsp://h/x\n    motion: {gate_light_match: 0}\n");
+  ASSERT_FALSE(bad_light.ok());
+  EXPECT_TRUE(has_issue(bad_light, 4, "cameras[0].motion.gate_light_match", "out of range")) << bad_light.error_text();
 }
 
 TEST(Config, DetectSizeDefaultsToTheCamerasOwnAndIsSetWhole) {

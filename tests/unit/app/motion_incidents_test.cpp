@@ -5,8 +5,12 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include "camera_analysis.hpp"
+#include "health_events.hpp"
 #include "matthan/app/config.hpp"
+#include "matthan/events/event_json.hpp"
 
 namespace matthan {
 namespace {
@@ -103,6 +107,41 @@ TEST(MotionIncidents, LightingStepAndFlickerRaiseNoIncidentAndAreCounted) {
   for (; i < 200; ++i) started += starts(a->process(frame_of((i / 5) % 2 ? bright : dim, i)));  // flicker
   EXPECT_EQ(started, 0);
   EXPECT_GE(a->global_changes(), 2U);
+}
+
+// What an operator sees: the camera's health event counts each vetoed lighting step, matches the schema, and the
+// steps raised no motion incident.
+TEST(MotionIncidents, LightingStepsAreCountedInTheCameraHealth) {
+  auto a = motion_only();
+  const cv::Mat dim = scene();
+  cv::Mat bright;
+  dim.convertTo(bright, -1, 1.6, 25);
+  int i = 0, started = 0, vetoed = 0;
+  for (; i < 40; ++i) started += starts(a->process(frame_of(dim, i)));
+  for (; i < 80; ++i) {
+    const AnalysisOutput out = a->process(frame_of(bright, i));  // lights on
+    started += starts(out);
+    vetoed += out.motion.global_change ? 1 : 0;
+  }
+  for (; i < 120; ++i) {
+    const AnalysisOutput out = a->process(frame_of(dim, i));  // and off again
+    started += starts(out);
+    vetoed += out.motion.global_change ? 1 : 0;
+  }
+  EXPECT_EQ(started, 0) << "a lighting step is no motion";
+  EXPECT_EQ(vetoed, 2) << "one veto per step";
+  ASSERT_EQ(a->global_changes(), 2U);
+
+  CameraHealth h;
+  h.state = CameraState::kStreaming;
+  const AnalysisCounters counters{120, 0, a->global_changes()};
+  const std::string payload = health_event_json("cam", h, counters, 7, "node");
+  const auto j = nlohmann::json::parse(payload);
+  EXPECT_EQ(j["counters"]["global_changes"], 2);
+  auto v = JsonSchemaValidator::from_file(std::filesystem::path(MATTHAN_SCHEMA_DIR) / "health.schema.json");
+  ASSERT_TRUE(v.ok()) << v.error().message;
+  const auto st = v.value().validate(payload);
+  EXPECT_TRUE(st.ok()) << (st.ok() ? "" : st.error().message) << "\n" << payload;
 }
 
 TEST(MotionIncidents, WalkerCrossingStartsAnIncidentWithinASecond) {

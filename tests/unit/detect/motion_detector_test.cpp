@@ -83,6 +83,31 @@ TEST(MotionDetector, FindsMovingSquareWithNormalisedBoxAfterWarmup) {
   EXPECT_LT(last.foreground_fraction, 0.1);
 }
 
+// background_match: a patch of the same surface lit brighter is the background times one gain; a patch
+// with something else in front of it is not.
+TEST(MotionDetector, BackgroundMatchTellsRelitSurfaceFromAnObject) {
+  const cv::Mat bg = make_background(320, 180);
+  MotionDetector d{MotionConfig{}};
+  warm_up(d, bg, 20);
+  const cv::Rect patch(100, 60, 60, 50);
+  const Box box{100 / 320.0, 60 / 180.0, 60 / 320.0, 50 / 180.0};
+
+  cv::Mat relit = bg.clone();
+  relit(patch).convertTo(relit(patch), -1, 1.35, 0);  // a lamp brightening one wall
+  ASSERT_TRUE(d.process(to_frame(relit)).motion) << "the relit patch is foreground to the model";
+  EXPECT_GT(d.background_match(box), 0.7);
+
+  MotionDetector d2{MotionConfig{}};
+  warm_up(d2, bg, 20);
+  cv::Mat object = bg.clone();
+  cv::RNG rng(99);
+  cv::Mat coat(patch.size(), CV_8UC1);
+  rng.fill(coat, cv::RNG::UNIFORM, 140, 250);  // a patterned coat, unlike the wall behind it
+  coat.copyTo(object(patch));
+  ASSERT_TRUE(d2.process(to_frame(object)).motion);
+  EXPECT_LT(d2.background_match(box), 0.5);
+}
+
 // A red square whose luma equals the grey background's: only colour tells them apart.
 TEST(MotionDetector, SeesAnObjectOfTheBackgroundsLumaThroughItsColour) {
   cv::Mat bg(180, 320, CV_8UC3);

@@ -72,6 +72,57 @@ TEST(MotionGate, TravellingRegionCountsWithinASecond) {
   EXPECT_GT(last.score, 0.9);
 }
 
+// Light creeping over a wall drifts like a slow object; the background check tells it apart. The same
+// drifting region counts when the picture there is not the background relit.
+TEST(MotionGate, DriftingRegionThatIsOnlyLightDoesNotCount) {
+  for (const double match : {0.95, 0.2}) {
+    MotionGate g{MotionGateConfig{}};
+    MediaTimeNs pts = learn(g);
+    int counted = 0;
+    std::vector<Box> asked;
+    for (int i = 0; i < 30; ++i, pts += kFrame) {
+      const GateResult r = g.update(mask_with({{30 + 3 * i, 40, 20, 20}}), kW, kH, pts, [&](const Box& b) {
+        asked.push_back(b);
+        return match;
+      });
+      counted += r.motion ? 1 : 0;
+    }
+    ASSERT_FALSE(asked.empty()) << "the gate must ask before a travelling region counts";
+    EXPECT_NEAR(asked.front().w, 20.0 / kW, 0.01);
+    if (match > MotionGateConfig{}.light_match) EXPECT_EQ(counted, 0) << "relit background";
+    else EXPECT_GT(counted, 15) << "an object in front of the background";
+  }
+}
+
+// Someone walking in from the side: the box's outer edge stays on the frame's border while the inner edge
+// moves in, which is travel (the rule "both edges move the same way" alone would never see it).
+TEST(MotionGate, RegionWalkingInFromTheBorderCountsWithinASecond) {
+  MotionGate g{MotionGateConfig{}};
+  MediaTimeNs pts = learn(g);
+  int first = -1;
+  for (int i = 0; i < 20; ++i, pts += kFrame) {
+    const int w = 4 + 3 * i;
+    if (g.update(mask_with({{kW - w, 30, w, 60}}), kW, kH, pts).motion && first < 0) first = i;
+  }
+  ASSERT_GE(first, 0) << "never counted";
+  EXPECT_LE(first, 10);
+}
+
+// Flicker: a piece that swells and shrinks as it hops is not travel, even when one hop moves its edges
+// further than min_travel the same way (a small piece of the corner becomes a wide one).
+TEST(MotionGate, PieceThatSwellsAndShrinksDoesNotCountAsTravel) {
+  MotionGateConfig c;
+  c.solid_area = 1.0;  // only travel may count here
+  MotionGate g{c};
+  MediaTimeNs pts = learn(g);
+  for (int i = 0; i < 30; ++i, pts += kFrame) {
+    const bool big = i % 2;
+    // small: 12x8 at (80, 44); big: 24x12 overlapping it, both of its x edges 9 and 21 px further right
+    const cv::Rect piece = big ? cv::Rect(89, 40, 24, 12) : cv::Rect(80, 44, 12, 8);
+    EXPECT_FALSE(g.update(mask_with({piece}), kW, kH, pts).motion) << "frame " << i;
+  }
+}
+
 TEST(MotionGate, NothingCountsWhileLearningOrWithoutAMask) {
   MotionGate g{MotionGateConfig{}};
   MediaTimeNs pts = 0;

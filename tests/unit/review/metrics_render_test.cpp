@@ -45,6 +45,7 @@ MetricsSnapshot sample_snapshot() {
   a.reconnects = 2;
   a.decode_errors = 3;
   a.stalls = 1;
+  a.global_changes = 4;
   a.incidents_by_kind = {{"motion", 5}, {"camera_offline", 1}};
   a.fps_in = 25;
   a.fps_analysed = 4.8;
@@ -77,6 +78,8 @@ TEST(MetricsRender, CameraFigures) {
   EXPECT_EQ(t.value("matthan_camera_packets_total", {{"camera", "gate-1"}}), 1000);
   EXPECT_EQ(t.value("matthan_camera_reconnects_total", {{"camera", "gate-1"}}), 2);
   EXPECT_EQ(t.value("matthan_camera_decode_errors_total", {{"camera", "gate-1"}}), 3);
+  EXPECT_EQ(t.value("matthan_camera_global_changes_total", {{"camera", "gate-1"}}), 4);
+  EXPECT_EQ(t.value("matthan_camera_global_changes_total", {{"camera", "yard"}}), 0);
   EXPECT_EQ(t.value("matthan_camera_incidents_total", {{"camera", "gate-1"}, {"kind", "motion"}}), 5);
   EXPECT_EQ(t.value("matthan_camera_incidents_total", {{"camera", "gate-1"}, {"kind", "camera_offline"}}), 1);
   EXPECT_EQ(t.value("matthan_camera_fps_in", {{"camera", "gate-1"}}), 25);

@@ -47,6 +47,8 @@ std::unique_ptr<MotionGate> motion_gate(const CameraConfig& c) {
   g.activity_s = c.motion.gate_activity_s;
   g.nuisance_level = c.motion.gate_nuisance;
   if (keyframes(c)) g.max_gap_s = std::max(g.max_gap_s, kKeyframeMaxGapS);
+  g.travel_area = c.motion.gate_travel_area;
+  g.light_match = c.motion.gate_light_match;
   return std::make_unique<MotionGate>(g);
 }
 
@@ -190,7 +192,8 @@ void CameraAnalysis::process_motion_incidents(const Frame& frame, AnalysisOutput
     // Only regions that persist and travel (or are solid) count; the mask itself stays as it is.
     int w = 0, h = 0;
     const std::vector<std::uint8_t> mask = motion_.last_mask(w, h);
-    const GateResult g = motion_gate_->update(mask, w, h, frame.pts);
+    const GateResult g = motion_gate_->update(mask, w, h, frame.pts,
+                                              [this](const Box& region) { return motion_.background_match(region); });
     o.motion = g.motion;
     o.box = g.box;
     o.score = g.score;

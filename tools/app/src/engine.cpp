@@ -92,6 +92,7 @@ struct CameraRuntime {
   std::atomic<bool> retiring{false};   // a reload removes or restarts it: no new camera_offline incident
   std::atomic<std::int64_t> last_frame_ns{0};  // steady clock of the newest frame (review health); 0 = none
   std::atomic<std::uint64_t> analysed{0};
+  std::atomic<std::uint64_t> global_changes{0};  // lighting changes the motion veto absorbed (health, metrics)
   std::atomic<MediaTimeNs> last_packet_pts{0};  // media time of the newest packet (for camera_offline clips)
   std::atomic<int> analysis_open{0};            // incidents of the analysis path that are open (heartbeat)
   std::atomic<bool> tamper_open{false};         // a tamper incident is open (heartbeat, review)
@@ -213,6 +214,7 @@ struct Engine::Impl {
     rt.analysed.fetch_add(1, std::memory_order_relaxed);
     const auto t0 = std::chrono::steady_clock::now();
     const AnalysisOutput out = rt.analysis->process(frame);
+    rt.global_changes.store(rt.analysis->global_changes(), std::memory_order_relaxed);
     motion_stats.latency_s.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     rt.last_pts = frame.pts;
     rt.last_wall = frame.wall;
@@ -318,7 +320,8 @@ struct Engine::Impl {
   // ---- health (storage thread: publishing stores to SQLite, which GStreamer threads must never wait on) ----
   void on_health(CameraRuntime& rt, const CameraHealth& h) {
     rt.state = h.state;
-    const AnalysisCounters a{rt.analysed.load(std::memory_order_relaxed), rt.frames.dropped()};
+    const AnalysisCounters a{rt.analysed.load(std::memory_order_relaxed), rt.frames.dropped(),
+                             rt.global_changes.load(std::memory_order_relaxed)};
     bus->publish(health_topic(rt.cfg.id),
                  [&](std::uint64_t seq) { return health_event_json(rt.cfg.id, h, a, seq, config.node); });
     if (!rt.retiring) track_offline(rt, h.state == CameraState::kStreaming);
@@ -326,7 +329,8 @@ struct Engine::Impl {
 
   // The detect_url substream: its own health events; the camera's state, and camera_offline, follow `url`.
   void on_detect_health(CameraRuntime& rt, const CameraHealth& h) {
-    const AnalysisCounters a{rt.analysed.load(std::memory_order_relaxed), rt.frames.dropped()};
+    const AnalysisCounters a{rt.analysed.load(std::memory_order_relaxed), rt.frames.dropped(),
+                             rt.global_changes.load(std::memory_order_relaxed)};
     bus->publish(health_topic(rt.cfg.id),
                  [&](std::uint64_t seq) { return health_event_json(rt.cfg.id, h, a, seq, config.node, "detect"); });
   }
@@ -416,7 +420,8 @@ struct Engine::Impl {
     // Each camera's counters ride along with the heartbeat, so they are current even without a state change.
     for (auto& rt : list) {
       const CameraHealth h = rt->supervisor->health();
-      const AnalysisCounters a{rt->analysed.load(std::memory_order_relaxed), rt->frames.dropped()};
+      const AnalysisCounters a{rt->analysed.load(std::memory_order_relaxed), rt->frames.dropped(),
+                               rt->global_changes.load(std::memory_order_relaxed)};
       bus->publish(health_topic(rt->cfg.id),
                    [&](std::uint64_t seq) { return health_event_json(rt->cfg.id, h, a, seq, config.node); });
       if (rt->detect_supervisor) {
@@ -627,7 +632,8 @@ struct Engine::Impl {
   std::vector<CameraSample> camera_samples() const {
     std::vector<CameraSample> out;
     for (const auto& rt : camera_list()) {
-      CameraSample s{rt->cfg.id, rt->cfg.name, rt->supervisor->health(), {}, rt->tamper_open.load()};
+      CameraSample s{rt->cfg.id, rt->cfg.name, rt->supervisor->health(), {}, rt->tamper_open.load(),
+                     rt->global_changes.load(std::memory_order_relaxed)};
       if (const auto ns = rt->last_frame_ns.load(); ns != 0)
         s.last_frame = std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(ns));
       out.push_back(std::move(s));
@@ -672,6 +678,7 @@ struct Engine::Impl {
       c.frames_decoded = fh.frames;
       c.frames_analysed = rt->analysed.load(std::memory_order_relaxed);
       c.frames_dropped = rt->frames.dropped();
+      c.global_changes = rt->global_changes.load(std::memory_order_relaxed);
       c.decode_errors = fh.decode_errors;
       c.stalls = h.stalls + (rt->detect_supervisor ? fh.stalls : 0);
       c.reconnects = h.reconnects + (rt->detect_supervisor ? fh.reconnects : 0);

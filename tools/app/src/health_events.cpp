@@ -46,7 +46,8 @@ std::string health_event_json(const CameraId& camera, const CameraHealth& health
                        {"frames_dropped", analysis.dropped},
                        {"reconnects", health.reconnects},
                        {"decode_errors", health.decode_errors},
-                       {"stalls", health.stalls}};
+                       {"stalls", health.stalls},
+                       {"global_changes", analysis.global_changes}};
   j["last_frame_age_s"] = health.last_frame_age_s < 0 ? Json(nullptr) : Json(round3(health.last_frame_age_s));
   if (health.retry_in_s >= 0) j["retry_in_s"] = round3(health.retry_in_s);
   return j.dump();

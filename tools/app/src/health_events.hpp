@@ -41,6 +41,7 @@ std::string config_event_json(const ReloadNotice& notice, std::uint64_t seq, con
 struct AnalysisCounters {
   std::uint64_t analysed = 0;
   std::uint64_t dropped = 0;
+  std::uint64_t global_changes = 0;  // lighting changes (lights, IR switch, exposure) the motion veto absorbed
 };
 
 std::string health_topic(const CameraId& camera);  // "health.<camera>"

@@ -27,6 +27,7 @@ std::vector<CameraStatus> EngineLiveStatus::cameras() const {
     c.frames = s.health.frames;
     c.packets = s.health.packets;
     c.tampered = s.tampered;
+    c.global_changes = s.global_changes;
     if (s.last_frame.time_since_epoch().count() != 0)
       c.last_frame_age_s = std::chrono::duration<double>(now - s.last_frame).count();
     Rate& r = rates_[s.id];

@@ -22,6 +22,7 @@ struct CameraSample {
   CameraHealth health;
   std::chrono::steady_clock::time_point last_frame{};  // epoch = no frame yet
   bool tampered = false;                               // a tamper incident is open
+  std::uint64_t global_changes = 0;                    // lighting changes the motion veto absorbed
 };
 
 // LiveStatus over a function the Engine supplies; turns frame counters into a recent frame rate.

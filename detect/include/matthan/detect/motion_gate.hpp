@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -27,10 +28,22 @@ struct MotionGateConfig {
   // and large (≥ solid_area of the frame). Once it counts, it counts until it is lost.
   double persist_s = 0.4;
   double min_travel = 0.05;
+  // ... and a region counts by travel only once it is at least this big (fraction of the frame): flicker and
+  // light throw off small pieces that drift, while the novel part of a person is rarely this small.
+  double travel_area = 0.003;
   double solid_fill = 0.75;
   double solid_area = 0.03;
+  double travel_window_s = 1;  // travel counts only within this long (the region's path is kept this far)
   double max_gap_s = 0.5;  // a region unseen this long is forgotten
+  // Gradual lighting (a lamp warming up, daylight creeping over a wall) grows and drifts like a slow object,
+  // but under it the surface looks as before, only brighter or darker. A region whose picture is the
+  // background's times one gain in at least this share of its pixels (MotionDetector::background_match) is
+  // light, not an object, and does not count while it is. 1 or more disables the check.
+  double light_match = 0.7;
 };
+
+// How much of a region (normalised box) is the background times one gain, 0..1; see light_match.
+using BackgroundMatch = std::function<double(const Box&)>;
 
 struct GateResult {
   bool motion = false;  // some region counts
@@ -49,7 +62,9 @@ class MotionGate {
   // `mask`: the motion mask (0 / non-zero), row-major, tightly packed, `width` x `height`; empty (while the
   // detector warms up or re-learns) counts nothing and forgets the regions. A new size restarts learning.
   // Frames must come in pts order.
-  GateResult update(const std::vector<std::uint8_t>& mask, int width, int height, MediaTimeNs pts);
+  // `background`, when given, is asked about regions that would otherwise start to count (light_match).
+  GateResult update(const std::vector<std::uint8_t>& mask, int width, int height, MediaTimeNs pts,
+                    const BackgroundMatch& background = {});
   void reset();
   const MotionGateConfig& config() const;
 

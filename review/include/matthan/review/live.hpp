@@ -21,6 +21,7 @@ struct CameraStatus {
   std::optional<double> last_frame_age_s;  // none before the first frame
   std::uint64_t reconnects = 0;
   bool tampered = false;  // a tamper incident is open on this camera
+  std::uint64_t global_changes = 0;  // lighting changes the motion veto absorbed
   std::uint64_t frames = 0, packets = 0;
 };
 

@@ -64,6 +64,8 @@ struct MotionSettings {
   double gate_travel = 0.05;
   double gate_activity_s = 10;
   double gate_nuisance = 0.4;
+  double gate_travel_area = 0.003;
+  double gate_light_match = 0.7;
   bool operator==(const MotionSettings&) const = default;
 };
 
