@@ -324,7 +324,7 @@ def engine_arrivals(log_path):
     return out
 
 
-def run_latency(matthan, workdir, onsets_wanted, timeout_s=None):
+def run_latency(matthan, workdir, onsets_wanted, mode="every_frame", timeout_s=None):
     """The engine on one test:onsets camera; collects start events until `onsets_wanted` are paired."""
     onset_log = workdir / "onsets.log"
     sim = Simulator(matthan, "test:onsets", 1, workdir,
@@ -341,7 +341,7 @@ def run_latency(matthan, workdir, onsets_wanted, timeout_s=None):
         "health: {heartbeat_s: 2}\n"
         "defaults:\n"
         "  rtsp_latency_ms: 200\n"
-        "  detect: {fps: 5}\n"
+        f"  detect: {{fps: 5, mode: {mode}}}\n"
         # Start on the first analysed frame with motion, end 1 s after the block leaves: one incident per onset.
         "  motion: {start_frames: 1, end_seconds: 1, gate: false}\n"
         "  clip: {pre_roll: 2, post_roll: 1, max_length: 300}\n"
@@ -395,7 +395,7 @@ def run_latency(matthan, workdir, onsets_wanted, timeout_s=None):
         engine_log.close()
         sim.close()
     out = {"onsets_sent": len(onsets), "starts": n_starts, "paired": len(pairs), "wanted": onsets_wanted,
-           "period_s": period_ms / 1000, "rtsp_latency_ms": 200, "detect_fps": 5, "pairs": pairs}
+           "period_s": period_ms / 1000, "rtsp_latency_ms": 200, "detect_fps": 5, "detect_mode": mode, "pairs": pairs}
     for key in ("arrival_to_recv_ms", "sim_to_recv_ms", "sim_to_arrival_ms", "started_at_minus_arrival_ms"):
         vals = [p[key] for p in pairs]
         if vals:
@@ -423,7 +423,7 @@ def latency_table(lat):
     a, b, c = lat["arrival_to_recv_ms"], lat["sim_to_recv_ms"], lat["sim_to_arrival_ms"]
     d = lat["started_at_minus_arrival_ms"]
     return "\n".join([
-        f"| latency over {lat['paired']} onsets (ms) | p50 | p95 | max |",
+        f"| latency over {lat['paired']} onsets, detect.mode {lat['detect_mode']} (ms) | p50 | p95 | max |",
         "|---|---|---|---|",
         f"| (a) frame arrival → `start` received | {a['p50']:.0f} | {a['p95']:.0f} | {a['max']:.0f} |",
         f"| (b) simulator send → `start` received | {b['p50']:.0f} | {b['p95']:.0f} | {b['max']:.0f} |",
@@ -485,6 +485,8 @@ def main():
                     help="skip the engine in detect.mode keyframes and the keyframe-only decode floor")
     ap.add_argument("--latency-onsets", type=int, default=20,
                     help="scripted motion onsets to measure alert latency over (0: skip the latency phase)")
+    ap.add_argument("--latency-mode", default="every_frame", choices=("every_frame", "keyframes"),
+                    help="the engine's detect.mode in the latency phase")
     a = ap.parse_args()
 
     build = Path(a.build).resolve()
@@ -545,7 +547,7 @@ def main():
         work = Path(tempfile.mkdtemp(prefix="matthan-bench-latency-"))
         log(f"latency: {a.latency_onsets} onsets, one every {ONSET_PERIOD / FPS:.0f} s")
         try:
-            latency = run_latency(matthan, work, a.latency_onsets)
+            latency = run_latency(matthan, work, a.latency_onsets, a.latency_mode)
         except Exception as e:
             latency = {"error": str(e)}
         latency["workdir"] = str(work)
