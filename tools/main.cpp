@@ -182,7 +182,7 @@ std::optional<std::pair<std::string, std::string>> split_assignment(const std::s
 }
 
 int cmd_sim(const std::string& listen, const std::vector<std::string>& sources, const std::vector<std::string>& then,
-            const std::string& codec, const std::string& cache) {
+            const std::string& codec, const std::string& cache, const std::string& onset_log, int onset_period) {
   init_logging({});
   auto addr = parse_listen_address(listen);
   if (!addr.ok()) {
@@ -193,6 +193,8 @@ int cmd_sim(const std::string& listen, const std::vector<std::string>& sources, 
   opts.address = addr->host;
   opts.port = addr->port;
   if (!cache.empty()) opts.cache_dir = cache;
+  if (!onset_log.empty()) opts.onset_log = onset_log;
+  opts.onset_period_frames = onset_period;
   if (codec != "h264" && codec != "h265") {
     fmt::print(stderr, "matthan sim: --codec '{}': use h264 or h265\n", codec);
     return 2;
@@ -200,7 +202,7 @@ int cmd_sim(const std::string& listen, const std::vector<std::string>& sources, 
   for (const auto& s : sources) {
     const auto kv = split_assignment(s);
     if (!kv) {
-      fmt::print(stderr, "matthan sim: --source '{}' must be NAME=PATH (or NAME=test:ball)\n", s);
+      fmt::print(stderr, "matthan sim: --source '{}' must be NAME=PATH (or NAME=test:ball, NAME=test:onsets)\n", s);
       return 2;
     }
     SimSource source{kv->first, kv->second};
@@ -375,15 +377,26 @@ int main(int argc, char** argv) {
   std::vector<std::string> sim_then;
   std::string sim_codec = "h264";
   std::string cache;
-  auto* sim = app.add_subcommand("sim", "Serve video files (looped for ever) or test:ball as RTSP cameras");
+  std::string onset_log;
+  int onset_period = 60;
+  auto* sim = app.add_subcommand("sim", "Serve video files (looped for ever) or test patterns as RTSP cameras");
   sim->add_option("--listen", listen, "HOST:PORT to serve on")->capture_default_str();
-  sim->add_option("--source", sources, "NAME=PATH (repeatable); PATH may be test:ball")->required();
+  sim->add_option("--source", sources, "NAME=PATH (repeatable); PATH may be test:ball or test:onsets "
+                  "(a still 720p scene with a scripted motion onset every --onset-period frames)")
+      ->required();
   sim->add_option("--then", sim_then,
                   "NAME=PATH (repeatable): play PATH after NAME's file, in order, then loop; a file of another "
                   "size changes the camera's resolution mid-stream");
   sim->add_option("--codec", sim_codec, "h264 or h265: what every mount sends (files are transcoded once)")
       ->capture_default_str();
   sim->add_option("--cache", cache, "Folder for transcoded copies (default ~/.cache/matthan/sim)");
+  sim->add_option("--onset-log", onset_log,
+                  "test:onsets: append one line per onset, \"WALL_MS MOUNT NUMBER FRAME\" (the Unix ms at which "
+                  "the onset's first frame went to the encoder)");
+  sim->add_option("--onset-period", onset_period,
+                  "test:onsets: frames per cycle at 10 fps (half still, then the block for a third)")
+      ->capture_default_str()
+      ->check(CLI::Range(3, 100000));
 
   std::string endpoint;
   std::string topic;
@@ -471,7 +484,7 @@ int main(int argc, char** argv) {
   }
   if (*check) return cmd_check(check_path);
   if (*reload) return cmd_reload(reload_config, reload_socket, reload_timeout);
-  if (*sim) return cmd_sim(listen, sources, sim_then, sim_codec, cache);
+  if (*sim) return cmd_sim(listen, sources, sim_then, sim_codec, cache, onset_log, onset_period);
   if (*tail) return run_tail(endpoint, topic, count, [] { return false; });
   if (*demo) return cmd_demo(demo_for, demo_data, demo_review_port);
   if (*passwd) return cmd_passwd();

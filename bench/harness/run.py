@@ -8,10 +8,18 @@ in one run are what to compare over time. See docs/PERFORMANCE.md.
 
 Usage:
   bench/harness/run.py --build build [--cameras 1,16] [--content busy,empty] [--window 60] [--warmup 15]
-                       [--out build/bench-results] [--no-peer] [--no-keyframes]
+                       [--out build/bench-results] [--no-peer] [--no-keyframes] [--latency-onsets 20]
 
 With keyframes on (the default) two more contenders run: the engine in `detect.mode: keyframes` and the
 keyframe-only decode floor (delta units dropped before avdec_h264), reported as engine-keyframes ÷ that floor.
+
+The latency phase (--latency-onsets N, 0 skips it) serves `test:onsets` (a still 720p scene with a scripted
+motion onset every 6 s; the simulator logs the wall time at which each onset's first frame went to its live
+encoder), runs the engine on it with rtsp_latency_ms 200 and motion set to start on the first analysed frame
+with motion, subscribes to its incidents with `matthan tail`, and reports p50 / p95 of (a) receipt of the
+`start` event − the arrival of the incident's first frame at the engine (when the decoded frame reached
+the engine's analysis hand-off, logged by the engine as "incident ID latency: first frame arrived MS
+published MS") and (b) receipt − the simulator's send time of the onset's first frame.
 
 Writes <out>/results.json and <out>/results.md and prints the table. Exit 0 when every run produced its
 figures, 1 otherwise (a missing Motion daemon is reported, not a failure).
@@ -19,6 +27,7 @@ figures, 1 otherwise (a missing Motion daemon is reported, not a failure).
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -26,7 +35,9 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -142,9 +153,10 @@ def prepare_content(cache: Path):
 
 
 class Simulator:
-    def __init__(self, matthan, clip, n, workdir):
+    def __init__(self, matthan, clip, n, workdir, extra=()):
         self.port = free_port()
-        args = [str(matthan), "sim", "--listen", f"127.0.0.1:{self.port}", "--cache", str(workdir / "sim-cache")]
+        args = [str(matthan), "sim", "--listen", f"127.0.0.1:{self.port}", "--cache", str(workdir / "sim-cache"),
+                *extra]
         for i in range(n):
             args += ["--source", f"cam{i}={clip}"]
         self.log = open(workdir / "sim.log", "w")
@@ -259,6 +271,166 @@ def run_motion(urls, workdir, warmup, window):
             stop(proc)
 
 
+# ---------------------------------------------------------------- onset latency
+LATENCY_LINE = re.compile(r"incident (\S+) latency: first frame arrived (\d+) published (\d+)")
+ONSET_PERIOD = 60  # frames at 10 fps: an onset every 6 s (3 s still, the block for 2 s, 1 s still)
+
+
+def iso_ms(text):
+    return datetime.fromisoformat(text).timestamp() * 1000.0
+
+
+def percentile(values, q):
+    """Nearest-rank percentile (q in 0..100) of a non-empty list."""
+    v = sorted(values)
+    k = max(0, min(len(v) - 1, int(-(-q * len(v) // 100)) - 1))
+    return v[k]
+
+
+def pair_onsets(onsets, starts, period_ms):
+    """Each start event with the last onset sent before its first frame arrived, one start per onset; a start
+    more than one period after its onset is not the onset's (spurious). A start is a dict with recv_ms (the
+    subscriber's receipt), arrived_ms (its first frame's arrival at the engine, from the engine's log) and
+    published_ms."""
+    pairs, used = [], set()
+    for st in sorted(starts, key=lambda x: x["arrived_ms"]):
+        before = [o for o in onsets if o["sent_ms"] <= st["arrived_ms"]]
+        if not before:
+            continue
+        o = before[-1]
+        if o["number"] in used or st["arrived_ms"] - o["sent_ms"] > period_ms:
+            continue
+        used.add(o["number"])
+        pairs.append({"onset": o["number"], "id": st["id"], "sent_ms": o["sent_ms"], "arrived_ms": st["arrived_ms"],
+                      "published_ms": st["published_ms"], "recv_ms": st["recv_ms"],
+                      "arrival_to_recv_ms": st["recv_ms"] - st["arrived_ms"],
+                      "sim_to_recv_ms": st["recv_ms"] - o["sent_ms"],
+                      "sim_to_arrival_ms": st["arrived_ms"] - o["sent_ms"],
+                      "started_at_minus_arrival_ms": st["started_ms"] - st["arrived_ms"]})
+    return pairs
+
+
+def engine_arrivals(log_path):
+    """{incident id: (first frame arrived ms, published ms)} from the engine's "latency:" log lines."""
+    out = {}
+    try:
+        text = Path(log_path).read_text(errors="replace")
+    except OSError:
+        return out
+    for line in text.splitlines():
+        m = LATENCY_LINE.search(line)
+        if m:
+            out[m.group(1)] = (float(m.group(2)), float(m.group(3)))
+    return out
+
+
+def run_latency(matthan, workdir, onsets_wanted, mode="every_frame", timeout_s=None):
+    """The engine on one test:onsets camera; collects start events until `onsets_wanted` are paired."""
+    onset_log = workdir / "onsets.log"
+    sim = Simulator(matthan, "test:onsets", 1, workdir,
+                    extra=["--onset-log", str(onset_log), "--onset-period", str(ONSET_PERIOD)])
+    period_ms = ONSET_PERIOD * 1000 / FPS
+    root = workdir / "engine-var-latency"
+    shutil.rmtree(root, ignore_errors=True)
+    events = f"tcp://127.0.0.1:{free_port()}"
+    cfg = workdir / "engine-latency.yaml"
+    cfg.write_text(
+        "node: bench\n"
+        f"storage: {{root: \"{root}\", min_free_bytes: 0}}\n"
+        f"events: {{bind: \"{events}\"}}\n"
+        "health: {heartbeat_s: 2}\n"
+        "defaults:\n"
+        "  rtsp_latency_ms: 200\n"
+        f"  detect: {{fps: 5, mode: {mode}}}\n"
+        # Start on the first analysed frame with motion, end 1 s after the block leaves: one incident per onset.
+        "  motion: {start_frames: 1, end_seconds: 1, gate: false}\n"
+        "  clip: {pre_roll: 2, post_roll: 1, max_length: 300}\n"
+        f"cameras:\n  - id: cam0\n    url: {sim.urls[0]}\n    transport: tcp\n")
+    starts, lock = [], threading.Lock()
+
+    def joined_starts():
+        """The start events received so far whose first-frame arrival the engine has logged."""
+        arrivals = engine_arrivals(workdir / "engine-latency.log")
+        with lock:
+            return [dict(st, arrived_ms=arrivals[st["id"]][0], published_ms=arrivals[st["id"]][1])
+                    for st in starts if st["id"] in arrivals]
+    tail = engine = None
+    engine_log = open(workdir / "engine-latency.log", "w")
+    try:
+        engine = subprocess.Popen([str(matthan), "run", "--config", str(cfg)], stdout=engine_log,
+                                  stderr=subprocess.STDOUT)
+        tail = subprocess.Popen([str(matthan), "tail", "--connect", events, "--topic", "incident."],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)
+
+        def read():
+            for line in tail.stdout:
+                recv_ms = time.time() * 1000.0  # stamped as the line arrives: the subscriber's receipt
+                try:
+                    ev = json.loads(line)
+                except ValueError:
+                    continue
+                if ev.get("phase") == "start":
+                    with lock:
+                        starts.append({"id": ev["id"], "recv_ms": recv_ms, "started_ms": iso_ms(ev["started_at"])})
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        # The engine's first seconds (connection, the background model's warm-up) may miss the first onset.
+        deadline = time.monotonic() + (timeout_s or (onsets_wanted + 4) * period_ms / 1000 + 60)
+        pairs, onsets = [], []
+        while time.monotonic() < deadline:
+            if engine.poll() is not None:
+                raise RuntimeError(f"matthan run exited (code {engine.returncode})")
+            time.sleep(1)
+            onsets = read_onsets(onset_log)
+            pairs = pair_onsets(onsets, joined_starts(), period_ms)
+            if len(pairs) >= onsets_wanted:
+                break
+        with lock:
+            n_starts = len(starts)
+    finally:
+        for p in (tail, engine):
+            if p is not None:
+                stop(p)
+        engine_log.close()
+        sim.close()
+    out = {"onsets_sent": len(onsets), "starts": n_starts, "paired": len(pairs), "wanted": onsets_wanted,
+           "period_s": period_ms / 1000, "rtsp_latency_ms": 200, "detect_fps": 5, "detect_mode": mode, "pairs": pairs}
+    for key in ("arrival_to_recv_ms", "sim_to_recv_ms", "sim_to_arrival_ms", "started_at_minus_arrival_ms"):
+        vals = [p[key] for p in pairs]
+        if vals:
+            out[key] = {"p50": percentile(vals, 50), "p95": percentile(vals, 95), "max": max(vals)}
+    if len(pairs) < onsets_wanted:
+        out["error"] = f"only {len(pairs)} of {onsets_wanted} onsets gave a start event"
+    return out
+
+
+def read_onsets(path):
+    out = []
+    try:
+        for line in Path(path).read_text().splitlines():
+            f = line.split()
+            if len(f) == 4:
+                out.append({"sent_ms": float(f[0]), "mount": f[1], "number": int(f[2]), "frame": int(f[3])})
+    except OSError:
+        pass
+    return out
+
+
+def latency_table(lat):
+    if "arrival_to_recv_ms" not in lat:
+        return f"latency: {lat.get('error', 'no figures')}"
+    a, b, c = lat["arrival_to_recv_ms"], lat["sim_to_recv_ms"], lat["sim_to_arrival_ms"]
+    d = lat["started_at_minus_arrival_ms"]
+    return "\n".join([
+        f"| latency over {lat['paired']} onsets, detect.mode {lat['detect_mode']} (ms) | p50 | p95 | max |",
+        "|---|---|---|---|",
+        f"| (a) frame arrival → `start` received | {a['p50']:.0f} | {a['p95']:.0f} | {a['max']:.0f} |",
+        f"| (b) simulator send → `start` received | {b['p50']:.0f} | {b['p95']:.0f} | {b['max']:.0f} |",
+        f"| simulator send → frame arrival | {c['p50']:.0f} | {c['p95']:.0f} | {c['max']:.0f} |",
+        f"| event `started_at` − frame arrival | {d['p50']:.0f} | {d['p95']:.0f} | {d['max']:.0f} |"])
+
+
 # ---------------------------------------------------------------- report
 def per_cam_second(m, n):
     if "cpu_s" not in m or m["wall_s"] <= 0:
@@ -311,6 +483,10 @@ def main():
     ap.add_argument("--no-peer", action="store_true", help="skip the Motion daemon")
     ap.add_argument("--no-keyframes", action="store_true",
                     help="skip the engine in detect.mode keyframes and the keyframe-only decode floor")
+    ap.add_argument("--latency-onsets", type=int, default=20,
+                    help="scripted motion onsets to measure alert latency over (0: skip the latency phase)")
+    ap.add_argument("--latency-mode", default="every_frame", choices=("every_frame", "keyframes"),
+                    help="the engine's detect.mode in the latency phase")
     a = ap.parse_args()
 
     build = Path(a.build).resolve()
@@ -366,18 +542,35 @@ def main():
             r["workdir"] = str(work)
             results.append(r)
 
+    latency = {"skipped": "--latency-onsets 0"}
+    if a.latency_onsets > 0:
+        work = Path(tempfile.mkdtemp(prefix="matthan-bench-latency-"))
+        log(f"latency: {a.latency_onsets} onsets, one every {ONSET_PERIOD / FPS:.0f} s")
+        try:
+            latency = run_latency(matthan, work, a.latency_onsets, a.latency_mode)
+        except Exception as e:
+            latency = {"error": str(e)}
+        latency["workdir"] = str(work)
+        if "error" in latency:
+            ok = False
+        log(f"  latency: {json.dumps({k: v for k, v in latency.items() if k != 'pairs'})[:400]}")
+
     doc = {"host": os.uname().nodename, "cores": os.cpu_count(), "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
            "input": {"size": "1280x720", "fps": FPS, "gop": GOP, "codec": "h264 high"},
            "engine_settings": {"detect": "the camera's size at 5 fps (engine_keyframes: detect.mode keyframes)",
-                               "transport": "tcp"}, "results": results}
+                               "transport": "tcp"}, "results": results, "latency": latency}
     (out / "results.json").write_text(json.dumps(doc, indent=2))
-    md = table(results)
+    md = table(results) if results else ""
+    if a.latency_onsets > 0:
+        md += ("\n\n" if md else "") + latency_table(latency)
     (out / "results.md").write_text(md + "\n")
     print(md)
     for r in results:
         for name in ("engine", "floor", "motion", "engine_keyframes", "floor_keyframes"):
             if "error" in r.get(name, {}):
                 print(f"{r['content']}/{r['cameras']} {name}: {r[name]['error']}", file=sys.stderr)
+    if "error" in latency:
+        print(f"latency: {latency['error']}", file=sys.stderr)
     log(f"wrote {out / 'results.json'} and {out / 'results.md'}")
     return 0 if ok else 1
 

@@ -7,6 +7,8 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -515,6 +517,91 @@ TEST(CodecSource, SimulatedH265CameraChangingResolution) {
 }
 
 // Start-up errors, without any media work.
+// test:onsets: a live 720p scene, still except for a dark block crossing it for a third of every period. Each
+// onset is logged once, at its first frame, and the onsets come exactly one period of frames apart.
+TEST(OnsetsSource, ServesTheScriptedSceneAndLogsEachOnset) {
+  const auto dir = test::make_temp_dir("onsets");
+  SimOptions so;
+  so.port = test::free_tcp_port();
+  so.sources = {{"onsets", "test:onsets"}};
+  so.onset_period_frames = 9;  // 0.9 s: still frames 0-3, the block in 4-6, still 7-8
+  so.onset_log = dir / "onsets.log";
+  std::mutex mu;
+  std::vector<SimOnset> seen;  // guarded by mu
+  so.on_onset = [&](const SimOnset& o) {
+    std::lock_guard lock(mu);
+    seen.push_back(o);
+  };
+  auto sim = Simulator::start(so);
+  ASSERT_TRUE(sim) << sim.error().message;
+
+  SourceOptions o;
+  o.url = sim.value()->urls().front();
+  Capture c;
+  capture(o, 4000ms, c);
+  ASSERT_TRUE(c.status.ok()) << c.status.error().message;
+  sim.value()->stop();  // closes the log
+
+  {
+    std::lock_guard lock(c.mu);
+    ASSERT_GT(c.packets.size(), 10u);
+    EXPECT_TRUE(c.packets.front().keyframe);
+    EXPECT_EQ(c.packets.front().stream->width, 1280);
+    EXPECT_EQ(c.packets.front().stream->height, 720);
+    // Frames with the block have dark pixels in the middle band; still frames have none (the background's
+    // darkest level is about 108).
+    int with_block = 0, still = 0;
+    for (const auto& f : c.frames) {
+      const std::uint8_t* row = f.plane[0] + static_cast<std::ptrdiff_t>(f.height / 2) * f.stride[0];
+      const bool dark = std::any_of(row, row + f.width, [](std::uint8_t v) { return v < 60; });
+      (dark ? with_block : still)++;
+    }
+    EXPECT_GT(with_block, 0);
+    EXPECT_GT(still, 0);
+  }
+
+  std::vector<SimOnset> onsets;
+  {
+    std::lock_guard lock(mu);
+    onsets = seen;
+  }
+  ASSERT_GE(onsets.size(), 2u);
+  std::ifstream log(so.onset_log);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(log, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), onsets.size());
+  for (std::size_t i = 0; i < onsets.size(); ++i) {
+    EXPECT_EQ(onsets[i].mount, "onsets");
+    EXPECT_EQ(onsets[i].number, i + 1);
+    EXPECT_EQ(onsets[i].frame, 4 + 9 * i);  // the first frame with the block, one period apart
+    if (i > 0) EXPECT_GT(onsets[i].sent, onsets[i - 1].sent);
+    std::istringstream fields(lines[i]);
+    long long ms = 0;
+    std::string mount;
+    std::uint64_t number = 0, frame = 0;
+    ASSERT_TRUE(fields >> ms >> mount >> number >> frame) << lines[i];
+    EXPECT_EQ(ms, std::chrono::duration_cast<std::chrono::milliseconds>(onsets[i].sent.time_since_epoch()).count());
+    EXPECT_EQ(mount, "onsets");
+    EXPECT_EQ(number, onsets[i].number);
+    EXPECT_EQ(frame, onsets[i].frame);
+  }
+  fs::remove_all(dir);
+}
+
+TEST(SimulatorStart, RejectsAnUnknownTestPatternAndABadOnsetPeriod) {
+  SimOptions o;
+  o.port = test::free_tcp_port();
+  o.sources = {{"x", "test:nope"}};
+  auto unknown = Simulator::start(o);
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error().message.find("test:onsets"), std::string::npos) << unknown.error().message;
+  o.sources = {{"x", "test:onsets"}};
+  o.onset_period_frames = 2;
+  auto short_period = Simulator::start(o);
+  ASSERT_FALSE(short_period);
+  EXPECT_NE(short_period.error().message.find("onset period"), std::string::npos) << short_period.error().message;
+}
+
 TEST(SimulatorStart, RejectsBadNamesDuplicatesAndMissingFiles) {
   auto start = [](std::vector<SimSource> sources) {
     SimOptions o;

@@ -7,7 +7,9 @@
 #include "matthan/app/engine.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <future>
 #include <map>
@@ -112,6 +114,30 @@ struct CameraRuntime {
   };
   std::map<std::string, SnapshotState> snapshots;  // of the open incidents, by incident id
 
+  // When each recent frame reached on_frame (the system clock), by the frame's wall time: the start of an
+  // incident logs its first frame's arrival and its publication, for the latency benchmark
+  // (bench/harness/run.py). Written by GStreamer threads, read by the analysis worker.
+  struct Arrival {
+    WallTime wall{};
+    std::chrono::system_clock::time_point at{};
+  };
+  std::mutex arrivals_mu;
+  std::array<Arrival, 128> arrivals{};  // guarded by arrivals_mu; a ring
+  std::size_t arrivals_next = 0;        // guarded by arrivals_mu
+  void note_arrival(WallTime wall) {
+    const auto now = std::chrono::system_clock::now();
+    std::lock_guard lock(arrivals_mu);
+    arrivals[arrivals_next] = {wall, now};
+    arrivals_next = (arrivals_next + 1) % arrivals.size();
+  }
+  std::optional<std::chrono::system_clock::time_point> arrival_of(WallTime wall) {
+    std::lock_guard lock(arrivals_mu);
+    for (const auto& a : arrivals) {
+      if (a.at.time_since_epoch().count() != 0 && a.wall == wall) return a.at;
+    }
+    return std::nullopt;
+  }
+
   // Storage state: touched only by the storage thread.
   std::unique_ptr<CameraRecorder> recorder;
   std::map<std::string, std::int64_t> clip_ids;  // index id of each clip this camera is writing, by path
@@ -189,6 +215,7 @@ struct Engine::Impl {
   // ---- GStreamer threads ----
   void on_frame(CameraRuntime& rt, Frame f) {
     rt.frame_supervisor().note_frame(f);
+    rt.note_arrival(f.wall);
     rt.last_frame_ns = std::chrono::steady_clock::now().time_since_epoch().count();
     rt.frames.push(std::move(f));
     if (!rt.scheduled.exchange(true)) ready->push(&rt);
@@ -266,7 +293,15 @@ struct Engine::Impl {
         }
         snap.last_pts = frame.pts;
         bus->publish_incident(inc, IncidentPhase::kStart, snap.rel, std::nullopt);
+        const auto published = std::chrono::system_clock::now();
         rt.log->info("incident {} started ({}{})", inc.id, inc.kind, inc.label ? " " + *inc.label : "");
+        if (const auto arrived = rt.arrival_of(inc.started_at)) {
+          const auto unix_ms = [](std::chrono::system_clock::time_point t) {
+            return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+          };
+          rt.log->info("incident {} latency: first frame arrived {} published {} (unix ms)", inc.id,
+                        unix_ms(*arrived), unix_ms(published));
+        }
         storage_tasks.post([this, &rt, inc, rel = snap.rel] { begin_clip(rt, inc, rel); });
         break;
       }

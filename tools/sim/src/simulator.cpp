@@ -6,6 +6,7 @@
 #include <gst/rtsp-server/rtsp-server.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
@@ -13,6 +14,7 @@
 #include "matthan/ingest/gst_ptr.hpp"
 #include "matthan/ingest/gst_source.hpp"
 #include "media_cache.hpp"
+#include "onset_feeder.hpp"
 #include "stream_feeder.hpp"
 
 namespace matthan {
@@ -20,6 +22,7 @@ namespace {
 
 constexpr const char* kTestPrefix = "test:";
 constexpr const char* kFeederKey = "matthan-feeder";
+constexpr const char* kOnsetsPath = "test:onsets";
 
 // A live moving pattern: the encoder runs live, like a camera's.
 constexpr const char* kBallLaunch =
@@ -29,6 +32,17 @@ constexpr const char* kBallLaunch =
 constexpr const char* kBallLaunchH265 =
     "( videotestsrc pattern=ball is-live=true ! video/x-raw,width=640,height=360,framerate=10/1 "
     "! videoconvert ! x265enc tune=zerolatency key-int-max=20 speed-preset=ultrafast "
+    "! rtph265pay name=pay0 pt=96 config-interval=1 )";
+// Scripted onsets: raw frames made by OnsetFeeder, encoded live like test:ball (a 2 s GOP).
+constexpr const char* kOnsetsLaunch =
+    "( appsrc name=raw is-live=true format=time do-timestamp=true "
+    "caps=video/x-raw,format=I420,width=1280,height=720,framerate=10/1 "
+    "! x264enc tune=zerolatency key-int-max=20 bframes=0 speed-preset=ultrafast "
+    "! rtph264pay name=pay0 pt=96 config-interval=1 )";
+constexpr const char* kOnsetsLaunchH265 =
+    "( appsrc name=raw is-live=true format=time do-timestamp=true "
+    "caps=video/x-raw,format=I420,width=1280,height=720,framerate=10/1 "
+    "! x265enc tune=zerolatency key-int-max=20 speed-preset=ultrafast "
     "! rtph265pay name=pay0 pt=96 config-interval=1 )";
 // File mounts never re-encode: the feeder pushes the file's own access units.
 constexpr const char* kFileLaunch =
@@ -61,9 +75,9 @@ Status validate_sources(const std::vector<SimSource>& sources) {
       if (sources[j].name == s.name) return make_error(fmt::format("duplicate source name '{}'", s.name));
     }
     if (is_test_source(s)) {
-      if (s.path != "test:ball")
-        return make_error(
-            fmt::format("source '{}': unknown test pattern '{}' (use test:ball)", s.name, s.path));
+      if (s.path != "test:ball" && s.path != kOnsetsPath)
+        return make_error(fmt::format("source '{}': unknown test pattern '{}' (use test:ball or test:onsets)",
+                                      s.name, s.path));
       if (!s.then.empty())
         return make_error(fmt::format("source '{}': a test pattern cannot be followed by files", s.name));
       continue;
@@ -122,6 +136,11 @@ struct Simulator::Impl {
 
   std::mutex feeders_mu;
   std::vector<std::weak_ptr<StreamFeeder>> feeders;  // guarded by feeders_mu
+  std::vector<std::weak_ptr<OnsetFeeder>> onset_feeders;  // guarded by feeders_mu
+
+  std::mutex onset_log_mu;
+  std::FILE* onset_log = nullptr;  // guarded by onset_log_mu
+  void report_onset(const SimOnset& onset);
 
   Status prepare_files();
   Status build_server();
@@ -133,7 +152,55 @@ struct Simulator::Impl {
 
   static void on_media_configure(GstRTSPMediaFactory* factory, GstRTSPMedia* media, gpointer data);
   static void on_media_unprepared(GstRTSPMedia* media, gpointer data);
+  static void on_onsets_configure(GstRTSPMediaFactory* factory, GstRTSPMedia* media, gpointer data);
+  static void on_onsets_unprepared(GstRTSPMedia* media, gpointer data);
 };
+
+void Simulator::Impl::report_onset(const SimOnset& onset) {
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(onset.sent.time_since_epoch()).count();
+  spdlog::info("sim [{}]: onset {} at frame {}, sent {} ms", onset.mount, onset.number, onset.frame, ms);
+  {
+    std::lock_guard lock(onset_log_mu);
+    if (onset_log != nullptr) {
+      std::fprintf(onset_log, "%lld %s %llu %llu\n", static_cast<long long>(ms), onset.mount.c_str(),
+                   static_cast<unsigned long long>(onset.number), static_cast<unsigned long long>(onset.frame));
+      std::fflush(onset_log);
+    }
+  }
+  if (options.on_onset) options.on_onset(onset);
+}
+
+void Simulator::Impl::on_onsets_configure(GstRTSPMediaFactory*, GstRTSPMedia* media, gpointer data) {
+  auto& mount = *static_cast<Mount*>(data);
+  auto element = gst::adopt(gst_rtsp_media_get_element(media));
+  auto appsrc = gst::adopt(gst_bin_get_by_name(GST_BIN(element.get()), "raw"));
+  if (!appsrc) {
+    spdlog::error("sim [{}]: no appsrc in the onsets pipeline", mount.source.name);
+    return;
+  }
+  const int period = mount.impl->options.onset_period_frames;
+  const OnsetScript script{period, period / 2, std::max(1, period / 3)};
+  Impl* impl = mount.impl;
+  auto feeder = std::make_shared<OnsetFeeder>(mount.source.name, std::move(appsrc), script,
+                                              [impl](const SimOnset& o) { impl->report_onset(o); });
+  {
+    std::lock_guard lock(impl->feeders_mu);
+    impl->onset_feeders.push_back(feeder);
+  }
+  g_object_set_data_full(G_OBJECT(media), kFeederKey, new std::shared_ptr<OnsetFeeder>(std::move(feeder)),
+                         [](gpointer p) {
+                           auto* owned = static_cast<std::shared_ptr<OnsetFeeder>*>(p);
+                           (*owned)->stop();
+                           delete owned;
+                         });
+  g_signal_connect(media, "unprepared", G_CALLBACK(&Impl::on_onsets_unprepared), nullptr);
+}
+
+void Simulator::Impl::on_onsets_unprepared(GstRTSPMedia* media, gpointer) {
+  auto* feeder = static_cast<std::shared_ptr<OnsetFeeder>*>(g_object_get_data(G_OBJECT(media), kFeederKey));
+  if (feeder != nullptr) (*feeder)->stop();
+}
 
 Status Simulator::Impl::prepare_files() {
   const auto cache = options.cache_dir.empty() ? default_sim_cache_dir() : options.cache_dir;
@@ -155,7 +222,10 @@ void Simulator::Impl::add_mount(GstRTSPMountPoints* points, Mount& mount) {
   gst_rtsp_media_factory_set_shared(factory, TRUE);
   gst_rtsp_media_factory_set_protocols(factory, lower_transports(mount.source.transport));
   const bool h265 = mount.source.codec == SimCodec::kH265;
-  if (is_test_source(mount.source)) {
+  if (mount.source.path == kOnsetsPath) {
+    gst_rtsp_media_factory_set_launch(factory, h265 ? kOnsetsLaunchH265 : kOnsetsLaunch);
+    g_signal_connect(factory, "media-configure", G_CALLBACK(&Impl::on_onsets_configure), &mount);
+  } else if (is_test_source(mount.source)) {
     gst_rtsp_media_factory_set_launch(factory, h265 ? kBallLaunchH265 : kBallLaunch);
   } else {
     gst_rtsp_media_factory_set_launch(factory, h265 ? kFileLaunchH265 : kFileLaunch);
@@ -253,14 +323,20 @@ void Simulator::Impl::on_media_unprepared(GstRTSPMedia* media, gpointer) {
 
 void Simulator::Impl::stop_feeders() {
   std::vector<std::shared_ptr<StreamFeeder>> live;
+  std::vector<std::shared_ptr<OnsetFeeder>> live_onsets;
   {
     std::lock_guard lock(feeders_mu);
     for (auto& weak : feeders) {
       if (auto f = weak.lock()) live.push_back(std::move(f));
     }
     feeders.clear();
+    for (auto& weak : onset_feeders) {
+      if (auto f = weak.lock()) live_onsets.push_back(std::move(f));
+    }
+    onset_feeders.clear();
   }
   for (auto& f : live) f->stop();
+  for (auto& f : live_onsets) f->stop();
 }
 
 void Simulator::Impl::stop() {
@@ -285,11 +361,16 @@ void Simulator::Impl::stop() {
   listener.reset();
   stop_feeders();
   server.reset();
+  std::lock_guard lock(onset_log_mu);
+  if (onset_log != nullptr) std::fclose(onset_log);
+  onset_log = nullptr;
 }
 
 Result<std::unique_ptr<Simulator>> Simulator::start(SimOptions options) {
   if (auto s = validate_sources(options.sources); !s) return s.error();
   if (options.port < 0 || options.port > 65535) return make_error(fmt::format("bad port {}", options.port));
+  if (options.onset_period_frames < 3)
+    return make_error(fmt::format("bad onset period {} frames (at least 3)", options.onset_period_frames));
   ensure_gstreamer_initialized();
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
@@ -300,6 +381,11 @@ Result<std::unique_ptr<Simulator>> Simulator::start(SimOptions options) {
     impl->mounts.push_back(std::move(mount));
   }
   if (auto s = impl->prepare_files(); !s) return s.error();
+  if (!impl->options.onset_log.empty()) {
+    impl->onset_log = std::fopen(impl->options.onset_log.c_str(), "a");
+    if (impl->onset_log == nullptr)
+      return make_error(fmt::format("cannot open the onset log {}", impl->options.onset_log.string()));
+  }
   if (auto s = impl->build_server(); !s) return s.error();
   impl->start_loop();
   std::unique_ptr<Simulator> sim(new Simulator(std::move(impl)));
