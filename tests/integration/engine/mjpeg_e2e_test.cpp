@@ -11,7 +11,7 @@
 
 #include <gtest/gtest.h>
 
-#include "event_collector.hpp"
+#include "engine_run.hpp"
 #include "matthan/test/clip_probe.hpp"
 #include "matthan/test/paths.hpp"
 #include "matthan/test/process.hpp"
@@ -126,32 +126,18 @@ class MjpegE2E : public ::testing::Test {
   }
 
   std::vector<ReceivedEvent> run(const std::string& name, const std::string& url, int seconds) {
-    root_ = *dir_ / name;
-    const int port = free_tcp_port();
-    const fs::path cfg = *dir_ / (name + ".yaml");
-    std::ofstream(cfg) << "node: it-node\n"
-                       << "storage: {root: \"" << root_.string() << "\"}\n"
-                       << "events: {bind: \"tcp://127.0.0.1:" << port << "\"}\n"
-                       << "health: {heartbeat_s: 2}\n"
-                       << "defaults:\n"
-                       << "  detect: {fps: 5}\n"
-                       << "  motion: {min_area: 0.002, start_frames: 3, end_seconds: 2}\n"
-                       << "  clip: {pre_roll: 2, post_roll: 1, max_length: 10}\n"
-                       << "cameras:\n"
-                       << "  - id: mj\n"
-                       << "    url: " << url << "\n";
-    EventCollector events("tcp://127.0.0.1:" + std::to_string(port), "");
-    Process engine({matthan_binary().string(), "run", "--config", cfg.string(), "--for", std::to_string(seconds)},
-                   (*dir_ / (name + ".log")).string());
-    const auto rc = engine.wait(std::chrono::seconds(seconds + 60));
-    EXPECT_TRUE(rc.has_value()) << "engine did not stop after --for";
-    if (rc) {
-      EXPECT_EQ(*rc, 0) << engine.output();
-    }
-    std::ifstream log(*dir_ / (name + ".log"));
-    output_ = engine.output() + std::string(std::istreambuf_iterator<char>(log), {});
-    events.wait_for([](auto&) { return false; }, 1s);
-    return events.events();
+    const EngineRun r = run_engine_for(*dir_, name,
+                                       "defaults:\n"
+                                       "  detect: {fps: 5}\n"
+                                       "  motion: {min_area: 0.002, start_frames: 3, end_seconds: 2}\n"
+                                       "  clip: {pre_roll: 2, post_roll: 1, max_length: 10}\n"
+                                       "cameras:\n"
+                                       "  - id: mj\n"
+                                       "    url: " + url + "\n",
+                                       seconds);
+    root_ = r.root;
+    output_ = r.output;
+    return r.events;
   }
 
   static fs::path* dir_;
