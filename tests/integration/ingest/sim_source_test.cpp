@@ -574,7 +574,9 @@ TEST(OnsetsSource, ServesTheScriptedSceneAndLogsEachOnset) {
     EXPECT_EQ(onsets[i].mount, "onsets");
     EXPECT_EQ(onsets[i].number, i + 1);
     EXPECT_EQ(onsets[i].frame, 4 + 9 * i);  // the first frame with the block, one period apart
-    if (i > 0) EXPECT_GT(onsets[i].sent, onsets[i - 1].sent);
+    if (i > 0) {
+      EXPECT_GT(onsets[i].sent, onsets[i - 1].sent);
+    }
     std::istringstream fields(lines[i]);
     long long ms = 0;
     std::string mount;
