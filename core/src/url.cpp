@@ -101,6 +101,12 @@ std::string redact_url(const std::string& url) {
   return url.substr(0, u.start) + "***" + url.substr(u.at);
 }
 
+std::string strip_userinfo(const std::string& url) {
+  const Userinfo u = find_userinfo(url);
+  if (u.at == std::string::npos) return url;
+  return url.substr(0, u.start) + url.substr(u.at + 1);
+}
+
 std::string mask_password(const std::string& url) {
   const Userinfo u = find_userinfo(url);
   if (u.at == std::string::npos) return url;

@@ -136,7 +136,10 @@ std::string unsupported_codec(const GstStructure* s) {
 class GstCameraSource final : public CameraSource {
  public:
   GstCameraSource(CameraId camera, SourceOptions options, SourceSink sink)
-      : camera_(std::move(camera)), options_(std::move(options)), sink_(std::move(sink)) {}
+      : camera_(std::move(camera)),
+        options_(std::move(options)),
+        sink_(std::move(sink)),
+        url_(parse_url(options_.url, &url_error_)) {}
 
   Status run(std::stop_token stop) override;
 
@@ -167,6 +170,8 @@ class GstCameraSource final : public CameraSource {
   const CameraId camera_;
   const SourceOptions options_;
   const SourceSink sink_;
+  std::string url_error_;                 // why options_.url does not parse (set before url_)
+  const std::optional<ParsedUrl> url_;    // options_.url, parsed once
 
   // Touched only by the packets branch's streaming thread.
   gst::CapsPtr packet_caps_;
@@ -190,7 +195,8 @@ class GstCameraSource final : public CameraSource {
 };
 
 Result<gst::ElementPtr> GstCameraSource::build(RtspTransport transport) {
-  auto description = detail::pipeline_description(options_, false);
+  if (!url_) return make_error("camera URL " + url_error_);
+  auto description = detail::pipeline_description(options_, *url_, false);
   if (!description) return description.error();
   GError* raw_error = nullptr;
   auto pipeline = gst::adopt(gst_parse_launch(description.value().c_str(), &raw_error));
@@ -200,15 +206,14 @@ Result<gst::ElementPtr> GstCameraSource::build(RtspTransport transport) {
                       std::string(error ? error->message : "unknown gst_parse_launch failure"));
   }
   auto src = gst::adopt(gst_bin_get_by_name(GST_BIN(pipeline.get()), "src"));
-  const auto url = parse_url(options_.url);
-  std::string location = url && url->scheme == "file" ? url->path : options_.url;
-  if (detail::is_mjpeg_source(options_) && url && !url->userinfo.empty()) {
+  std::string location = url_->scheme == "file" ? url_->path : options_.url;
+  if (detail::is_mjpeg(*url_) && !url_->userinfo.empty()) {
     // souphttpsrc takes the credentials as properties (basic or digest, as the camera asks).
-    const auto colon = url->userinfo.find(':');
-    const std::string user = url->userinfo.substr(0, colon);
-    const std::string password = colon == std::string::npos ? std::string() : url->userinfo.substr(colon + 1);
+    const auto colon = url_->userinfo.find(':');
+    const std::string user = url_->userinfo.substr(0, colon);
+    const std::string password = colon == std::string::npos ? std::string() : url_->userinfo.substr(colon + 1);
     g_object_set(src.get(), "user-id", user.c_str(), "user-pw", password.c_str(), nullptr);
-    location = url->scheme + "://" + url->host + (url->port > 0 ? ":" + std::to_string(url->port) : "") + url->path;
+    location = strip_userinfo(options_.url);
   }
   g_object_set(src.get(), "location", location.c_str(), nullptr);
   if (is_rtsp() && transport != RtspTransport::kAuto) {
@@ -216,7 +221,7 @@ Result<gst::ElementPtr> GstCameraSource::build(RtspTransport transport) {
   }
   watch_source_caps(pipeline.get());
   watch_codec(pipeline.get());
-  if (detail::is_mjpeg_source(options_)) {
+  if (detail::is_mjpeg(*url_)) {
     limit_mjpeg_rate(pipeline.get());
   } else {
     configure_decoder(pipeline.get());
@@ -402,10 +407,7 @@ void GstCameraSource::reset_run_state() {
   last_packet_steady_ns_ = run_started_steady_ns_;
 }
 
-bool GstCameraSource::is_rtsp() const {
-  const auto url = parse_url(options_.url);
-  return url && (url->scheme == "rtsp" || url->scheme == "rtsps");
-}
+bool GstCameraSource::is_rtsp() const { return url_ && detail::is_rtsp(*url_); }
 
 Status GstCameraSource::run(std::stop_token stop) {
   ensure_gstreamer_initialized();

@@ -20,11 +20,8 @@ std::string quoted(const std::string& s) {
 // Everything up to the parsed access units, per URL scheme. parsebin picks the depayloader and parser from
 // the stream's own caps (RTP encoding-name, or the container), so H.264 and H.265 take the same path; the
 // caps filter after it (kEncodedCaps) asks the parser for whole access units in MP4 form.
-Result<std::string> source_part(const SourceOptions& o, bool with_location) {
-  std::string why;
-  auto url = parse_url(o.url, &why);
-  if (!url) return make_error("camera URL " + why);
-  if (url->scheme == "rtsp" || url->scheme == "rtsps") {
+Result<std::string> source_part(const SourceOptions& o, const ParsedUrl& url, bool with_location) {
+  if (is_rtsp(url)) {
     const std::string location = with_location ? " location=" + quoted(o.url) : "";
     // kAuto sets `protocols` per try at run time (TCP, then UDP).
     const char* protocols = o.transport == RtspTransport::kTcp   ? " protocols=tcp"
@@ -34,12 +31,12 @@ Result<std::string> source_part(const SourceOptions& o, bool with_location) {
     return fmt::format("rtspsrc name=src{}{} latency={} ! application/x-rtp,media=video ! parsebin name=parse",
                        location, protocols, o.latency_ms);
   }
-  if (url->scheme == "file") {
-    const std::string location = with_location ? " location=" + quoted(url->path) : "";
+  if (url.scheme == "file") {
+    const std::string location = with_location ? " location=" + quoted(url.path) : "";
     // identity sync=true plays the file at its own pace, so it behaves like a camera.
     return fmt::format("filesrc name=src{} ! parsebin name=parse ! identity sync=true", location);
   }
-  if (url->scheme == "http" || url->scheme == "https") {
+  if (is_mjpeg(url)) {
     // An HTTP MJPEG camera (multipart/x-mixed-replace): pictures are stamped on arrival, as the stream has no
     // clock of its own. The user name and password go to souphttpsrc's own properties, not the location.
     const std::string location = with_location ? " location=" + quoted(o.url) : "";
@@ -47,12 +44,7 @@ Result<std::string> source_part(const SourceOptions& o, bool with_location) {
                        "! multipartdemux single-stream=true ! jpegparse name=parse",
                        location);
   }
-  return make_error("unsupported URL scheme '" + url->scheme + "' for a camera (use rtsp, rtsps, http, https or file)");
-}
-
-bool is_mjpeg(const SourceOptions& o) {
-  const auto url = parse_url(o.url);
-  return url && (url->scheme == "http" || url->scheme == "https");
+  return make_error("unsupported URL scheme '" + url.scheme + "' for a camera (use rtsp, rtsps, http, https or file)");
 }
 
 }  // namespace
@@ -61,10 +53,18 @@ const char* const kEncodedCaps =
     "video/x-h264,stream-format=avc,alignment=au;video/x-h265,stream-format=hvc1,alignment=au";
 const char* const kMjpegCaps = "image/jpeg,parsed=true";
 
-bool is_mjpeg_source(const SourceOptions& o) { return is_mjpeg(o); }
+bool is_mjpeg(const ParsedUrl& url) { return url.scheme == "http" || url.scheme == "https"; }
+bool is_rtsp(const ParsedUrl& url) { return url.scheme == "rtsp" || url.scheme == "rtsps"; }
 
 Result<std::string> pipeline_description(const SourceOptions& o, bool with_location) {
-  auto source = source_part(o, with_location);
+  std::string why;
+  const auto url = parse_url(o.url, &why);
+  if (!url) return make_error("camera URL " + why);
+  return pipeline_description(o, *url, with_location);
+}
+
+Result<std::string> pipeline_description(const SourceOptions& o, const ParsedUrl& url, bool with_location) {
+  auto source = source_part(o, url, with_location);
   if (!source) return source.error();
   const char* format = o.format == PixelFormat::kGray8 ? "GRAY8" : "I420";
   // Scaling is the costliest step after decoding (a profile of a still scene: decode 38 %, scaling 25 %,
@@ -83,10 +83,10 @@ Result<std::string> pipeline_description(const SourceOptions& o, bool with_locat
       "{} ! {} ! tee name=t "
       "t. ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=5000000000 ! appsink name=packets "
       "sync=false",
-      source.value(), is_mjpeg(o) ? kMjpegCaps : kEncodedCaps);
+      source.value(), is_mjpeg(url) ? kMjpegCaps : kEncodedCaps);
   // A recording-only stream (the camera detects on its detect_url) decodes nothing at all.
   if (!o.decode) return packets;
-  if (is_mjpeg(o)) {
+  if (is_mjpeg(url)) {
     // Every JPEG is a whole picture, so the rate is cut before decoding by GstCameraSource's probe on `dec`'s
     // sink pad (videorate cannot take JPEG, nor MJPEG's unknown frame rate); `rate` only marks where decoded
     // pictures are counted.

@@ -49,5 +49,12 @@ TEST(Url, RedactsPasswords) {
   EXPECT_EQ(mask_password("rtsp://host:554/x"), "rtsp://host:554/x") << "a port is not a password";
 }
 
+TEST(Url, StripsUserinfoForClientsThatTakeCredentialsApart) {
+  EXPECT_EQ(strip_userinfo("http://admin:s3cr@t@10.0.0.7:8080/video.mjpg?x=1"), "http://10.0.0.7:8080/video.mjpg?x=1");
+  EXPECT_EQ(strip_userinfo("http://user@cam/mjpg"), "http://cam/mjpg");
+  EXPECT_EQ(strip_userinfo("http://cam/a@b"), "http://cam/a@b") << "an @ in the path is not userinfo";
+  EXPECT_EQ(strip_userinfo("https://[::1]:8443/x"), "https://[::1]:8443/x");
+}
+
 }  // namespace
 }  // namespace matthan

@@ -22,5 +22,8 @@ std::string redact_url(const std::string& url);
 // Hides only the password, keeping the user name (for a config an operator completes):
 // rtsp://user:pass@host/x -> rtsp://user:***@host/x; a URL with no password is returned as it is.
 std::string mask_password(const std::string& url);
+// The URL without its user:password part, for a client that takes the credentials separately:
+// http://user:pass@host:8080/x -> http://host:8080/x; a URL with no userinfo is returned as it is.
+std::string strip_userinfo(const std::string& url);
 
 }  // namespace matthan
