@@ -11,6 +11,14 @@
 
 namespace matthan::test {
 
+std::string short_run_defaults(const std::string& extra) {
+  return "defaults:\n"
+         "  detect: {fps: 5}\n"
+         "  motion: {min_area: 0.002, start_frames: 3, end_seconds: 2}\n"
+         "  clip: {pre_roll: 2, post_roll: 1, max_length: 10}\n" +
+         extra;
+}
+
 EngineRun run_engine_for(const std::filesystem::path& dir, const std::string& name, const std::string& body,
                          int seconds) {
   EngineRun run;

@@ -19,6 +19,11 @@ struct EngineRun {
 // Writes `<dir>/<name>.yaml`: node, storage root `<dir>/<name>`, events on a free 127.0.0.1 port, heartbeat
 // every 2 s, then `body` (defaults: and cameras:, as YAML at the top level). Runs the engine with
 // `--for seconds`, expects exit 0 (a gtest failure otherwise), and returns what was received.
+// The `defaults:` block these runs share: analysis at 5 fps, motion that starts within a second of a person
+// walking in and ends 2 s after, clips with 2 s pre-roll and 1 s post-roll. `extra` is appended inside the
+// block (lines indented by two spaces, each ending in a newline).
+std::string short_run_defaults(const std::string& extra = {});
+
 EngineRun run_engine_for(const std::filesystem::path& dir, const std::string& name, const std::string& body,
                          int seconds);
 

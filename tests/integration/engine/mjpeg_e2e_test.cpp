@@ -127,10 +127,7 @@ class MjpegE2E : public ::testing::Test {
 
   std::vector<ReceivedEvent> run(const std::string& name, const std::string& url, int seconds) {
     const EngineRun r = run_engine_for(*dir_, name,
-                                       "defaults:\n"
-                                       "  detect: {fps: 5}\n"
-                                       "  motion: {min_area: 0.002, start_frames: 3, end_seconds: 2}\n"
-                                       "  clip: {pre_roll: 2, post_roll: 1, max_length: 10}\n"
+                                       short_run_defaults() +
                                        "cameras:\n"
                                        "  - id: mj\n"
                                        "    url: " + url + "\n",
