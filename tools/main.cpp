@@ -434,7 +434,7 @@ int main(int argc, char** argv) {
   ProbeRequest probe_request;
   bool probe_json = false;
   auto* probe = app.add_subcommand("probe", "Connect to a camera as the engine would and report what it sends");
-  probe->add_option("url", probe_request.url, "rtsp://[user:pass@]host[:port]/path")->required();
+  probe->add_option("url", probe_request.url, "rtsp://[user:pass@]host[:port]/path, or http(s):// for an MJPEG camera")->required();
   probe->add_option("--seconds", probe_request.seconds, "Seconds to measure after the first keyframe")
       ->check(CLI::Range(1.0, 300.0))->capture_default_str();
   probe->add_option("--pre-roll", probe_request.pre_roll, "Clip pre-roll to judge the keyframe interval against")

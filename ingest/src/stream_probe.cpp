@@ -1,4 +1,5 @@
-// `probe_stream`: one short-lived rtspsrc pipeline that measures what a camera sends, then disconnects.
+// `probe_stream`: one short-lived pipeline that measures what a camera sends, then disconnects: rtspsrc for an
+// RTSP camera, souphttpsrc ! multipartdemux for an HTTP MJPEG camera.
 #include "matthan/ingest/stream_probe.hpp"
 
 #include <fmt/format.h>
@@ -90,6 +91,9 @@ class StreamProber {
 
  private:
   bool build(GstElement* pipeline);
+  bool build_mjpeg(GstElement* pipeline, const ParsedUrl& url);
+  static void on_part_added(GstElement* demux, GstPad* pad, gpointer self);
+  void handle_part(GstPad* pad);
   static void on_pad_added(GstElement* src, GstPad* pad, gpointer self);
   static void on_no_more_pads(GstElement* src, gpointer self);
   static GstPadProbeReturn on_video_buffer(GstPad* pad, GstPadProbeInfo* info, gpointer self);
@@ -136,6 +140,81 @@ bool StreamProber::build(GstElement* pipeline) {
   g_signal_connect(src, "pad-added", G_CALLBACK(&StreamProber::on_pad_added), this);
   g_signal_connect(src, "no-more-pads", G_CALLBACK(&StreamProber::on_no_more_pads), this);
   return true;
+}
+
+// An MJPEG camera: souphttpsrc ! multipartdemux, whose part pad (image/jpeg) goes to jpegparse ! fakesink.
+// Every JPEG is a whole picture, so every frame counts as a keyframe.
+bool StreamProber::build_mjpeg(GstElement* pipeline, const ParsedUrl& url) {
+  GstElement* src = gst_element_factory_make("souphttpsrc", "src");
+  GstElement* demux = gst_element_factory_make("multipartdemux", nullptr);
+  if (src == nullptr || demux == nullptr) {
+    for (GstElement* e : {src, demux})
+      if (e != nullptr) gst::adopt(e);
+    fail(ProbeFailure::kOther, "the GStreamer souphttpsrc or multipartdemux element is missing (install "
+                               "gstreamer1.0-plugins-good)");
+    return false;
+  }
+  gst_bin_add_many(GST_BIN(pipeline), src, demux, nullptr);
+  g_object_set(src, "location", strip_userinfo(options_.url).c_str(), "is-live", TRUE, "do-timestamp", TRUE,
+               "retries", 0, "timeout", static_cast<guint>(std::max(1.0, options_.timeout_seconds)), nullptr);
+  if (!url.userinfo.empty()) {
+    const auto colon = url.userinfo.find(':');
+    const std::string user = url.userinfo.substr(0, colon);
+    const std::string password = colon == std::string::npos ? std::string() : url.userinfo.substr(colon + 1);
+    g_object_set(src, "user-id", user.c_str(), "user-pw", password.c_str(), nullptr);
+  }
+  g_object_set(demux, "single-stream", TRUE, nullptr);
+  if (!gst_element_link(src, demux)) {
+    fail(ProbeFailure::kOther, "cannot link the probe's HTTP source");
+    return false;
+  }
+  g_signal_connect(demux, "pad-added", G_CALLBACK(&StreamProber::on_part_added), this);
+  return true;
+}
+
+void StreamProber::on_part_added(GstElement*, GstPad* pad, gpointer self) {
+  static_cast<StreamProber*>(self)->handle_part(pad);
+}
+
+void StreamProber::handle_part(GstPad* pad) {
+  gst::CapsPtr caps(gst_pad_get_current_caps(pad));
+  if (!caps) caps.reset(gst_pad_query_caps(pad, nullptr));
+  const GstStructure* s = caps ? gst_caps_get_structure(caps.get(), 0) : nullptr;
+  const std::string type = s ? gst_structure_get_name(s) : "";
+  bool already = false;
+  {
+    std::lock_guard lock(mu_);
+    already = video_linked_;
+    no_more_pads_ = true;  // single-stream: this part is all the camera sends
+  }
+  if (!already && type == "image/jpeg") {
+    GstElement* parse = gst_element_factory_make("jpegparse", nullptr);
+    GstElement* sink = gst_element_factory_make("fakesink", nullptr);
+    if (parse == nullptr || sink == nullptr) {
+      for (GstElement* e : {parse, sink})
+        if (e != nullptr) gst::adopt(e);
+      fail(ProbeFailure::kOther, "the GStreamer jpegparse element is missing (install gstreamer1.0-plugins-bad)");
+      return;
+    }
+    g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
+    gst_bin_add_many(GST_BIN(bin_), parse, sink, nullptr);
+    if (!gst_element_link(parse, sink)) return fail(ProbeFailure::kOther, "cannot link the probe's JPEG branch");
+    auto parse_src = gst::adopt(gst_element_get_static_pad(parse, "src"));
+    gst_pad_add_probe(parse_src.get(), GST_PAD_PROBE_TYPE_BUFFER, &StreamProber::on_video_buffer, this, nullptr);
+    for (GstElement* e : {sink, parse}) gst_element_sync_state_with_parent(e);
+    auto parse_sink = gst::adopt(gst_element_get_static_pad(parse, "sink"));
+    if (gst_pad_link(pad, parse_sink.get()) != GST_PAD_LINK_OK)
+      return fail(ProbeFailure::kOther, "cannot link the camera's picture stream");
+    std::lock_guard lock(mu_);
+    video_linked_ = true;
+    m_.codec = "MJPEG";
+    return;
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (!already) unsupported_video_.push_back(type.empty() ? "unknown" : type);
+  }
+  link_to_fakesink(pad, false);
 }
 
 void StreamProber::on_pad_added(GstElement*, GstPad* pad, gpointer self) {
@@ -312,6 +391,11 @@ void StreamProber::fail_from_message(GstMessage* msg) {
     return fail(ProbeFailure::kUnauthorized,
                 "the camera answered 401 Unauthorized: the user name or password is wrong or missing");
   const ProbeFailure kind = classify_connection_text(text);
+  if (kind == ProbeFailure::kOther && (text.find("boundary") != std::string::npos ||
+                                       text.find("multipart") != std::string::npos))
+    return fail(ProbeFailure::kNoSupportedStream,
+                "the server's answer is not an MJPEG stream (multipart/x-mixed-replace): is this the camera's MJPEG "
+                "video URL, not a snapshot or web page? (" + text + ")");
   if (kind == ProbeFailure::kOther && text.find("Parse error") != std::string::npos)
     return fail(kind, "the server did not answer in RTSP (is this the camera's RTSP port?): " + text);
   fail(kind, text);
@@ -334,7 +418,8 @@ void StreamProber::check_deadline(SteadyClock::time_point now) {
   }
   if (no_video)
     return fail(ProbeFailure::kNoSupportedStream,
-                fmt::format("the camera offers no H.264 or H.265 video (it offers: {})", offered.empty() ? "nothing" : offered));
+                fmt::format("the camera offers no H.264, H.265 or MJPEG video (it offers: {})",
+                            offered.empty() ? "nothing" : offered));
   if (timed_out)
     fail(ProbeFailure::kTimeout, packets ? fmt::format("video arrived but no keyframe within {:.0f} s", options_.timeout_seconds)
                                          : fmt::format("connected, but no video arrived within {:.0f} s", options_.timeout_seconds));
@@ -343,17 +428,19 @@ void StreamProber::check_deadline(SteadyClock::time_point now) {
 StreamMeasurement StreamProber::run(const std::stop_token& stop) {
   std::string why;
   const auto url = parse_url(options_.url, &why);
-  if (!url || (url->scheme != "rtsp" && url->scheme != "rtsps")) {
+  const bool rtsp = url && (url->scheme == "rtsp" || url->scheme == "rtsps");
+  const bool http = url && (url->scheme == "http" || url->scheme == "https");
+  if (!rtsp && !http) {
     StreamMeasurement m;
     m.failure = ProbeFailure::kInvalidUrl;
-    m.reason = url ? "probe needs an rtsp:// or rtsps:// URL" : "camera URL " + why;
+    m.reason = url ? "probe needs an rtsp://, rtsps://, http:// or https:// URL" : "camera URL " + why;
     return m;
   }
   ensure_gstreamer_initialized();
   OwnedPipeline pipeline;
   bin_ = pipeline.get();
   started_ = SteadyClock::now();
-  if (!build(pipeline.get())) return summarize(SteadyClock::now());
+  if (!(http ? build_mjpeg(pipeline.get(), *url) : build(pipeline.get()))) return summarize(SteadyClock::now());
   auto bus = gst::adopt(gst_element_get_bus(pipeline.get()));
   if (gst_element_set_state(pipeline.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     auto msg = gst::adopt_mini(gst_bus_pop_filtered(bus.get(), GST_MESSAGE_ERROR));

@@ -14,6 +14,7 @@
 #include "matthan/test/paths.hpp"
 #include "matthan/test/process.hpp"
 #include "matthan/test/sim_fixture.hpp"
+#include "../engine/mjpeg_camera.hpp"
 
 namespace matthan::test {
 namespace {
@@ -151,6 +152,51 @@ TEST_F(ProbeIT, H265CameraIsReportedAsH265) {
   std::ofstream(cfg) << j["suggested_config"].get<std::string>();
   auto [rc, text] = run_command({matthan_binary().string(), "check", "--config", cfg.string()});
   EXPECT_EQ(rc, 0) << text;
+}
+
+// An HTTP MJPEG camera (a real cpp-httplib server with basic auth, mjpeg_camera.hpp): measured as MJPEG, no RTSP
+// transport checks, a suggested config `matthan check` accepts, the password masked; a wrong one is a 401.
+TEST_F(ProbeIT, MjpegCameraIsMeasuredAndAWrongPasswordIsUnauthorized) {
+  const fs::path pics = *dir_ / "mjpeg";
+  fs::create_directories(pics);
+  auto pictures = vtest_jpegs(pics, 5);
+  ASSERT_GT(pictures.size(), 20u) << "could not cut vtest.avi into JPEGs with ffmpeg";
+  MjpegCamera camera(std::move(pictures));
+  const ProbeRun r = probe({camera.url(kMjpegPassword), "--seconds", "3", "--json"});
+  ASSERT_EQ(r.rc, 0) << r.out << r.err;
+  const auto j = parse_json(r);
+  ASSERT_TRUE(j.is_object());
+  EXPECT_TRUE(j["ok"].get<bool>()) << j.dump(2);
+  EXPECT_EQ(j["url"], camera.url("***"));
+  EXPECT_EQ(r.out.find(kMjpegPassword), std::string::npos) << "the password leaked into the report";
+  const auto& v = j["video"];
+  ASSERT_TRUE(v.is_object()) << j.dump(2);
+  EXPECT_EQ(v["codec"], "MJPEG");
+  EXPECT_EQ(v["width"], 768);
+  EXPECT_EQ(v["height"], 576);
+  EXPECT_NEAR(v["fps"].get<double>(), 10.0, 2.5) << "the camera sends 10 pictures a second";
+  EXPECT_EQ(v["keyframes"], v["frames"]) << "every JPEG is a whole picture";
+  EXPECT_TRUE(j["transports"].empty()) << "an HTTP camera has no RTSP transport to check";
+  EXPECT_TRUE(j["clips_start_on_time"].get<bool>());
+  bool warned = false;
+  for (const auto& w : j["warnings"]) warned |= w.get<std::string>().find("MJPEG") != std::string::npos;
+  EXPECT_TRUE(warned) << "the report must say what MJPEG costs: " << j.dump(2);
+  const fs::path cfg = *dir_ / "suggested-mjpeg.yaml";
+  std::string yaml = j["suggested_config"].get<std::string>();
+  const auto masked = yaml.find("***");
+  ASSERT_NE(masked, std::string::npos) << yaml;
+  yaml.replace(masked, 3, kMjpegPassword);
+  std::ofstream(cfg) << yaml;
+  auto [rc, text] = run_command({matthan_binary().string(), "check", "--config", cfg.string()});
+  EXPECT_EQ(rc, 0) << text;
+
+  const ProbeRun bad = probe({camera.url("wrong-password"), "--seconds", "2", "--timeout", "10", "--json"});
+  EXPECT_NE(bad.rc, 0);
+  const auto jb = parse_json(bad);
+  ASSERT_TRUE(jb.is_object());
+  EXPECT_FALSE(jb["ok"].get<bool>());
+  EXPECT_EQ(jb["error"]["kind"], "unauthorized") << jb.dump(2);
+  EXPECT_EQ(bad.out.find("wrong-password"), std::string::npos) << "the password leaked into the report";
 }
 
 TEST_F(ProbeIT, TextWarnsWhenKeyframesComeLessOftenThanThePreRoll) {

@@ -50,13 +50,18 @@ class Socket {
 struct Endpoint {
   std::string host;
   int port = 0;
+  std::string service;  // "RTSP" or "HTTP", for the messages
 };
+
+bool is_http(const ParsedUrl& url) { return url.scheme == "http" || url.scheme == "https"; }
 
 Endpoint endpoint_of(const ParsedUrl& url) {
   Endpoint e;
   e.host = url.host;
   if (e.host.size() > 2 && e.host.front() == '[' && e.host.back() == ']') e.host = e.host.substr(1, e.host.size() - 2);
-  e.port = url.port != 0 ? url.port : (url.scheme == "rtsps" ? 322 : 554);
+  const int default_port = url.scheme == "rtsps" ? 322 : url.scheme == "https" ? 443 : url.scheme == "http" ? 80 : 554;
+  e.port = url.port != 0 ? url.port : default_port;
+  e.service = is_http(url) ? "HTTP" : "RTSP";
   return e;
 }
 
@@ -68,8 +73,8 @@ ProbeFailure failure_for_errno(int err) {
 std::string connect_reason(ProbeFailure f, const Endpoint& e, int err) {
   if (f == ProbeFailure::kRefused)
     return fmt::format("connection refused by {}:{}: the host is up but nothing listens on that port "
-                       "(wrong port, or the camera's RTSP service is off)",
-                       e.host, e.port);
+                       "(wrong port, or the camera's {} service is off)",
+                       e.host, e.port, e.service);
   return fmt::format("host unreachable: cannot connect to {}:{} ({})", e.host, e.port, std::strerror(err));
 }
 
@@ -191,6 +196,12 @@ void judge(ProbeReport& r, double measured_for) {
         "than that; set the camera's keyframe (I-frame, GOP) interval to {:g} s or less, or probe longer (--seconds)",
         measured_for, r.pre_roll));
   }
+  if (s.codec == "MJPEG")
+    r.warnings.push_back(fmt::format(
+        "MJPEG: every picture is a whole JPEG ({:.0f} kb/s here), several times what H.264 needs for the same picture; "
+        "clips are MJPEG in MP4, which VLC, mpv and ffmpeg play but browsers do not (officers use Export). If the camera "
+        "also offers H.264 or H.265 over RTSP, use that",
+        s.bitrate_kbps));
   if (s.audio) r.warnings.push_back(fmt::format("the camera also sends audio ({}); clips are video only", s.audio->codec));
   for (const auto& t : r.transports) {
     if (!t.ok && t.name == "udp")
@@ -270,9 +281,9 @@ ProbeReport probe_camera(const ProbeRequest& request, std::stop_token stop) {
   r.pre_roll = request.pre_roll;
   std::string why;
   const auto url = parse_url(request.url, &why);
-  if (!url || (url->scheme != "rtsp" && url->scheme != "rtsps")) {
+  if (!url || (url->scheme != "rtsp" && url->scheme != "rtsps" && !is_http(*url))) {
     r.failure = ProbeFailure::kInvalidUrl;
-    r.reason = url ? "probe needs an rtsp:// or rtsps:// URL" : "camera URL " + why;
+    r.reason = url ? "probe needs an rtsp://, rtsps://, http:// or https:// URL" : "camera URL " + why;
     return r;
   }
   check_reachable(endpoint_of(*url), std::min(request.timeout, 10.0), r);
@@ -288,15 +299,18 @@ ProbeReport probe_camera(const ProbeRequest& request, std::stop_token stop) {
     r.reason = r.stream.reason;
     return r;
   }
-  if (r.stream.codec != "H264" && r.stream.codec != "H265") {
+  if (r.stream.codec != "H264" && r.stream.codec != "H265" && r.stream.codec != "MJPEG") {
     r.failure = ProbeFailure::kNoSupportedStream;
     r.reason = fmt::format("the camera sends {}; Matthan records H.264 and H.265 only: set the camera's video codec to "
                            "H.264 or H.265",
                            codec_display(r.stream.codec));
     return r;
   }
-  for (RtspTransport t : {RtspTransport::kTcp, RtspTransport::kUdp})
-    r.transports.push_back(check_transport(request.url, t, request.timeout, stop));
+  // An HTTP camera has no transport to choose; an RTSP camera is checked over each.
+  if (!is_http(*url)) {
+    for (RtspTransport t : {RtspTransport::kTcp, RtspTransport::kUdp})
+      r.transports.push_back(check_transport(request.url, t, request.timeout, stop));
+  }
   judge(r, request.seconds);
   r.suggested_config = suggested_camera_yaml(request.url, r.stream, request.pre_roll);
   return r;
@@ -316,7 +330,7 @@ std::string format_probe_text(const ProbeReport& r) {
     transports += t.ok ? fmt::format("{} ok (first frame {})", t.name, fmt_seconds(t.time_to_first_frame_s))
                        : fmt::format("{} FAILED: {}", t.name, t.error);
   }
-  out += fmt::format("  transports      {}\n", transports);
+  out += fmt::format("  transports      {}\n", transports.empty() ? "http (no RTSP transport to choose)" : transports);
   out += r.clips_on_time
              ? fmt::format("  clips           start on time: keyframe interval {:.2f} s is within the {:g} s pre-roll\n",
                            r.stream.keyframe_interval_s, r.pre_roll)
