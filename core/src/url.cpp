@@ -77,6 +77,12 @@ std::optional<ParsedUrl> parse_url(const std::string& url, std::string* why) {
   return out;
 }
 
+UrlCredentials credentials_of(const ParsedUrl& url) {
+  const auto colon = url.userinfo.find(':');
+  if (colon == std::string::npos) return {url.userinfo, {}};
+  return {url.userinfo.substr(0, colon), url.userinfo.substr(colon + 1)};
+}
+
 namespace {
 
 // Where the userinfo of scheme://userinfo@host/... sits: [start, at), or nothing.

@@ -211,10 +211,8 @@ Result<gst::ElementPtr> GstCameraSource::build(RtspTransport transport) {
   std::string location = url_->scheme == "file" ? url_->path : options_.url;
   if (detail::is_mjpeg(*url_) && !url_->userinfo.empty()) {
     // souphttpsrc takes the credentials as properties (basic or digest, as the camera asks).
-    const auto colon = url_->userinfo.find(':');
-    const std::string user = url_->userinfo.substr(0, colon);
-    const std::string password = colon == std::string::npos ? std::string() : url_->userinfo.substr(colon + 1);
-    g_object_set(src.get(), "user-id", user.c_str(), "user-pw", password.c_str(), nullptr);
+    const UrlCredentials c = credentials_of(*url_);
+    g_object_set(src.get(), "user-id", c.user.c_str(), "user-pw", c.password.c_str(), nullptr);
     location = strip_userinfo(options_.url);
   }
   g_object_set(src.get(), "location", location.c_str(), nullptr);

@@ -158,10 +158,8 @@ bool StreamProber::build_mjpeg(GstElement* pipeline, const ParsedUrl& url) {
   g_object_set(src, "location", strip_userinfo(options_.url).c_str(), "is-live", TRUE, "do-timestamp", TRUE,
                "retries", 0, "timeout", static_cast<guint>(std::max(1.0, options_.timeout_seconds)), nullptr);
   if (!url.userinfo.empty()) {
-    const auto colon = url.userinfo.find(':');
-    const std::string user = url.userinfo.substr(0, colon);
-    const std::string password = colon == std::string::npos ? std::string() : url.userinfo.substr(colon + 1);
-    g_object_set(src, "user-id", user.c_str(), "user-pw", password.c_str(), nullptr);
+    const UrlCredentials c = credentials_of(url);
+    g_object_set(src, "user-id", c.user.c_str(), "user-pw", c.password.c_str(), nullptr);
   }
   g_object_set(demux, "single-stream", TRUE, nullptr);
   if (!gst_element_link(src, demux)) {

@@ -54,6 +54,11 @@ TEST(Url, StripsUserinfoForClientsThatTakeCredentialsApart) {
   EXPECT_EQ(strip_userinfo("http://user@cam/mjpg"), "http://cam/mjpg");
   EXPECT_EQ(strip_userinfo("http://cam/a@b"), "http://cam/a@b") << "an @ in the path is not userinfo";
   EXPECT_EQ(strip_userinfo("https://[::1]:8443/x"), "https://[::1]:8443/x");
+  const auto c = credentials_of(*parse_url("http://admin:pa:ss@cam/x"));
+  EXPECT_EQ(c.user, "admin");
+  EXPECT_EQ(c.password, "pa:ss") << "the password is everything after the first colon";
+  EXPECT_EQ(credentials_of(*parse_url("http://viewer@cam/x")).user, "viewer");
+  EXPECT_EQ(credentials_of(*parse_url("http://viewer@cam/x")).password, "");
 }
 
 }  // namespace

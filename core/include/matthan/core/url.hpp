@@ -14,6 +14,14 @@ struct ParsedUrl {
   std::string path;  // including query, starting with '/' (or the pattern name for test:)
 };
 
+// The user name and password of a URL's userinfo ("user:pass", "user", or empty), for a client that takes them
+// apart from the location (souphttpsrc's user-id / user-pw).
+struct UrlCredentials {
+  std::string user;
+  std::string password;
+};
+UrlCredentials credentials_of(const ParsedUrl& url);
+
 // Parses the URL forms Matthan accepts; nullopt with a reason in `why` when malformed.
 std::optional<ParsedUrl> parse_url(const std::string& url, std::string* why = nullptr);
 
