@@ -83,7 +83,15 @@ json camera_json(const CameraStatus& c, bool has_snapshot, bool details) {
          {"reconnects", c.reconnects},
          {"global_changes", c.global_changes},
          {"snapshot_url", has_snapshot ? json("/api/cameras/" + c.id + "/snapshot.jpg") : json(nullptr)}};
-  if (details) j["details"] = json{{"reason", c.reason}, {"frames", c.frames}, {"packets", c.packets}};
+  // A camera with a detect_url: the substream is analysed on its own and can be down while the recording
+  // stream is up (the camera then records but raises no incident).
+  j["detect_stream"] = c.detect_stream ? json{{"state", c.detect_stream->state},
+                                              {"online", c.detect_stream->state == "streaming"}}
+                                       : json(nullptr);
+  if (details) {
+    j["details"] = json{{"reason", c.reason}, {"frames", c.frames}, {"packets", c.packets}};
+    if (c.detect_stream) j["details"]["detect_reason"] = c.detect_stream->reason;
+  }
   return j;
 }
 

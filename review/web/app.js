@@ -397,6 +397,11 @@ function renderCameras() {
     detailRow(dl, 'cameras.last_frame', c.last_frame_age_s === null ? t('cameras.never') : t('cameras.seconds_ago', { s: c.last_frame_age_s.toFixed(1) }));
     detailRow(dl, 'cameras.reconnects', String(c.reconnects));
     detailRow(dl, 'cameras.global_changes', String(c.global_changes ?? 0));
+    if (c.detect_stream) {
+      // A detect_url substream: analysed on its own; when it is down the camera records but raises no incident.
+      const ds = el('span', 'badge detect-state ' + (c.detect_stream.online ? 'online' : 'offline'), t('camstate.' + c.detect_stream.state));
+      detailRow(dl, 'cameras.detect_stream', ds);
+    }
     body.appendChild(dl);
     card.appendChild(body);
     grid.appendChild(card);

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "api_json.hpp"
 #include "http_util.hpp"
 #include "matthan/review/auth.hpp"
 #include "matthan/review/live.hpp"
@@ -77,6 +78,22 @@ TEST(ReviewAuth, LimiterLocksOutAfterFailuresAndForgivesOnSuccess) {
   lim.succeeded("5.6.7.8");
   lim.failed("5.6.7.8", t);
   EXPECT_EQ(lim.blocked_for("5.6.7.8", t), 0);
+}
+
+TEST(ReviewCameraJson, DetectStreamIsNullOrItsStateAndOnlyAdminsSeeItsReason) {
+  CameraStatus c;
+  c.id = "gate";
+  c.state = "streaming";
+  auto j = review_detail::camera_json(c, false, false);
+  EXPECT_TRUE(j["detect_stream"].is_null()) << j.dump();
+  c.detect_stream = StreamStatus{"backoff", "not found (404)"};
+  j = review_detail::camera_json(c, false, false);
+  EXPECT_EQ(j["detect_stream"]["state"], "backoff");
+  EXPECT_EQ(j["detect_stream"]["online"], false);
+  EXPECT_TRUE(j["online"].get<bool>()) << "online is the recording stream's";
+  EXPECT_FALSE(j.contains("details"));
+  j = review_detail::camera_json(c, false, true);
+  EXPECT_EQ(j["details"]["detect_reason"], "not found (404)");
 }
 
 TEST(ReviewParse, IdsTimesNumbersCursorsCookies) {

@@ -668,7 +668,8 @@ struct Engine::Impl {
     std::vector<CameraSample> out;
     for (const auto& rt : camera_list()) {
       CameraSample s{rt->cfg.id, rt->cfg.name, rt->supervisor->health(), {}, rt->tamper_open.load(),
-                     rt->global_changes.load(std::memory_order_relaxed)};
+                     rt->global_changes.load(std::memory_order_relaxed), std::nullopt};
+      if (rt->detect_supervisor) s.detect = rt->detect_supervisor->health();
       if (const auto ns = rt->last_frame_ns.load(); ns != 0)
         s.last_frame = std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(ns));
       out.push_back(std::move(s));

@@ -28,19 +28,24 @@ std::vector<CameraStatus> EngineLiveStatus::cameras() const {
     c.packets = s.health.packets;
     c.tampered = s.tampered;
     c.global_changes = s.global_changes;
+    if (s.detect) {
+      c.detect_stream = StreamStatus{std::string(to_string(s.detect->state)), s.detect->reason};
+      c.frames = s.detect->frames;  // a camera with a substream analyses the substream's frames
+    }
     if (s.last_frame.time_since_epoch().count() != 0)
       c.last_frame_age_s = std::chrono::duration<double>(now - s.last_frame).count();
     Rate& r = rates_[s.id];
     const double dt = std::chrono::duration<double>(now - r.at).count();
     if (r.at.time_since_epoch().count() == 0) {
-      r = Rate{s.health.frames, now, 0};
+      r = Rate{c.frames, now, 0};
     } else if (dt >= kRateWindowS) {
-      r.fps = s.health.frames >= r.frames ? static_cast<double>(s.health.frames - r.frames) / dt : 0;
-      r.frames = s.health.frames;
+      r.fps = c.frames >= r.frames ? static_cast<double>(c.frames - r.frames) / dt : 0;
+      r.frames = c.frames;
       r.at = now;
     }
     // A camera that stopped delivering has no rate, whatever the last window said.
-    c.fps = c.state == "streaming" ? r.fps : 0;
+    const std::string& analysed_state = c.detect_stream ? c.detect_stream->state : c.state;
+    c.fps = analysed_state == "streaming" ? r.fps : 0;
     out.push_back(std::move(c));
   }
   return out;

@@ -23,6 +23,7 @@ struct CameraSample {
   std::chrono::steady_clock::time_point last_frame{};  // epoch = no frame yet
   bool tampered = false;                               // a tamper incident is open
   std::uint64_t global_changes = 0;                    // lighting changes the motion veto absorbed
+  std::optional<CameraHealth> detect;                  // the detect_url substream's own health, when there is one
 };
 
 // LiveStatus over a function the Engine supplies; turns frame counters into a recent frame rate.

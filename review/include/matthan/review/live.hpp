@@ -13,6 +13,12 @@
 
 namespace matthan {
 
+// The detection substream of a camera with a `detect_url`: analysed only, supervised on its own.
+struct StreamStatus {
+  std::string state;   // connecting | streaming | backoff | stopped
+  std::string reason;  // why it is not streaming (may be empty)
+};
+
 struct CameraStatus {
   std::string id, name;
   std::string state;   // connecting | streaming | backoff | stopped
@@ -23,6 +29,7 @@ struct CameraStatus {
   bool tampered = false;  // a tamper incident is open on this camera
   std::uint64_t global_changes = 0;  // lighting changes the motion veto absorbed
   std::uint64_t frames = 0, packets = 0;
+  std::optional<StreamStatus> detect_stream;  // set only for a camera with a detect_url
 };
 
 class LiveStatus {
