@@ -8,15 +8,23 @@ in one run are what to compare over time. See docs/PERFORMANCE.md.
 
 Usage:
   bench/harness/run.py --build build [--cameras 1,16] [--content busy,empty] [--window 60] [--warmup 15]
-                       [--out build/bench-results] [--no-peer] [--no-keyframes] [--latency-onsets 20]
+                       [--out build/bench-results] [--no-peer] [--no-keyframes] [--only engine,floor,...]
+                       [--clip-cost] [--rss-every 15] [--latency-onsets 20] [--latency-mode every_frame|keyframes]
+                       [--latency-motion quick|default]
 
 With keyframes on (the default) two more contenders run: the engine in `detect.mode: keyframes` and the
 keyframe-only decode floor (delta units dropped before avdec_h264), reported as engine-keyframes ÷ that floor.
 
+--clip-cost adds three contenders: the engine with clips off (a mask over the whole picture: the same analysis,
+no incident, no clip), a remux-only recorder (rtspsrc ! depay ! parse ! mp4mux ! filesink) and the same client
+receiving only (up to the parser, into a fakesink); its table gives clips on − off against remux − receive.
+Every engine run samples its RSS every --rss-every s over the window (first / last / max and the slope in MB/min,
+in the JSON and the per-engine-run table).
+
 The latency phase (--latency-onsets N, 0 skips it) serves `test:onsets` (a still 720p scene with a scripted
-motion onset every 6 s; the simulator logs the wall time at which each onset's first frame went to its live
+motion onset every 6.2 s; the simulator logs the wall time at which each onset's first frame went to its live
 encoder), runs the engine on it with rtsp_latency_ms 200 and motion set to start on the first analysed frame
-with motion, subscribes to its incidents with `matthan tail`, and reports p50 / p95 of (a) receipt of the
+with motion (--latency-motion default: the default start_frames and gate), subscribes to its incidents with `matthan tail`, and reports p50 / p95 of (a) receipt of the
 `start` event − the arrival of the incident's first frame at the engine (when the decoded frame reached
 the engine's analysis hand-off, logged by the engine as "incident ID latency: first frame arrived MS
 published MS") and (b) receipt − the simulator's send time of the onset's first frame.
@@ -97,8 +105,27 @@ def rss_threads(pid):
     return rss, threads
 
 
+RSS_EVERY = 15.0  # seconds between RSS samples over a window (--rss-every)
+
+
+def rss_trend(samples):
+    """First, last and max RSS (MB) of [(seconds into the window, bytes)], and the least-squares slope in MB/min."""
+    if not samples:
+        return {}
+    ts = [t / 60.0 for t, _ in samples]
+    mb = [b / 1e6 for _, b in samples]
+    slope = 0.0
+    if len(samples) > 1:
+        mt, mm = sum(ts) / len(ts), sum(mb) / len(mb)
+        den = sum((t - mt) ** 2 for t in ts)
+        slope = sum((t - mt) * (m - mm) for t, m in zip(ts, mb)) / den if den else 0.0
+    return {"rss_first_mb": mb[0], "rss_last_mb": mb[-1], "rss_max_mb": max(mb), "rss_slope_mb_per_min": slope,
+            "rss_samples": [[round(t, 1), round(b / 1e6, 1)] for t, b in samples]}
+
+
 def measure(proc, warmup, window, label):
-    """CPU seconds used by proc (and children) over `window` after `warmup`, plus RSS/threads at the end."""
+    """CPU seconds used by proc (and children) over `window` after `warmup`, plus RSS/threads at the end and RSS
+    sampled every RSS_EVERY seconds over the window (first / last / max and the slope: memory growth)."""
     deadline = time.monotonic() + warmup
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -106,15 +133,23 @@ def measure(proc, warmup, window, label):
         time.sleep(0.2)
     c0, t0 = cpu_seconds(proc.pid), time.monotonic()
     peak_rss = 0
+    samples, next_sample = [], t0
     while time.monotonic() < t0 + window:
         if proc.poll() is not None:
             raise RuntimeError(f"{label} exited during the window (code {proc.returncode})")
-        peak_rss = max(peak_rss, rss_threads(proc.pid)[0])
+        now, rss = time.monotonic(), rss_threads(proc.pid)[0]
+        peak_rss = max(peak_rss, rss)
+        if now >= next_sample:
+            samples.append((now - t0, rss))
+            next_sample += RSS_EVERY
         time.sleep(0.5)
     c1, t1 = cpu_seconds(proc.pid), time.monotonic()
     rss, threads = rss_threads(proc.pid)
-    return {"cpu_s": c1 - c0, "wall_s": t1 - t0, "rss_bytes": rss, "peak_rss_bytes": max(peak_rss, rss),
-            "threads": threads}
+    samples.append((t1 - t0, rss))
+    out = {"cpu_s": c1 - c0, "wall_s": t1 - t0, "rss_bytes": rss, "peak_rss_bytes": max(peak_rss, rss),
+           "threads": threads}
+    out.update(rss_trend(samples))
+    return out
 
 
 def stop(proc, timeout=20):
@@ -178,11 +213,18 @@ class Simulator:
 
 
 # ---------------------------------------------------------------- the three contenders
-def run_engine(matthan, urls, workdir, warmup, window, mode="every_frame"):
-    root = workdir / f"engine-var-{mode}"
+# A mask over the whole picture: motion is still computed on every analysed frame (the mask is applied to the
+# foreground after the background model), but nothing counts, so no incident opens and no clip is written.
+WHOLE_MASK = "    masks: [[[0, 0], [1, 0], [1, 1], [0, 1]]]\n"
+
+
+def run_engine(matthan, urls, workdir, warmup, window, mode="every_frame", clips=True):
+    tag = mode if clips else f"{mode}-noclips"
+    root = workdir / f"engine-var-{tag}"
     shutil.rmtree(root, ignore_errors=True)
-    cfg = workdir / f"engine-{mode}.yaml"
-    cams = "".join(f"  - id: {u.rsplit('/', 1)[1]}\n    url: {u}\n    transport: tcp\n" for u in urls)
+    cfg = workdir / f"engine-{tag}.yaml"
+    cams = "".join(f"  - id: {u.rsplit('/', 1)[1]}\n    url: {u}\n    transport: tcp\n"
+                   + ("" if clips else WHOLE_MASK) for u in urls)
     cfg.write_text(
         "node: bench\n"
         f"storage: {{root: \"{root}\", min_free_bytes: 0}}\n"
@@ -195,14 +237,21 @@ def run_engine(matthan, urls, workdir, warmup, window, mode="every_frame"):
         + ("  watchdog: {frozen_s: 0}\n" if mode == "keyframes" else "") +
         "  clip: {pre_roll: 5, post_roll: 5, max_length: 300}\n"
         f"cameras:\n{cams}")
-    with open(workdir / ("engine.log" if mode == "every_frame" else f"engine-{mode}.log"), "w") as out:
+    with open(workdir / ("engine.log" if tag == "every_frame" else f"engine-{tag}.log"), "w") as out:
         proc = subprocess.Popen([str(matthan), "run", "--config", str(cfg)], stdout=out, stderr=subprocess.STDOUT)
         try:
             m = measure(proc, warmup, window, "matthan run")
         finally:
             stop(proc)
     m.update(engine_counters(root / "index.db", len(urls)))
+    m.update(clip_files(root))
     return m
+
+
+def clip_files(root):
+    """MP4 files under the storage root's clips/ and their bytes (clips still open at the stop are finished by it)."""
+    files = list((Path(root) / "clips").rglob("*.mp4"))
+    return {"clip_files": len(files), "clip_bytes": sum(f.stat().st_size for f in files if f.exists())}
 
 
 def engine_counters(db, n):
@@ -211,6 +260,7 @@ def engine_counters(db, n):
     try:
         con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
         rows = con.execute("SELECT topic, payload FROM events WHERE topic LIKE 'health.%' ORDER BY seq").fetchall()
+        out["incidents"] = con.execute("SELECT COUNT(*) FROM incidents").fetchone()[0]
         con.close()
     except sqlite3.Error as e:
         out["error"] = f"index: {e}"
@@ -246,6 +296,36 @@ def run_floor(urls, workdir, warmup, window, keyframes_only=False):
             stop(proc)
 
 
+CONTENDERS = ("engine", "floor", "motion", "engine_keyframes", "floor_keyframes", "engine_noclips", "remux",
+              "receive")
+CLIP_COST = ("engine_noclips", "remux", "receive")
+
+
+def run_remux(urls, workdir, warmup, window, write=True):
+    """The recording path alone, every camera in one process: rtspsrc ! depay ! parse ! mp4mux ! filesink (write),
+    or the same up to the parser into a fakesink (the receive cost that the engine's clip writing does not add)."""
+    out_dir = workdir / "remux"
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out_dir.mkdir()
+    parts = []
+    for i, u in enumerate(urls):
+        parts += ["rtspsrc", f"location={u}", "protocols=tcp", "latency=200", "!", "rtph264depay", "!", "h264parse",
+                  "!"]
+        parts += (["mp4mux", "!", "filesink", f"location={out_dir / f'cam{i}.mp4'}"] if write
+                  else ["fakesink", "sync=false"])
+    with open(workdir / ("remux.log" if write else "receive.log"), "w") as out:
+        # -e: SIGINT sends EOS first, so the muxer writes its index as a clip's end would.
+        proc = subprocess.Popen(["gst-launch-1.0", "-q", "-e", *parts], stdout=out, stderr=subprocess.STDOUT)
+        try:
+            m = measure(proc, warmup, window, "remux" if write else "receive")
+        finally:
+            stop(proc)
+    if write:
+        m["remux_bytes"] = sum(f.stat().st_size for f in out_dir.glob("*.mp4"))
+    shutil.rmtree(out_dir, ignore_errors=True)
+    return m
+
+
 def run_motion(urls, workdir, warmup, window):
     motion = shutil.which("motion")
     if not motion:
@@ -273,7 +353,15 @@ def run_motion(urls, workdir, warmup, window):
 
 # ---------------------------------------------------------------- onset latency
 LATENCY_LINE = re.compile(r"incident (\S+) latency: first frame arrived (\d+) published (\d+)")
-ONSET_PERIOD = 60  # frames at 10 fps: an onset every 6 s (3 s still, the block for 2 s, 1 s still)
+# Frames at 10 fps: an onset every 6.2 s (3.1 s still, the block for 2 s, 1.1 s still). Not a multiple of the
+# 20-frame GOP, so in keyframes mode the onsets fall at a different place in the GOP each time (at 60, a multiple
+# of 3 GOPs, every onset met its keyframe with the block at the same place, and after 15 onsets the background
+# model had learnt it). Even, so every onset's first frame has the same phase against the engine's 5 fps.
+ONSET_PERIOD = 62
+# The motion settings of the latency phase (--latency-motion). quick: start on the first analysed frame with
+# motion, no persistence gate. default: the defaults for everything that decides the start (start_frames 3,
+# the gate with gate_persist_s 0.4). Both end 1 s after the block leaves, so every onset is its own incident.
+LATENCY_MOTION = {"quick": "{start_frames: 1, end_seconds: 1, gate: false}", "default": "{end_seconds: 1}"}
 
 
 def iso_ms(text):
@@ -324,7 +412,7 @@ def engine_arrivals(log_path):
     return out
 
 
-def run_latency(matthan, workdir, onsets_wanted, mode="every_frame", timeout_s=None):
+def run_latency(matthan, workdir, onsets_wanted, mode="every_frame", timeout_s=None, motion="quick"):
     """The engine on one test:onsets camera; collects start events until `onsets_wanted` are paired."""
     onset_log = workdir / "onsets.log"
     sim = Simulator(matthan, "test:onsets", 1, workdir,
@@ -342,8 +430,7 @@ def run_latency(matthan, workdir, onsets_wanted, mode="every_frame", timeout_s=N
         "defaults:\n"
         "  rtsp_latency_ms: 200\n"
         f"  detect: {{fps: 5, mode: {mode}}}\n"
-        # Start on the first analysed frame with motion, end 1 s after the block leaves: one incident per onset.
-        "  motion: {start_frames: 1, end_seconds: 1, gate: false}\n"
+        f"  motion: {LATENCY_MOTION[motion]}\n"
         "  clip: {pre_roll: 2, post_roll: 1, max_length: 300}\n"
         f"cameras:\n  - id: cam0\n    url: {sim.urls[0]}\n    transport: tcp\n")
     starts, lock = [], threading.Lock()
@@ -395,7 +482,8 @@ def run_latency(matthan, workdir, onsets_wanted, mode="every_frame", timeout_s=N
         engine_log.close()
         sim.close()
     out = {"onsets_sent": len(onsets), "starts": n_starts, "paired": len(pairs), "wanted": onsets_wanted,
-           "period_s": period_ms / 1000, "rtsp_latency_ms": 200, "detect_fps": 5, "detect_mode": mode, "pairs": pairs}
+           "period_s": period_ms / 1000, "rtsp_latency_ms": 200, "detect_fps": 5, "detect_mode": mode,
+           "motion": motion, "motion_settings": LATENCY_MOTION[motion], "pairs": pairs}
     for key in ("arrival_to_recv_ms", "sim_to_recv_ms", "sim_to_arrival_ms", "started_at_minus_arrival_ms"):
         vals = [p[key] for p in pairs]
         if vals:
@@ -423,7 +511,8 @@ def latency_table(lat):
     a, b, c = lat["arrival_to_recv_ms"], lat["sim_to_recv_ms"], lat["sim_to_arrival_ms"]
     d = lat["started_at_minus_arrival_ms"]
     return "\n".join([
-        f"| latency over {lat['paired']} onsets, detect.mode {lat['detect_mode']} (ms) | p50 | p95 | max |",
+        f"| latency over {lat['paired']} onsets, detect.mode {lat['detect_mode']}, motion {lat['motion']} (ms) "
+        "| p50 | p95 | max |",
         "|---|---|---|---|",
         f"| (a) frame arrival → `start` received | {a['p50']:.0f} | {a['p95']:.0f} | {a['max']:.0f} |",
         f"| (b) simulator send → `start` received | {b['p50']:.0f} | {b['p95']:.0f} | {b['max']:.0f} |",
@@ -457,7 +546,8 @@ def table(results):
         n = r["cameras"]
         e, f, mo = r["engine"].get("per_cam_s"), r["floor"].get("per_cam_s"), r["motion"].get("per_cam_s")
         rss = r["engine"].get("rss_bytes")
-        fps = r["engine"].get("frames_analysed", 0) / n / max(1e-9, r["engine"].get("run_s", 1))
+        fps = (r["engine"]["frames_analysed"] / n / max(1e-9, r["engine"].get("run_s", 1))
+               if "frames_analysed" in r["engine"] else None)
         ekf, fkf = r.get("engine_keyframes", {}), r.get("floor_keyframes", {})
         ek, fk = ekf.get("per_cam_s"), fkf.get("per_cam_s")
         kfps = ekf["frames_analysed"] / n / max(1e-9, ekf.get("run_s", 1)) if "frames_analysed" in ekf else None
@@ -468,6 +558,55 @@ def table(results):
             f"{r['engine'].get('threads', '—')} | {fmt(fps, '{:.2f}')} | "
             f"{fmt(r['engine'].get('dropped_pct'), '{:.2f}')} | "
             f"{fmt(ek)} | {fmt(fk)} | {fmt(ratio(ek, fk), '{:.2f}')} | {fmt(kfps, '{:.2f}')} |")
+    return "\n".join(lines)
+
+
+ENGINES = ("engine", "engine_keyframes", "engine_noclips")
+
+
+def engine_table(results):
+    """One row per engine run: analysis, drops, cameras, memory over the window (sampled every --rss-every s)."""
+    lines = [
+        "| content | cameras | engine run | CPU-s per cam-s | analysed fps per cam | dropped % | cameras streaming "
+        "| reconnects | stalls | RSS per cam (MB) | RSS first / last / max (MB) | RSS slope (MB/min) | clips (files, MB) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        n = r["cameras"]
+        for name in ENGINES:
+            m = r.get(name, {})
+            if "cpu_s" not in m:
+                continue
+            fps = m.get("frames_analysed", 0) / n / max(1e-9, m.get("run_s", 1))
+            lines.append(
+                f"| {r['content']} | {n} | {name} | {fmt(m.get('per_cam_s'))} | {fps:.2f} | "
+                f"{fmt(m.get('dropped_pct'), '{:.2f}')} | {m.get('cameras_streaming', '—')} | "
+                f"{m.get('reconnects', '—')} | {m.get('stalls', '—')} | {m['rss_bytes'] / n / 1e6:.1f} | "
+                f"{fmt(m.get('rss_first_mb'), '{:.0f}')} / {fmt(m.get('rss_last_mb'), '{:.0f}')} / "
+                f"{fmt(m.get('rss_max_mb'), '{:.0f}')} | {fmt(m.get('rss_slope_mb_per_min'), '{:+.2f}')} | "
+                f"{m.get('clip_files', '—')}, {m.get('clip_bytes', 0) / 1e6:.1f} |")
+    return "\n".join(lines)
+
+
+def clip_cost_table(results):
+    """What writing clips costs the engine (clips on − clips off), against what recording alone costs a plain
+    GStreamer recorder (remux − receive), per camera-second."""
+    lines = [
+        "| content | cameras | engine, clips on | engine, clips off | clip cost (on − off) | incidents | clips (files, MB) "
+        "| remux only | receive only | remux cost (remux − receive) | remux MB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        n = r["cameras"]
+        on, off = r.get("engine", {}), r.get("engine_noclips", {})
+        rx, rc = r.get("remux", {}), r.get("receive", {})
+        eon, eoff, erx, erc = (m.get("per_cam_s") for m in (on, off, rx, rc))
+        diff = lambda x, y: None if x is None or y is None else x - y  # noqa: E731
+        lines.append(
+            f"| {r['content']} | {n} | {fmt(eon)} | {fmt(eoff)} | {fmt(diff(eon, eoff))} | "
+            f"{on.get('incidents', '—')} / {off.get('incidents', '—')} | "
+            f"{on.get('clip_files', '—')}, {on.get('clip_bytes', 0) / 1e6:.1f} | {fmt(erx)} | {fmt(erc)} | "
+            f"{fmt(diff(erx, erc))} | {rx.get('remux_bytes', 0) / 1e6:.1f} |")
     return "\n".join(lines)
 
 
@@ -487,7 +626,25 @@ def main():
                     help="scripted motion onsets to measure alert latency over (0: skip the latency phase)")
     ap.add_argument("--latency-mode", default="every_frame", choices=("every_frame", "keyframes"),
                     help="the engine's detect.mode in the latency phase")
+    ap.add_argument("--latency-motion", default="quick", choices=tuple(LATENCY_MOTION),
+                    help="quick: start on the first analysed frame with motion, no gate; default: the default "
+                         "start_frames and persistence gate")
+    ap.add_argument("--only", default=None,
+                    help=f"comma-separated contenders to run, of {', '.join(CONTENDERS)} (keyframes: "
+                         "engine_keyframes); the others are skipped")
+    ap.add_argument("--clip-cost", action="store_true",
+                    help="also run the engine with clips off (a mask over the whole picture), the remux-only "
+                         "recorder and the receive-only client: the clip-cost table")
+    ap.add_argument("--rss-every", type=float, default=15, help="seconds between RSS samples in a window")
     a = ap.parse_args()
+    global RSS_EVERY
+    RSS_EVERY = a.rss_every
+    only = None
+    if a.only:
+        only = {("engine_keyframes" if c == "keyframes" else c) for c in a.only.split(",") if c}
+        unknown = only - set(CONTENDERS)
+        if unknown:
+            sys.exit(f"unknown contender(s) {', '.join(sorted(unknown))}: {', '.join(CONTENDERS)}")
 
     build = Path(a.build).resolve()
     matthan = build / "tools" / "matthan"
@@ -508,21 +665,37 @@ def main():
             work = Path(tempfile.mkdtemp(prefix=f"matthan-bench-{kind}-{n}-"))
             log(f"{kind}, {n} camera(s): simulator up")
             sim = Simulator(matthan, content[kind], n, work)
-            r = {"content": kind, "cameras": n, "window_s": a.window, "warmup_s": a.warmup}
+            r = {"content": kind, "cameras": n, "window_s": a.window, "warmup_s": a.warmup,
+                 "loadavg_start": os.getloadavg()}
+            urls, w, win = sim.urls, a.warmup, a.window
+            runs = {"engine": lambda: run_engine(matthan, urls, work, w, win),
+                    "floor": lambda: run_floor(urls, work, w, win),
+                    "motion": lambda: run_motion(urls, work, w, win),
+                    "engine_keyframes": lambda: run_engine(matthan, urls, work, w, win, "keyframes"),
+                    "floor_keyframes": lambda: run_floor(urls, work, w, win, keyframes_only=True),
+                    "engine_noclips": lambda: run_engine(matthan, urls, work, w, win, clips=False),
+                    "remux": lambda: run_remux(urls, work, w, win),
+                    "receive": lambda: run_remux(urls, work, w, win, write=False)}
+
+            def skip_reason(name):
+                if only is not None and name not in only:
+                    return "--only"
+                if name == "motion" and a.no_peer:
+                    return "--no-peer"
+                if name in ("engine_keyframes", "floor_keyframes") and a.no_keyframes:
+                    return "--no-keyframes"
+                if name in CLIP_COST and not a.clip_cost and (only is None or name not in only):
+                    return "no --clip-cost"
+                return None
             try:
                 sim_c0, sim_t0 = cpu_seconds(sim.proc.pid), time.monotonic()
-                for name, fn in (("engine", lambda: run_engine(matthan, sim.urls, work, a.warmup, a.window)),
-                                 ("floor", lambda: run_floor(sim.urls, work, a.warmup, a.window)),
-                                 ("motion", lambda: {"skipped": "--no-peer"} if a.no_peer
-                                  else run_motion(sim.urls, work, a.warmup, a.window)),
-                                 ("engine_keyframes", lambda: {"skipped": "--no-keyframes"} if a.no_keyframes
-                                  else run_engine(matthan, sim.urls, work, a.warmup, a.window, "keyframes")),
-                                 ("floor_keyframes", lambda: {"skipped": "--no-keyframes"} if a.no_keyframes
-                                  else run_floor(sim.urls, work, a.warmup, a.window, keyframes_only=True))):
+                for name in CONTENDERS:
+                    if skip_reason(name):
+                        r[name] = {"skipped": skip_reason(name)}
+                        continue
                     log(f"{kind}, {n} camera(s): {name}")
-                    t = time.monotonic()
                     try:
-                        m = fn()
+                        m = runs[name]()
                     except Exception as e:  # one contender failing is reported; the rest still run
                         m = {"error": str(e)}
                         ok = False
@@ -530,10 +703,11 @@ def main():
                     if "cpu_s" in m:
                         m["per_cam_s"] = per_cam_second(m, n)
                     r[name] = m
-                    log(f"  {name}: {json.dumps({k: v for k, v in m.items() if k != 'run_s'})[:300]}")
-                sim_cpu = cpu_seconds(sim.proc.pid) - sim_c0
-                r["sim"] = {"cpu_s": sim_cpu, "per_cam_s": sim_cpu / (n * (time.monotonic() - sim_t0))}
-                for name in ("engine", "engine_keyframes"):
+                    log(f"  {name}: {json.dumps({k: v for k, v in m.items() if k not in ('run_s', 'rss_samples')})[:400]}")
+                sim_cpu, sim_wall = cpu_seconds(sim.proc.pid) - sim_c0, time.monotonic() - sim_t0
+                r["sim"] = {"cpu_s": sim_cpu, "per_cam_s": sim_cpu / (n * sim_wall), "cores": sim_cpu / sim_wall}
+                r["loadavg_end"] = os.getloadavg()
+                for name in ENGINES:
                     if "frames_analysed" in r[name] and r[name]["cameras_streaming"] < n:
                         r[name]["error"] = f"only {r[name]['cameras_streaming']} of {n} cameras analysed frames"
                         ok = False
@@ -545,12 +719,14 @@ def main():
     latency = {"skipped": "--latency-onsets 0"}
     if a.latency_onsets > 0:
         work = Path(tempfile.mkdtemp(prefix="matthan-bench-latency-"))
-        log(f"latency: {a.latency_onsets} onsets, one every {ONSET_PERIOD / FPS:.0f} s")
+        log(f"latency: {a.latency_onsets} onsets, one every {ONSET_PERIOD / FPS:.1f} s, motion {a.latency_motion}")
+        lat_load = os.getloadavg()
         try:
-            latency = run_latency(matthan, work, a.latency_onsets, a.latency_mode)
+            latency = run_latency(matthan, work, a.latency_onsets, a.latency_mode, motion=a.latency_motion)
         except Exception as e:
             latency = {"error": str(e)}
         latency["workdir"] = str(work)
+        latency["loadavg_start"], latency["loadavg_end"] = lat_load, os.getloadavg()
         if "error" in latency:
             ok = False
         log(f"  latency: {json.dumps({k: v for k, v in latency.items() if k != 'pairs'})[:400]}")
@@ -560,13 +736,15 @@ def main():
            "engine_settings": {"detect": "the camera's size at 5 fps (engine_keyframes: detect.mode keyframes)",
                                "transport": "tcp"}, "results": results, "latency": latency}
     (out / "results.json").write_text(json.dumps(doc, indent=2))
-    md = table(results) if results else ""
+    md = (table(results) + "\n\n" + engine_table(results)) if results else ""
+    if any("skipped" not in r.get(c, {"skipped": 1}) for r in results for c in CLIP_COST):
+        md += "\n\n" + clip_cost_table(results)
     if a.latency_onsets > 0:
         md += ("\n\n" if md else "") + latency_table(latency)
     (out / "results.md").write_text(md + "\n")
     print(md)
     for r in results:
-        for name in ("engine", "floor", "motion", "engine_keyframes", "floor_keyframes"):
+        for name in CONTENDERS:
             if "error" in r.get(name, {}):
                 print(f"{r['content']}/{r['cameras']} {name}: {r[name]['error']}", file=sys.stderr)
     if "error" in latency:

@@ -76,25 +76,11 @@ void render_onset_frame(const OnsetScript& script, std::uint64_t index, std::uin
 
 OnsetFeeder::OnsetFeeder(std::string name, gst::ElementPtr appsrc, OnsetScript script, OnsetReport report)
     : name_(std::move(name)), appsrc_(std::move(appsrc)), script_(script), report_(std::move(report)) {
-  thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+  thread_.start([this](std::stop_token stop) { run(stop); });
 }
 
 OnsetFeeder::~OnsetFeeder() {
   stop();
-}
-
-void OnsetFeeder::stop() {
-  std::lock_guard life(life_mu_);
-  if (!thread_.joinable()) return;
-  thread_.request_stop();
-  thread_.join();
-  thread_ = std::jthread();
-}
-
-bool OnsetFeeder::wait_until(const std::stop_token& stop, Steady::time_point t) {
-  std::unique_lock lock(wait_mu_);
-  wait_cv_.wait_until(lock, stop, t, [] { return false; });
-  return !stop.stop_requested();
 }
 
 // Frames leave every 1/kOnsetFps s of the steady clock once the media plays; appsrc stamps them with the

@@ -4,15 +4,13 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <stop_token>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "feeder_thread.hpp"
 #include "matthan/ingest/gst_ptr.hpp"
 #include "matthan/sim/simulator.hpp"
 
@@ -47,20 +45,19 @@ class OnsetFeeder {
   OnsetFeeder(const OnsetFeeder&) = delete;
   OnsetFeeder& operator=(const OnsetFeeder&) = delete;
 
-  void stop();  // idempotent; joins
+  void stop() { thread_.stop(); }  // idempotent; joins
 
  private:
   void run(std::stop_token stop);
-  bool wait_until(const std::stop_token& stop, std::chrono::steady_clock::time_point t);
+  bool wait_until(const std::stop_token& stop, std::chrono::steady_clock::time_point t) {
+    return thread_.wait_until(stop, t);
+  }
 
   const std::string name_;
   gst::ElementPtr appsrc_;
   const OnsetScript script_;
   OnsetReport report_;
-  std::mutex wait_mu_;
-  std::condition_variable_any wait_cv_;
-  std::mutex life_mu_;  // guards thread_
-  std::jthread thread_;
+  FeederThread thread_;  // last: stopped before the members above go
 };
 
 }  // namespace matthan

@@ -50,25 +50,11 @@ StreamFeeder::StreamFeeder(std::string name, gst::ElementPtr appsrc, std::unique
       appsrc_(std::move(appsrc)),
       reader_(std::move(reader)),
       faults_(std::move(faults)) {
-  thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+  thread_.start([this](std::stop_token stop) { run(stop); });
 }
 
 StreamFeeder::~StreamFeeder() {
   stop();
-}
-
-void StreamFeeder::stop() {
-  std::lock_guard life(life_mu_);
-  if (!thread_.joinable()) return;
-  thread_.request_stop();
-  thread_.join();
-  thread_ = std::jthread();
-}
-
-bool StreamFeeder::wait_until(const std::stop_token& stop, Steady::time_point t) {
-  std::unique_lock lock(wait_mu_);
-  wait_cv_.wait_until(lock, stop, t, [] { return false; });
-  return !stop.stop_requested();
 }
 
 bool StreamFeeder::push(const AccessUnit& au, std::int64_t running_offset_ns) {

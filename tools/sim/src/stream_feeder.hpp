@@ -3,14 +3,12 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <stop_token>
 #include <string>
-#include <thread>
 
 #include "access_unit_reader.hpp"
+#include "feeder_thread.hpp"
 #include "matthan/ingest/gst_ptr.hpp"
 #include "matthan/sim/simulator.hpp"
 
@@ -39,11 +37,13 @@ class StreamFeeder {
   StreamFeeder(const StreamFeeder&) = delete;
   StreamFeeder& operator=(const StreamFeeder&) = delete;
 
-  void stop();  // idempotent; joins
+  void stop() { thread_.stop(); }  // idempotent; joins
 
  private:
   void run(std::stop_token stop);
-  bool wait_until(const std::stop_token& stop, std::chrono::steady_clock::time_point t);
+  bool wait_until(const std::stop_token& stop, std::chrono::steady_clock::time_point t) {
+    return thread_.wait_until(stop, t);
+  }
   bool push(const AccessUnit& au, std::int64_t running_offset_ns);
 
   const std::string name_;
@@ -51,10 +51,7 @@ class StreamFeeder {
   std::unique_ptr<AccessUnitReader> reader_;  // used only by the feeding thread
   std::shared_ptr<const FaultSwitches> faults_;
   std::uint64_t pushed_ = 0;  // feeding thread only
-  std::mutex wait_mu_;        // guards nothing; pairs with wait_cv_
-  std::condition_variable_any wait_cv_;
-  std::mutex life_mu_;  // guards thread_
-  std::jthread thread_;
+  FeederThread thread_;       // last: stopped before the members above go
 };
 
 // Builds the appsrc caps (H.264 avcC or H.265 hvcC codec_data, size, rate) for a file.
