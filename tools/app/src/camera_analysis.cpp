@@ -145,7 +145,10 @@ CameraAnalysis::CameraAnalysis(const CameraConfig& camera, std::unique_ptr<Objec
       zone_map_(camera.rules.zones, {}, {}),
       time_zone_(std::move(time_zone)) {
   if (detector_) {
-    crop_plan_.min_side = detector_->input_size();
+    const CropSettings& crop = camera.detect.objects.crop;
+    crop_plan_.min_side = crop.min_side > 0 ? crop.min_side : detector_->input_size();
+    crop_plan_.margin = crop.margin;
+    crop_plan_.whole_frame_fraction = crop.whole_frame;
     object_incidents_ = std::make_unique<ObjectIncidentManager>(camera.id, object_policy(camera));
     if (!camera.rules.rules.empty())
       rule_incidents_ = std::make_unique<RuleIncidentManager>(camera.id, camera.rules.zones, camera.rules.lines,
@@ -162,8 +165,8 @@ std::string CameraAnalysis::describe() const {
                        fmt::join(rules, ", "), time_zone_.name(), detector_->describe(),
                        fmt::join(object_incidents_->policy().labels, ", "));
   }
-  return fmt::format("object incidents from {} on motion, labels [{}]", detector_->describe(),
-                     fmt::join(object_incidents_->policy().labels, ", "));
+  return fmt::format("object incidents from {} on motion (crops of at least {} px), labels [{}]", detector_->describe(),
+                     crop_plan_.min_side, fmt::join(object_incidents_->policy().labels, ", "));
 }
 
 AnalysisOutput CameraAnalysis::process(const Frame& frame) {
