@@ -460,6 +460,8 @@ int main(int argc, char** argv) {
   eval->add_option("--gt-offset", eval_opts.gt_offset, "Ground-truth number = decoded frame index + N")->capture_default_str();
   eval->add_option("--min-box-area", eval_opts.min_box_area, "Ground-truth blobs below this share of the frame are not counted")
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  eval->add_option("--dump-boxes", eval_opts.dump_boxes,
+                   "Write every scored frame's predicted and ground-truth boxes to this CSV (for finding false alarms)");
   eval->add_flag("--json", eval_opts.json, "Print one JSON object");
 
   ScanOptions scan_opts;

@@ -61,6 +61,12 @@ std::vector<PixelRect> merge_crops(std::vector<PixelRect> rects) {
   return rects;
 }
 
+// Car, bus and truck are one kind of object for suppression: the model often calls one vehicle both a
+// car and a truck with nearly the same box, and the class-aware NMS inside a crop keeps both. Measured on
+// sbi-highwayi with the xl model: 265 of 359 false boxes were such a second label on a found vehicle.
+bool vehicle(const std::string& label) { return label == "car" || label == "bus" || label == "truck"; }
+bool same_kind(const std::string& a, const std::string& b) { return a == b || (vehicle(a) && vehicle(b)); }
+
 }  // namespace
 
 std::vector<Box> plan_crops(const std::vector<Box>& motion_boxes, int frame_width, int frame_height,
@@ -87,7 +93,7 @@ std::vector<Detection> suppress_duplicates(std::vector<Detection> detections, do
   std::vector<Detection> kept;
   for (auto& d : detections) {
     const bool duplicate = std::any_of(kept.begin(), kept.end(), [&](const Detection& k) {
-      return k.label == d.label && iou(k.box, d.box) > iou_limit;
+      return same_kind(k.label, d.label) && iou(k.box, d.box) > iou_limit;
     });
     if (!duplicate) kept.push_back(std::move(d));
   }

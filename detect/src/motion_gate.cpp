@@ -53,6 +53,24 @@ bool kept_size(const cv::Rect& then, const cv::Rect& now, int width, int height)
   return std::max(a, b) <= 2.5 * std::min(a, b);
 }
 
+// A small region's travel is also judged over its whole path in the window: a walker's centre goes one
+// way, a flicker piece's hops to and fro (Wallflower TimeOfDay frame 452, WavingTrees frame 178). Below
+// kSmallTravelShare of the frame, the centre's steps may add up to at most kMaxWander times its net move.
+constexpr double kSmallTravelShare = 0.006;
+constexpr double kMaxWander = 2.0;
+
+bool went_straight(const std::deque<std::pair<MediaTimeNs, cv::Rect>>& path) {
+  const auto centre = [](const cv::Rect& r) { return cv::Point2d(r.x + r.width / 2.0, r.y + r.height / 2.0); };
+  double steps = 0;
+  for (std::size_t i = 1; i < path.size(); ++i) {
+    const cv::Point2d d = centre(path[i].second) - centre(path[i - 1].second);
+    steps += std::hypot(d.x, d.y);
+  }
+  const cv::Point2d net = centre(path.back().second) - centre(path.front().second);
+  const double moved = std::hypot(net.x, net.y);
+  return moved > 0 && steps <= kMaxWander * moved;
+}
+
 double iou(const cv::Rect& a, const cv::Rect& b) {
   const double inter = (a & b).area();
   return inter <= 0 ? 0.0 : inter / (a.area() + b.area() - inter);
@@ -217,7 +235,8 @@ struct MotionGate::Impl {
         // Seen in most frames since it appeared: flicker comes and goes.
         const bool steady = t.hits * 5 >= t.frames * 4;
         const bool travelled = travel >= config.min_travel && t.rect.area() >= config.travel_area * area &&
-                               kept_size(f, t.rect, width, height);
+                               kept_size(f, t.rect, width, height) &&
+                               (t.rect.area() >= kSmallTravelShare * area || went_straight(t.path));
         t.counts = steady && (travelled || solid);
         if (t.counts && background && config.light_match < 1.0) {
           t.counts = background(normalised(t.rect, width, height)) < config.light_match;

@@ -1,5 +1,5 @@
 // Accuracy regression gate: `matthan eval --json` on two short clips with ground truth from
-// ../shared/media. Thresholds sit a little under what the code reached when they were set
+// ../shared/media, motion masks and (with the shared Yolo-Fastest model) person boxes. Thresholds sit a little under what the code reached when they were set
 // (docs/ACCURACY.md); a drop below them is a red build.
 #include <gtest/gtest.h>
 
@@ -17,6 +17,9 @@ namespace fs = std::filesystem;
 // Motion F-measure floors, a little under the values measured when they were set (docs/ACCURACY.md).
 constexpr double kHallF1 = 0.89;  // measured 0.913
 constexpr double kHighwayF1 = 0.76;  // measured 0.779
+// Person box floors on sbi-hallandmonitor with bench/detect/configs/people-near.yaml (1.1 model).
+constexpr double kHallBoxPrecision = 0.97;  // measured 0.991
+constexpr double kHallBoxRecall = 0.94;     // measured 0.965
 
 nlohmann::json eval(const std::vector<std::string>& args) {
   std::vector<std::string> argv{matthan_binary().string(), "eval", "--json"};
@@ -46,6 +49,23 @@ TEST(EvalAccuracy, HighwayIMotionMask) {
   ASSERT_TRUE(j.is_object() && j["motion"].is_object()) << j.dump();
   EXPECT_EQ(j["frames"], 440);
   EXPECT_GE(j["motion"]["f1"].get<double>(), kHighwayF1) << j["motion"].dump();
+}
+
+// The bench's people-near camera (Yolo-Fastest 1.1, the engine's default score floors) on the hall clip: the
+// config is copied next to a link to ../shared/models, as bench/detect/accuracy.sh does. About 10 s of CPU.
+TEST(EvalAccuracy, HallAndMonitorPersonBoxes) {
+  MATTHAN_REQUIRE_SHARED();
+  if (!fs::exists(shared_dir() / "models" / "yolo-fastest-1.1" / "yolo-fastest-1.1.weights"))
+    GTEST_SKIP() << "../shared/models/yolo-fastest-1.1 is missing; skipping the box gate";
+  const fs::path dir = make_temp_dir("matthan-evalbox");
+  fs::copy_file(fs::path(MATTHAN_BENCH_CONFIG_DIR) / "people-near.yaml", dir / "people-near.yaml");
+  fs::create_directory_symlink(fs::absolute(shared_dir() / "models"), dir / "models");
+  const auto j = eval({"--clip", media("sbi-hallandmonitor/hallandmonitor.mp4").string(), "--gt-boxes",
+                       media("sbi-hallandmonitor/gt_summary.csv").string(), "--config", (dir / "people-near.yaml").string()});
+  ASSERT_TRUE(j.is_object() && j["boxes"].is_object()) << j.dump();
+  EXPECT_GE(j["boxes"]["precision"].get<double>(), kHallBoxPrecision) << j["boxes"].dump();
+  EXPECT_GE(j["boxes"]["recall"].get<double>(), kHallBoxRecall) << j["boxes"].dump();
+  fs::remove_all(dir);
 }
 
 // detect.mode keyframes offline: one analysed frame every --gop seconds (hallandmonitor: 296 frames at 25 fps,

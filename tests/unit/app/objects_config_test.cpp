@@ -1,13 +1,19 @@
-// detect.objects config: defaults, per-label scores, model paths relative to the config file, and a
-// missing model file reported as a config error naming the file with its line.
+// detect.objects config: defaults, per-label scores, model paths relative to the config file, a
+// missing model file reported as a config error naming the file with its line, and the crop (zoom)
+// settings reaching the crops CameraAnalysis asks the detector for.
 #include <gtest/gtest.h>
 
 #include <fstream>
 
 #include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "../../../tools/app/src/review_wiring.hpp"
+#include "../detect/frame_helpers.hpp"
+#include "camera_analysis.hpp"
 #include "matthan/app/config.hpp"
+#include "matthan/core/time.hpp"
 #include "matthan/test/paths.hpp"
 
 namespace matthan {
@@ -84,6 +90,94 @@ TEST(ObjectsConfig, MissingModelFileAndBadValuesAreConfigErrors) {
   EXPECT_NE(text.find("multiple of 32"), std::string::npos) << text;
   EXPECT_NE(text.find("min_score.person"), std::string::npos) << text;
   EXPECT_NE(text.find("colour: unknown key"), std::string::npos) << text;
+}
+
+TEST(ObjectsConfig, CropDefaultsToTheModelInputAndIsSetPerCamera) {
+  const std::string yaml = std::string("defaults:\n  detect:\n    objects: {crop: {min_side: 160}}\n") +
+                           "cameras:\n  - id: road\n    url: rtsp://127.0.0.1:8554/road\n"
+                           "  - id: hall\n    url: rtsp://127.0.0.1:8554/hall\n"
+                           "    detect: {objects: {crop: {min_side: 0, margin: 0.5, whole_frame: 1}}}\n";
+  auto load = load_config_text(yaml, "c.yaml", "/tmp");
+  ASSERT_TRUE(load.ok()) << load.error_text();
+  const CropSettings& road = load.config.cameras[0].detect.objects.crop;
+  EXPECT_EQ(road.min_side, 160);
+  EXPECT_DOUBLE_EQ(road.margin, 0.25) << "defaults kept for keys not given";
+  EXPECT_DOUBLE_EQ(road.whole_frame, 0.6);
+  const CropSettings& hall = load.config.cameras[1].detect.objects.crop;
+  EXPECT_EQ(hall.min_side, 0);
+  EXPECT_DOUBLE_EQ(hall.margin, 0.5);
+  EXPECT_DOUBLE_EQ(hall.whole_frame, 1.0);
+  EXPECT_EQ(CropSettings{}.min_side, 0) << "no zoom unless asked for";
+}
+
+TEST(ObjectsConfig, BadCropValuesAreConfigErrors) {
+  const auto errors = [](const std::string& crop) {
+    auto load = load_config_text(std::string("defaults:\n  detect:\n    objects:\n      crop: ") + crop + "\n" + kCamera,
+                                 "c.yaml", "/tmp");
+    EXPECT_FALSE(load.ok()) << crop;
+    return load.error_text();
+  };
+  EXPECT_NE(errors("{min_side: 16}").find("crop.min_side: 16 is too small"), std::string::npos) << errors("{min_side: 16}");
+  EXPECT_NE(errors("{min_side: -1}").find("out of range"), std::string::npos);
+  EXPECT_NE(errors("{min_side: big}").find("must be an integer"), std::string::npos);
+  EXPECT_NE(errors("{margin: 3}").find("crop.margin"), std::string::npos);
+  EXPECT_NE(errors("{whole_frame: 0}").find("crop.whole_frame"), std::string::npos);
+  EXPECT_NE(errors("{zoom: 2}").find("crop.zoom: unknown key (allowed here: min_side, margin, whole_frame)"),
+            std::string::npos)
+      << errors("{zoom: 2}");
+  EXPECT_NE(errors("160").find("crop: must be a mapping"), std::string::npos) << errors("160");
+  EXPECT_NE(errors("{min_side: 16}").find("c.yaml:4:"), std::string::npos) << "with the line of the value";
+}
+
+// Records the regions it is asked to look at; finds nothing.
+class CropRecorder : public ObjectDetector {
+ public:
+  std::string describe() const override { return "recorder"; }
+  int input_size() const override { return 160; }
+  std::vector<std::vector<Detection>> detect(std::span<const CropRequest> crops) override {
+    for (const auto& c : crops) regions.push_back(c.region);
+    return std::vector<std::vector<Detection>>(crops.size());
+  }
+  std::vector<Box> regions;
+};
+
+// The widest crop asked for while a 16x16 px block moves over a 320x240 textured background.
+double widest_crop_px(const CropSettings& crop) {
+  CameraConfig c;
+  c.id = "road";
+  c.detect.objects.enabled = true;
+  c.detect.objects.crop = crop;
+  auto owned = std::make_unique<CropRecorder>();
+  CropRecorder* recorder = owned.get();
+  auto a = CameraAnalysis::create(c, std::move(owned));
+  EXPECT_TRUE(a.ok());
+  if (!a.ok()) return 0;
+  cv::Mat bg(240, 320, CV_8UC1);
+  cv::RNG rng(7);
+  rng.fill(bg, cv::RNG::UNIFORM, 60, 110);
+  cv::GaussianBlur(bg, bg, {7, 7}, 0);
+  MediaTimeNs pts = 0;
+  for (int i = 0; i < 30; ++i, pts += kNsPerSecond / 5) {
+    cv::Mat img = bg.clone();
+    if (i >= 15) cv::rectangle(img, cv::Rect(100 + 4 * (i - 15), 100, 16, 16), cv::Scalar(230), cv::FILLED);
+    Frame f = test::luma_to_frame(img);
+    f.camera = "road";
+    f.pts = pts;
+    (*a)->process(f);
+  }
+  EXPECT_FALSE(recorder->regions.empty()) << "the moving block reached the detector";
+  double widest = 0;
+  for (const Box& r : recorder->regions) widest = std::max(widest, r.w * 320);
+  return widest;
+}
+
+TEST(ObjectsConfig, CropMinSideZoomsTheDetectorsCrops) {
+  EXPECT_NEAR(widest_crop_px(CropSettings{}), 160, 1) << "by default a crop is the model's input size";
+  CropSettings zoom;
+  zoom.min_side = 64;
+  const double zoomed = widest_crop_px(zoom);
+  EXPECT_GE(zoomed, 20);
+  EXPECT_LE(zoomed, 64.5) << "a 16 px block with its margin fits in a 64 px crop";
 }
 
 }  // namespace

@@ -72,6 +72,25 @@ TEST(MotionGate, TravellingRegionCountsWithinASecond) {
   EXPECT_GT(last.score, 0.9);
 }
 
+// A small region (under 0.6 % of the frame) counts by travel only when its path went one way: a flicker
+// piece hopping to and fro can drift as far in a second as a distant walker does.
+TEST(MotionGate, SmallRegionHoppingToAndFroDoesNotCountASmallWalkerDoes) {
+  MotionGateConfig c;
+  c.solid_area = 1.0;  // only travel may count here
+  const auto counted = [&](bool hop) {
+    MotionGate g{c};
+    MediaTimeNs pts = learn(g);
+    int x = 20, n = 0;
+    for (int i = 0; i < 30; ++i, pts += kFrame) {
+      x += hop ? (i % 2 ? 6 : -4) : 2;  // both drift: hop 10 px/s, walk 20 px/s (0.05 of the width is 8 px)
+      n += g.update(mask_with({{x, 60, 8, 10}}), kW, kH, pts).motion ? 1 : 0;
+    }
+    return n;
+  };
+  EXPECT_GT(counted(false), 0) << "an 8x10 px walker going one way";
+  EXPECT_EQ(counted(true), 0) << "an 8x10 px piece hopping +6 / -4 px";
+}
+
 // Light creeping over a wall drifts like a slow object; the background check tells it apart. The same
 // drifting region counts when the picture there is not the background relit.
 TEST(MotionGate, DriftingRegionThatIsOnlyLightDoesNotCount) {

@@ -202,5 +202,19 @@ TEST(Suppression, KeepsTheBestPerLabelAndKeepsOtherLabels) {
   EXPECT_DOUBLE_EQ(kept[0].score, 0.9);
 }
 
+TEST(Suppression, OneVehicleCalledCarAndTruckIsOneDetection) {
+  std::vector<Detection> ds{{"truck", 0.5, {0.50, 0.10, 0.20, 0.20}},
+                            {"car", 0.7, {0.51, 0.11, 0.19, 0.20}},
+                            {"bus", 0.4, {0.50, 0.12, 0.20, 0.19}},
+                            {"motorbike", 0.6, {0.50, 0.10, 0.20, 0.20}},
+                            {"truck", 0.6, {0.10, 0.10, 0.20, 0.20}}};
+  const auto kept = suppress_duplicates(ds, 0.5);
+  ASSERT_EQ(kept.size(), 3u) << "the car stays, its truck and bus twins go; the motorbike and the other truck stay";
+  EXPECT_EQ(kept[0].label, "car");
+  EXPECT_EQ(kept[1].label, "motorbike");
+  EXPECT_EQ(kept[2].label, "truck");
+  EXPECT_DOUBLE_EQ(kept[2].box.x, 0.10);
+}
+
 }  // namespace
 }  // namespace matthan

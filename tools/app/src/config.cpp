@@ -171,15 +171,27 @@ void read_min_scores(ConfigReader& r, const YAML::Node& n, const std::string& pa
   }
 }
 
+void read_crop(ConfigReader& r, const YAML::Node& n, const std::string& path, CropSettings& c) {
+  if (!r.expect_map(n, path)) return;
+  r.check_keys(n, path, {"min_side", "margin", "whole_frame"});
+  r.number(n, "min_side", path, c.min_side, 0, 4096);
+  if (c.min_side > 0 && c.min_side < 32)
+    r.issue(n["min_side"], ConfigReader::join(path, "min_side"),
+            fmt::format("{} is too small: at least 32 pixels, or 0 for the model's input size", c.min_side));
+  r.number(n, "margin", path, c.margin, 0.0, 2.0);
+  r.number(n, "whole_frame", path, c.whole_frame, 0.05, 1.0);
+}
+
 void read_objects(ConfigReader& r, const YAML::Node& n, const std::string& path, ObjectSettings& o) {
   o.enabled = true;
   if (n.IsNull()) return;  // `objects:` alone: every default (HOG people detector)
   if (!r.expect_map(n, path)) return;
-  r.check_keys(n, path, {"model", "labels", "min_score", "confirm_frames"});
+  r.check_keys(n, path, {"model", "labels", "min_score", "confirm_frames", "crop"});
   if (n["model"].IsDefined()) read_object_model(r, n["model"], ConfigReader::join(path, "model"), o);
   if (n["labels"].IsDefined()) read_object_labels(r, n["labels"], ConfigReader::join(path, "labels"), o);
   if (n["min_score"].IsDefined()) read_min_scores(r, n["min_score"], ConfigReader::join(path, "min_score"), o);
   r.number(n, "confirm_frames", path, o.confirm_frames, 1, 50);
+  if (n["crop"].IsDefined()) read_crop(r, n["crop"], ConfigReader::join(path, "crop"), o.crop);
 }
 
 void read_detect(ConfigReader& r, const YAML::Node& n, const std::string& path, DetectSettings& d) {

@@ -101,6 +101,19 @@ std::vector<Box> predicted_boxes(const CameraAnalysis& a, const AnalysisOutput& 
   return out.motion.boxes;
 }
 
+void dump_frame_boxes(std::ofstream& out, long frame, const CameraAnalysis& a, const AnalysisOutput& o,
+                      const std::vector<Box>& truth) {
+  const auto line = [&](const char* source, const std::string& label, double score, const Box& b) {
+    out << fmt::format("{},{},{},{:.3f},{:.4f},{:.4f},{:.4f},{:.4f}\n", frame, source, label, score, b.x, b.y, b.w, b.h);
+  };
+  if (a.objects_enabled()) {
+    for (const auto& d : o.detections) line("pred", d.label, d.score, d.box);
+  } else {
+    for (const Box& b : o.motion.boxes) line("pred", "motion", 1.0, b);
+  }
+  for (const Box& b : truth) line("gt", "", 1.0, b);
+}
+
 void record_events(const AnalysisOutput& out, long frame, double fps, std::map<std::string, IncidentSpan>& spans,
                    std::vector<std::string>& order) {
   for (const auto& [phase, inc] : out.events) {
@@ -200,6 +213,15 @@ int run_eval(const EvalOptions& o) {
   // Boxes are scored over the same temporal ROI as masks (temporalROI.txt next to the csv).
   const MaskTruth box_roi = o.gt_boxes.empty() ? MaskTruth{} : mask_truth(fs::absolute(o.gt_boxes).parent_path() / "x");
   if (!o.json) spdlog::info("eval: {}", a.describe());
+  std::ofstream dump;
+  if (!o.dump_boxes.empty()) {
+    dump.open(o.dump_boxes);
+    if (!dump) {
+      fmt::print(stderr, "--dump-boxes {}: cannot write\n", o.dump_boxes.string());
+      return 2;
+    }
+    dump << "frame,source,label,score,x,y,w,h\n";
+  }
 
   Scores s;
   std::map<std::string, IncidentSpan> spans;
@@ -229,6 +251,7 @@ int run_eval(const EvalOptions& o) {
       if (it != boxes->end() && in_roi) {
         s.boxes.add(score_boxes(predicted_boxes(a, out), it->second, 0.3, o.min_box_area));
         ++s.box_frames;
+        if (dump.is_open()) dump_frame_boxes(dump, frames, a, out, it->second);
       }
     }
     record_events(out, frames, fps, spans, order);

@@ -65,7 +65,8 @@ json objects_json(const ObjectSettings& o) {
   return json{{"model", o.model ? json(o.model->weights.filename().string()) : json("hog (built-in people detector)")},
               {"labels", o.labels},
               {"min_score", o.min_score},
-              {"confirm_frames", o.confirm_frames}};
+              {"confirm_frames", o.confirm_frames},
+              {"crop", {{"min_side", o.crop.min_side}, {"margin", o.crop.margin}, {"whole_frame", o.crop.whole_frame}}}};
 }
 
 }  // namespace

@@ -25,9 +25,19 @@ struct ObjectModelSettings {
   bool operator==(const ObjectModelSettings&) const = default;
 };
 
+// detect.objects.crop: how the detector's crops are cut around the motion boxes (docs/config.md). A crop
+// smaller than the model's input is stretched up to it: a zoom that lets a small model see small objects.
+struct CropSettings {
+  int min_side = 0;          // smallest crop side in frame pixels; 0: the model's input size (no zoom)
+  double margin = 0.25;      // each motion box grows by this share of its size on every side
+  double whole_frame = 0.6;  // crops covering at least this share of the frame give one whole-frame call
+  bool operator==(const CropSettings&) const = default;
+};
+
 struct ObjectSettings {
   bool enabled = false;                      // true when a detect.objects block is present
   std::optional<ObjectModelSettings> model;  // none: OpenCV's built-in HOG people detector
+  CropSettings crop;
   std::vector<std::string> labels{"person", "bicycle", "motorbike", "car", "bus", "truck"};
   std::map<std::string, double> min_score{{"default", 0.5}, {"person", 0.4}};
   int confirm_frames = 3;  // detections before a track counts (and may raise an incident)

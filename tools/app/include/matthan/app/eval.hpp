@@ -20,6 +20,9 @@ struct EvalOptions {
   std::string mode;
   double gop_s = 2.0;
   double min_box_area = 0.005;     // ground-truth blobs smaller than this share of the frame are not counted
+  // Optional CSV of the boxes scored, one a line: frame,source,label,score,x,y,w,h (source pred or gt;
+  // normalised 0..1), to look at what the false alarms and misses are.
+  std::filesystem::path dump_boxes;
   bool json = false;
 };
 
