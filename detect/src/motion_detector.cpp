@@ -123,6 +123,7 @@ struct MotionDetector::Impl {
   cv::Mat bgr;      // i420 converted, what the colour model sees
   cv::Mat foreground;
   int frames_seen = 0;
+  std::int64_t frames_with_skips = 0;  // frames since configure_for, skipped ones included (KNN's learning rate)
   bool error_logged = false;
   std::uint64_t global_changes = 0;
   cv::Mat current_gray, background, background_gray, now_f, bg_f, now_edges, bg_edges, gx, gy, mag;  // veto
@@ -148,6 +149,7 @@ struct MotionDetector::Impl {
     const int close = scaled_odd_kernel(config.close_kernel, s.width, config.kernel_reference_width);
     close_element = close > 1 ? cv::getStructuringElement(cv::MORPH_RECT, {close, close}) : cv::Mat();
     frames_seen = 0;
+    frames_with_skips = 0;
     still_ref_empty = false;
   }
 
@@ -286,6 +288,7 @@ struct MotionDetector::Impl {
         // and the model is not fed a copy of what it just learnt.
         ++still_skipped;
         ++still_run;
+        ++frames_with_skips;
         background_current = false;
         last_gray_f.release();
         return {};
@@ -298,7 +301,13 @@ struct MotionDetector::Impl {
     const cv::Mat input = analysis_input(frame);
     if (frames_seen == 0)
       for (int i = 0; i < config.prime_repeats; ++i) model->apply(input, foreground);
-    model->apply(input, foreground);
+    // KNN's automatic learning rate is 1 / min(2 * frames it has seen, history): with the gate it would see fewer
+    // frames and stay young (learning fast) for longer. Count the skipped frames too, as without the gate.
+    ++frames_with_skips;
+    const double rate = gate && frames_with_skips > 1
+                            ? 1.0 / static_cast<double>(std::min<std::int64_t>(2 * frames_with_skips, std::max(1, config.history)))
+                            : -1.0;
+    model->apply(input, foreground, rate);
     background_current = false;
     last_gray_f.release();
     if (++frames_seen <= config.warmup_frames) return {};
