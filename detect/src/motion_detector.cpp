@@ -20,6 +20,12 @@ namespace {
 // KNN writes 255 for foreground and 127 for shadow; anything below this threshold is background.
 constexpr double kForegroundLevel = 200.0;
 
+// Still-frame gate: the thumbnail the gate compares is this wide (each cell averages a 16x16 block of a
+// 1280-wide picture, which keeps sensor noise well under a level), and this many frames in a row are the
+// most it skips when the frames' timestamps do not advance (synthetic frames, a broken clock).
+constexpr int kStillThumbWidth = 80;
+constexpr int kStillMaxRun = 50;
+
 cv::Size analysis_size_for(int width, int height, int analysis_width, bool even) {
   cv::Size s{width, height};
   if (analysis_width > 0 && width > analysis_width) {
@@ -117,6 +123,7 @@ struct MotionDetector::Impl {
   cv::Mat bgr;      // i420 converted, what the colour model sees
   cv::Mat foreground;
   int frames_seen = 0;
+  std::int64_t frames_with_skips = 0;  // frames since configure_for, skipped ones included (KNN's learning rate)
   bool error_logged = false;
   std::uint64_t global_changes = 0;
   cv::Mat current_gray, background, background_gray, now_f, bg_f, now_edges, bg_edges, gx, gy, mag;  // veto
@@ -124,6 +131,14 @@ struct MotionDetector::Impl {
   // and whether bg_f already holds this frame's background.
   cv::Mat last_gray_f;
   bool background_current = false;
+
+  // Still-frame gate (MotionConfig::still_level): thumbnails of this frame and of the last fully processed
+  // one (luma, and chroma in colour), whether that frame's cleaned mask was empty, and when it was.
+  cv::Mat thumb[3], still_ref[3];
+  bool still_ref_empty = false;
+  MediaTimeNs still_ref_pts = 0;
+  int still_run = 0;
+  std::uint64_t still_skipped = 0;
 
   void configure_for(cv::Size s, bool in_color) {
     size = s;
@@ -134,6 +149,46 @@ struct MotionDetector::Impl {
     const int close = scaled_odd_kernel(config.close_kernel, s.width, config.kernel_reference_width);
     close_element = close > 1 ? cv::getStructuringElement(cv::MORPH_RECT, {close, close}) : cv::Mat();
     frames_seen = 0;
+    frames_with_skips = 0;
+    still_ref_empty = false;
+  }
+
+  // Small INTER_AREA thumbnails of the planes (mapped, never copied): one cell per 16x16 block of a 1280-wide
+  // picture; the chroma planes give the same grid, so a change of colour alone is seen too. Only every
+  // `row_step`-th row is read (a cell still averages 64 pixels, which keeps noise far below a level): reading
+  // every row made the thumbnails cost half as much as decoding the frame (callgrind, docs/PERFORMANCE.md).
+  static void thumbnail(const std::uint8_t* data, int width, int height, int stride, cv::Size ts, cv::Mat& out) {
+    const int row_step = std::max(1, height / ts.height / 4);
+    const cv::Mat rows(height / row_step, width, CV_8UC1, const_cast<std::uint8_t*>(data),
+                       static_cast<std::size_t>(stride) * static_cast<std::size_t>(row_step));
+    cv::resize(rows, out, ts, 0, 0, cv::INTER_AREA);
+  }
+
+  void make_thumbnails(const Frame& frame, bool with_chroma) {
+    const int tw = std::min(frame.width, kStillThumbWidth);
+    const cv::Size ts(tw, std::max(1, static_cast<int>(std::lround(static_cast<double>(frame.height) * tw / frame.width))));
+    thumbnail(frame.plane[0], frame.width, frame.height, frame.stride[0], ts, thumb[0]);
+    for (int p = 1; p <= 2; ++p) {
+      if (with_chroma) thumbnail(frame.plane[p], (frame.width + 1) / 2, (frame.height + 1) / 2, frame.stride[p], ts, thumb[p]);
+      else thumb[p].release();
+    }
+  }
+
+  // True when this frame can reuse the last processed frame's (empty) result: that frame's mask was empty,
+  // it is recent, and no thumbnail cell differs from its thumbnail by more than still_level.
+  bool still_since_last_processed(const Frame& frame) const {
+    if (!still_ref_empty || frames_seen <= config.warmup_frames) return false;
+    if (still_run >= kStillMaxRun) return false;
+    if (frame.pts < still_ref_pts ||
+        static_cast<double>(frame.pts - still_ref_pts) >= config.still_refresh_s * 1e9)
+      return false;
+    for (int p = 0; p < 3; ++p) {
+      if (thumb[p].empty() != still_ref[p].empty()) return false;
+      if (thumb[p].empty()) continue;
+      if (thumb[p].size() != still_ref[p].size()) return false;
+      if (cv::norm(thumb[p], still_ref[p], cv::NORM_INF) > config.still_level) return false;
+    }
+    return true;
   }
 
   // Returns a view of the frame when no scaling is needed; `resized` is only ever our own buffer, never a
@@ -225,10 +280,34 @@ struct MotionDetector::Impl {
     const bool in_color = config.use_color && has_chroma(frame);
     const cv::Size wanted = analysis_size_for(frame.width, frame.height, config.analysis_width, in_color);
     if (wanted != size || in_color != color || !model) configure_for(wanted, in_color);
+    const bool gate = config.still_level > 0;
+    if (gate) {
+      make_thumbnails(frame, in_color);
+      if (still_since_last_processed(frame)) {
+        // Nothing changed since a frame whose mask was empty: its result (no motion, an empty mask) stands,
+        // and the model is not fed a copy of what it just learnt.
+        ++still_skipped;
+        ++still_run;
+        ++frames_with_skips;
+        background_current = false;
+        last_gray_f.release();
+        return {};
+      }
+      for (int p = 0; p < 3; ++p) std::swap(thumb[p], still_ref[p]);
+      still_ref_pts = frame.pts;
+      still_run = 0;
+      still_ref_empty = false;  // set below once this frame's mask is known to be empty
+    }
     const cv::Mat input = analysis_input(frame);
     if (frames_seen == 0)
       for (int i = 0; i < config.prime_repeats; ++i) model->apply(input, foreground);
-    model->apply(input, foreground);
+    // KNN's automatic learning rate is 1 / min(2 * frames it has seen, history): with the gate it would see fewer
+    // frames and stay young (learning fast) for longer. Count the skipped frames too, as without the gate.
+    ++frames_with_skips;
+    const double rate = gate && frames_with_skips > 1
+                            ? 1.0 / static_cast<double>(std::min<std::int64_t>(2 * frames_with_skips, std::max(1, config.history)))
+                            : -1.0;
+    model->apply(input, foreground, rate);
     background_current = false;
     last_gray_f.release();
     if (++frames_seen <= config.warmup_frames) return {};
@@ -247,6 +326,7 @@ struct MotionDetector::Impl {
     result.foreground_fraction = static_cast<double>(cv::countNonZero(foreground)) / size.area();
     for (const cv::Rect& r : rects) result.boxes.push_back(normalise(r, size));
     result.motion = !result.boxes.empty();
+    still_ref_empty = gate && result.foreground_fraction <= 0.0;
     if (result.motion) {
       result.score = static_cast<double>(cv::countNonZero(foreground(rects.front()))) / rects.front().area();
     }
@@ -326,6 +406,8 @@ double MotionDetector::background_match(const Box& region) const {
 }
 
 std::uint64_t MotionDetector::global_changes() const { return impl_->global_changes; }
+
+std::uint64_t MotionDetector::still_skipped() const { return impl_->still_skipped; }
 
 const MotionConfig& MotionDetector::config() const {
   return impl_->config;

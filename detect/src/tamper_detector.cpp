@@ -58,7 +58,7 @@ struct TamperDetector::Impl {
   double ref_mean = 0, ref_stddev = 0, ref_sharpness = 0;
 
   // Working buffers, reused.
-  cv::Mat small, gx, gy, mag, lap, edges;
+  cv::Mat resized, small, gx, gy, mag, lap, edges;
 
   std::optional<MediaTimeNs> suspect_since;
   std::optional<MediaTimeNs> normal_since;
@@ -93,7 +93,6 @@ struct TamperDetector::Impl {
     const cv::Size s = analysis_size(frame.width, frame.height);
     if (s == luma.size()) luma.convertTo(small, CV_32F);
     else {
-      cv::Mat resized;
       cv::resize(luma, resized, s, 0, 0, cv::INTER_AREA);
       resized.convertTo(small, CV_32F);
     }

@@ -40,6 +40,9 @@ MotionConfig motion_config(const CameraConfig& c) {
   m.min_area = c.motion.min_area;
   m.veto_fraction = c.motion.veto_fraction;
   m.veto_structure = c.motion.veto_structure;
+  // Keyframes are about one GOP (2 s) apart: each is analysed, as before the gate.
+  m.still_level = keyframes(c) ? 0.0 : c.motion.still_level;
+  m.still_refresh_s = c.motion.still_refresh_s;
   for (const auto& poly : c.masks) m.masks.emplace_back(poly.begin(), poly.end());
   return m;
 }

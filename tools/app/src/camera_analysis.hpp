@@ -54,6 +54,8 @@ class CameraAnalysis {
   const MotionDetector& motion() const { return motion_; }
   // Global changes (lights, IR switch, exposure) vetoed so far: for the camera's health.
   std::uint64_t global_changes() const { return motion_.global_changes(); }
+  // Frames the still-frame gate let skip the motion model (motion.still_level): for the camera's health.
+  std::uint64_t still_skipped() const { return motion_.still_skipped(); }
   const ObjectDetector* detector() const { return detector_.get(); }
   // How many times the camera's own picture size changed under the analysis (each restarted its models).
   std::uint64_t stream_size_changes() const { return size_watch_.changes(); }

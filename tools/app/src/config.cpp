@@ -217,7 +217,7 @@ void read_motion(ConfigReader& r, const YAML::Node& n, const std::string& path, 
   if (!r.expect_map(n, path)) return;
   r.check_keys(n, path, {"min_area", "start_frames", "end_seconds", "veto_fraction", "veto_structure", "gate",
                          "gate_persist_s", "gate_travel", "gate_activity_s", "gate_nuisance", "gate_travel_area",
-                         "gate_light_match"});
+                         "gate_light_match", "still_level", "still_refresh_s"});
   r.number(n, "min_area", path, m.min_area, 0.00001, 0.9);
   r.number(n, "start_frames", path, m.start_frames, 1, 100);
   r.number(n, "end_seconds", path, m.end_seconds, 0.5, 600.0);
@@ -230,6 +230,8 @@ void read_motion(ConfigReader& r, const YAML::Node& n, const std::string& path, 
   r.number(n, "gate_nuisance", path, m.gate_nuisance, 0.05, 1.0);
   r.number(n, "gate_travel_area", path, m.gate_travel_area, 0.0, 0.5);
   r.number(n, "gate_light_match", path, m.gate_light_match, 0.1, 1.0);
+  r.number(n, "still_level", path, m.still_level, 0.0, 64.0);
+  r.number(n, "still_refresh_s", path, m.still_refresh_s, 0.2, 60.0);
 }
 
 void read_clip(ConfigReader& r, const YAML::Node& n, const std::string& path, ClipSettings& c) {

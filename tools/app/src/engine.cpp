@@ -95,6 +95,7 @@ struct CameraRuntime {
   std::atomic<std::int64_t> last_frame_ns{0};  // steady clock of the newest frame (review health); 0 = none
   std::atomic<std::uint64_t> analysed{0};
   std::atomic<std::uint64_t> global_changes{0};  // lighting changes the motion veto absorbed (health, metrics)
+  std::atomic<std::uint64_t> still_skipped{0};   // frames the still-frame gate skipped (health)
   std::atomic<MediaTimeNs> last_packet_pts{0};  // media time of the newest packet (for camera_offline clips)
   std::atomic<int> analysis_open{0};            // incidents of the analysis path that are open (heartbeat)
   std::atomic<bool> tamper_open{false};         // a tamper incident is open (heartbeat, review)
@@ -242,6 +243,7 @@ struct Engine::Impl {
     const auto t0 = std::chrono::steady_clock::now();
     const AnalysisOutput out = rt.analysis->process(frame);
     rt.global_changes.store(rt.analysis->global_changes(), std::memory_order_relaxed);
+    rt.still_skipped.store(rt.analysis->still_skipped(), std::memory_order_relaxed);
     motion_stats.latency_s.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     rt.last_pts = frame.pts;
     rt.last_wall = frame.wall;
@@ -356,7 +358,8 @@ struct Engine::Impl {
   void on_health(CameraRuntime& rt, const CameraHealth& h) {
     rt.state = h.state;
     const AnalysisCounters a{rt.analysed.load(std::memory_order_relaxed), rt.frames.dropped(),
-                             rt.global_changes.load(std::memory_order_relaxed)};
+                             rt.global_changes.load(std::memory_order_relaxed),
+                             rt.still_skipped.load(std::memory_order_relaxed)};
     bus->publish(health_topic(rt.cfg.id),
                  [&](std::uint64_t seq) { return health_event_json(rt.cfg.id, h, a, seq, config.node); });
     if (!rt.retiring) track_offline(rt, h.state == CameraState::kStreaming);
@@ -365,7 +368,8 @@ struct Engine::Impl {
   // The detect_url substream: its own health events; the camera's state, and camera_offline, follow `url`.
   void on_detect_health(CameraRuntime& rt, const CameraHealth& h) {
     const AnalysisCounters a{rt.analysed.load(std::memory_order_relaxed), rt.frames.dropped(),
-                             rt.global_changes.load(std::memory_order_relaxed)};
+                             rt.global_changes.load(std::memory_order_relaxed),
+                             rt.still_skipped.load(std::memory_order_relaxed)};
     bus->publish(health_topic(rt.cfg.id),
                  [&](std::uint64_t seq) { return health_event_json(rt.cfg.id, h, a, seq, config.node, "detect"); });
   }
@@ -456,7 +460,8 @@ struct Engine::Impl {
     for (auto& rt : list) {
       const CameraHealth h = rt->supervisor->health();
       const AnalysisCounters a{rt->analysed.load(std::memory_order_relaxed), rt->frames.dropped(),
-                               rt->global_changes.load(std::memory_order_relaxed)};
+                               rt->global_changes.load(std::memory_order_relaxed),
+                               rt->still_skipped.load(std::memory_order_relaxed)};
       bus->publish(health_topic(rt->cfg.id),
                    [&](std::uint64_t seq) { return health_event_json(rt->cfg.id, h, a, seq, config.node); });
       if (rt->detect_supervisor) {

@@ -151,6 +151,7 @@ nlohmann::ordered_json report_json(const EvalOptions& o, long frames, double fps
   j["incidents"] = list;
   if (a.detector()) j["forward_calls"] = a.detector()->forward_calls();
   j["global_changes"] = a.global_changes();
+  j["still_skipped"] = a.still_skipped();
   return j;
 }
 
@@ -167,6 +168,7 @@ void print_text(const nlohmann::ordered_json& j) {
                j["boxes"]["fp"].get<long>(), j["boxes"]["fn"].get<long>(), j["boxes"]["frames_scored"].get<int>());
   if (j.contains("forward_calls")) fmt::print("detector  {} forward calls\n", j["forward_calls"].get<long>());
   fmt::print("vetoed    {} global changes (lighting)\n", j["global_changes"].get<std::uint64_t>());
+  fmt::print("still     {} frames skipped by the still-frame gate\n", j["still_skipped"].get<std::uint64_t>());
   fmt::print("incidents {}\n", j["incidents"].size());
   for (const auto& i : j["incidents"])
     fmt::print("  frames {:>5} .. {:>5}  {:<10} {:<10} {:.2f}\n", i["start_frame"].get<long>(), i["end_frame"].get<long>(),

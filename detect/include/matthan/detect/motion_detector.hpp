@@ -56,6 +56,17 @@ struct MotionConfig {
   // and the background is learnt afresh (a new warm-up). veto_fraction 1 (or more) disables the veto.
   double veto_fraction = 0.5;
   double veto_structure = 0.3;
+
+  // Still-frame gate. Before the colour conversion and the model update, an 80-wide INTER_AREA thumbnail of
+  // the planes (luma, and chroma in colour: one cell per 16x16 block of a 1280-wide picture) is compared with
+  // the thumbnail of the last fully processed frame. When that frame's cleaned mask was empty and no cell
+  // differs by more than `still_level` (0..255 levels) in any plane, the frame is skipped: no conversion, no
+  // KNN update, no morphology; its result is the empty one and last_mask() stays the empty mask. Comparing
+  // with the last *processed* frame lets slow drift add up until it is processed, and a frame is processed
+  // at least every `still_refresh_s` of media time (and after 50 skips in a row) so the model keeps following
+  // the light. 0 disables the gate.
+  double still_level = 3.0;
+  double still_refresh_s = 2.0;
 };
 
 struct MotionResult {
@@ -97,6 +108,8 @@ class MotionDetector {
   double background_match(const Box& region) const;
   // Frames vetoed as global changes since construction (each one also restarted the warm-up).
   std::uint64_t global_changes() const;
+  // Frames the still-frame gate skipped since construction (still_level).
+  std::uint64_t still_skipped() const;
 
  private:
   struct Impl;

@@ -76,6 +76,10 @@ struct MotionSettings {
   double gate_nuisance = 0.4;
   double gate_travel_area = 0.003;
   double gate_light_match = 0.7;
+  // Still-frame gate (docs/config.md `motion.still_*`): frames unchanged since the last processed frame,
+  // whose mask was empty, skip the motion model.
+  double still_level = 3;        // levels per 16x16 block; 0 disables
+  double still_refresh_s = 2;    // a frame is processed at least this often
   bool operator==(const MotionSettings&) const = default;
 };
 
