@@ -16,7 +16,6 @@
 #include "matthan/core/url.hpp"
 #include "matthan/ingest/gst_ptr.hpp"
 #include "matthan/ingest/redact.hpp"
-#include "matthan/ingest/wall_anchor.hpp"
 #include "pipeline.hpp"
 
 namespace matthan {
@@ -178,13 +177,12 @@ class GstCameraSource final : public CameraSource {
   gst::CapsPtr packet_caps_;
   std::shared_ptr<const StreamInfo> stream_;
   bool seen_keyframe_ = false;
-  WallAnchor wall_anchor_;  // the packets' (arrival - pts), re-anchored per keyframe
 
   // Shared between the two streaming threads and run().
   std::atomic<int> source_width_{0};
   std::atomic<int> source_height_{0};
   std::atomic<bool> have_wall_offset_{false};
-  std::atomic<std::int64_t> wall_offset_ns_{0};  // wall clock minus media time: wall_anchor_'s offset
+  std::atomic<std::int64_t> wall_offset_ns_{0};  // wall clock minus running time, from the first packet
   std::atomic<std::int64_t> last_packet_steady_ns_{0};
   std::atomic<std::uint64_t> decoder_in_{0};
   std::uint64_t decoder_out_ = 0, decoder_lost_ = 0;  // the decoder's streaming thread only
@@ -394,7 +392,6 @@ void GstCameraSource::reset_run_state() {
   stream_.reset();
   seen_keyframe_ = false;
   have_wall_offset_ = false;
-  wall_anchor_.reset();
   {
     std::lock_guard lock(shift_mu_);
     shift_ns_.reset();
@@ -555,11 +552,9 @@ void GstCameraSource::handle_packet(GstSample* sample) {
     if (!packet.keyframe) return;
     seen_keyframe_ = true;
   }
-  if (packet.pts >= 0) {
-    const bool first = !wall_anchor_.has_offset();
-    wall_offset_ns_.store(wall_anchor_.observe(wall_ns(arrival), packet.pts, packet.keyframe),
-                          std::memory_order_relaxed);
-    if (first) have_wall_offset_.store(true, std::memory_order_release);
+  if (!have_wall_offset_.load(std::memory_order_acquire) && packet.pts >= 0) {
+    wall_offset_ns_.store(wall_ns(arrival) - packet.pts, std::memory_order_relaxed);
+    have_wall_offset_.store(true, std::memory_order_release);
   }
   if (sink_.on_packet) sink_.on_packet(std::move(packet));
 }
