@@ -136,6 +136,7 @@ struct MotionDetector::Impl {
   // one (luma, and chroma in colour), whether that frame's cleaned mask was empty, and when it was.
   cv::Mat thumb[3], still_ref[3];
   bool still_ref_empty = false;
+  bool still_held = false;  // hold_still_gate: an incident is open on the camera
   MediaTimeNs still_ref_pts = 0;
   int still_run = 0;
   std::uint64_t still_skipped = 0;
@@ -177,7 +178,7 @@ struct MotionDetector::Impl {
   // True when this frame can reuse the last processed frame's (empty) result: that frame's mask was empty,
   // it is recent, and no thumbnail cell differs from its thumbnail by more than still_level.
   bool still_since_last_processed(const Frame& frame) const {
-    if (!still_ref_empty || frames_seen <= config.warmup_frames) return false;
+    if (still_held || !still_ref_empty || frames_seen <= config.warmup_frames) return false;
     if (still_run >= kStillMaxRun) return false;
     if (frame.pts < still_ref_pts ||
         static_cast<double>(frame.pts - still_ref_pts) >= config.still_refresh_s * 1e9)
@@ -408,6 +409,8 @@ double MotionDetector::background_match(const Box& region) const {
 std::uint64_t MotionDetector::global_changes() const { return impl_->global_changes; }
 
 std::uint64_t MotionDetector::still_skipped() const { return impl_->still_skipped; }
+
+void MotionDetector::hold_still_gate(bool hold) { impl_->still_held = hold; }
 
 const MotionConfig& MotionDetector::config() const {
   return impl_->config;

@@ -489,6 +489,21 @@ TEST(MotionStillGate, StillSceneIsSkippedButRefreshedEveryTwoSeconds) {
   EXPECT_LE(longest_run, 9) << "2 s at 5 fps: at most 9 skipped frames between two updates";
 }
 
+TEST(MotionStillGate, HeldWhileAnIncidentIsOpenSkipsNothing) {
+  const cv::Mat bg = still_background();
+  MotionDetector d{MotionConfig{}};
+  int i = 0;
+  for (; i < 30; ++i) d.process(still_scene_frame(bg, i));
+  ASSERT_GT(d.still_skipped(), 0U) << "the gate is active on the still scene";
+  d.hold_still_gate(true);
+  const std::uint64_t held_from = d.still_skipped();
+  for (int n = 0; n < 20; ++n, ++i) d.process(still_scene_frame(bg, i));
+  EXPECT_EQ(d.still_skipped(), held_from) << "while held (an incident open), every frame is processed";
+  d.hold_still_gate(false);
+  for (int n = 0; n < 20; ++n, ++i) d.process(still_scene_frame(bg, i));
+  EXPECT_GT(d.still_skipped(), held_from) << "released, the still scene is skipped again";
+}
+
 TEST(MotionStillGate, SmallMovingObjectIsNeverSkipped) {
   const cv::Mat bg = still_background();
   MotionDetector d{MotionConfig{}};

@@ -189,6 +189,11 @@ AnalysisOutput CameraAnalysis::process(const Frame& frame) {
     if (motion_gate_) motion_gate_->reset();
     tracker_.reset();
   }
+  // No frame is skipped as still while something is happening on this camera: a person who sits still must
+  // keep his incident open with his small moves (docs/ACCURACY.md, TimeOfDay).
+  motion_.hold_still_gate(detector_ ? (!tracker_.tracks().empty() || object_incidents_->open_count() > 0 ||
+                                       (rule_incidents_ && rule_incidents_->open_count() > 0))
+                                    : motion_incidents_.active());
   out.motion = motion_.process(frame);
   last_pts_ = frame.pts;
   if (detector_) process_objects(frame, out);

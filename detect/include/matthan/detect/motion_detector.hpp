@@ -110,6 +110,9 @@ class MotionDetector {
   std::uint64_t global_changes() const;
   // Frames the still-frame gate skipped since construction (still_level).
   std::uint64_t still_skipped() const;
+  // While held, the still-frame gate skips nothing: every frame is processed. The camera holds it while an
+  // incident is open, so the small moves of a person sitting still keep reaching the model and the incident.
+  void hold_still_gate(bool hold);
 
  private:
   struct Impl;
