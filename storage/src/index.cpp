@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <thread>
 
 #include "matthan_storage_migrations.hpp"
 #include "sqlite_statement.hpp"
@@ -192,14 +193,36 @@ struct Index::Impl {
     return {};
   }
 
+  // Switching a new file to WAL needs an exclusive lock. When several processes or threads create the
+  // same index at once, SQLite can answer SQLITE_BUSY here without calling the busy handler (it does not
+  // wait where waiting could deadlock). The switch is idempotent, so retry it until the busy timeout runs out.
+  Status enable_wal(std::chrono::milliseconds busy_timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + busy_timeout;
+    auto pause = std::chrono::milliseconds(1);
+    for (;;) {
+      sqlite3_stmt* raw = nullptr;
+      int rc = sqlite3_prepare_v2(db.get(), "PRAGMA journal_mode = WAL", -1, &raw, nullptr);
+      if (rc == SQLITE_OK) {
+        rc = sqlite3_step(raw);
+        if (rc == SQLITE_ROW) rc = SQLITE_OK;
+      }
+      const std::string why = rc == SQLITE_OK ? std::string{} : sqlite::describe(db.get(), rc);
+      sqlite3_finalize(raw);
+      if (rc == SQLITE_OK) return {};
+      const int primary = rc & 0xff;
+      if ((primary != SQLITE_BUSY && primary != SQLITE_LOCKED) || std::chrono::steady_clock::now() >= deadline)
+        return fail("enable WAL", why);
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, std::chrono::milliseconds(50));
+    }
+  }
+
   Status configure(std::chrono::milliseconds busy_timeout) {
     sqlite3_extended_result_codes(db.get(), 1);
     sqlite3_busy_timeout(db.get(), static_cast<int>(busy_timeout.count()));
     // journal_mode answers with a row, and it is the first statement that reads the file: a corrupt or
     // locked database shows up here.
-    auto wal = prepare("enable WAL", "PRAGMA journal_mode = WAL");
-    if (!wal) return make_error(wal.error().message);
-    if (auto row = wal->step(); !row) return fail("enable WAL", row.error().message);
+    if (Status s = enable_wal(busy_timeout); !s) return s;
     if (Status s = exec(db.get(), "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL"); !s)
       return fail("configure", s.error().message);
     return {};
