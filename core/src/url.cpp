@@ -77,6 +77,24 @@ std::optional<ParsedUrl> parse_url(const std::string& url, std::string* why) {
   return out;
 }
 
+bool is_rtsp_url(const ParsedUrl& url) { return url.scheme == "rtsp" || url.scheme == "rtsps"; }
+bool is_http_url(const ParsedUrl& url) { return url.scheme == "http" || url.scheme == "https"; }
+
+int port_or_default(const ParsedUrl& url) {
+  if (url.port != 0) return url.port;
+  if (url.scheme == "rtsp") return 554;
+  if (url.scheme == "rtsps") return 322;
+  if (url.scheme == "http") return 80;
+  if (url.scheme == "https") return 443;
+  return 0;
+}
+
+std::string bare_host(const ParsedUrl& url) {
+  const std::string& h = url.host;
+  if (h.size() > 2 && h.front() == '[' && h.back() == ']') return h.substr(1, h.size() - 2);
+  return h;
+}
+
 UrlCredentials credentials_of(const ParsedUrl& url) {
   const auto colon = url.userinfo.find(':');
   if (colon == std::string::npos) return {url.userinfo, {}};

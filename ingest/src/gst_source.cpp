@@ -206,20 +206,13 @@ Result<gst::ElementPtr> GstCameraSource::build(RtspTransport transport) {
                       std::string(error ? error->message : "unknown gst_parse_launch failure"));
   }
   auto src = gst::adopt(gst_bin_get_by_name(GST_BIN(pipeline.get()), "src"));
-  std::string location = url_->scheme == "file" ? url_->path : options_.url;
-  if (detail::is_mjpeg(*url_) && !url_->userinfo.empty()) {
-    // souphttpsrc takes the credentials as properties (basic or digest, as the camera asks).
-    const UrlCredentials c = credentials_of(*url_);
-    g_object_set(src.get(), "user-id", c.user.c_str(), "user-pw", c.password.c_str(), nullptr);
-    location = strip_userinfo(options_.url);
-  }
-  g_object_set(src.get(), "location", location.c_str(), nullptr);
+  detail::set_source_location(src.get(), options_.url, *url_);
   if (is_rtsp() && transport != RtspTransport::kAuto) {
     gst_util_set_object_arg(G_OBJECT(src.get()), "protocols", transport == RtspTransport::kTcp ? "tcp" : "udp");
   }
   watch_source_caps(pipeline.get());
   watch_codec(pipeline.get());
-  if (detail::is_mjpeg(*url_)) {
+  if (is_http_url(*url_)) {
     limit_mjpeg_rate(pipeline.get());
   } else {
     configure_decoder(pipeline.get());
@@ -405,7 +398,7 @@ void GstCameraSource::reset_run_state() {
   last_packet_steady_ns_ = run_started_steady_ns_;
 }
 
-bool GstCameraSource::is_rtsp() const { return url_ && detail::is_rtsp(*url_); }
+bool GstCameraSource::is_rtsp() const { return url_ && is_rtsp_url(*url_); }
 
 Status GstCameraSource::run(std::stop_token stop) {
   ensure_gstreamer_initialized();

@@ -21,7 +21,7 @@ std::string quoted(const std::string& s) {
 // the stream's own caps (RTP encoding-name, or the container), so H.264 and H.265 take the same path; the
 // caps filter after it (kEncodedCaps) asks the parser for whole access units in MP4 form.
 Result<std::string> source_part(const SourceOptions& o, const ParsedUrl& url, bool with_location) {
-  if (is_rtsp(url)) {
+  if (is_rtsp_url(url)) {
     const std::string location = with_location ? " location=" + quoted(o.url) : "";
     // kAuto sets `protocols` per try at run time (TCP, then UDP).
     const char* protocols = o.transport == RtspTransport::kTcp   ? " protocols=tcp"
@@ -36,13 +36,11 @@ Result<std::string> source_part(const SourceOptions& o, const ParsedUrl& url, bo
     // identity sync=true plays the file at its own pace, so it behaves like a camera.
     return fmt::format("filesrc name=src{} ! parsebin name=parse ! identity sync=true", location);
   }
-  if (is_mjpeg(url)) {
+  if (is_http_url(url)) {
     // An HTTP MJPEG camera (multipart/x-mixed-replace): pictures are stamped on arrival, as the stream has no
     // clock of its own. The user name and password go to souphttpsrc's own properties, not the location.
     const std::string location = with_location ? " location=" + quoted(o.url) : "";
-    return fmt::format("souphttpsrc name=src{} is-live=true do-timestamp=true retries=0 timeout=15 "
-                       "! multipartdemux single-stream=true ! jpegparse name=parse",
-                       location);
+    return mjpeg_source_description(15, location) + " ! jpegparse name=parse";
   }
   return make_error("unsupported URL scheme '" + url.scheme + "' for a camera (use rtsp, rtsps, http, https or file)");
 }
@@ -53,8 +51,24 @@ const char* const kEncodedCaps =
     "video/x-h264,stream-format=avc,alignment=au;video/x-h265,stream-format=hvc1,alignment=au";
 const char* const kMjpegCaps = "image/jpeg,parsed=true";
 
-bool is_mjpeg(const ParsedUrl& url) { return url.scheme == "http" || url.scheme == "https"; }
-bool is_rtsp(const ParsedUrl& url) { return url.scheme == "rtsp" || url.scheme == "rtsps"; }
+std::string mjpeg_source_description(unsigned timeout_s, const std::string& location) {
+  // multipartdemux is named so the probe can take its part pad.
+  return fmt::format("souphttpsrc name=src{} is-live=true do-timestamp=true retries=0 timeout={} "
+                     "! multipartdemux name=demux single-stream=true",
+                     location, timeout_s);
+}
+
+void set_source_location(GstElement* src, const std::string& url_text, const ParsedUrl& url) {
+  std::string location = url.scheme == "file" ? url.path : url_text;
+  if (is_http_url(url)) {
+    location = strip_userinfo(url_text);
+    if (!url.userinfo.empty()) {
+      const UrlCredentials c = credentials_of(url);
+      g_object_set(src, "user-id", c.user.c_str(), "user-pw", c.password.c_str(), nullptr);
+    }
+  }
+  g_object_set(src, "location", location.c_str(), nullptr);
+}
 
 Result<std::string> pipeline_description(const SourceOptions& o, bool with_location) {
   std::string why;
@@ -83,10 +97,10 @@ Result<std::string> pipeline_description(const SourceOptions& o, const ParsedUrl
       "{} ! {} ! tee name=t "
       "t. ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=5000000000 ! appsink name=packets "
       "sync=false",
-      source.value(), is_mjpeg(url) ? kMjpegCaps : kEncodedCaps);
+      source.value(), is_http_url(url) ? kMjpegCaps : kEncodedCaps);
   // A recording-only stream (the camera detects on its detect_url) decodes nothing at all.
   if (!o.decode) return packets;
-  if (is_mjpeg(url)) {
+  if (is_http_url(url)) {
     // Every JPEG is a whole picture, so the rate is cut before decoding by GstCameraSource's probe on `dec`'s
     // sink pad (videorate cannot take JPEG, nor MJPEG's unknown frame rate); `rate` only marks where decoded
     // pictures are counted.

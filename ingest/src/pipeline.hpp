@@ -1,6 +1,8 @@
 // Internal: building the gst-launch description of a camera pipeline.
 #pragma once
 
+#include <gst/gst.h>
+
 #include <string>
 
 #include "matthan/core/result.hpp"
@@ -18,9 +20,14 @@ Result<std::string> pipeline_description(const SourceOptions& options, const Par
 // What the packets branch accepts: H.264 (avcC) or H.265 (hvcC), whole access units.
 extern const char* const kEncodedCaps;
 
-// An HTTP(S) URL: an MJPEG camera (souphttpsrc ! multipartdemux ! jpegparse, decoded by jpegdec).
-bool is_mjpeg(const ParsedUrl& url);
-// An RTSP(S) URL: the one kind with a transport (TCP/UDP) to choose.
-bool is_rtsp(const ParsedUrl& url);
+// An HTTP MJPEG camera's source up to its demuxer, as launch text: "souphttpsrc name=src ... ! multipartdemux
+// name=demux ...". The camera pipeline and `matthan probe` both build it from here, so they ask the camera the
+// same way. `timeout_s` is souphttpsrc's network timeout; `location` is "" or " location=\"...\"".
+std::string mjpeg_source_description(unsigned timeout_s, const std::string& location = "");
+
+// Points a source element ("src" of either description) at the camera: the path of a file:// URL; for HTTP the
+// URL without its user:password, which go to souphttpsrc's own properties (basic or digest, as the camera
+// asks); for RTSP the URL as given.
+void set_source_location(GstElement* src, const std::string& url_text, const ParsedUrl& url);
 
 }  // namespace matthan::detail

@@ -15,6 +15,7 @@
 #include "matthan/ingest/gst_ptr.hpp"
 #include "matthan/ingest/gst_source.hpp"
 #include "matthan/ingest/redact.hpp"
+#include "pipeline.hpp"
 
 namespace matthan {
 
@@ -111,6 +112,9 @@ class StreamProber {
 
   const StreamProbeOptions options_;
   GstElement* bin_ = nullptr;  // the pipeline, borrowed from run()
+  GstElement* part_bin_ = nullptr;  // an MJPEG camera's source bin, where its demuxer's part pad is linked
+  // Where elements for a new source pad go: beside the element that made the pad.
+  GstBin* home() const { return GST_BIN(part_bin_ != nullptr ? part_bin_ : bin_); }
   SteadyClock::time_point started_;
 
   std::mutex mu_;  // guards everything below: written by rtspsrc's and the sinks' streaming threads
@@ -142,31 +146,26 @@ bool StreamProber::build(GstElement* pipeline) {
   return true;
 }
 
-// An MJPEG camera: souphttpsrc ! multipartdemux, whose part pad (image/jpeg) goes to jpegparse ! fakesink.
-// Every JPEG is a whole picture, so every frame counts as a keyframe.
+// An MJPEG camera: the camera pipeline's own HTTP source (detail::mjpeg_source_description), whose part pad
+// (image/jpeg) goes to jpegparse ! fakesink. Every JPEG is a whole picture, so every frame counts as a keyframe.
 bool StreamProber::build_mjpeg(GstElement* pipeline, const ParsedUrl& url) {
-  GstElement* src = gst_element_factory_make("souphttpsrc", "src");
-  GstElement* demux = gst_element_factory_make("multipartdemux", nullptr);
-  if (src == nullptr || demux == nullptr) {
-    for (GstElement* e : {src, demux})
-      if (e != nullptr) gst::adopt(e);
-    fail(ProbeFailure::kOther, "the GStreamer souphttpsrc or multipartdemux element is missing (install "
-                               "gstreamer1.0-plugins-good)");
+  const auto timeout = static_cast<unsigned>(std::max(1.0, options_.timeout_seconds));
+  GError* raw_error = nullptr;
+  GstElement* source =
+      gst_parse_bin_from_description(detail::mjpeg_source_description(timeout).c_str(), FALSE, &raw_error);
+  gst::ErrorPtr error(raw_error);
+  if (source == nullptr || error) {
+    if (source != nullptr) gst::adopt(source);
+    fail(ProbeFailure::kOther, "cannot build the probe's HTTP source (install gstreamer1.0-plugins-good): " +
+                                   std::string(error ? error->message : "unknown failure"));
     return false;
   }
-  gst_bin_add_many(GST_BIN(pipeline), src, demux, nullptr);
-  g_object_set(src, "location", strip_userinfo(options_.url).c_str(), "is-live", TRUE, "do-timestamp", TRUE,
-               "retries", 0, "timeout", static_cast<guint>(std::max(1.0, options_.timeout_seconds)), nullptr);
-  if (!url.userinfo.empty()) {
-    const UrlCredentials c = credentials_of(url);
-    g_object_set(src, "user-id", c.user.c_str(), "user-pw", c.password.c_str(), nullptr);
-  }
-  g_object_set(demux, "single-stream", TRUE, nullptr);
-  if (!gst_element_link(src, demux)) {
-    fail(ProbeFailure::kOther, "cannot link the probe's HTTP source");
-    return false;
-  }
-  g_signal_connect(demux, "pad-added", G_CALLBACK(&StreamProber::on_part_added), this);
+  gst_bin_add(GST_BIN(pipeline), source);  // the pipeline takes the floating reference
+  part_bin_ = source;
+  auto src = gst::adopt(gst_bin_get_by_name(GST_BIN(source), "src"));
+  auto demux = gst::adopt(gst_bin_get_by_name(GST_BIN(source), "demux"));
+  detail::set_source_location(src.get(), options_.url, url);
+  g_signal_connect(demux.get(), "pad-added", G_CALLBACK(&StreamProber::on_part_added), this);
   return true;
 }
 
@@ -195,7 +194,7 @@ void StreamProber::handle_part(GstPad* pad) {
       return;
     }
     g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
-    gst_bin_add_many(GST_BIN(bin_), parse, sink, nullptr);
+    gst_bin_add_many(home(), parse, sink, nullptr);
     if (!gst_element_link(parse, sink)) return fail(ProbeFailure::kOther, "cannot link the probe's JPEG branch");
     auto parse_src = gst::adopt(gst_element_get_static_pad(parse, "src"));
     gst_pad_add_probe(parse_src.get(), GST_PAD_PROBE_TYPE_BUFFER, &StreamProber::on_video_buffer, this, nullptr);
@@ -299,7 +298,7 @@ void StreamProber::link_to_fakesink(GstPad* pad, bool count_audio) {
   GstElement* sink = gst_element_factory_make("fakesink", nullptr);
   if (sink == nullptr) return;
   g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
-  gst_bin_add(GST_BIN(bin_), sink);
+  gst_bin_add(home(), sink);
   gst_element_sync_state_with_parent(sink);
   auto sink_pad = gst::adopt(gst_element_get_static_pad(sink, "sink"));
   if (count_audio)
@@ -426,8 +425,8 @@ void StreamProber::check_deadline(SteadyClock::time_point now) {
 StreamMeasurement StreamProber::run(const std::stop_token& stop) {
   std::string why;
   const auto url = parse_url(options_.url, &why);
-  const bool rtsp = url && (url->scheme == "rtsp" || url->scheme == "rtsps");
-  const bool http = url && (url->scheme == "http" || url->scheme == "https");
+  const bool rtsp = url && is_rtsp_url(*url);
+  const bool http = url && is_http_url(*url);
   if (!rtsp && !http) {
     StreamMeasurement m;
     m.failure = ProbeFailure::kInvalidUrl;

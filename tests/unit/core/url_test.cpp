@@ -61,5 +61,29 @@ TEST(Url, StripsUserinfoForClientsThatTakeCredentialsApart) {
   EXPECT_EQ(credentials_of(*parse_url("http://viewer@cam/x")).password, "");
 }
 
+TEST(Url, KnowsEachSchemesKindAndDefaultPort) {
+  auto at = [](const char* text) {
+    auto u = parse_url(text);
+    EXPECT_TRUE(u) << text;
+    return u.value_or(ParsedUrl{});
+  };
+  EXPECT_TRUE(is_rtsp_url(at("rtsp://cam/x")));
+  EXPECT_TRUE(is_rtsp_url(at("RTSPS://cam/x")));
+  EXPECT_FALSE(is_rtsp_url(at("http://cam/x")));
+  EXPECT_TRUE(is_http_url(at("https://cam/x")));
+  EXPECT_FALSE(is_http_url(at("file:///tmp/x.mp4")));
+  EXPECT_FALSE(is_http_url(at("test:ball")));
+
+  EXPECT_EQ(port_or_default(at("rtsp://cam/x")), 554);
+  EXPECT_EQ(port_or_default(at("rtsps://cam/x")), 322);
+  EXPECT_EQ(port_or_default(at("http://cam/x")), 80);
+  EXPECT_EQ(port_or_default(at("https://cam/x")), 443);
+  EXPECT_EQ(port_or_default(at("rtsp://u:p@cam:8554/x")), 8554);
+  EXPECT_EQ(port_or_default(at("file:///tmp/x.mp4")), 0);
+
+  EXPECT_EQ(bare_host(at("rtsp://[fe80::1]:554/x")), "fe80::1");
+  EXPECT_EQ(bare_host(at("rtsp://cam.local/x")), "cam.local");
+}
+
 }  // namespace
 }  // namespace matthan

@@ -53,16 +53,8 @@ struct Endpoint {
   std::string service;  // "RTSP" or "HTTP", for the messages
 };
 
-bool is_http(const ParsedUrl& url) { return url.scheme == "http" || url.scheme == "https"; }
-
 Endpoint endpoint_of(const ParsedUrl& url) {
-  Endpoint e;
-  e.host = url.host;
-  if (e.host.size() > 2 && e.host.front() == '[' && e.host.back() == ']') e.host = e.host.substr(1, e.host.size() - 2);
-  const int default_port = url.scheme == "rtsps" ? 322 : url.scheme == "https" ? 443 : url.scheme == "http" ? 80 : 554;
-  e.port = url.port != 0 ? url.port : default_port;
-  e.service = is_http(url) ? "HTTP" : "RTSP";
-  return e;
+  return Endpoint{bare_host(url), port_or_default(url), is_http_url(url) ? "HTTP" : "RTSP"};
 }
 
 ProbeFailure failure_for_errno(int err) {
@@ -281,7 +273,7 @@ ProbeReport probe_camera(const ProbeRequest& request, std::stop_token stop) {
   r.pre_roll = request.pre_roll;
   std::string why;
   const auto url = parse_url(request.url, &why);
-  if (!url || (url->scheme != "rtsp" && url->scheme != "rtsps" && !is_http(*url))) {
+  if (!url || (!is_rtsp_url(*url) && !is_http_url(*url))) {
     r.failure = ProbeFailure::kInvalidUrl;
     r.reason = url ? "probe needs an rtsp://, rtsps://, http:// or https:// URL" : "camera URL " + why;
     return r;
@@ -307,7 +299,7 @@ ProbeReport probe_camera(const ProbeRequest& request, std::stop_token stop) {
     return r;
   }
   // An HTTP camera has no transport to choose; an RTSP camera is checked over each.
-  if (!is_http(*url)) {
+  if (!is_http_url(*url)) {
     for (RtspTransport t : {RtspTransport::kTcp, RtspTransport::kUdp})
       r.transports.push_back(check_transport(request.url, t, request.timeout, stop));
   }

@@ -22,6 +22,17 @@ struct UrlCredentials {
 };
 UrlCredentials credentials_of(const ParsedUrl& url);
 
+// The kinds of camera URL, in one place for the pipeline, the probe and the config check.
+// rtsp:// or rtsps://: the one kind with a transport (TCP/UDP) to choose.
+bool is_rtsp_url(const ParsedUrl& url);
+// http:// or https://: an MJPEG camera (multipart/x-mixed-replace).
+bool is_http_url(const ParsedUrl& url);
+// The URL's port, or its scheme's well-known one (rtsp 554, rtsps 322, http 80, https 443); 0 for a scheme with
+// no network port (file, test).
+int port_or_default(const ParsedUrl& url);
+// The host without the brackets of an IPv6 literal ("[::1]" -> "::1"), for a socket call.
+std::string bare_host(const ParsedUrl& url);
+
 // Parses the URL forms Matthan accepts; nullopt with a reason in `why` when malformed.
 std::optional<ParsedUrl> parse_url(const std::string& url, std::string* why = nullptr);
 
