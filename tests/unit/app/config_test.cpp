@@ -1,5 +1,9 @@
 // Config validation: every error names file:line and key; defaults merge into cameras.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "matthan/app/config.hpp"
 
@@ -193,6 +197,33 @@ TEST(Config, MissingFileIsAClearError) {
   auto l = load_config_file("/nonexistent/matthan.yaml");
   ASSERT_FALSE(l.ok());
   EXPECT_NE(l.error_text().find("cannot open"), std::string::npos);
+}
+
+TEST(Config, OfflineToolsTakeOneCamerasSettingsFromAFile) {
+  const auto dir = std::filesystem::temp_directory_path() / ("matthan-camsettings-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto path = dir / "two.yaml";
+  {
+    std::ofstream out(path);
+    out << "cameras:\n  - id: gate\n    url: rtsp://h/a\n    motion: {start_frames: 2}\n"
+           "  - id: road\n    url: rtsp://h/b\n    motion: {start_frames: 4}\n";
+  }
+  auto first = camera_settings_from(path, "", "--camera");
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(first->id, "gate");
+  EXPECT_EQ(first->motion.start_frames, 2);
+  auto road = camera_settings_from(path, "road", "--camera");
+  ASSERT_TRUE(road) << road.error().message;
+  EXPECT_EQ(road->motion.start_frames, 4);
+
+  auto missing = camera_settings_from(path, "nobody", "--camera-like");
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("no camera 'nobody' (--camera-like)"), std::string::npos)
+      << missing.error().message;
+  auto unreadable = camera_settings_from(dir / "absent.yaml", "", "--camera");
+  ASSERT_FALSE(unreadable);
+  EXPECT_NE(unreadable.error().message.find("cannot open"), std::string::npos) << unreadable.error().message;
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Config, StorageRetentionKeysAreTypedAndBounded) {

@@ -833,4 +833,14 @@ ConfigLoad load_config_file(const std::filesystem::path& path) {
   return result;
 }
 
+Result<CameraConfig> camera_settings_from(const std::filesystem::path& path, const std::string& id,
+                                          const std::string& option) {
+  ConfigLoad load = load_config_file(path);
+  if (!load.ok()) return make_error(load.error_text());
+  for (const auto& cam : load.config.cameras)
+    if (id.empty() || cam.id == id) return cam;
+  if (id.empty()) return make_error(fmt::format("{}: no camera to take settings from", path.string()));
+  return make_error(fmt::format("{}: no camera '{}' ({})", path.string(), id, option));
+}
+
 }  // namespace matthan

@@ -46,12 +46,9 @@ Result<CameraConfig> camera_config(const EvalOptions& o) {
   CameraConfig c;
   c.id = "eval";
   if (!o.config.empty()) {
-    ConfigLoad load = load_config_file(o.config);
-    if (!load.ok()) return make_error(load.error_text());
-    const auto it = std::find_if(load.config.cameras.begin(), load.config.cameras.end(),
-                                 [&](const CameraConfig& cam) { return o.camera.empty() || cam.id == o.camera; });
-    if (it == load.config.cameras.end()) return make_error(fmt::format("{}: no camera '{}'", o.config.string(), o.camera));
-    c = *it;
+    auto cam = camera_settings_from(o.config, o.camera, "--camera");
+    if (!cam) return cam.error();
+    c = std::move(cam).value();
   }
   if (o.mode == "keyframes") c.detect.mode = DetectMode::kKeyframes;
   else if (o.mode == "every_frame") c.detect.mode = DetectMode::kEveryFrame;
@@ -92,25 +89,36 @@ void score_mask_frame(const CameraAnalysis& a, const MaskTruth& truth, long gt_n
   ++s.mask_frames;
 }
 
-std::vector<Box> predicted_boxes(const CameraAnalysis& a, const AnalysisOutput& out) {
+// The boxes a frame is scored on: the detector's when objects are on, else the motion regions.
+struct PredictedBox {
+  std::string label;  // the class, or "motion"
+  double score = 1.0;
+  Box box;
+};
+
+std::vector<PredictedBox> predicted_boxes(const CameraAnalysis& a, const AnalysisOutput& out) {
+  std::vector<PredictedBox> boxes;
   if (a.objects_enabled()) {
-    std::vector<Box> boxes;
-    for (const auto& d : out.detections) boxes.push_back(d.box);
-    return boxes;
+    for (const auto& d : out.detections) boxes.push_back({d.label, d.score, d.box});
+  } else {
+    for (const Box& b : out.motion.boxes) boxes.push_back({"motion", 1.0, b});
   }
-  return out.motion.boxes;
+  return boxes;
 }
 
-void dump_frame_boxes(std::ofstream& out, long frame, const CameraAnalysis& a, const AnalysisOutput& o,
+std::vector<Box> boxes_of(const std::vector<PredictedBox>& predicted) {
+  std::vector<Box> out;
+  out.reserve(predicted.size());
+  for (const auto& p : predicted) out.push_back(p.box);
+  return out;
+}
+
+void dump_frame_boxes(std::ofstream& out, long frame, const std::vector<PredictedBox>& predicted,
                       const std::vector<Box>& truth) {
   const auto line = [&](const char* source, const std::string& label, double score, const Box& b) {
     out << fmt::format("{},{},{},{:.3f},{:.4f},{:.4f},{:.4f},{:.4f}\n", frame, source, label, score, b.x, b.y, b.w, b.h);
   };
-  if (a.objects_enabled()) {
-    for (const auto& d : o.detections) line("pred", d.label, d.score, d.box);
-  } else {
-    for (const Box& b : o.motion.boxes) line("pred", "motion", 1.0, b);
-  }
+  for (const auto& p : predicted) line("pred", p.label, p.score, p.box);
   for (const Box& b : truth) line("gt", "", 1.0, b);
 }
 
@@ -251,9 +259,10 @@ int run_eval(const EvalOptions& o) {
       const auto it = boxes->find(static_cast<int>(gt_number));
       const bool in_roi = gt_number >= box_roi.first && gt_number <= box_roi.last;
       if (it != boxes->end() && in_roi) {
-        s.boxes.add(score_boxes(predicted_boxes(a, out), it->second, 0.3, o.min_box_area));
+        const auto predicted = predicted_boxes(a, out);
+        s.boxes.add(score_boxes(boxes_of(predicted), it->second, 0.3, o.min_box_area));
         ++s.box_frames;
-        if (dump.is_open()) dump_frame_boxes(dump, frames, a, out, it->second);
+        if (dump.is_open()) dump_frame_boxes(dump, frames, predicted, it->second);
       }
     }
     record_events(out, frames, fps, spans, order);

@@ -93,12 +93,7 @@ Result<CameraConfig> camera_config(const ScanOptions& o) {
     if (!o.camera_like.empty()) return make_error("--camera-like needs --config");
     return c;
   }
-  ConfigLoad load = load_config_file(o.config);
-  if (!load.ok()) return make_error(load.error_text());
-  for (const auto& cam : load.config.cameras)
-    if (o.camera_like.empty() || cam.id == o.camera_like) return cam;
-  if (o.camera_like.empty()) return make_error(fmt::format("{}: no camera to take settings from", o.config.string()));
-  return make_error(fmt::format("{}: no camera '{}' (--camera-like)", o.config.string(), o.camera_like));
+  return camera_settings_from(o.config, o.camera_like, "--camera-like");
 }
 
 // Progress on stderr: a redrawn bar on a terminal, a plain line every few seconds otherwise.

@@ -214,4 +214,10 @@ ConfigLoad load_config_file(const std::filesystem::path& path);
 // The same for YAML text; `name` stands for the file in messages, `base_dir` anchors relative paths.
 ConfigLoad load_config_text(const std::string& yaml, const std::string& name, const std::filesystem::path& base_dir);
 
+// One camera's settings from a config file, for the offline tools that analyse a clip as that camera would
+// (`scan --camera-like`, `eval --camera`): the camera named `id`, or the first when `id` is empty. An invalid
+// config, or no such camera, is an error that names the file and `option`.
+Result<CameraConfig> camera_settings_from(const std::filesystem::path& path, const std::string& id,
+                                          const std::string& option);
+
 }  // namespace matthan
