@@ -27,4 +27,20 @@ std::string short_run_defaults(const std::string& extra = {});
 EngineRun run_engine_for(const std::filesystem::path& dir, const std::string& name, const std::string& body,
                          int seconds);
 
+// For a fixture that runs the engine once per test: `run_engine` keeps the run's storage root and output in
+// root_ and output_ (for the test's assertions and failure messages) and returns its events.
+class LastEngineRun {
+ protected:
+  std::vector<ReceivedEvent> run_engine(const std::filesystem::path& dir, const std::string& name,
+                                        const std::string& body, int seconds) {
+    EngineRun r = run_engine_for(dir, name, body, seconds);
+    root_ = std::move(r.root);
+    output_ = std::move(r.output);
+    return std::move(r.events);
+  }
+
+  std::filesystem::path root_;
+  std::string output_;
+};
+
 }  // namespace matthan::test

@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 
 constexpr const char* kPassword = kMjpegPassword;
 
-class MjpegE2E : public ::testing::Test {
+class MjpegE2E : public ::testing::Test, protected LastEngineRun {
  protected:
   static void SetUpTestSuite() {
     if (vtest_avi().empty()) return;
@@ -41,21 +41,16 @@ class MjpegE2E : public ::testing::Test {
   }
 
   std::vector<ReceivedEvent> run(const std::string& name, const std::string& url, int seconds) {
-    const EngineRun r = run_engine_for(*dir_, name,
-                                       short_run_defaults() +
-                                       "cameras:\n"
-                                       "  - id: mj\n"
-                                       "    url: " + url + "\n",
-                                       seconds);
-    root_ = r.root;
-    output_ = r.output;
-    return r.events;
+    return run_engine(*dir_, name,
+                      short_run_defaults() +
+                      "cameras:\n"
+                      "  - id: mj\n"
+                      "    url: " + url + "\n",
+                      seconds);
   }
 
   static fs::path* dir_;
   static MjpegCamera* camera_;
-  fs::path root_;
-  std::string output_;
 };
 
 fs::path* MjpegE2E::dir_ = nullptr;

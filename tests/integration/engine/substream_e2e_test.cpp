@@ -25,7 +25,7 @@ bool is_detect_health(const ReceivedEvent& e) {
 }
 bool is_record_health(const ReceivedEvent& e) { return e.topic == "health.cam" && !e.json.contains("stream"); }
 
-class SubstreamE2E : public ::testing::Test {
+class SubstreamE2E : public ::testing::Test, protected LastEngineRun {
  protected:
   static void SetUpTestSuite() {
     if (vtest_avi().empty()) return;
@@ -59,23 +59,18 @@ class SubstreamE2E : public ::testing::Test {
   // Runs the engine for `seconds` on one camera and returns every incident and health message it published.
   std::vector<ReceivedEvent> run(const std::string& name, const std::string& url, const std::string& detect_url,
                                  int seconds) {
-    const EngineRun r = run_engine_for(*dir_, name,
-                                       short_run_defaults("  offline_after: 600\n") +
-                                       "cameras:\n"
-                                       "  - id: cam\n"
-                                       "    url: " + url + "\n"
-                                       "    detect_url: " + detect_url + "\n",
-                                       seconds);
-    root_ = r.root;
-    output_ = r.output;
-    return r.events;
+    return run_engine(*dir_, name,
+                      short_run_defaults("  offline_after: 600\n") +
+                      "cameras:\n"
+                      "  - id: cam\n"
+                      "    url: " + url + "\n"
+                      "    detect_url: " + detect_url + "\n",
+                      seconds);
   }
 
   static fs::path* dir_;
   static SimCamera* main_;
   static SimCamera* sub_;
-  fs::path root_;
-  std::string output_;
 };
 
 fs::path* SubstreamE2E::dir_ = nullptr;
