@@ -8,31 +8,20 @@
 #include <opencv2/imgproc.hpp>
 #include <vector>
 
+#include "gray_scene.hpp"
 #include "matthan/detect/motion_detector.hpp"
 
 namespace {
 
 // A textured background with a square walking across it and a little sensor noise, as GRAY8 frames.
 std::vector<matthan::Frame> make_scene(int width, int height, int count) {
-  cv::Mat bg(height, width, CV_8UC1);
-  cv::RNG rng(7);
-  rng.fill(bg, cv::RNG::UNIFORM, 60, 110);
-  cv::GaussianBlur(bg, bg, {7, 7}, 0);
-  std::vector<matthan::Frame> frames;
-  for (int i = 0; i < count; ++i) {
-    matthan::Frame f = matthan::make_owned_frame(matthan::PixelFormat::kGray8, width, height);
-    // Our own fresh buffer: writing into it is fine.
-    cv::Mat img(height, width, CV_8UC1, const_cast<std::uint8_t*>(f.plane[0]),
-                static_cast<std::size_t>(f.stride[0]));
-    cv::Mat noise(height, width, CV_8UC1);
-    rng.fill(noise, cv::RNG::UNIFORM, 0, 4);
-    cv::add(bg, noise, img);
+  const matthan::bench::GrayScene scene{
+      .seed = 7, .background_low = 60, .background_high = 110, .blur_kernel = {7, 7}, .blur_sigma = 0};
+  return matthan::bench::gray_scene(width, height, count, scene, [&](cv::Mat& img, int i) {
     const int side = height / 5;
-    cv::rectangle(img, cv::Rect((i * width / count) % (width - side), height / 3, side, side),
-                  cv::Scalar(230), cv::FILLED);
-    frames.push_back(std::move(f));
-  }
-  return frames;
+    cv::rectangle(img, cv::Rect((i * width / count) % (width - side), height / 3, side, side), cv::Scalar(230),
+                  cv::FILLED);
+  });
 }
 
 void BM_MotionPerFrame(benchmark::State& state) {

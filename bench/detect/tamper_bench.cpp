@@ -6,26 +6,14 @@
 #include <opencv2/imgproc.hpp>
 #include <vector>
 
+#include "gray_scene.hpp"
 #include "matthan/detect/tamper_detector.hpp"
 
 namespace {
 
 std::vector<matthan::Frame> make_frames(int width, int height, int count) {
-  cv::Mat bg(height, width, CV_8UC1);
-  cv::RNG rng(11);
-  rng.fill(bg, cv::RNG::UNIFORM, 40, 200);
-  cv::GaussianBlur(bg, bg, {0, 0}, 4);
-  std::vector<matthan::Frame> frames;
-  for (int i = 0; i < count; ++i) {
-    matthan::Frame f = matthan::make_owned_frame(matthan::PixelFormat::kGray8, width, height);
-    // Our own fresh buffer: writing into it is fine.
-    cv::Mat img(height, width, CV_8UC1, const_cast<std::uint8_t*>(f.plane[0]), static_cast<std::size_t>(f.stride[0]));
-    cv::Mat noise(height, width, CV_8UC1);
-    rng.fill(noise, cv::RNG::UNIFORM, 0, 4);
-    cv::add(bg, noise, img);
-    frames.push_back(std::move(f));
-  }
-  return frames;
+  const matthan::bench::GrayScene scene{.seed = 11, .background_low = 40, .background_high = 200, .blur_sigma = 4};
+  return matthan::bench::gray_scene(width, height, count, scene);
 }
 
 // Every call is a judgement: interval 0 is below the config's bound, used here to measure one evaluation.
