@@ -175,6 +175,9 @@ TEST_F(MetricsIt, CameraUpFramesGrowAndCountersOnlyGrow) {
   EXPECT_GT(v(second, "matthan_camera_packets_total", cam), v(first, "matthan_camera_packets_total", cam));
   EXPECT_GT(v(second, "matthan_detector_calls_total", {{"detector", "motion"}}),
             v(first, "matthan_detector_calls_total", {{"detector", "motion"}}));
+  // This camera has no object detection: its series is there, and no forward call was made.
+  EXPECT_EQ(second.find("matthan_detector_calls_total", {{"detector", "objects"}}).size(), 1u);
+  EXPECT_EQ(v(second, "matthan_detector_calls_total", {{"detector", "objects"}}), 0);
   EXPECT_GT(v(second, "process_cpu_seconds_total"), 0);
   EXPECT_GT(v(second, "process_resident_memory_bytes"), 1 << 20);
   EXPECT_GT(v(second, "matthan_storage_free_bytes"), 0);

@@ -50,6 +50,7 @@ TEST(ObjectsConfig, AdminViewShowsTheDetectorOfEachCamera) {
   EXPECT_EQ(gate["labels"], nlohmann::json::array({"person"}));
   EXPECT_NE(gate["model"].get<std::string>().find("hog"), std::string::npos);
   EXPECT_EQ(gate["confirm_frames"], 3);
+  EXPECT_EQ(gate["recheck_s"], 0) << "every analysed frame with motion is detected unless asked otherwise";
   EXPECT_TRUE(view["cameras"][1]["detect"]["objects"].is_null()) << "a motion-only camera has no detector";
 }
 
@@ -61,7 +62,8 @@ TEST(ObjectsConfig, ModelPathsAreRelativeToTheConfigFile) {
                            "      model: {cfg: models/m.cfg, weights: models/m.weights, names: models/names.txt, input: 416}\n"
                            "      labels: [person, motorbike]\n"
                            "      min_score: {motorbike: 0.3}\n"
-                           "      confirm_frames: 4\n" + kCamera;
+                           "      confirm_frames: 4\n"
+                           "      recheck_s: 1.5\n" + kCamera;
   std::ofstream(dir / "c.yaml") << yaml;
   auto load = load_config_file(dir / "c.yaml");
   ASSERT_TRUE(load.ok()) << load.error_text();
@@ -73,6 +75,7 @@ TEST(ObjectsConfig, ModelPathsAreRelativeToTheConfigFile) {
   EXPECT_DOUBLE_EQ(o.min_score.at("motorbike"), 0.3);
   EXPECT_DOUBLE_EQ(o.min_score.at("person"), 0.4) << "defaults kept for labels not given";
   EXPECT_EQ(o.confirm_frames, 4);
+  EXPECT_DOUBLE_EQ(o.recheck_s, 1.5);
   fs::remove_all(dir);
 }
 
@@ -108,6 +111,17 @@ TEST(ObjectsConfig, CropDefaultsToTheModelInputAndIsSetPerCamera) {
   EXPECT_DOUBLE_EQ(hall.margin, 0.5);
   EXPECT_DOUBLE_EQ(hall.whole_frame, 1.0);
   EXPECT_EQ(CropSettings{}.min_side, 0) << "no zoom unless asked for";
+}
+
+TEST(ObjectsConfig, RecheckOutOfRangeIsAConfigError) {
+  for (const char* bad : {"-1", "11", "soon"}) {
+    auto load = load_config_text(std::string("defaults:\n  detect:\n    objects:\n      recheck_s: ") + bad + "\n" +
+                                     kCamera,
+                                 "c.yaml", "/tmp");
+    EXPECT_FALSE(load.ok()) << bad;
+    EXPECT_NE(load.error_text().find("c.yaml:4:"), std::string::npos) << load.error_text();
+    EXPECT_NE(load.error_text().find("recheck_s"), std::string::npos) << load.error_text();
+  }
 }
 
 TEST(ObjectsConfig, BadCropValuesAreConfigErrors) {

@@ -2,6 +2,9 @@
 // detector sees) and a scripted detector reporting it, through motion -> detector -> tracker -> rules.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -18,11 +21,14 @@ constexpr MediaTimeNs kFrame = kNsPerSecond / 5;
 // Reports whatever the scene says is there, once per frame (on the first crop), whatever the crops are.
 class ScriptedDetector : public ObjectDetector {
  public:
-  explicit ScriptedDetector(std::shared_ptr<std::vector<Detection>> script) : script_(std::move(script)) {}
+  explicit ScriptedDetector(std::shared_ptr<std::vector<Detection>> script,
+                            std::chrono::milliseconds cost = std::chrono::milliseconds(0))
+      : script_(std::move(script)), cost_(cost) {}
   std::string describe() const override { return "scripted"; }
   int input_size() const override { return 64; }
   std::vector<std::vector<Detection>> detect(std::span<const CropRequest> crops) override {
     ++forward_calls_;
+    if (cost_.count() > 0) std::this_thread::sleep_for(cost_);  // a forward pass that takes this long
     std::vector<std::vector<Detection>> out(crops.size());
     if (!out.empty()) out[0] = *script_;
     return out;
@@ -30,6 +36,7 @@ class ScriptedDetector : public ObjectDetector {
 
  private:
   std::shared_ptr<std::vector<Detection>> script_;
+  std::chrono::milliseconds cost_;
 };
 
 CameraConfig camera() {
@@ -48,8 +55,9 @@ CameraConfig camera() {
 // (x, y) (its bottom-centre point), which the scripted detector reports.
 class Scene {
  public:
-  Scene(const CameraConfig& c, WallTime wall0) : wall0_(wall0), script_(std::make_shared<std::vector<Detection>>()) {
-    auto a = CameraAnalysis::create(c, std::make_unique<ScriptedDetector>(script_));
+  Scene(const CameraConfig& c, WallTime wall0, std::chrono::milliseconds detector_cost = std::chrono::milliseconds(0))
+      : wall0_(wall0), script_(std::make_shared<std::vector<Detection>>()) {
+    auto a = CameraAnalysis::create(c, std::make_unique<ScriptedDetector>(script_, detector_cost));
     EXPECT_TRUE(a.ok()) << (a.ok() ? "" : a.error().message);
     if (a.ok()) analysis = std::move(a.value());
     bg_ = cv::Mat(kHeight, kWidth, CV_8UC1);
@@ -86,6 +94,7 @@ class Scene {
 
   std::unique_ptr<CameraAnalysis> analysis;
   std::vector<std::pair<IncidentPhase, Incident>> events;
+  std::vector<AnalysisOutput> outputs;  // every frame's, in order
   MediaTimeNs pts = 0;
 
  private:
@@ -96,6 +105,7 @@ class Scene {
     f.wall = wall0_ + std::chrono::nanoseconds(pts);
     const AnalysisOutput out = analysis->process(f);
     events.insert(events.end(), out.events.begin(), out.events.end());
+    outputs.push_back(out);
     pts += kFrame;
   }
 
@@ -132,6 +142,63 @@ TEST(RulesWiring, WalkingIntoAZoneRaisesOneZoneEnterAndNoObjectIncident) {
   ASSERT_EQ(s.count(IncidentPhase::kEnd, "zone_enter"), 1);
   EXPECT_EQ(s.first(IncidentPhase::kEnd, "zone_enter")->end_reason, "quiet");
   EXPECT_TRUE(s.analysis->close(s.pts, night(), "shutdown").empty());
+}
+
+// /metrics times the motion detector on every analysed frame and the object detector on each frame it ran on
+// (the engine feeds these figures to matthan_detector_latency_seconds{detector="motion"|"objects"}).
+TEST(RulesWiring, EachFrameSaysWhatEachDetectorCost) {
+  Scene s(camera(), noon(), std::chrono::milliseconds(15));
+  ASSERT_TRUE(s.analysis);
+  for (const AnalysisOutput& o : s.outputs) {  // the empty warm-up: motion only, no detector run
+    EXPECT_GT(o.motion_seconds, 0.0);
+    EXPECT_FALSE(o.detector_ran);
+    EXPECT_EQ(o.detector_seconds, 0.0);
+  }
+  const std::size_t before = s.outputs.size();
+  for (double y = 0.3; y < 0.9; y += 0.05) s.person_at(0.5, y);
+  int runs = 0;
+  for (std::size_t i = before; i < s.outputs.size(); ++i) {
+    const AnalysisOutput& o = s.outputs[i];
+    EXPECT_GT(o.motion_seconds, 0.0);
+    if (!o.detector_ran) {
+      EXPECT_EQ(o.detector_seconds, 0.0);
+      continue;
+    }
+    ++runs;
+    EXPECT_GE(o.detector_seconds, 0.015) << "frame " << i << ": the detector's call took at least its 15 ms";
+  }
+  EXPECT_GT(runs, 0) << "the walking person never reached the object detector";
+}
+
+// detect.objects.recheck_s: once a walking person is a confirmed track, the motion it explains goes to the
+// detector about once per recheck_s instead of on every analysed frame; the incident is the same.
+TEST(RulesWiring, RecheckSendsAKnownTracksMotionToTheDetectorLessOften) {
+  auto walk = [](double recheck_s, int& runs, int& first_runs) {
+    CameraConfig c = camera();
+    c.detect.objects.recheck_s = recheck_s;
+    Scene s(c, noon());
+    EXPECT_TRUE(s.analysis);
+    if (!s.analysis) return 0;
+    const std::size_t before = s.outputs.size();
+    for (double y = 0.3; y < 0.9; y += 0.02) s.person_at(0.5, y);  // 30 frames, 6 s at 5 fps
+    runs = first_runs = 0;
+    int with_motion = 0;
+    for (std::size_t i = before; i < s.outputs.size(); ++i) {
+      if (!s.outputs[i].motion.motion) continue;
+      ++with_motion;
+      runs += s.outputs[i].detector_ran;
+      // The person is new: looked at on every frame until confirmed (camera(): confirm_frames 2).
+      if (with_motion <= 2) first_runs += s.outputs[i].detector_ran;
+    }
+    return s.count(IncidentPhase::kStart, "object");
+  };
+  int every = 0, every_first = 0, budget = 0, budget_first = 0;
+  EXPECT_EQ(walk(0, every, every_first), 1);
+  EXPECT_EQ(walk(1.0, budget, budget_first), 1) << "the same one incident with the detection budget";
+  EXPECT_GE(every, 25) << "without recheck_s, every analysed frame with motion goes to the detector";
+  EXPECT_EQ(budget_first, 2) << "a new object is detected on every frame until its track is confirmed";
+  EXPECT_LE(budget, every / 2) << "with recheck_s 1, the known person is looked at about once a second";
+  EXPECT_GE(budget, 2 + 5) << "and still re-detected every second or so (about 28 frames after confirmation)";
 }
 
 TEST(RulesWiring, WithoutRulesObjectIncidentsCarryTheirZones) {

@@ -5,11 +5,16 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "matthan/core/logging.hpp"
 
 namespace matthan {
 namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
 
 // detect.mode: keyframes analyses about one frame per GOP (typically 2 s, 0.5 fps) instead of detect.fps.
 // Settings given in seconds keep their meaning at that rate once nothing forgets a region or a track
@@ -158,6 +163,7 @@ CameraAnalysis::CameraAnalysis(const CameraConfig& camera, std::unique_ptr<Objec
     crop_plan_.min_side = crop.min_side > 0 ? crop.min_side : detector_->input_size();
     crop_plan_.margin = crop.margin;
     crop_plan_.whole_frame_fraction = crop.whole_frame;
+    recheck_s_ = camera.detect.objects.recheck_s;
     object_incidents_ = std::make_unique<ObjectIncidentManager>(camera.id, object_policy(camera));
     if (!camera.rules.rules.empty())
       rule_incidents_ = std::make_unique<RuleIncidentManager>(camera.id, camera.rules.zones, camera.rules.lines,
@@ -194,7 +200,9 @@ AnalysisOutput CameraAnalysis::process(const Frame& frame) {
   motion_.hold_still_gate(detector_ ? (!tracker_.tracks().empty() || object_incidents_->open_count() > 0 ||
                                        (rule_incidents_ && rule_incidents_->open_count() > 0))
                                     : motion_incidents_.active());
+  const auto t0 = std::chrono::steady_clock::now();
   out.motion = motion_.process(frame);
+  out.motion_seconds = seconds_since(t0);
   last_pts_ = frame.pts;
   if (detector_) process_objects(frame, out);
   else process_motion_incidents(frame, out);
@@ -224,14 +232,39 @@ void CameraAnalysis::process_motion_incidents(const Frame& frame, AnalysisOutput
   if (r.best_frame && motion_incidents_.active()) out.best_frame.push_back(*motion_incidents_.current());
 }
 
+std::vector<Box> CameraAnalysis::boxes_to_detect(const std::vector<Box>& motion, MediaTimeNs pts) const {
+  if (recheck_s_ <= 0) return motion;
+  // A motion box is explained when at least half of it lies in the predicted boxes of confirmed tracks whose
+  // last detection is recent: the objects are known, and moving as expected. (One motion box often holds
+  // two people walking together, so the tracks' shares add up; tracks rarely overlap much.)
+  const auto recent = static_cast<MediaTimeNs>(recheck_s_ * kNsPerSecond);
+  std::vector<Box> known;
+  for (const Track& t : tracker_.tracks())
+    if (t.confirmed && pts - t.last_seen < recent) known.push_back(t.predicted(pts, 1.0));
+  std::vector<Box> out;
+  for (const Box& m : motion) {
+    double covered = 0;
+    for (const Box& p : known) {
+      const double w = std::min(m.x + m.w, p.x + p.w) - std::max(m.x, p.x);
+      const double h = std::min(m.y + m.h, p.y + p.h) - std::max(m.y, p.y);
+      if (w > 0 && h > 0) covered += w * h;
+    }
+    if (covered < 0.5 * m.area()) out.push_back(m);
+  }
+  return out;
+}
+
 void CameraAnalysis::process_objects(const Frame& frame, AnalysisOutput& out) {
   // The detector only ever sees frames with motion, and only the parts that moved.
-  if (out.motion.motion) {
-    const std::vector<Box> regions = plan_crops(out.motion.boxes, frame.width, frame.height, crop_plan_);
+  const std::vector<Box> unexplained = out.motion.motion ? boxes_to_detect(out.motion.boxes, frame.pts) : std::vector<Box>{};
+  if (!unexplained.empty()) {
+    const std::vector<Box> regions = plan_crops(unexplained, frame.width, frame.height, crop_plan_);
     std::vector<CropRequest> crops;
     crops.reserve(regions.size());
     for (const Box& r : regions) crops.push_back(CropRequest{&frame, r});
+    const auto t0 = std::chrono::steady_clock::now();
     const auto per_crop = detector_->detect(crops);
+    out.detector_seconds = seconds_since(t0);
     for (const auto& list : per_crop) out.detections.insert(out.detections.end(), list.begin(), list.end());
     out.detections = suppress_duplicates(std::move(out.detections), kDuplicateIou);
     out.detector_ran = !crops.empty();

@@ -28,6 +28,10 @@ struct AnalysisOutput {
   MotionResult motion;
   bool detector_ran = false;
   std::vector<Detection> detections;  // this frame's objects (whole-frame coordinates), empty without a run
+  // What the frame cost, for /metrics: the motion detector's call, and the object detector's call (all of
+  // this frame's crops) when detector_ran.
+  double motion_seconds = 0;
+  double detector_seconds = 0;
   std::vector<std::pair<IncidentPhase, Incident>> events;
   // Open incidents for which this frame is the best so far: snapshot them from it.
   std::vector<Incident> best_frame;
@@ -65,6 +69,9 @@ class CameraAnalysis {
   void process_motion_incidents(const Frame& frame, AnalysisOutput& out);
   void process_objects(const Frame& frame, AnalysisOutput& out);
   std::vector<TrackObservation> track_observations(MediaTimeNs pts) const;
+  // The motion boxes the detector must look at: with detect.objects.recheck_s, those not already explained
+  // by a confirmed track it saw less than recheck_s ago.
+  std::vector<Box> boxes_to_detect(const std::vector<Box>& motion, MediaTimeNs pts) const;
 
   CameraId camera_;
   MotionDetector motion_;
@@ -72,6 +79,7 @@ class CameraAnalysis {
   std::unique_ptr<MotionGate> motion_gate_;  // null: gate disabled
   std::unique_ptr<ObjectDetector> detector_;
   CropPlan crop_plan_;
+  double recheck_s_ = 0;  // detect.objects.recheck_s
   Tracker tracker_;
   std::unique_ptr<ObjectIncidentManager> object_incidents_;
   // Rules (docs/config.md "Rules"): the camera's zones name where each object is; with rules configured,

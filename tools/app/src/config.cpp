@@ -186,11 +186,12 @@ void read_objects(ConfigReader& r, const YAML::Node& n, const std::string& path,
   o.enabled = true;
   if (n.IsNull()) return;  // `objects:` alone: every default (HOG people detector)
   if (!r.expect_map(n, path)) return;
-  r.check_keys(n, path, {"model", "labels", "min_score", "confirm_frames", "crop"});
+  r.check_keys(n, path, {"model", "labels", "min_score", "confirm_frames", "crop", "recheck_s"});
   if (n["model"].IsDefined()) read_object_model(r, n["model"], ConfigReader::join(path, "model"), o);
   if (n["labels"].IsDefined()) read_object_labels(r, n["labels"], ConfigReader::join(path, "labels"), o);
   if (n["min_score"].IsDefined()) read_min_scores(r, n["min_score"], ConfigReader::join(path, "min_score"), o);
   r.number(n, "confirm_frames", path, o.confirm_frames, 1, 50);
+  r.number(n, "recheck_s", path, o.recheck_s, 0.0, 10.0);
   if (n["crop"].IsDefined()) read_crop(r, n["crop"], ConfigReader::join(path, "crop"), o.crop);
 }
 

@@ -198,10 +198,11 @@ struct Engine::Impl {
   std::map<std::string, PendingEnd> pending;  // by incident id; storage thread only
   std::atomic<bool> started{false};
   std::atomic<bool> stopped{false};  // read by reload()
-  // /metrics: detector timings (motion now; an object detector reports into its own DetectorStats), clip
+  // /metrics: detector timings (the motion detector per analysed frame, the object detector per run), clip
   // outcomes (storage thread writes, scrapes read), and the listener of its own when `metrics.listen` is set.
   // Declared before the servers, so that they are gone before what a scrape reads.
   DetectorStats motion_stats{"motion"};
+  DetectorStats object_stats{"objects"};  // one observation per frame the object detector ran on (all its crops)
   std::atomic<std::uint64_t> clips_written{0}, clip_write_errors{0};
   std::unique_ptr<MetricsSource> metrics_source;
   std::unique_ptr<MetricsServer> metrics_server;
@@ -240,11 +241,11 @@ struct Engine::Impl {
 
   void analyse(CameraRuntime& rt, const Frame& frame) {
     rt.analysed.fetch_add(1, std::memory_order_relaxed);
-    const auto t0 = std::chrono::steady_clock::now();
     const AnalysisOutput out = rt.analysis->process(frame);
     rt.global_changes.store(rt.analysis->global_changes(), std::memory_order_relaxed);
     rt.still_skipped.store(rt.analysis->still_skipped(), std::memory_order_relaxed);
-    motion_stats.latency_s.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    motion_stats.latency_s.observe(out.motion_seconds);
+    if (out.detector_ran) object_stats.latency_s.observe(out.detector_seconds);
     rt.last_pts = frame.pts;
     rt.last_wall = frame.wall;
     for (const auto& [phase, inc] : out.events) handle_phase(rt, phase, inc, frame);
@@ -696,6 +697,7 @@ struct Engine::Impl {
     n.open_fds = p.open_fds;
     n.analysis_workers = static_cast<int>(worker_count);
     n.detectors.push_back(DetectorMetrics{motion_stats.name, motion_stats.latency_s.snapshot()});
+    n.detectors.push_back(DetectorMetrics{object_stats.name, object_stats.latency_s.snapshot()});
     n.events_sent = publisher->sent();
     n.events_dropped = publisher->dropped();
     n.clip_bytes = upkeep->clip_bytes();

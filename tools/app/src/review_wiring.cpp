@@ -66,6 +66,7 @@ json objects_json(const ObjectSettings& o) {
               {"labels", o.labels},
               {"min_score", o.min_score},
               {"confirm_frames", o.confirm_frames},
+              {"recheck_s", o.recheck_s},
               {"crop", {{"min_side", o.crop.min_side}, {"margin", o.crop.margin}, {"whole_frame", o.crop.whole_frame}}}};
 }
 

@@ -41,6 +41,9 @@ struct ObjectSettings {
   std::vector<std::string> labels{"person", "bicycle", "motorbike", "car", "bus", "truck"};
   std::map<std::string, double> min_score{{"default", 0.5}, {"person", 0.4}};
   int confirm_frames = 3;  // detections before a track counts (and may raise an incident)
+  // Detection budget: motion explained by a confirmed track detected less than this long ago is not sent to
+  // the detector again (0: every analysed frame with motion is). New motion is always looked at at once.
+  double recheck_s = 0;
   bool operator==(const ObjectSettings&) const = default;
 };
 
