@@ -45,6 +45,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from datetime import datetime
 from pathlib import Path
 
@@ -123,14 +124,16 @@ def rss_trend(samples):
             "rss_samples": [[round(t, 1), round(b / 1e6, 1)] for t, b in samples]}
 
 
-def measure(proc, warmup, window, label):
+def measure(proc, warmup, window, label, probe=None):
     """CPU seconds used by proc (and children) over `window` after `warmup`, plus RSS/threads at the end and RSS
-    sampled every RSS_EVERY seconds over the window (first / last / max and the slope: memory growth)."""
+    sampled every RSS_EVERY seconds over the window (first / last / max and the slope: memory growth).
+    probe: a function called at the window's start and at its end; out["probe"] holds both answers."""
     deadline = time.monotonic() + warmup
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"{label} exited during warm-up (code {proc.returncode})")
         time.sleep(0.2)
+    probed = [probe()] if probe else None
     c0, t0 = cpu_seconds(proc.pid), time.monotonic()
     peak_rss = 0
     samples, next_sample = [], t0
@@ -148,6 +151,8 @@ def measure(proc, warmup, window, label):
     samples.append((t1 - t0, rss))
     out = {"cpu_s": c1 - c0, "wall_s": t1 - t0, "rss_bytes": rss, "peak_rss_bytes": max(peak_rss, rss),
            "threads": threads}
+    if probe:
+        out["probe"] = probed + [probe()]
     out.update(rss_trend(samples))
     return out
 
@@ -218,6 +223,46 @@ class Simulator:
 WHOLE_MASK = "    masks: [[[0, 0], [1, 0], [1, 1], [0, 1]]]\n"
 
 
+def objects_yaml(objects):
+    """The cameras' detect.objects: a Darknet model folder (cfg, weights, coco.names), or {} (OpenCV's HOG people
+    detector, which needs no file); None: no object detection."""
+    if objects is None:
+        return ""
+    recheck = f"recheck_s: {RECHECK_S}" if RECHECK_S else ""
+    if objects == "hog":
+        return f", objects: {{{recheck}}}"
+    d = Path(objects)
+    cfg, weights = model_files(d)
+    return (f", objects: {{model: {{cfg: \"{cfg}\", weights: \"{weights}\", names: \"{d / 'coco.names'}\", "
+            f"input: 320}}{', ' + recheck if recheck else ''}}}")
+
+
+def detector_metrics(port):
+    """The object detector's calls and the seconds they took, from the engine's /metrics (None if unreachable)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+            text = r.read().decode()
+    except OSError:
+        return None
+    out = {}
+    for name, key in (("matthan_detector_latency_seconds_count", "calls"),
+                      ("matthan_detector_latency_seconds_sum", "seconds")):
+        m = re.search(rf'^{name}{{detector="objects"}} ([0-9.eE+-]+)$', text, re.M)
+        if m:
+            out[key] = float(m.group(1))
+    return out if len(out) == 2 else None
+
+
+def detection_cost(probe, n, wall_s):
+    """Object detector calls per camera-minute and milliseconds per call over the window."""
+    if not probe or None in probe:
+        return {}
+    calls = probe[1]["calls"] - probe[0]["calls"]
+    seconds = probe[1]["seconds"] - probe[0]["seconds"]
+    return {"detector_calls": calls, "detector_calls_per_cam_min": calls / n / (wall_s / 60),
+            "detector_ms_per_call": 1000 * seconds / calls if calls else None}
+
+
 def run_engine(matthan, urls, workdir, warmup, window, mode="every_frame", clips=True):
     tag = mode if clips else f"{mode}-noclips"
     root = workdir / f"engine-var-{tag}"
@@ -225,13 +270,15 @@ def run_engine(matthan, urls, workdir, warmup, window, mode="every_frame", clips
     cfg = workdir / f"engine-{tag}.yaml"
     cams = "".join(f"  - id: {u.rsplit('/', 1)[1]}\n    url: {u}\n    transport: tcp\n"
                    + ("" if clips else WHOLE_MASK) for u in urls)
+    metrics_port = free_port()
     cfg.write_text(
         "node: bench\n"
         f"storage: {{root: \"{root}\", min_free_bytes: 0}}\n"
         f"events: {{bind: \"tcp://127.0.0.1:{free_port()}\"}}\n"
+        f"metrics: {{listen: \"127.0.0.1:{metrics_port}\"}}\n"
         "health: {heartbeat_s: 2}\n"
         "defaults:\n"
-        f"  detect: {{fps: 5, mode: {mode}}}\n"
+        f"  detect: {{fps: 5, mode: {mode}{objects_yaml(OBJECTS)}}}\n"
         # The still content's keyframes are bit-identical (one PNG, encoded the same way every GOP; a real
         # sensor's never are), so with keyframes only the frozen-picture watchdog would reconnect every 10 s.
         + ("  watchdog: {frozen_s: 0}\n" if mode == "keyframes" else "") +
@@ -240,9 +287,10 @@ def run_engine(matthan, urls, workdir, warmup, window, mode="every_frame", clips
     with open(workdir / ("engine.log" if tag == "every_frame" else f"engine-{tag}.log"), "w") as out:
         proc = subprocess.Popen([str(matthan), "run", "--config", str(cfg)], stdout=out, stderr=subprocess.STDOUT)
         try:
-            m = measure(proc, warmup, window, "matthan run")
+            m = measure(proc, warmup, window, "matthan run", probe=lambda: detector_metrics(metrics_port))
         finally:
             stop(proc)
+    m.update(detection_cost(m.pop("probe", None), len(urls), m["wall_s"]))
     m.update(engine_counters(root / "index.db", len(urls)))
     m.update(clip_files(root))
     return m
@@ -568,8 +616,9 @@ def engine_table(results):
     """One row per engine run: analysis, drops, cameras, memory over the window (sampled every --rss-every s)."""
     lines = [
         "| content | cameras | engine run | CPU-s per cam-s | analysed fps per cam | dropped % | cameras streaming "
-        "| reconnects | stalls | RSS per cam (MB) | RSS first / last / max (MB) | RSS slope (MB/min) | clips (files, MB) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| reconnects | stalls | RSS per cam (MB) | RSS first / last / max (MB) | RSS slope (MB/min) | clips (files, MB) "
+        "| object detector calls per cam-min | ms per call |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         n = r["cameras"]
@@ -584,7 +633,8 @@ def engine_table(results):
                 f"{m.get('reconnects', '—')} | {m.get('stalls', '—')} | {m['rss_bytes'] / n / 1e6:.1f} | "
                 f"{fmt(m.get('rss_first_mb'), '{:.0f}')} / {fmt(m.get('rss_last_mb'), '{:.0f}')} / "
                 f"{fmt(m.get('rss_max_mb'), '{:.0f}')} | {fmt(m.get('rss_slope_mb_per_min'), '{:+.2f}')} | "
-                f"{m.get('clip_files', '—')}, {m.get('clip_bytes', 0) / 1e6:.1f} |")
+                f"{m.get('clip_files', '—')}, {m.get('clip_bytes', 0) / 1e6:.1f} | "
+                f"{fmt(m.get('detector_calls_per_cam_min'), '{:.1f}')} | {fmt(m.get('detector_ms_per_call'), '{:.1f}')} |")
     return "\n".join(lines)
 
 
@@ -608,6 +658,32 @@ def clip_cost_table(results):
             f"{on.get('clip_files', '—')}, {on.get('clip_bytes', 0) / 1e6:.1f} | {fmt(erx)} | {fmt(erc)} | "
             f"{fmt(diff(erx, erc))} | {rx.get('remux_bytes', 0) / 1e6:.1f} |")
     return "\n".join(lines)
+
+
+OBJECTS = None
+RECHECK_S = 0
+SHARED_MODEL = Path(__file__).resolve().parents[3] / "shared" / "models" / "yolo-fastest-1.1"
+
+
+def model_files(d):
+    """A model folder's .cfg and .weights: the pair named after the folder if there is one, else the first."""
+    named = d / f"{d.name}.cfg", d / f"{d.name}.weights"
+    if named[0].exists() and named[1].exists():
+        return named
+    return next(d.glob("*.cfg")), next(d.glob("*.weights"))
+
+
+def resolve_objects(choice):
+    if choice == "none":
+        return None
+    if choice == "hog":
+        return "hog"
+    if choice == "auto":
+        return str(SHARED_MODEL) if (SHARED_MODEL / "coco.names").exists() else "hog"
+    d = Path(choice).resolve()
+    if not (list(d.glob("*.cfg")) and list(d.glob("*.weights")) and (d / "coco.names").exists()):
+        sys.exit(f"--objects {choice}: not a Darknet model folder (*.cfg, *.weights and coco.names)")
+    return str(d)
 
 
 def main():
@@ -636,9 +712,18 @@ def main():
                     help="also run the engine with clips off (a mask over the whole picture), the remux-only "
                          "recorder and the receive-only client: the clip-cost table")
     ap.add_argument("--rss-every", type=float, default=15, help="seconds between RSS samples in a window")
+    ap.add_argument("--objects", default="auto",
+                    help="object detection in the engine runs: auto (the yolo-fastest-1.1 model of ../shared if "
+                         "present, else hog), hog (OpenCV's built-in people detector), none, or a Darknet model "
+                         "folder (*.cfg, *.weights, coco.names)")
+    ap.add_argument("--recheck-s", type=float, default=0,
+                    help="detect.objects.recheck_s for the engine runs (0: the default, every frame with motion)")
     a = ap.parse_args()
-    global RSS_EVERY
+    global RSS_EVERY, OBJECTS, RECHECK_S
+    RECHECK_S = a.recheck_s
     RSS_EVERY = a.rss_every
+    OBJECTS = resolve_objects(a.objects)
+    log(f"object detection: {OBJECTS or 'off'}")
     only = None
     if a.only:
         only = {("engine_keyframes" if c == "keyframes" else c) for c in a.only.split(",") if c}
@@ -734,7 +819,7 @@ def main():
     doc = {"host": os.uname().nodename, "cores": os.cpu_count(), "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
            "input": {"size": "1280x720", "fps": FPS, "gop": GOP, "codec": "h264 high"},
            "engine_settings": {"detect": "the camera's size at 5 fps (engine_keyframes: detect.mode keyframes)",
-                               "transport": "tcp"}, "results": results, "latency": latency}
+                               "objects": OBJECTS or "off", "recheck_s": RECHECK_S, "transport": "tcp"}, "results": results, "latency": latency}
     (out / "results.json").write_text(json.dumps(doc, indent=2))
     md = (table(results) + "\n\n" + engine_table(results)) if results else ""
     if any("skipped" not in r.get(c, {"skipped": 1}) for r in results for c in CLIP_COST):
