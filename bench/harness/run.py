@@ -386,9 +386,11 @@ def pair_onsets(onsets, starts, period_ms):
         if not before:
             continue
         o = before[-1]
-        if o["number"] in used or st["arrived_ms"] - o["sent_ms"] > period_ms:
+        # Keyed by the send time, not the number: the simulator numbers the onsets per RTSP session, so after
+        # the engine reconnects the numbers start again.
+        if o["sent_ms"] in used or st["arrived_ms"] - o["sent_ms"] > period_ms:
             continue
-        used.add(o["number"])
+        used.add(o["sent_ms"])
         pairs.append({"onset": o["number"], "id": st["id"], "sent_ms": o["sent_ms"], "arrived_ms": st["arrived_ms"],
                       "published_ms": st["published_ms"], "recv_ms": st["recv_ms"],
                       "arrival_to_recv_ms": st["recv_ms"] - st["arrived_ms"],

@@ -205,6 +205,28 @@ TEST(MotionIncidents, SolidObjectEnteringAStillSceneStartsOnItsFirstFrame) {
   EXPECT_EQ(started_at, at5fps(bg, enter).wall);
 }
 
+// Headlights sweeping over a wall: a large, solid patch of the same picture made brighter. The quick path for
+// solid regions must not take it: it is the background times one gain (motion.gate_light_match).
+TEST(MotionIncidents, HeadlightPatchSweepingRaisesNoIncident) {
+  auto a = motion_only();
+  const cv::Mat bg = scene();
+  int i = 0, started = 0;
+  for (; i < 50; ++i) started += starts(a->process(frame_of(bg, i)));
+  ASSERT_EQ(started, 0);
+  int motion_frames = 0;
+  for (int k = 0; k < 20; ++k, ++i) {
+    cv::Mat img = bg.clone();
+    const cv::Rect patch(20 + 8 * k, 50, 100, 80);  // 14 % of the frame
+    bg(patch).convertTo(img(patch), -1, 1.5, 0);
+    const AnalysisOutput out = a->process(frame_of(img, i));
+    started += starts(out);
+    motion_frames += out.motion.motion ? 1 : 0;
+  }
+  for (int k = 0; k < 20; ++k, ++i) started += starts(a->process(frame_of(bg, i)));
+  EXPECT_GT(motion_frames, 0) << "the patch should be in the mask (else this test proves nothing)";
+  EXPECT_EQ(started, 0) << "a brightened patch started an incident";
+}
+
 // A small walker (not solid enough for the quick path) still waits the gate's persistence, and its incident is
 // dated from the first frame of its run, not the frame that confirmed it.
 TEST(MotionIncidents, WalkerIsDatedFromTheFirstFrameOfItsRun) {
