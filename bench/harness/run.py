@@ -10,7 +10,7 @@ Usage:
   bench/harness/run.py --build build [--cameras 1,16] [--content busy,empty] [--window 60] [--warmup 15]
                        [--out build/bench-results] [--no-peer] [--no-keyframes] [--only engine,floor,...]
                        [--clip-cost] [--rss-every 15] [--latency-onsets 20] [--latency-mode every_frame|keyframes]
-                       [--latency-motion quick|default]
+                       [--latency-motion quick|default|persist]
 
 With keyframes on (the default) two more contenders run: the engine in `detect.mode: keyframes` and the
 keyframe-only decode floor (delta units dropped before avdec_h264), reported as engine-keyframes ÷ that floor.
@@ -408,8 +408,11 @@ LATENCY_LINE = re.compile(r"incident (\S+) latency: first frame arrived (\d+) pu
 ONSET_PERIOD = 62
 # The motion settings of the latency phase (--latency-motion). quick: start on the first analysed frame with
 # motion, no persistence gate. default: the defaults for everything that decides the start (start_frames 3,
-# the gate with gate_persist_s 0.4). Both end 1 s after the block leaves, so every onset is its own incident.
-LATENCY_MOTION = {"quick": "{start_frames: 1, end_seconds: 1, gate: false}", "default": "{end_seconds: 1}"}
+# the gate with gate_persist_s 0.4). persist: the defaults but with the gate's quick path for solid regions off
+# (gate_solid_persist_s 0.4): what a region that is not solid waits. All end 1 s after the block leaves, so
+# every onset is its own incident.
+LATENCY_MOTION = {"quick": "{start_frames: 1, end_seconds: 1, gate: false}", "default": "{end_seconds: 1}",
+                  "persist": "{end_seconds: 1, gate_solid_persist_s: 0.4}"}
 
 
 def iso_ms(text):
@@ -434,9 +437,11 @@ def pair_onsets(onsets, starts, period_ms):
         if not before:
             continue
         o = before[-1]
-        if o["number"] in used or st["arrived_ms"] - o["sent_ms"] > period_ms:
+        # Keyed by the send time, not the number: the simulator numbers the onsets per RTSP session, so after
+        # the engine reconnects the numbers start again.
+        if o["sent_ms"] in used or st["arrived_ms"] - o["sent_ms"] > period_ms:
             continue
-        used.add(o["number"])
+        used.add(o["sent_ms"])
         pairs.append({"onset": o["number"], "id": st["id"], "sent_ms": o["sent_ms"], "arrived_ms": st["arrived_ms"],
                       "published_ms": st["published_ms"], "recv_ms": st["recv_ms"],
                       "arrival_to_recv_ms": st["recv_ms"] - st["arrived_ms"],
@@ -704,7 +709,8 @@ def main():
                     help="the engine's detect.mode in the latency phase")
     ap.add_argument("--latency-motion", default="quick", choices=tuple(LATENCY_MOTION),
                     help="quick: start on the first analysed frame with motion, no gate; default: the default "
-                         "start_frames and persistence gate")
+                         "start_frames and persistence gate; persist: the defaults with the gate's quick path for "
+                         "solid regions off (gate_solid_persist_s 0.4)")
     ap.add_argument("--only", default=None,
                     help=f"comma-separated contenders to run, of {', '.join(CONTENDERS)} (keyframes: "
                          "engine_keyframes); the others are skipped")

@@ -14,11 +14,13 @@ namespace {
 struct Region {
   cv::Rect rect;
   double fill = 0;  // foreground share of the rect
+  double habit = 1;  // share of the rect where foreground is habitual (solid-sized regions only; else 1)
 };
 
 struct RegionTrack {
   cv::Rect rect;
   double fill = 0;
+  double habit = 1;
   cv::Rect first_rect;
   std::deque<std::pair<MediaTimeNs, cv::Rect>> path;  // where it was over the last travel window, oldest first
   int hits = 0, frames = 0;  // frames seen / frames since first seen
@@ -59,6 +61,10 @@ bool kept_size(const cv::Rect& then, const cv::Rect& now, int width, int height)
 constexpr double kSmallTravelShare = 0.006;
 constexpr double kMaxWander = 2.0;
 
+// A solid region takes the quick path (MotionGateConfig::solid_persist_s) only where at most this share of its
+// box is habitual foreground: someone stepping in front of swaying trees waits persist_s like the trees' gusts.
+constexpr double kQuickHabitShare = 0.1;
+
 bool went_straight(const std::deque<std::pair<MediaTimeNs, cv::Rect>>& path) {
   const auto centre = [](const cv::Rect& r) { return cv::Point2d(r.x + r.width / 2.0, r.y + r.height / 2.0); };
   double steps = 0;
@@ -97,6 +103,13 @@ struct MotionGate::Impl {
     frames = 0;
   }
 
+  // The share of `r` where foreground is habitual (the widened map), asked only of regions large enough to be
+  // solid: the others never take the quick path.
+  double habitual_share(const cv::Rect& r) const {
+    if (r.area() < config.solid_area * static_cast<double>(habitual.total())) return 1.0;
+    return static_cast<double>(cv::countNonZero(habitual(r))) / r.area();
+  }
+
   std::vector<Region> novel_regions() {
     std::vector<std::vector<cv::Point>> contours;
     cv::findContours(novel, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
@@ -105,7 +118,7 @@ struct MotionGate::Impl {
     for (const auto& c : contours) {
       const cv::Rect r = cv::boundingRect(c);
       if (r.area() < min_pixels) continue;
-      out.push_back({r, static_cast<double>(cv::countNonZero(novel(r))) / r.area()});
+      out.push_back({r, static_cast<double>(cv::countNonZero(novel(r))) / r.area(), habitual_share(r)});
     }
     return out;
   }
@@ -119,7 +132,7 @@ struct MotionGate::Impl {
       const cv::Rect r = cv::boundingRect(c);
       if (r.area() < min_pixels) continue;
       const double fill = static_cast<double>(cv::countNonZero(fg(r))) / r.area();
-      if (fill - cv::mean(activity(r))[0] >= config.dense_excess) out.push_back({r, fill});
+      if (fill - cv::mean(activity(r))[0] >= config.dense_excess) out.push_back({r, fill, habitual_share(r)});
     }
   }
 
@@ -145,6 +158,7 @@ struct MotionGate::Impl {
       used[p.r] = true;
       t.rect = regions[p.r].rect;
       t.fill = regions[p.r].fill;
+      t.habit = regions[p.r].habit;
       t.last_pts = pts;
       t.seen_now = true;
       ++t.hits;
@@ -158,6 +172,7 @@ struct MotionGate::Impl {
       RegionTrack t;
       t.rect = regions[i].rect;
       t.fill = regions[i].fill;
+      t.habit = regions[i].habit;
       t.first_rect = t.rect;
       t.first_pts = t.last_pts = pts;
       t.path.emplace_back(pts, t.rect);
@@ -217,6 +232,7 @@ struct MotionGate::Impl {
     add_dense_regions(regions);
     associate(regions, pts);
     const auto persist = static_cast<MediaTimeNs>(config.persist_s * kNsPerSecond);
+    const auto solid_persist = static_cast<MediaTimeNs>(std::max(0.0, config.solid_persist_s) * kNsPerSecond);
     const auto window = static_cast<MediaTimeNs>(config.travel_window_s * kNsPerSecond);
     const double area = static_cast<double>(size.area());
     const RegionTrack* best = nullptr;
@@ -226,18 +242,22 @@ struct MotionGate::Impl {
       // Travel is judged over the last travel window only: people cross a frame in seconds, while light
       // creeping over a wall drifts as far in minutes.
       while (t.path.size() > 1 && pts - t.path[1].first >= window) t.path.pop_front();
-      if (!t.counts && pts - t.first_pts >= persist) {
+      const bool solid = t.fill >= config.solid_fill && t.rect.area() >= config.solid_area * area;
+      // Solid, where nothing habitually moves: confirmed sooner (solid_persist_s), without min_frames.
+      const bool quick = solid && config.solid_persist_s >= 0 && t.habit <= kQuickHabitShare &&
+                         pts - t.first_pts >= solid_persist;
+      const bool persisted = pts - t.first_pts >= persist && t.hits >= config.min_frames;
+      if (!t.counts && (persisted || quick)) {
         const cv::Rect& f = t.path.front().second;
         const double dx = edge_travel(f.x, f.br().x, t.rect.x, t.rect.br().x, width) / width;
         const double dy = edge_travel(f.y, f.br().y, t.rect.y, t.rect.br().y, height) / height;
         const double travel = std::hypot(dx, dy);
-        const bool solid = t.fill >= config.solid_fill && t.rect.area() >= config.solid_area * area;
         // Seen in most frames since it appeared: flicker comes and goes.
         const bool steady = t.hits * 5 >= t.frames * 4;
         const bool travelled = travel >= config.min_travel && t.rect.area() >= config.travel_area * area &&
                                kept_size(f, t.rect, width, height) &&
                                (t.rect.area() >= kSmallTravelShare * area || went_straight(t.path));
-        t.counts = steady && (travelled || solid);
+        t.counts = steady && (quick || (persisted && (travelled || solid)));
         if (t.counts && background && config.light_match < 1.0) {
           t.counts = background(normalised(t.rect, width, height)) < config.light_match;
         }
@@ -248,6 +268,7 @@ struct MotionGate::Impl {
       result.motion = true;
       result.box = normalised(best->rect, width, height);
       result.score = std::clamp(best->fill, 0.0, 1.0);
+      result.since = best->path.front().first;
     }
     return result;
   }

@@ -71,7 +71,13 @@ ObserveResult IncidentManager::observe_idle(const Observation& o) {
     run_length_ = 0;
     return {};
   }
-  if (run_length_ == 0) run_first_ = o;
+  if (run_length_ == 0) {
+    run_first_ = o;
+    if (o.since_pts && *o.since_pts < o.pts) {
+      run_first_.pts = *o.since_pts;
+      run_first_.wall = o.since_wall;
+    }
+  }
   if (++run_length_ < std::max(1, policy_.start_frames)) return {};
 
   Incident inc;

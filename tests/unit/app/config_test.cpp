@@ -98,6 +98,16 @@ TEST(Config, MotionVetoAndGateKeys) {
   EXPECT_TRUE(has_issue(bad_light, 4, "cameras[0].motion.gate_light_match", "out of range")) << bad_light.error_text();
 }
 
+TEST(Config, GateSolidPersistKey) {
+  EXPECT_DOUBLE_EQ(MotionSettings{}.gate_solid_persist_s, 0.0);  // the documented default
+  auto l = load("cameras:\n  - id: a\n    url: rtsp://h/x\n    motion: {gate_solid_persist_s: 0.4}\n");
+  ASSERT_TRUE(l.ok()) << l.error_text();
+  EXPECT_DOUBLE_EQ(l.config.cameras[0].motion.gate_solid_persist_s, 0.4);
+  auto bad = load("cameras:\n  - id: a\n    url: rtsp://h/x\n    motion: {gate_solid_persist_s: -1}\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(has_issue(bad, 4, "cameras[0].motion.gate_solid_persist_s", "out of range")) << bad.error_text();
+}
+
 TEST(Config, DetectSizeDefaultsToTheCamerasOwnAndIsSetWhole) {
   auto plain = load("cameras:\n  - id: a\n    url: rtsp://h/x\n");
   ASSERT_TRUE(plain.ok()) << plain.error_text();

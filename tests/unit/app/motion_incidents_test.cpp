@@ -167,5 +167,90 @@ TEST(MotionIncidents, WalkerCrossingStartsAnIncidentWithinASecond) {
   EXPECT_EQ(a->global_changes(), 0U);
 }
 
+// With the default settings (gate on, start_frames 3), a solid block stepping into a still scene (as the
+// harness's test:onsets scene does) starts its incident on the first analysed frame that shows it, at 5 fps
+// as the engine analyses; before, the gate's persistence and start_frames in series took 5 frames (0.8 s).
+TEST(MotionIncidents, SolidObjectEnteringAStillSceneStartsOnItsFirstFrame) {
+  auto a = motion_only();
+  const cv::Mat bg = scene();
+  const auto at5fps = [](const cv::Mat& img, int i) {
+    Frame f = frame_of(img, 0);
+    f.pts = i * (kNsPerSecond / 5);
+    f.wall = WallTime{} + std::chrono::milliseconds(1'790'000'000'000LL + 200LL * i);
+    return f;
+  };
+  int i = 0, started = 0;
+  for (; i < 40; ++i) started += starts(a->process(at5fps(bg, i)));
+  ASSERT_EQ(started, 0);
+  const int enter = i;
+  int first = -1;
+  WallTime started_at{};
+  // A textured object (a flat one over this smooth background would read as the background times one gain,
+  // i.e. light), 64x48: 5 % of the frame.
+  cv::Mat object(48, 64, CV_8UC1);
+  cv::RNG rng(3);
+  rng.fill(object, cv::RNG::UNIFORM, 0, 255);
+  for (; i < enter + 10; ++i) {
+    cv::Mat img = bg.clone();
+    object.copyTo(img(cv::Rect(40 + 6 * (i - enter), 60, 64, 48)));
+    const AnalysisOutput out = a->process(at5fps(img, i));
+    for (const auto& [phase, inc] : out.events) {
+      if (phase != IncidentPhase::kStart || first >= 0) continue;
+      first = i - enter;
+      started_at = inc.started_at;
+    }
+  }
+  ASSERT_GE(first, 0) << "no incident";
+  EXPECT_EQ(first, 0) << "analysed frames after the block appeared";
+  EXPECT_EQ(started_at, at5fps(bg, enter).wall);
+}
+
+// Headlights sweeping over a wall: a large, solid patch of the same picture made brighter. The quick path for
+// solid regions must not take it: it is the background times one gain (motion.gate_light_match).
+TEST(MotionIncidents, HeadlightPatchSweepingRaisesNoIncident) {
+  auto a = motion_only();
+  const cv::Mat bg = scene();
+  int i = 0, started = 0;
+  for (; i < 50; ++i) started += starts(a->process(frame_of(bg, i)));
+  ASSERT_EQ(started, 0);
+  int motion_frames = 0;
+  for (int k = 0; k < 20; ++k, ++i) {
+    cv::Mat img = bg.clone();
+    const cv::Rect patch(20 + 8 * k, 50, 100, 80);  // 14 % of the frame
+    bg(patch).convertTo(img(patch), -1, 1.5, 0);
+    const AnalysisOutput out = a->process(frame_of(img, i));
+    started += starts(out);
+    motion_frames += out.motion.motion ? 1 : 0;
+  }
+  for (int k = 0; k < 20; ++k, ++i) started += starts(a->process(frame_of(bg, i)));
+  EXPECT_GT(motion_frames, 0) << "the patch should be in the mask (else this test proves nothing)";
+  EXPECT_EQ(started, 0) << "a brightened patch started an incident";
+}
+
+// A small walker (not solid enough for the quick path) still waits the gate's persistence, and its incident is
+// dated from the first frame of its run, not the frame that confirmed it.
+TEST(MotionIncidents, WalkerIsDatedFromTheFirstFrameOfItsRun) {
+  auto a = motion_only();
+  const cv::Mat bg = scene();
+  int i = 0;
+  for (; i < 50; ++i) a->process(frame_of(bg, i));
+  const int enter = i;
+  int first = -1;
+  MediaTimeNs start_pts = -1;
+  for (; i < 80; ++i) {
+    cv::Mat img = bg.clone();
+    cv::rectangle(img, cv::Rect(20 + 8 * (i - enter), 70, 20, 50), cv::Scalar(230), cv::FILLED);
+    const AnalysisOutput out = a->process(frame_of(img, i));
+    for (const auto& [phase, inc] : out.events) {
+      if (phase != IncidentPhase::kStart || first >= 0) continue;
+      first = i - enter;
+      start_pts = inc.start_pts;
+    }
+  }
+  ASSERT_GE(first, 1) << "the walker is not solid: it waits for persistence";
+  // Before, the incident was dated from the first frame the gate passed, persist_s after the walker appeared.
+  EXPECT_EQ(start_pts, frame_of(bg, enter).pts) << "dated from the walker's first frame, not the confirming one";
+}
+
 }  // namespace
 }  // namespace matthan

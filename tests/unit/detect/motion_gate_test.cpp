@@ -142,6 +142,83 @@ TEST(MotionGate, PieceThatSwellsAndShrinksDoesNotCountAsTravel) {
   }
 }
 
+// A solid block (fill 1, 6 % of the frame) appearing where nothing habitually moves is confirmed on its first
+// frame (solid_persist_s 0), and the result is dated from that frame. Before solid_persist_s it waited
+// persist_s like any region.
+TEST(MotionGate, SolidRegionInAStillSceneCountsOnItsFirstFrame) {
+  MotionGate g{MotionGateConfig{}};
+  MediaTimeNs pts = learn(g);
+  const GateResult r = g.update(mask_with({{40, 40, 40, 30}}), kW, kH, pts);
+  EXPECT_TRUE(r.motion);
+  EXPECT_EQ(r.since, pts);
+  EXPECT_NEAR(r.box.w, 40.0 / kW, 1e-9);
+}
+
+// The quick path is only for solid regions: a small one (under solid_area) still waits persist_s, and so does a
+// solid one with solid_persist_s set back to persist_s.
+TEST(MotionGate, SmallRegionOrQuickPathOffStillWaitsPersistence) {
+  const auto first_counted = [](MotionGateConfig c, const cv::Rect& start) {
+    MotionGate g{c};
+    MediaTimeNs pts = learn(g);
+    for (int i = 0; i < 20; ++i, pts += kFrame) {
+      cv::Rect r = start;
+      r.x += 3 * i;
+      if (g.update(mask_with({r}), kW, kH, pts).motion) return i;
+    }
+    return -1;
+  };
+  MotionGateConfig quick;
+  EXPECT_EQ(first_counted(quick, {20, 40, 40, 30}), 0);  // solid
+  EXPECT_EQ(first_counted(quick, {20, 50, 12, 30}), 4);  // 1.9 % of the frame: persist_s 0.4 s at 10 fps
+  MotionGateConfig off;
+  off.solid_persist_s = off.persist_s;
+  EXPECT_EQ(first_counted(off, {20, 40, 40, 30}), 4);
+  off.solid_persist_s = -1;
+  EXPECT_EQ(first_counted(off, {20, 40, 40, 30}), 4);
+}
+
+// Where foreground is habitual (a tree that swayed there for seconds), a solid region is judged the usual way:
+// it counts only after persist_s, as someone in front of the trees does.
+TEST(MotionGate, SolidRegionOverHabitualForegroundWaitsPersistence) {
+  MotionGate g{MotionGateConfig{}};
+  MediaTimeNs pts = learn(g);
+  // Foliage: scattered specks over the area, every other frame, for 20 s (activity about 0.5 there).
+  cv::Mat specks = cv::Mat::zeros(kH, kW, CV_8UC1);
+  for (int y = 40; y < 70; y += 4)
+    for (int x = 40; x < 80; x += 4) cv::rectangle(specks, cv::Rect(x, y, 2, 2), cv::Scalar(255), cv::FILLED);
+  const std::vector<std::uint8_t> foliage(specks.datastart, specks.dataend);
+  for (int i = 0; i < 200; ++i, pts += kFrame) g.update(i % 2 ? foliage : mask_with({}), kW, kH, pts);
+  int first = -1;
+  for (int i = 0; i < 10; ++i, pts += kFrame) {
+    const GateResult r = g.update(mask_with({{38, 38, 44, 34}}), kW, kH, pts);
+    if (r.motion && first < 0) first = i;
+  }
+  EXPECT_EQ(first, 4) << "a solid region over habitual foreground counted after " << first << " frames";
+}
+
+// min_frames (motion.start_frames) is counted inside the persistence window: with persist_s 0 a travelling
+// region counts on its third frame, and the result is dated from its first.
+TEST(MotionGate, MinFramesAreCountedInThePersistenceWindow) {
+  MotionGateConfig c;
+  c.persist_s = 0;
+  c.min_frames = 3;
+  c.min_travel = 0.01;
+  MotionGate g{c};
+  MediaTimeNs pts = learn(g);
+  const MediaTimeNs first_pts = pts;
+  int first = -1;
+  GateResult at;
+  for (int i = 0; i < 10; ++i, pts += kFrame) {
+    const GateResult r = g.update(mask_with({{20 + 3 * i, 50, 12, 30}}), kW, kH, pts);
+    if (r.motion && first < 0) {
+      first = i;
+      at = r;
+    }
+  }
+  EXPECT_EQ(first, 2);
+  EXPECT_EQ(at.since, first_pts);
+}
+
 TEST(MotionGate, NothingCountsWhileLearningOrWithoutAMask) {
   MotionGate g{MotionGateConfig{}};
   MediaTimeNs pts = 0;

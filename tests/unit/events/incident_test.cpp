@@ -66,6 +66,30 @@ TEST(IncidentManager, StartsOnTheNthConsecutiveMotionFrameNotBefore) {
   EXPECT_EQ(m.current()->id, inc.id);
 }
 
+// The motion gate confirms a region on evidence from earlier frames: the incident is dated from the first of
+// them (the onset), not from the frame that confirmed it.
+TEST(IncidentManager, StartIsDatedFromTheObservationsSinceFrame) {
+  IncidentPolicy p;
+  p.start_frames = 1;
+  IncidentManager m("cam1", p);
+  EXPECT_TRUE(m.observe(frame(0, false)).events.empty());
+  Observation o = frame(4, true);
+  o.since_pts = frame(2, true).pts;
+  o.since_wall = frame(2, true).wall;
+  const ObserveResult r = m.observe(o);
+  ASSERT_EQ(count_phase(r, IncidentPhase::kStart), 1);
+  EXPECT_EQ(r.events[0].second.start_pts, frame(2, true).pts);
+  EXPECT_EQ(r.events[0].second.started_at, frame(2, true).wall);
+  // A since that is not earlier than the frame itself changes nothing.
+  IncidentManager n("cam1", p);
+  Observation later = frame(5, true);
+  later.since_pts = frame(6, true).pts;
+  later.since_wall = frame(6, true).wall;
+  const ObserveResult s = n.observe(later);
+  ASSERT_EQ(count_phase(s, IncidentPhase::kStart), 1);
+  EXPECT_EQ(s.events[0].second.started_at, frame(5, true).wall);
+}
+
 TEST(IncidentManager, InterruptedRunsDoNotStart) {
   IncidentPolicy p;
   p.start_frames = 3;

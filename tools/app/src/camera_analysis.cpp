@@ -35,6 +35,10 @@ constexpr double kKeyframePredictS = 4.0;    // the tracker's velocity reaches t
 // 0.3 no true box was lost on caviar1, hallandmonitor or highwayi (docs/ACCURACY.md).
 constexpr double kDuplicateIou = 0.3;
 
+// How far back CameraAnalysis keeps the analysed frames' wall times: more than the gate's travel window
+// (1 s), the farthest back GateResult::since reaches.
+constexpr MediaTimeNs kRecentWallsNs = 3 * kNsPerSecond;
+
 MotionConfig motion_config(const CameraConfig& c) {
   MotionConfig m;
   if (keyframes(c)) {
@@ -57,6 +61,11 @@ std::unique_ptr<MotionGate> motion_gate(const CameraConfig& c) {
   MotionGateConfig g;
   g.min_area = c.motion.min_area;
   g.persist_s = c.motion.gate_persist_s;
+  // The incident's start_frames are counted by the gate, in its persistence window (motion_policy sets the
+  // incident's own count to 1): in series they added up to 0.8 s at 5 fps.
+  g.min_frames = keyframes(c) ? 1 : c.motion.start_frames;
+  // Keyframes are about one GOP apart: a solid region waits for a second keyframe as before.
+  g.solid_persist_s = keyframes(c) ? -1.0 : c.motion.gate_solid_persist_s;
   g.min_travel = c.motion.gate_travel;
   g.activity_s = c.motion.gate_activity_s;
   g.nuisance_level = c.motion.gate_nuisance;
@@ -68,8 +77,9 @@ std::unique_ptr<MotionGate> motion_gate(const CameraConfig& c) {
 
 IncidentPolicy motion_policy(const CameraConfig& c) {
   IncidentPolicy p;
-  // start_frames counts analysed frames: 3 at 5 fps is 0.6 s, less than one keyframe interval.
-  p.start_frames = keyframes(c) ? 1 : c.motion.start_frames;
+  // start_frames counts analysed frames: 3 at 5 fps is 0.6 s, less than one keyframe interval. With the gate,
+  // the gate counts them (MotionGateConfig::min_frames) and one gated frame starts the incident.
+  p.start_frames = keyframes(c) || c.motion.gate ? 1 : c.motion.start_frames;
   p.end_seconds = c.motion.end_seconds;
   p.max_length_s = c.clip.max_length;
   return p;
@@ -213,6 +223,11 @@ void CameraAnalysis::process_motion_incidents(const Frame& frame, AnalysisOutput
   Observation o;
   o.pts = frame.pts;
   o.wall = frame.wall;
+  // The analysed frames' wall times over the gate's travel window (and a little more), oldest first.
+  while (!recent_walls_.empty() &&
+         (recent_walls_.back().first > frame.pts || frame.pts - recent_walls_.front().first > kRecentWallsNs))
+    recent_walls_.pop_front();
+  recent_walls_.emplace_back(frame.pts, frame.wall);
   if (motion_gate_) {
     // Only regions that persist and travel (or are solid) count; the mask itself stays as it is.
     int w = 0, h = 0;
@@ -222,6 +237,15 @@ void CameraAnalysis::process_motion_incidents(const Frame& frame, AnalysisOutput
     o.motion = g.motion;
     o.box = g.box;
     o.score = g.score;
+    // Dated from the first frame of the region's run (the onset), not the frame that confirmed it.
+    if (g.motion && g.since < frame.pts) {
+      for (const auto& [pts, wall] : recent_walls_) {
+        if (pts != g.since) continue;
+        o.since_pts = pts;
+        o.since_wall = wall;
+        break;
+      }
+    }
   } else {
     o.motion = out.motion.motion;
     if (!out.motion.boxes.empty()) o.box = out.motion.boxes.front();

@@ -3,6 +3,7 @@
 // -> incidents.
 #pragma once
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <utility>
@@ -77,6 +78,7 @@ class CameraAnalysis {
   MotionDetector motion_;
   IncidentManager motion_incidents_;
   std::unique_ptr<MotionGate> motion_gate_;  // null: gate disabled
+  std::deque<std::pair<MediaTimeNs, WallTime>> recent_walls_;  // analysed frames' pts and wall, last 3 s
   std::unique_ptr<ObjectDetector> detector_;
   CropPlan crop_plan_;
   double recheck_s_ = 0;  // detect.objects.recheck_s

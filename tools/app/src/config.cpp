@@ -217,7 +217,7 @@ void read_detect(ConfigReader& r, const YAML::Node& n, const std::string& path, 
 void read_motion(ConfigReader& r, const YAML::Node& n, const std::string& path, MotionSettings& m) {
   if (!r.expect_map(n, path)) return;
   r.check_keys(n, path, {"min_area", "start_frames", "end_seconds", "veto_fraction", "veto_structure", "gate",
-                         "gate_persist_s", "gate_travel", "gate_activity_s", "gate_nuisance", "gate_travel_area",
+                         "gate_persist_s", "gate_solid_persist_s", "gate_travel", "gate_activity_s", "gate_nuisance", "gate_travel_area",
                          "gate_light_match", "still_level", "still_refresh_s"});
   r.number(n, "min_area", path, m.min_area, 0.00001, 0.9);
   r.number(n, "start_frames", path, m.start_frames, 1, 100);
@@ -226,6 +226,7 @@ void read_motion(ConfigReader& r, const YAML::Node& n, const std::string& path, 
   r.number(n, "veto_structure", path, m.veto_structure, 0.05, 1.0);
   r.boolean(n, "gate", path, m.gate);
   r.number(n, "gate_persist_s", path, m.gate_persist_s, 0.0, 10.0);
+  r.number(n, "gate_solid_persist_s", path, m.gate_solid_persist_s, 0.0, 10.0);
   r.number(n, "gate_travel", path, m.gate_travel, 0.0, 1.0);
   r.number(n, "gate_activity_s", path, m.gate_activity_s, 1.0, 600.0);
   r.number(n, "gate_nuisance", path, m.gate_nuisance, 0.05, 1.0);

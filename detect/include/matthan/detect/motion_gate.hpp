@@ -27,6 +27,15 @@ struct MotionGateConfig {
   // from where it was first seen, in frame widths/heights) or it is solid (fill of its box ≥ solid_fill)
   // and large (≥ solid_area of the frame). Once it counts, it counts until it is lost.
   double persist_s = 0.4;
+  // ... and has been seen in at least min_frames analysed frames (motion.start_frames: the incident's start
+  // and the gate's persistence are counted in one window, not one after the other).
+  int min_frames = 1;
+  // A solid region (fill >= solid_fill, >= solid_area of the frame) that appeared where nothing habitually
+  // moves (at most a tenth of its box is habitual foreground) and is not a change of light counts once it has
+  // been seen this long instead of persist_s (and min_frames does not apply): a person or a car stepping
+  // into an empty scene is confirmed on its first frame. A negative value: solid regions wait persist_s like
+  // the others (the behaviour before this key).
+  double solid_persist_s = 0;
   double min_travel = 0.05;
   // ... and a region counts by travel only once it is at least this big (fraction of the frame): flicker and
   // light throw off small pieces that drift, while the novel part of a person is rarely this small.
@@ -50,6 +59,9 @@ struct GateResult {
   Box box;              // the largest region that counts (normalised)
   double score = 0;     // its fill, 0..1
   int regions = 0;      // novel regions tracked now (counting or not)
+  // When `motion`: the pts of the oldest frame in which the counting region was seen within its kept path (at
+  // most travel_window_s back): where the candidate run began, which an incident is dated from.
+  MediaTimeNs since = 0;
 };
 
 class MotionGate {

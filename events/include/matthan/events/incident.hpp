@@ -54,6 +54,10 @@ struct Observation {
   // 0..1. For motion: MotionResult::score, the share of the largest box that is foreground (a solid
   // object scores near 1, scattered noise low). Values outside 0..1 are clamped.
   double score = 0;
+  // When this frame's motion was confirmed on evidence from earlier frames (the motion gate's region was first
+  // seen then): the first of those frames. An incident this frame starts is dated from it. None: this frame.
+  std::optional<MediaTimeNs> since_pts;
+  WallTime since_wall{};
 };
 
 struct ObserveResult {

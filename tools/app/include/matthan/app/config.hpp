@@ -74,6 +74,7 @@ struct MotionSettings {
   // Persistence gate (docs/config.md `motion.gate_*`): what in the mask is worth an incident.
   bool gate = true;
   double gate_persist_s = 0.4;
+  double gate_solid_persist_s = 0;  // a solid region where nothing habitually moves counts after this long
   double gate_travel = 0.05;
   double gate_activity_s = 10;
   double gate_nuisance = 0.4;
