@@ -11,6 +11,7 @@
 #include <opencv2/imgproc.hpp>
 #include <opencv2/video/background_segm.hpp>
 
+#include "area_scale.hpp"
 #include "matthan/core/logging.hpp"
 #include "scene_structure.hpp"
 
@@ -44,7 +45,7 @@ bool has_chroma(const Frame& f) {
 // Scales `src` to `dst`'s size into dst's own memory (dst may be a view into a larger buffer).
 void scale_into(const cv::Mat& src, cv::Mat dst) {
   if (src.size() == dst.size()) src.copyTo(dst);
-  else cv::resize(src, dst, dst.size(), 0, 0, cv::INTER_AREA);
+  else if (!detail::area_downscale_integer(src, dst)) cv::resize(src, dst, dst.size(), 0, 0, cv::INTER_AREA);
 }
 
 // A kernel size given for the reference width, scaled to `width` and kept odd.
@@ -205,7 +206,8 @@ struct MotionDetector::Impl {
                        static_cast<std::size_t>(frame.stride[0]));
     if (color) return color_input(frame, luma);
     if (luma.size() == size) return luma;
-    cv::resize(luma, resized, size, 0, 0, cv::INTER_AREA);
+    resized.create(size, CV_8UC1);
+    if (!detail::area_downscale_integer(luma, resized)) cv::resize(luma, resized, size, 0, 0, cv::INTER_AREA);
     return resized;
   }
 
