@@ -24,6 +24,16 @@ bool area_downscale_integer(const cv::Mat& src, cv::Mat& dst) {
       for (int x = 0; x < sw; ++x) acc[x] = static_cast<std::uint16_t>(acc[x] + s[x]);
     }
     std::uint8_t* d = dst.ptr<std::uint8_t>(y);
+    if (k == 4) {
+      // sum / 16 rounded half to even, in integers: what cvRound(sum * 0.0625f) gives (0.0625 is exact).
+      for (int x = 0; x < w; ++x) {
+        const std::uint16_t* a = acc + static_cast<std::ptrdiff_t>(x) * 4;
+        const unsigned sum = static_cast<unsigned>(a[0]) + a[1] + a[2] + a[3];
+        const unsigned q = sum >> 4, r = sum & 15u;
+        d[x] = static_cast<std::uint8_t>(q + ((r > 8u) | ((r == 8u) & q)));
+      }
+      continue;
+    }
     for (int x = 0; x < w; ++x) {
       const std::uint16_t* a = acc + static_cast<std::ptrdiff_t>(x) * k;
       int sum = 0;
