@@ -10,6 +10,7 @@
 
 #include "gray_scene.hpp"
 #include "matthan/detect/motion_detector.hpp"
+#include "matthan/detect/motion_gate.hpp"
 
 namespace {
 
@@ -79,9 +80,26 @@ void BM_MotionStillScene(benchmark::State& state) {
     return f;
   };
   for (int n = 0; n < 20; ++n) detector.process(next());  // past the warm-up
+  // {still_level, held}: held is an open incident on the camera (no frame may be skipped, so no thumbnail is
+  // needed before processing).
+  detector.hold_still_gate(state.range(1) != 0);
   for (auto _ : state) benchmark::DoNotOptimize(detector.process(next()));
   state.SetItemsProcessed(state.iterations());
   state.counters["skipped"] = static_cast<double>(detector.still_skipped());
+}
+
+// MotionGate::update on the empty 320x180 mask of a still scene (after its 2 s of learning), the engine's
+// per-frame call on every still frame, skipped or not.
+void BM_MotionGateEmptyMask(benchmark::State& state) {
+  matthan::MotionGate gate{matthan::MotionGateConfig{}};
+  const std::vector<std::uint8_t> mask(320 * 180, 0);
+  matthan::MediaTimeNs pts = 0;
+  for (int n = 0; n < 20; ++n, pts += 200'000'000) gate.update(mask, 320, 180, pts);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(gate.update(mask, 320, 180, pts));
+    pts += 200'000'000;
+  }
+  state.SetItemsProcessed(state.iterations());
 }
 
 }  // namespace
@@ -93,5 +111,7 @@ BENCHMARK(BM_MotionPerFrame)
     ->Args({640, 360, 640})
     ->Unit(benchmark::kMicrosecond);
 
-// {still_level}: 0 is the gate off
-BENCHMARK(BM_MotionStillScene)->Arg(0)->Arg(3)->Unit(benchmark::kMicrosecond);
+// {still_level, held}: 0 is the gate off
+BENCHMARK(BM_MotionStillScene)->Args({0, 0})->Args({3, 0})->Args({3, 1})->Unit(benchmark::kMicrosecond);
+
+BENCHMARK(BM_MotionGateEmptyMask)->Unit(benchmark::kMicrosecond);

@@ -263,7 +263,7 @@ def detection_cost(probe, n, wall_s):
             "detector_ms_per_call": 1000 * seconds / calls if calls else None}
 
 
-def run_engine(matthan, urls, workdir, warmup, window, mode="every_frame", clips=True):
+def run_engine(matthan, urls, workdir, warmup, window, mode="every_frame", clips=True, still=False):
     tag = mode if clips else f"{mode}-noclips"
     root = workdir / f"engine-var-{tag}"
     shutil.rmtree(root, ignore_errors=True)
@@ -279,9 +279,10 @@ def run_engine(matthan, urls, workdir, warmup, window, mode="every_frame", clips
         "health: {heartbeat_s: 2}\n"
         "defaults:\n"
         f"  detect: {{fps: 5, mode: {mode}{objects_yaml(OBJECTS)}}}\n"
-        # The still content's keyframes are bit-identical (one PNG, encoded the same way every GOP; a real
-        # sensor's never are), so with keyframes only the frozen-picture watchdog would reconnect every 10 s.
-        + ("  watchdog: {frozen_s: 0}\n" if mode == "keyframes" else "") +
+        # The still content's pictures are bit-identical (one PNG, encoded the same way every GOP; a real
+        # sensor's never are), so the frozen-picture watchdog would reconnect after 10 s (every 10 s with
+        # keyframes only), and each reconnect's pipeline rebuild would be counted as per-frame cost.
+        + ("  watchdog: {frozen_s: 0}\n" if mode == "keyframes" or still else "") +
         "  clip: {pre_roll: 5, post_roll: 5, max_length: 300}\n"
         f"cameras:\n{cams}")
     with open(workdir / ("engine.log" if tag == "every_frame" else f"engine-{tag}.log"), "w") as out:
@@ -759,12 +760,13 @@ def main():
             r = {"content": kind, "cameras": n, "window_s": a.window, "warmup_s": a.warmup,
                  "loadavg_start": os.getloadavg()}
             urls, w, win = sim.urls, a.warmup, a.window
-            runs = {"engine": lambda: run_engine(matthan, urls, work, w, win),
+            still = kind == "empty"
+            runs = {"engine": lambda: run_engine(matthan, urls, work, w, win, still=still),
                     "floor": lambda: run_floor(urls, work, w, win),
                     "motion": lambda: run_motion(urls, work, w, win),
                     "engine_keyframes": lambda: run_engine(matthan, urls, work, w, win, "keyframes"),
                     "floor_keyframes": lambda: run_floor(urls, work, w, win, keyframes_only=True),
-                    "engine_noclips": lambda: run_engine(matthan, urls, work, w, win, clips=False),
+                    "engine_noclips": lambda: run_engine(matthan, urls, work, w, win, clips=False, still=still),
                     "remux": lambda: run_remux(urls, work, w, win),
                     "receive": lambda: run_remux(urls, work, w, win, write=False)}
 

@@ -11,6 +11,7 @@
 #include <opencv2/imgproc.hpp>
 #include <opencv2/video/background_segm.hpp>
 
+#include "area_scale.hpp"
 #include "matthan/core/logging.hpp"
 #include "scene_structure.hpp"
 
@@ -44,7 +45,7 @@ bool has_chroma(const Frame& f) {
 // Scales `src` to `dst`'s size into dst's own memory (dst may be a view into a larger buffer).
 void scale_into(const cv::Mat& src, cv::Mat dst) {
   if (src.size() == dst.size()) src.copyTo(dst);
-  else cv::resize(src, dst, dst.size(), 0, 0, cv::INTER_AREA);
+  else if (!detail::area_downscale_integer(src, dst)) cv::resize(src, dst, dst.size(), 0, 0, cv::INTER_AREA);
 }
 
 // A kernel size given for the reference width, scaled to `width` and kept odd.
@@ -175,14 +176,19 @@ struct MotionDetector::Impl {
     }
   }
 
-  // True when this frame can reuse the last processed frame's (empty) result: that frame's mask was empty,
-  // it is recent, and no thumbnail cell differs from its thumbnail by more than still_level.
-  bool still_since_last_processed(const Frame& frame) const {
+  // Whether this frame could be skipped at all, before its thumbnails are built: the gate is not held, the
+  // last processed frame's mask was empty, and it is recent. When not, the frame is processed whatever its
+  // thumbnails say, so they are not built (an open incident, a busy scene: no cost for the gate there).
+  bool still_skip_possible(const Frame& frame) const {
     if (still_held || !still_ref_empty || frames_seen <= config.warmup_frames) return false;
     if (still_run >= kStillMaxRun) return false;
-    if (frame.pts < still_ref_pts ||
-        static_cast<double>(frame.pts - still_ref_pts) >= config.still_refresh_s * 1e9)
-      return false;
+    return frame.pts >= still_ref_pts &&
+           static_cast<double>(frame.pts - still_ref_pts) < config.still_refresh_s * 1e9;
+  }
+
+  // True when this frame can reuse the last processed frame's (empty) result: still_skip_possible(), and no
+  // thumbnail cell differs from that frame's thumbnail by more than still_level.
+  bool still_since_last_processed() const {
     for (int p = 0; p < 3; ++p) {
       if (thumb[p].empty() != still_ref[p].empty()) return false;
       if (thumb[p].empty()) continue;
@@ -200,7 +206,8 @@ struct MotionDetector::Impl {
                        static_cast<std::size_t>(frame.stride[0]));
     if (color) return color_input(frame, luma);
     if (luma.size() == size) return luma;
-    cv::resize(luma, resized, size, 0, 0, cv::INTER_AREA);
+    resized.create(size, CV_8UC1);
+    if (!detail::area_downscale_integer(luma, resized)) cv::resize(luma, resized, size, 0, 0, cv::INTER_AREA);
     return resized;
   }
 
@@ -282,9 +289,13 @@ struct MotionDetector::Impl {
     const cv::Size wanted = analysis_size_for(frame.width, frame.height, config.analysis_width, in_color);
     if (wanted != size || in_color != color || !model) configure_for(wanted, in_color);
     const bool gate = config.still_level > 0;
-    if (gate) {
+    // The thumbnails of a processed frame are only needed as the reference if its mask turns out empty; they
+    // are built before processing only when this frame may be skipped, else after it when needed.
+    bool thumbs_built = false;
+    if (gate && still_skip_possible(frame)) {
       make_thumbnails(frame, in_color);
-      if (still_since_last_processed(frame)) {
+      thumbs_built = true;
+      if (still_since_last_processed()) {
         // Nothing changed since a frame whose mask was empty: its result (no motion, an empty mask) stands,
         // and the model is not fed a copy of what it just learnt.
         ++still_skipped;
@@ -294,7 +305,10 @@ struct MotionDetector::Impl {
         last_gray_f.release();
         return {};
       }
-      for (int p = 0; p < 3; ++p) std::swap(thumb[p], still_ref[p]);
+    }
+    if (gate) {
+      if (thumbs_built)
+        for (int p = 0; p < 3; ++p) std::swap(thumb[p], still_ref[p]);
       still_ref_pts = frame.pts;
       still_run = 0;
       still_ref_empty = false;  // set below once this frame's mask is known to be empty
@@ -328,6 +342,10 @@ struct MotionDetector::Impl {
     for (const cv::Rect& r : rects) result.boxes.push_back(normalise(r, size));
     result.motion = !result.boxes.empty();
     still_ref_empty = gate && result.foreground_fraction <= 0.0;
+    if (still_ref_empty && !thumbs_built) {
+      make_thumbnails(frame, in_color);
+      for (int p = 0; p < 3; ++p) std::swap(thumb[p], still_ref[p]);
+    }
     if (result.motion) {
       result.score = static_cast<double>(cv::countNonZero(foreground(rects.front()))) / rects.front().area();
     }

@@ -89,6 +89,8 @@ struct MotionGate::Impl {
 
   MotionGateConfig config;
   cv::Mat activity;  // CV_32F, 0..1
+  bool activity_zero = false;  // activity is all zeros (it stays so while masks are empty)
+  cv::Mat zeros;  // an all-zero CV_32F map of activity's size, for the decay on an empty mask
   cv::Mat fg, novel, habitual, grow;
   cv::Size grow_for;
   MediaTimeNs started = 0, last_pts = 0;
@@ -187,6 +189,28 @@ struct MotionGate::Impl {
                r.height / static_cast<double>(height)};
   }
 
+  // update() on an all-zero mask, with the same outcome as the general path: the map decays towards zero
+  // (the same arithmetic, so the map is bit for bit what it would be), no region is seen, tracks age.
+  GateResult update_empty(MediaTimeNs pts) {
+    GateResult result;
+    const double dt = frames == 0 ? 0.0 : std::max(0.0, static_cast<double>(pts - last_pts) / kNsPerSecond);
+    ++frames;
+    double alpha = config.activity_s > 0 ? dt / config.activity_s : 1.0;
+    alpha = std::clamp(std::max(alpha, 1.0 / static_cast<double>(frames)), 0.0, 1.0);
+    if (!activity_zero) {
+      if (zeros.size() != activity.size()) zeros = cv::Mat::zeros(activity.size(), CV_32F);
+      cv::addWeighted(activity, 1.0 - alpha, zeros, alpha, 0.0, activity);
+      activity_zero = cv::countNonZero(activity) == 0;
+    }
+    last_pts = pts;
+    if (learning) {
+      if (static_cast<double>(pts - started) / kNsPerSecond < config.learn_s) return result;
+      learning = false;
+    }
+    associate({}, pts);
+    return result;  // no track was seen now, so none counts
+  }
+
   GateResult update(const std::vector<std::uint8_t>& mask, int width, int height, MediaTimeNs pts,
                     const BackgroundMatch& background) {
     GateResult result;
@@ -198,9 +222,14 @@ struct MotionGate::Impl {
     if (activity.size() != size) {
       restart();
       activity = cv::Mat::zeros(size, CV_32F);
+      activity_zero = true;
       started = pts;
     }
     const cv::Mat m(size, CV_8UC1, const_cast<std::uint8_t*>(mask.data()));
+    // An empty mask (a still scene: most frames) has no novel and no dense region whatever the map holds, so
+    // only the map's decay and the tracks' ageing are left to do; on an all-zero map even the decay is nothing.
+    if (cv::countNonZero(m) == 0) return update_empty(pts);
+    activity_zero = false;
     cv::compare(m, 0, fg, cv::CMP_GT);  // 255 where foreground
     // Novel: foreground where the pixel is not habitually foreground (judged before this frame counts).
     // The habitual areas are widened a little: the fringe of a swaying tree is foreground less often than

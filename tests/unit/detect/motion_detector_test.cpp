@@ -504,6 +504,28 @@ TEST(MotionStillGate, HeldWhileAnIncidentIsOpenSkipsNothing) {
   EXPECT_GT(d.still_skipped(), held_from) << "released, the still scene is skipped again";
 }
 
+// While held, no frame can be skipped, so no thumbnail is built before processing; a processed frame whose mask is
+// empty still becomes the reference. The scene drifts while held: the first frame after the release is compared
+// with the last held frame (and skipped), not with the picture from before the hold (8 levels away).
+TEST(MotionStillGate, LastHeldFrameIsTheReferenceAfterRelease) {
+  const cv::Mat bg = still_background();
+  MotionDetector d{MotionConfig{}};
+  int i = 0;
+  for (; i < 30; ++i) d.process(still_scene_frame(bg, i));
+  ASSERT_GT(d.still_skipped(), 0U) << "the gate is active on the still scene";
+  d.hold_still_gate(true);
+  double level = 0;
+  for (int n = 0; n < 16; ++n, ++i) {
+    level += 0.5;
+    EXPECT_FALSE(d.process(still_scene_frame(bg, i, level)).motion) << "held frame " << n;
+  }
+  for (int n = 0; n < 4; ++n, ++i) d.process(still_scene_frame(bg, i, level));
+  d.hold_still_gate(false);
+  const std::uint64_t before = d.still_skipped();
+  EXPECT_FALSE(d.process(still_scene_frame(bg, i, level)).motion);
+  EXPECT_EQ(d.still_skipped(), before + 1) << "the first frame after the release matches the last held frame";
+}
+
 TEST(MotionStillGate, SmallMovingObjectIsNeverSkipped) {
   const cv::Mat bg = still_background();
   MotionDetector d{MotionConfig{}};

@@ -227,5 +227,48 @@ TEST(MotionGate, NothingCountsWhileLearningOrWithoutAMask) {
   EXPECT_FALSE(g.update({}, 0, 0, pts).motion);
 }
 
+
+// Empty masks (a still scene) take a shorter path through the gate; it must still age the tracks and let the
+// habit map fade, as a mask with foreground elsewhere would.
+TEST(MotionGate, TracksAreForgottenOverEmptyMasks) {
+  MotionGate g{MotionGateConfig{}};
+  MediaTimeNs pts = learn(g);
+  const auto person = [](int i) { return cv::Rect(10 + 3 * i, 50, 12, 30); };
+  for (int i = 0; i < 3; ++i, pts += kFrame) EXPECT_FALSE(g.update(mask_with({person(i)}), kW, kH, pts).motion);
+  // 0.6 s of empty masks: longer than max_gap_s (0.5), so the track is gone ...
+  for (int i = 0; i < 6; ++i, pts += kFrame) EXPECT_FALSE(g.update(mask_with({}), kW, kH, pts).motion);
+  // ... and the region that comes back starts a new one, which must persist again before it counts. Had the
+  // old track (first seen 0.9 s ago) been kept, it would count at once.
+  EXPECT_FALSE(g.update(mask_with({person(3)}), kW, kH, pts).motion);
+  pts += kFrame;
+  int first = -1;
+  for (int i = 4; i < 20 && first < 0; ++i, pts += kFrame)
+    if (g.update(mask_with({person(i)}), kW, kH, pts).motion) first = i;
+  EXPECT_GE(first, 6) << "counted after " << first - 3 << " frames";
+  EXPECT_LE(first, 13);
+}
+
+TEST(MotionGate, HabitFadesOverEmptyMasks) {
+  // A branch swings until its area is habitual; then the scene is still (empty masks) for a while; then a
+  // person walks through that area. After 2 s of stillness the area is still habitual and the person does not
+  // count there; after 40 s (four activity_s) the habit has faded and the person counts within a second.
+  const auto first_count = [](int still_frames) {
+    MotionGate g{MotionGateConfig{}};
+    MediaTimeNs pts = learn(g);
+    for (int i = 0; i < 350; ++i, pts += kFrame) {
+      const int dx = (i / 3) % 2 ? 6 : -6;
+      g.update(mask_with({{70 + dx, 30, 16, 30}}), kW, kH, pts);
+    }
+    for (int i = 0; i < still_frames; ++i, pts += kFrame) EXPECT_FALSE(g.update(mask_with({}), kW, kH, pts).motion);
+    for (int i = 0; i < 10; ++i, pts += kFrame)
+      if (g.update(mask_with({{62 + 2 * i, 30, 12, 30}}), kW, kH, pts).motion) return i;
+    return -1;
+  };
+  EXPECT_EQ(first_count(20), -1);
+  const int after_long = first_count(400);
+  EXPECT_GE(after_long, 0);
+  EXPECT_LE(after_long, 9);
+}
+
 }  // namespace
 }  // namespace matthan
