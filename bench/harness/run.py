@@ -106,6 +106,13 @@ def rss_threads(pid):
 
 
 RSS_EVERY = 15.0  # seconds between RSS samples over a window (--rss-every)
+ENGINE_CPUS = None  # --engine-cpus: a taskset CPU list the engine runs on (an overload on purpose), or None
+
+
+def engine_argv(matthan, cfg):
+    """`matthan run`, pinned to ENGINE_CPUS with taskset when --engine-cpus is given."""
+    argv = [str(matthan), "run", "--config", str(cfg)]
+    return ["taskset", "-c", ENGINE_CPUS, *argv] if ENGINE_CPUS else argv
 
 
 def rss_trend(samples):
@@ -238,7 +245,7 @@ def run_engine(matthan, urls, workdir, warmup, window, mode="every_frame", clips
         "  clip: {pre_roll: 5, post_roll: 5, max_length: 300}\n"
         f"cameras:\n{cams}")
     with open(workdir / ("engine.log" if tag == "every_frame" else f"engine-{tag}.log"), "w") as out:
-        proc = subprocess.Popen([str(matthan), "run", "--config", str(cfg)], stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(engine_argv(matthan, cfg), stdout=out, stderr=subprocess.STDOUT)
         try:
             m = measure(proc, warmup, window, "matthan run")
         finally:
@@ -636,9 +643,13 @@ def main():
                     help="also run the engine with clips off (a mask over the whole picture), the remux-only "
                          "recorder and the receive-only client: the clip-cost table")
     ap.add_argument("--rss-every", type=float, default=15, help="seconds between RSS samples in a window")
+    ap.add_argument("--engine-cpus", default=None,
+                    help="run the engine under `taskset -c LIST` (e.g. 1): starve it on purpose to study overload "
+                         "with fewer cameras (the simulator and the floors are not pinned)")
     a = ap.parse_args()
-    global RSS_EVERY
+    global RSS_EVERY, ENGINE_CPUS
     RSS_EVERY = a.rss_every
+    ENGINE_CPUS = a.engine_cpus
     only = None
     if a.only:
         only = {("engine_keyframes" if c == "keyframes" else c) for c in a.only.split(",") if c}
@@ -734,7 +745,7 @@ def main():
     doc = {"host": os.uname().nodename, "cores": os.cpu_count(), "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
            "input": {"size": "1280x720", "fps": FPS, "gop": GOP, "codec": "h264 high"},
            "engine_settings": {"detect": "the camera's size at 5 fps (engine_keyframes: detect.mode keyframes)",
-                               "transport": "tcp"}, "results": results, "latency": latency}
+                               "transport": "tcp", "engine_cpus": ENGINE_CPUS}, "results": results, "latency": latency}
     (out / "results.json").write_text(json.dumps(doc, indent=2))
     md = (table(results) + "\n\n" + engine_table(results)) if results else ""
     if any("skipped" not in r.get(c, {"skipped": 1}) for r in results for c in CLIP_COST):
