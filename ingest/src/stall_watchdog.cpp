@@ -44,10 +44,19 @@ void StallWatchdog::reset(Clock::time_point now) {
 void StallWatchdog::on_packet(Clock::time_point now, MediaTimeNs dts, double nominal_fps) {
   last_packet_ = now;
   nominal_fps_ = nominal_fps;
+  // A packet with no time (negative) says nothing about time going back; it still counts as a packet.
+  if (dts < 0) {
+    note_arrival(now);
+    return;
+  }
   if (max_dts_ && *max_dts_ - dts > static_cast<MediaTimeNs>(policy_.backwards_s * kNsPerSecond) && !tripped_) {
     tripped_ = fmt::format("stalled: timestamps jumped back by {:.1f} s", static_cast<double>(*max_dts_ - dts) / kNsPerSecond);
   }
   if (!max_dts_ || dts > *max_dts_) max_dts_ = dts;
+  note_arrival(now);
+}
+
+void StallWatchdog::note_arrival(Clock::time_point now) {
   arrivals_.push_back(now);
   const auto window = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(policy_.rate_window_s));
   while (!arrivals_.empty() && now - arrivals_.front() > window) arrivals_.pop_front();

@@ -106,6 +106,44 @@ TEST(StallWatchdog, TimestampsJumpingBackTrip) {
   EXPECT_NE(r->find("jumped back"), std::string::npos) << *r;
 }
 
+// Under CPU starvation the parser left access units untimed (-1); read as a time they looked like a jump
+// back by the whole media time so far, and the camera was reconnected every few seconds (issue 7).
+TEST(StallWatchdog, UntimedPacketsAreNotAJumpBack) {
+  StallWatchdog w(policy());
+  const auto t0 = Clock::now();
+  w.reset(t0);
+  MediaTimeNs dts = 300 * kFrameNs;  // 30 s into the camera's media time
+  auto t = feed_healthy(w, t0, 1, dts);
+  for (int i = 0; i < 5; ++i) {
+    t += 100ms;
+    w.on_packet(t, -1, 10.0);
+    w.on_frame(t, 7000 + static_cast<std::uint64_t>(i));
+    EXPECT_EQ(w.check(t), std::nullopt) << "untimed packet " << i;
+  }
+  // The timeline goes on where it was; a real jump back afterwards still trips.
+  w.on_packet(t + 100ms, dts + kFrameNs, 10.0);
+  EXPECT_EQ(w.check(t + 100ms), std::nullopt);
+  w.on_packet(t + 200ms, dts - 2 * kNsPerSecond, 10.0);
+  const auto r = w.check(t + 200ms);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_NE(r->find("jumped back by 2.1 s"), std::string::npos) << *r;
+}
+
+// Untimed packets still prove the stream is alive: no "no video packets" stall while they keep coming.
+TEST(StallWatchdog, UntimedPacketsKeepTheStreamAlive) {
+  StallWatchdog w(policy());
+  const auto t0 = Clock::now();
+  w.reset(t0);
+  MediaTimeNs dts = 0;
+  auto t = feed_healthy(w, t0, 1, dts);
+  for (int i = 0; i < 40; ++i) {  // 4 s, twice stall_s
+    t += 100ms;
+    w.on_packet(t, -1, 10.0);
+    w.on_frame(t, 9000 + static_cast<std::uint64_t>(i));
+    EXPECT_EQ(w.check(t), std::nullopt) << "at " << i;
+  }
+}
+
 TEST(StallWatchdog, SmallReorderingIsTolerated) {
   StallWatchdog w(policy());
   const auto t0 = Clock::now();

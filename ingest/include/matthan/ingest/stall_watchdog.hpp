@@ -34,7 +34,8 @@ class StallWatchdog {
   explicit StallWatchdog(WatchdogPolicy policy = {}) : policy_(policy) {}
 
   void reset(Clock::time_point now);  // a new attempt started streaming
-  // nominal_fps: the stream's own frame rate (0 when unknown: the rate check is skipped).
+  // nominal_fps: the stream's own frame rate (0 when unknown: the rate check is skipped). A negative dts
+  // (no timestamp) counts as a packet but is left out of the backwards-time rule.
   void on_packet(Clock::time_point now, MediaTimeNs dts, double nominal_fps);
   void on_frame(Clock::time_point now, std::uint64_t signature);
   // A reason when the stream counts as stalled; nullopt while it is healthy.
@@ -44,6 +45,8 @@ class StallWatchdog {
   const WatchdogPolicy& policy() const { return policy_; }
 
  private:
+  void note_arrival(Clock::time_point now);
+
   WatchdogPolicy policy_;
   Clock::time_point started_{};
   Clock::time_point last_packet_{};
