@@ -36,6 +36,7 @@ void StallWatchdog::reset(Clock::time_point now) {
   max_dts_.reset();
   tripped_.reset();
   arrivals_.clear();
+  max_lead_before_window_.reset();
   nominal_fps_ = 0;
   frozen_since_.reset();
   frozen_signature_ = 0;
@@ -46,20 +47,38 @@ void StallWatchdog::on_packet(Clock::time_point now, MediaTimeNs dts, double nom
   nominal_fps_ = nominal_fps;
   // A packet with no time (negative) says nothing about time going back; it still counts as a packet.
   if (dts < 0) {
-    note_arrival(now);
+    note_arrival(now, std::nullopt);
     return;
   }
   if (max_dts_ && *max_dts_ - dts > static_cast<MediaTimeNs>(policy_.backwards_s * kNsPerSecond) && !tripped_) {
     tripped_ = fmt::format("stalled: timestamps jumped back by {:.1f} s", static_cast<double>(*max_dts_ - dts) / kNsPerSecond);
   }
   if (!max_dts_ || dts > *max_dts_) max_dts_ = dts;
-  note_arrival(now);
+  // How far the packet's media time is ahead of its arrival (any constant offset; only changes matter).
+  note_arrival(now, dts - std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count());
 }
 
-void StallWatchdog::note_arrival(Clock::time_point now) {
-  arrivals_.push_back(now);
+void StallWatchdog::note_arrival(Clock::time_point now, std::optional<std::int64_t> lead_ns) {
+  arrivals_.push_back({now, lead_ns});
   const auto window = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(policy_.rate_window_s));
-  while (!arrivals_.empty() && now - arrivals_.front() > window) arrivals_.pop_front();
+  while (!arrivals_.empty() && now - arrivals_.front().at > window) {
+    if (const auto& l = arrivals_.front().lead_ns; l && (!max_lead_before_window_ || *l > *max_lead_before_window_))
+      max_lead_before_window_ = l;
+    arrivals_.pop_front();
+  }
+}
+
+bool StallWatchdog::running_ahead() const {
+  // A source replaying or running fast sends media time faster than real time, so its packets' lead over
+  // their arrival keeps growing past anything seen before. A client that read its socket late (a starved
+  // process) and catches up receives a burst too, but of packets that were late: their lead only comes
+  // back to what it was, never beyond. Without a timed packet before the window, nothing is known: no.
+  if (!max_lead_before_window_) return true;
+  std::optional<std::int64_t> max_lead;
+  for (const auto& a : arrivals_)
+    if (a.lead_ns && (!max_lead || *a.lead_ns > *max_lead)) max_lead = a.lead_ns;
+  const auto slack = static_cast<std::int64_t>(policy_.rate_window_s * kNsPerSecond / 2);
+  return max_lead && *max_lead > *max_lead_before_window_ + slack;
 }
 
 void StallWatchdog::on_frame(Clock::time_point now, std::uint64_t signature) {
@@ -83,7 +102,7 @@ std::optional<std::string> StallWatchdog::check(Clock::time_point now) const {
   const bool warmed = seconds_between(started_, now) >= 2 * policy_.rate_window_s;
   if (warmed && nominal_fps_ > 0 && policy_.max_rate_factor > 0 && arrivals_.size() > 1) {
     const double rate = static_cast<double>(arrivals_.size()) / policy_.rate_window_s;
-    if (rate > policy_.max_rate_factor * nominal_fps_)
+    if (rate > policy_.max_rate_factor * nominal_fps_ && running_ahead())
       return fmt::format("stalled: {:.0f} frames/s arriving for a {:.0f} fps stream (a stuck source replaying?)", rate,
                          nominal_fps_);
   }

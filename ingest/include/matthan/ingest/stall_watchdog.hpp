@@ -45,7 +45,12 @@ class StallWatchdog {
   const WatchdogPolicy& policy() const { return policy_; }
 
  private:
-  void note_arrival(Clock::time_point now);
+  struct Arrival {
+    Clock::time_point at;
+    std::optional<std::int64_t> lead_ns;  // media time minus arrival (steady) time; none for an untimed packet
+  };
+  void note_arrival(Clock::time_point now, std::optional<std::int64_t> lead_ns);
+  bool running_ahead() const;  // media time ran ahead of real time in the rate window (see check())
 
   WatchdogPolicy policy_;
   Clock::time_point started_{};
@@ -53,7 +58,8 @@ class StallWatchdog {
   std::optional<Clock::time_point> last_frame_;
   std::optional<MediaTimeNs> max_dts_;
   std::optional<std::string> tripped_;  // a one-off condition seen on a packet (backwards time)
-  std::deque<Clock::time_point> arrivals_;  // packet arrivals within the rate window
+  std::deque<Arrival> arrivals_;  // packet arrivals within the rate window
+  std::optional<std::int64_t> max_lead_before_window_;  // the largest lead of the packets that left the window
   double nominal_fps_ = 0;
   std::uint64_t frozen_signature_ = 0;
   std::optional<Clock::time_point> frozen_since_;
