@@ -406,6 +406,7 @@ void GstCameraSource::watch_decoder_output(GstElement* pipeline) {
           return GST_PAD_PROBE_DROP;
         }
         source->decoder_in_.fetch_add(1, std::memory_order_relaxed);
+        if (source->sink_.on_decoder_input) source->sink_.on_decoder_input();
         return GST_PAD_PROBE_OK;
       },
       this, nullptr);

@@ -40,6 +40,13 @@ void StallWatchdog::reset(Clock::time_point now) {
   nominal_fps_ = 0;
   frozen_since_.reset();
   frozen_signature_ = 0;
+  decoder_fed_ = false;
+  units_since_frame_ = 0;
+}
+
+void StallWatchdog::on_decoder_input(Clock::time_point) {
+  decoder_fed_ = true;
+  ++units_since_frame_;
 }
 
 void StallWatchdog::on_packet(Clock::time_point now, MediaTimeNs dts, double nominal_fps) {
@@ -83,6 +90,7 @@ bool StallWatchdog::running_ahead() const {
 
 void StallWatchdog::on_frame(Clock::time_point now, std::uint64_t signature) {
   last_frame_ = now;
+  units_since_frame_ = 0;
   if (!frozen_since_ || signature != frozen_signature_) {
     frozen_signature_ = signature;
     frozen_since_ = now;
@@ -94,10 +102,17 @@ std::optional<std::string> StallWatchdog::check(Clock::time_point now) const {
   const double quiet = seconds_between(last_packet_, now);
   if (quiet >= policy_.stall_s) return fmt::format("stalled: no video packets for {:.1f} s", quiet);
   const double since_frame = seconds_between(last_frame_.value_or(started_), now);
-  if (policy_.expect_frames && since_frame >= policy_.stall_s)
+  // When the decoder's input is reported, a decoder that took in nothing (or almost nothing) is starved of
+  // CPU, not stuck: reconnecting cannot help it and costs recording. It trips once it has taken in units
+  // and given nothing back, or after kStarvedDecoderFactor x stall_s in any case.
+  const bool decoder_working = !decoder_fed_ || units_since_frame_ >= kStuckDecoderUnits ||
+                               since_frame >= kStarvedDecoderFactor * policy_.stall_s;
+  if (policy_.expect_frames && since_frame >= policy_.stall_s && decoder_working)
     return fmt::format("stalled: packets arrive but nothing decoded for {:.1f} s", since_frame);
-  if (policy_.expect_frames && policy_.frozen_s > 0 && frozen_since_ && seconds_between(*frozen_since_, now) >= policy_.frozen_s)
-    return fmt::format("stalled: the picture has not changed for {:.1f} s", seconds_between(*frozen_since_, now));
+  // Frozen is identical pictures spanning frozen_s (up to the last frame): no frames at all is the rule above.
+  if (policy_.expect_frames && policy_.frozen_s > 0 && frozen_since_ && last_frame_ &&
+      seconds_between(*frozen_since_, *last_frame_) >= policy_.frozen_s)
+    return fmt::format("stalled: the picture has not changed for {:.1f} s", seconds_between(*frozen_since_, *last_frame_));
   // The rate is judged only over a full window after a warm-up, so the jitter buffer's first burst is forgiven.
   const bool warmed = seconds_between(started_, now) >= 2 * policy_.rate_window_s;
   if (warmed && nominal_fps_ > 0 && policy_.max_rate_factor > 0 && arrivals_.size() > 1) {

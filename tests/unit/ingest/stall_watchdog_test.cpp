@@ -74,6 +74,51 @@ TEST(StallWatchdog, PacketsWithoutDecodedFramesTrip) {
   EXPECT_NE(r->find("nothing decoded"), std::string::npos) << *r;
 }
 
+// Measured at 48 cameras every frame on 2 cores at load 80: decoder threads got so little CPU that some
+// cameras decoded nothing for 5 s while their packets kept coming, and were reconnected. A decoder that
+// takes in (almost) nothing is starved, not stuck: it is given kStarvedDecoderFactor x stall_s.
+TEST(StallWatchdog, StarvedDecoderIsGivenTime) {
+  StallWatchdog w(policy());  // stall_s 2
+  const auto t0 = Clock::now();
+  w.reset(t0);
+  MediaTimeNs dts = 0;
+  auto t = feed_healthy(w, t0, 1, dts);
+  w.on_decoder_input(t);
+  std::optional<std::string> r;
+  int at = 0;
+  for (int i = 1; i <= 200 && !r; ++i) {
+    w.on_packet(t + i * 100ms, dts += kFrameNs, 10.0);
+    if (i % 50 == 0) w.on_decoder_input(t + i * 100ms);  // one unit every 5 s: starved
+    r = w.check(t + i * 100ms);
+    at = i;
+  }
+  ASSERT_TRUE(r.has_value());
+  EXPECT_NE(r->find("nothing decoded"), std::string::npos) << *r;
+  EXPECT_GE(at, 115) << "not before 6 x stall_s (12 s) without a frame";
+  EXPECT_LE(at, 125);
+}
+
+// A decoder that takes in units and gives nothing back is stuck (a broken stream): it trips at stall_s.
+TEST(StallWatchdog, DecoderTakingUnitsButGivingNothingTrips) {
+  StallWatchdog w(policy());
+  const auto t0 = Clock::now();
+  w.reset(t0);
+  MediaTimeNs dts = 0;
+  auto t = feed_healthy(w, t0, 1, dts);
+  std::optional<std::string> r;
+  int at = 0;
+  for (int i = 1; i <= 60 && !r; ++i) {
+    w.on_packet(t + i * 100ms, dts += kFrameNs, 10.0);
+    w.on_decoder_input(t + i * 100ms);
+    r = w.check(t + i * 100ms);
+    at = i;
+  }
+  ASSERT_TRUE(r.has_value());
+  EXPECT_NE(r->find("nothing decoded"), std::string::npos) << *r;
+  EXPECT_GE(at, 19);
+  EXPECT_LE(at, 21);
+}
+
 // A recording-only stream (its camera detects on a detect_url) is never decoded: packets alone keep it
 // healthy, and it still trips when they stop.
 TEST(StallWatchdog, RecordOnlyStreamNeedsPacketsButNoFrames) {

@@ -807,6 +807,7 @@ struct Engine::Impl {
       if (so.decode) {
         sink.on_frame = [this, raw](Frame f) { on_frame(*raw, std::move(f)); };
         sink.on_decode_error = [raw] { raw->supervisor->note_decode_error(); };
+        sink.on_decoder_input = [raw] { raw->supervisor->note_decoder_input(); };
       }
       sink.watchdog = [raw] { return raw->supervisor->check_watchdog(); };
       return make_gst_source(raw->cfg.id, so, std::move(sink));
@@ -830,6 +831,7 @@ struct Engine::Impl {
         sink.on_packet = [raw](EncodedPacket p) { raw->detect_supervisor->note_packet(p); };
         sink.on_frame = [this, raw](Frame f) { on_frame(*raw, std::move(f)); };
         sink.on_decode_error = [raw] { raw->detect_supervisor->note_decode_error(); };
+        sink.on_decoder_input = [raw] { raw->detect_supervisor->note_decoder_input(); };
         sink.watchdog = [raw] { return raw->detect_supervisor->check_watchdog(); };
         return make_gst_source(raw->cfg.id, dso, std::move(sink));
       };

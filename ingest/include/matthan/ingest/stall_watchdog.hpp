@@ -38,6 +38,12 @@ class StallWatchdog {
   // (no timestamp) counts as a packet but is left out of the backwards-time rule.
   void on_packet(Clock::time_point now, MediaTimeNs dts, double nominal_fps);
   void on_frame(Clock::time_point now, std::uint64_t signature);
+  // An access unit went into the decoder. Once reported, "nothing decoded" needs the decoder to have taken
+  // in kStuckDecoderUnits units since the last frame (a starved decoder takes in nothing), or
+  // kStarvedDecoderFactor x stall_s without a frame.
+  void on_decoder_input(Clock::time_point now);
+  static constexpr int kStuckDecoderUnits = 4;
+  static constexpr double kStarvedDecoderFactor = 6;
   // A reason when the stream counts as stalled; nullopt while it is healthy.
   std::optional<std::string> check(Clock::time_point now) const;
 
@@ -63,6 +69,8 @@ class StallWatchdog {
   double nominal_fps_ = 0;
   std::uint64_t frozen_signature_ = 0;
   std::optional<Clock::time_point> frozen_since_;
+  bool decoder_fed_ = false;      // on_decoder_input was called in this attempt
+  int units_since_frame_ = 0;     // decoder input since the last decoded frame
 };
 
 }  // namespace matthan
