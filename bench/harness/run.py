@@ -107,6 +107,13 @@ def rss_threads(pid):
 
 
 RSS_EVERY = 15.0  # seconds between RSS samples over a window (--rss-every)
+ENGINE_CPUS = None  # --engine-cpus: a taskset CPU list the engine runs on (an overload on purpose), or None
+
+
+def engine_argv(matthan, cfg):
+    """`matthan run`, pinned to ENGINE_CPUS with taskset when --engine-cpus is given."""
+    argv = [str(matthan), "run", "--config", str(cfg)]
+    return ["taskset", "-c", ENGINE_CPUS, *argv] if ENGINE_CPUS else argv
 
 
 def rss_trend(samples):
@@ -286,7 +293,7 @@ def run_engine(matthan, urls, workdir, warmup, window, mode="every_frame", clips
         "  clip: {pre_roll: 5, post_roll: 5, max_length: 300}\n"
         f"cameras:\n{cams}")
     with open(workdir / ("engine.log" if tag == "every_frame" else f"engine-{tag}.log"), "w") as out:
-        proc = subprocess.Popen([str(matthan), "run", "--config", str(cfg)], stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(engine_argv(matthan, cfg), stdout=out, stderr=subprocess.STDOUT)
         try:
             m = measure(proc, warmup, window, "matthan run", probe=lambda: detector_metrics(metrics_port))
         finally:
@@ -725,10 +732,14 @@ def main():
                          "folder (*.cfg, *.weights, coco.names)")
     ap.add_argument("--recheck-s", type=float, default=0,
                     help="detect.objects.recheck_s for the engine runs (0: the default, every frame with motion)")
+    ap.add_argument("--engine-cpus", default=None,
+                    help="run the engine under `taskset -c LIST` (e.g. 1): starve it on purpose to study overload "
+                         "with fewer cameras (the simulator and the floors are not pinned)")
     a = ap.parse_args()
-    global RSS_EVERY, OBJECTS, RECHECK_S
+    global RSS_EVERY, OBJECTS, RECHECK_S, ENGINE_CPUS
     RECHECK_S = a.recheck_s
     RSS_EVERY = a.rss_every
+    ENGINE_CPUS = a.engine_cpus
     OBJECTS = resolve_objects(a.objects)
     log(f"object detection: {OBJECTS or 'off'}")
     only = None
@@ -827,7 +838,8 @@ def main():
     doc = {"host": os.uname().nodename, "cores": os.cpu_count(), "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
            "input": {"size": "1280x720", "fps": FPS, "gop": GOP, "codec": "h264 high"},
            "engine_settings": {"detect": "the camera's size at 5 fps (engine_keyframes: detect.mode keyframes)",
-                               "objects": OBJECTS or "off", "recheck_s": RECHECK_S, "transport": "tcp"}, "results": results, "latency": latency}
+                               "objects": OBJECTS or "off", "recheck_s": RECHECK_S, "transport": "tcp",
+                               "engine_cpus": ENGINE_CPUS}, "results": results, "latency": latency}
     (out / "results.json").write_text(json.dumps(doc, indent=2))
     md = (table(results) + "\n\n" + engine_table(results)) if results else ""
     if any("skipped" not in r.get(c, {"skipped": 1}) for r in results for c in CLIP_COST):

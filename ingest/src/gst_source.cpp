@@ -14,6 +14,7 @@
 
 #include "matthan/core/logging.hpp"
 #include "matthan/core/url.hpp"
+#include "matthan/ingest/au_clock.hpp"
 #include "matthan/ingest/gst_ptr.hpp"
 #include "matthan/ingest/redact.hpp"
 #include "pipeline.hpp"
@@ -147,6 +148,7 @@ class GstCameraSource final : public CameraSource {
   Result<gst::ElementPtr> build(RtspTransport transport);
   Status attach_sink(GstElement* pipeline, const char* name, bool packets);
   void watch_source_caps(GstElement* pipeline);
+  void stamp_untimed_units(GstElement* pipeline);
   void watch_codec(GstElement* pipeline);
   void configure_decoder(GstElement* pipeline);
   void limit_mjpeg_rate(GstElement* pipeline);
@@ -192,6 +194,8 @@ class GstCameraSource final : public CameraSource {
   std::atomic<std::uint64_t> packets_{0};
   std::atomic<std::uint64_t> frame_index_{0};
   std::int64_t run_started_steady_ns_ = 0;  // run() only
+  std::atomic<std::uint64_t> unit_period_ns_{0};  // the stream's frame period from its caps (0 unknown)
+  AccessUnitClock unit_clock_;  // the parser's streaming thread only (stamp_untimed_units)
 };
 
 Result<gst::ElementPtr> GstCameraSource::build(RtspTransport transport) {
@@ -211,6 +215,7 @@ Result<gst::ElementPtr> GstCameraSource::build(RtspTransport transport) {
     gst_util_set_object_arg(G_OBJECT(src.get()), "protocols", transport == RtspTransport::kTcp ? "tcp" : "udp");
   }
   watch_source_caps(pipeline.get());
+  stamp_untimed_units(pipeline.get());
   watch_codec(pipeline.get());
   if (is_http_url(*url_)) {
     limit_mjpeg_rate(pipeline.get());
@@ -254,6 +259,46 @@ void GstCameraSource::watch_source_caps(GstElement* pipeline) {
           static_cast<GstCameraSource*>(self)->source_width_ = width;
           static_cast<GstCameraSource*>(self)->source_height_ = height;
         }
+        int num = 0, den = 0;
+        if (s && gst_structure_get_fraction(s, "framerate", &num, &den) && num > 0 && den > 0)
+          static_cast<GstCameraSource*>(self)->unit_period_ns_ = gst_util_uint64_scale_int(GST_SECOND, den, num);
+        return GST_PAD_PROBE_OK;
+      },
+      this, nullptr);
+}
+
+// An access unit that leaves the parser with no timestamp gets one (AccessUnitClock) before the tee, so both
+// branches see it: the packets (ring, clips, stall watchdog) and the decoder (frame times). Measured under CPU
+// starvation with rtpjitterbuffer in slave mode: it clamped backwards-going times to the previous one, the
+// parser then left every repeat untimed, and the watchdog read the untimed units as "timestamps jumped back"
+// (docs/PERFORMANCE.md, "Overload"). Runs on the parser's streaming thread only.
+void GstCameraSource::stamp_untimed_units(GstElement* pipeline) {
+  auto tee = gst::adopt(gst_bin_get_by_name(GST_BIN(pipeline), "t"));
+  if (!tee) return;
+  auto pad = gst::adopt(gst_element_get_static_pad(tee.get(), "sink"));
+  if (!pad) return;
+  gst_pad_add_probe(
+      pad.get(), GST_PAD_PROBE_TYPE_BUFFER,
+      [](GstPad*, GstPadProbeInfo* info, gpointer raw) -> GstPadProbeReturn {
+        auto* self = static_cast<GstCameraSource*>(raw);
+        GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+        if (buffer == nullptr) return GST_PAD_PROBE_OK;
+        const std::int64_t duration =
+            GST_BUFFER_DURATION_IS_VALID(buffer) ? static_cast<std::int64_t>(GST_BUFFER_DURATION(buffer)) : -1;
+        const std::int64_t period = static_cast<std::int64_t>(self->unit_period_ns_.load(std::memory_order_relaxed));
+        if (GST_BUFFER_PTS_IS_VALID(buffer)) {
+          self->unit_clock_.stamp(static_cast<std::int64_t>(GST_BUFFER_PTS(buffer)), duration, period);
+          return GST_PAD_PROBE_OK;
+        }
+        const std::int64_t known = GST_BUFFER_DTS_IS_VALID(buffer) ? static_cast<std::int64_t>(GST_BUFFER_DTS(buffer)) : -1;
+        const std::int64_t t = self->unit_clock_.stamp(known, duration, period);
+        if (t < 0) return GST_PAD_PROBE_OK;
+        buffer = gst_buffer_make_writable(buffer);
+        GST_PAD_PROBE_INFO_DATA(info) = buffer;
+        GST_BUFFER_PTS(buffer) = static_cast<GstClockTime>(t);
+        if (!GST_BUFFER_DTS_IS_VALID(buffer)) GST_BUFFER_DTS(buffer) = static_cast<GstClockTime>(t);
+        if (self->unit_clock_.stamped() == 1)
+          camera_logger(self->camera_)->debug("an access unit left the parser with no timestamp; interpolated");
         return GST_PAD_PROBE_OK;
       },
       this, nullptr);
@@ -354,6 +399,7 @@ void GstCameraSource::watch_decoder_output(GstElement* pipeline) {
           return GST_PAD_PROBE_DROP;
         }
         source->decoder_in_.fetch_add(1, std::memory_order_relaxed);
+        if (source->sink_.on_decoder_input) source->sink_.on_decoder_input();
         return GST_PAD_PROBE_OK;
       },
       this, nullptr);
@@ -390,6 +436,8 @@ void GstCameraSource::reset_run_state() {
     shift_ns_.reset();
   }
   packets_ = 0;
+  unit_period_ns_ = 0;
+  unit_clock_.reset();
   decoder_in_ = 0;
   decoder_out_ = 0;
   decoder_lost_ = 0;
@@ -539,6 +587,8 @@ void GstCameraSource::handle_packet(GstSample* sample) {
       GST_BUFFER_DURATION_IS_VALID(buffer) ? static_cast<MediaTimeNs>(GST_BUFFER_DURATION(buffer)) : 0;
   packet.keyframe = !GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT);
   packet.wall = arrival;
+  // Only a unit ahead of any timed one can still be untimed here (stamp_untimed_units): nothing can place it.
+  if (packet.pts < 0) return;
   // Joining a shared or live stream mid-GOP: what comes before the first keyframe cannot be decoded
   // or recorded, so the first packet handed out is always a keyframe.
   if (!seen_keyframe_) {

@@ -28,7 +28,12 @@ Result<std::string> source_part(const SourceOptions& o, const ParsedUrl& url, bo
                             : o.transport == RtspTransport::kUdp ? " protocols=udp"
                                                                  : "";
     // Only the video stream is linked; a camera's audio stream is left unlinked (rtspsrc ignores it).
-    return fmt::format("rtspsrc name=src{}{} latency={} ! application/x-rtp,media=video ! parsebin name=parse",
+    // buffer-mode=synced: packet times are the camera's own RTP clock from the first packet's arrival on, so
+    // they cannot go back or stand still when this process is starved of CPU and reads its sockets late.
+    // The default (slave) re-estimates them from arrival times; measured at 16 busy cameras on one core, it
+    // gave runs of consecutive frames the same time, which the parser then left untimed, and the watchdog
+    // reconnected ("timestamps jumped back"). docs/PERFORMANCE.md, "Overload".
+    return fmt::format("rtspsrc name=src{}{} latency={} buffer-mode=synced ! application/x-rtp,media=video ! parsebin name=parse",
                        location, protocols, o.latency_ms);
   }
   if (url.scheme == "file") {

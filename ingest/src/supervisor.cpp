@@ -144,6 +144,11 @@ void CameraSupervisor::note_frame(const Frame& frame) {
   watchdog_.on_frame(StallWatchdog::Clock::now(), signature);
 }
 
+void CameraSupervisor::note_decoder_input() {
+  std::lock_guard lock(watchdog_mu_);
+  watchdog_.on_decoder_input(StallWatchdog::Clock::now());
+}
+
 void CameraSupervisor::note_decode_error() {
   decode_errors_.fetch_add(1, std::memory_order_relaxed);
 }

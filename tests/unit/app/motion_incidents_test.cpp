@@ -139,10 +139,12 @@ TEST(MotionIncidents, LightingStepsAreCountedInTheCameraHealth) {
 
   CameraHealth h;
   h.state = CameraState::kStreaming;
-  const AnalysisCounters counters{120, 0, a->global_changes()};
+  AnalysisCounters counters{120, 0, a->global_changes()};
+  counters.snapshots_skipped = 3;
   const std::string payload = health_event_json("cam", h, counters, 7, "node");
   const auto j = nlohmann::json::parse(payload);
   EXPECT_EQ(j["counters"]["global_changes"], 2);
+  EXPECT_EQ(j["counters"]["snapshots_skipped"], 3);
   auto v = JsonSchemaValidator::from_file(std::filesystem::path(MATTHAN_SCHEMA_DIR) / "health.schema.json");
   ASSERT_TRUE(v.ok()) << v.error().message;
   const auto st = v.value().validate(payload);

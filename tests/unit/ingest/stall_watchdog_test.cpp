@@ -74,6 +74,51 @@ TEST(StallWatchdog, PacketsWithoutDecodedFramesTrip) {
   EXPECT_NE(r->find("nothing decoded"), std::string::npos) << *r;
 }
 
+// Measured at 48 cameras every frame on 2 cores at load 80: decoder threads got so little CPU that some
+// cameras decoded nothing for 5 s while their packets kept coming, and were reconnected. A decoder that
+// takes in (almost) nothing is starved, not stuck: it is given kStarvedDecoderFactor x stall_s.
+TEST(StallWatchdog, StarvedDecoderIsGivenTime) {
+  StallWatchdog w(policy());  // stall_s 2
+  const auto t0 = Clock::now();
+  w.reset(t0);
+  MediaTimeNs dts = 0;
+  auto t = feed_healthy(w, t0, 1, dts);
+  w.on_decoder_input(t);
+  std::optional<std::string> r;
+  int at = 0;
+  for (int i = 1; i <= 200 && !r; ++i) {
+    w.on_packet(t + i * 100ms, dts += kFrameNs, 10.0);
+    if (i % 50 == 0) w.on_decoder_input(t + i * 100ms);  // one unit every 5 s: starved
+    r = w.check(t + i * 100ms);
+    at = i;
+  }
+  ASSERT_TRUE(r.has_value());
+  EXPECT_NE(r->find("nothing decoded"), std::string::npos) << *r;
+  EXPECT_GE(at, 115) << "not before 6 x stall_s (12 s) without a frame";
+  EXPECT_LE(at, 125);
+}
+
+// A decoder that takes in units and gives nothing back is stuck (a broken stream): it trips at stall_s.
+TEST(StallWatchdog, DecoderTakingUnitsButGivingNothingTrips) {
+  StallWatchdog w(policy());
+  const auto t0 = Clock::now();
+  w.reset(t0);
+  MediaTimeNs dts = 0;
+  auto t = feed_healthy(w, t0, 1, dts);
+  std::optional<std::string> r;
+  int at = 0;
+  for (int i = 1; i <= 60 && !r; ++i) {
+    w.on_packet(t + i * 100ms, dts += kFrameNs, 10.0);
+    w.on_decoder_input(t + i * 100ms);
+    r = w.check(t + i * 100ms);
+    at = i;
+  }
+  ASSERT_TRUE(r.has_value());
+  EXPECT_NE(r->find("nothing decoded"), std::string::npos) << *r;
+  EXPECT_GE(at, 19);
+  EXPECT_LE(at, 21);
+}
+
 // A recording-only stream (its camera detects on a detect_url) is never decoded: packets alone keep it
 // healthy, and it still trips when they stop.
 TEST(StallWatchdog, RecordOnlyStreamNeedsPacketsButNoFrames) {
@@ -106,6 +151,44 @@ TEST(StallWatchdog, TimestampsJumpingBackTrip) {
   EXPECT_NE(r->find("jumped back"), std::string::npos) << *r;
 }
 
+// Under CPU starvation the parser left access units untimed (-1); read as a time they looked like a jump
+// back by the whole media time so far, and the camera was reconnected every few seconds (issue 7).
+TEST(StallWatchdog, UntimedPacketsAreNotAJumpBack) {
+  StallWatchdog w(policy());
+  const auto t0 = Clock::now();
+  w.reset(t0);
+  MediaTimeNs dts = 300 * kFrameNs;  // 30 s into the camera's media time
+  auto t = feed_healthy(w, t0, 1, dts);
+  for (int i = 0; i < 5; ++i) {
+    t += 100ms;
+    w.on_packet(t, -1, 10.0);
+    w.on_frame(t, 7000 + static_cast<std::uint64_t>(i));
+    EXPECT_EQ(w.check(t), std::nullopt) << "untimed packet " << i;
+  }
+  // The timeline goes on where it was; a real jump back afterwards still trips.
+  w.on_packet(t + 100ms, dts + kFrameNs, 10.0);
+  EXPECT_EQ(w.check(t + 100ms), std::nullopt);
+  w.on_packet(t + 200ms, dts - 2 * kNsPerSecond, 10.0);
+  const auto r = w.check(t + 200ms);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_NE(r->find("jumped back by 2.1 s"), std::string::npos) << *r;
+}
+
+// Untimed packets still prove the stream is alive: no "no video packets" stall while they keep coming.
+TEST(StallWatchdog, UntimedPacketsKeepTheStreamAlive) {
+  StallWatchdog w(policy());
+  const auto t0 = Clock::now();
+  w.reset(t0);
+  MediaTimeNs dts = 0;
+  auto t = feed_healthy(w, t0, 1, dts);
+  for (int i = 0; i < 40; ++i) {  // 4 s, twice stall_s
+    t += 100ms;
+    w.on_packet(t, -1, 10.0);
+    w.on_frame(t, 9000 + static_cast<std::uint64_t>(i));
+    EXPECT_EQ(w.check(t), std::nullopt) << "at " << i;
+  }
+}
+
 TEST(StallWatchdog, SmallReorderingIsTolerated) {
   StallWatchdog w(policy());
   const auto t0 = Clock::now();
@@ -135,6 +218,36 @@ TEST(StallWatchdog, RunawayRateTripsAfterWarmUpOnly) {
   }
   ASSERT_TRUE(r.has_value());
   EXPECT_NE(r->find("replaying"), std::string::npos) << *r;
+}
+
+// A starved engine reads its socket late and then drains it: a burst well above 3x the stream's rate, but of
+// packets that were late. Measured at 48 cameras on 2 cores: it reconnected cameras as "a stuck source
+// replaying". The media time never runs ahead of real time, so it must not trip.
+TEST(StallWatchdog, CatchUpBurstAfterLateReadingIsNotARunaway) {
+  WatchdogPolicy p = policy();  // rate window 1 s, factor 3
+  p.stall_s = 5;
+  StallWatchdog w(p);
+  const auto t0 = Clock::now();
+  w.reset(t0);
+  MediaTimeNs dts = 0;
+  auto t = feed_healthy(w, t0, 3, dts);  // warmed up, on time
+  std::uint64_t sig = 50000;
+  for (int round = 0; round < 3; ++round) {
+    // Nothing read for 4 s, then the 40 frames sent meanwhile arrive within 200 ms (200 frames/s).
+    t += 4s;
+    for (int i = 0; i < 40; ++i) {
+      t += 5ms;
+      w.on_packet(t, dts += kFrameNs, 10.0);
+      w.on_frame(t, ++sig);
+      EXPECT_EQ(w.check(t), std::nullopt) << "round " << round << " packet " << i;
+    }
+    for (int i = 0; i < 15; ++i) {  // back on time for a while
+      t += 100ms;
+      w.on_packet(t, dts += kFrameNs, 10.0);
+      w.on_frame(t, ++sig);
+      EXPECT_EQ(w.check(t), std::nullopt) << "round " << round << " after, " << i;
+    }
+  }
 }
 
 TEST(StallWatchdog, FrozenPictureTripsAfterFrozenTime) {

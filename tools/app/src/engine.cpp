@@ -52,6 +52,10 @@ namespace {
 
 constexpr auto kStoragePollInterval = std::chrono::milliseconds(100);
 constexpr double kSnapshotRefreshSeconds = 1.0;
+// Snapshot refreshes of one camera waiting for the storage thread: each holds a decoded frame (1.4 MB at
+// 720p), so when the storage thread falls behind (a starved machine) a refresh is skipped and counted
+// instead of queued (health counter snapshots_skipped). The first snapshot, written before `start`, is not.
+constexpr int kMaxPendingSnapshots = 1;
 constexpr double kRingKeyframeMarginSeconds = 15.0;  // covers keyframe intervals up to this long beyond pre-roll
 constexpr double kLongKeyframeIntervalSeconds = 4.0;  // above this, a health warning for the camera
 constexpr std::size_t kMaxReadyCameras = 1024;  // the ready queue's bound: more than any node runs
@@ -96,6 +100,12 @@ struct CameraRuntime {
   std::atomic<std::uint64_t> analysed{0};
   std::atomic<std::uint64_t> global_changes{0};  // lighting changes the motion veto absorbed (health, metrics)
   std::atomic<std::uint64_t> still_skipped{0};   // frames the still-frame gate skipped (health)
+  std::atomic<int> snapshots_pending{0};            // refreshes posted to the storage thread, not yet written
+  std::atomic<std::uint64_t> snapshots_skipped{0};  // refreshes skipped because one was pending (health)
+  AnalysisCounters analysis_counters() const {
+    return {analysed.load(std::memory_order_relaxed), frames.dropped(), global_changes.load(std::memory_order_relaxed),
+            still_skipped.load(std::memory_order_relaxed), snapshots_skipped.load(std::memory_order_relaxed)};
+  }
   std::atomic<MediaTimeNs> last_packet_pts{0};  // media time of the newest packet (for camera_offline clips)
   std::atomic<int> analysis_open{0};            // incidents of the analysis path that are open (heartbeat)
   std::atomic<bool> tamper_open{false};         // a tamper incident is open (heartbeat, review)
@@ -325,9 +335,15 @@ struct Engine::Impl {
 
   void queue_snapshot(CameraRuntime& rt, const Frame& frame, const Incident& inc, CameraRuntime::SnapshotState& snap) {
     snap.last_pts = frame.pts;
+    if (rt.snapshots_pending.load(std::memory_order_acquire) >= kMaxPendingSnapshots) {
+      rt.snapshots_skipped.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    rt.snapshots_pending.fetch_add(1, std::memory_order_acq_rel);
     storage_tasks.post([this, &rt, frame, boxes = snapshot_boxes(inc), rel = snap.rel] {
       if (auto st = write_snapshot(frame, boxes, config.storage_root / rel); !st.ok())
         rt.log->warn("snapshot {} refresh failed: {}", rel, st.error().message);
+      rt.snapshots_pending.fetch_sub(1, std::memory_order_acq_rel);
     });
   }
 
@@ -358,9 +374,7 @@ struct Engine::Impl {
   // ---- health (storage thread: publishing stores to SQLite, which GStreamer threads must never wait on) ----
   void on_health(CameraRuntime& rt, const CameraHealth& h) {
     rt.state = h.state;
-    const AnalysisCounters a{rt.analysed.load(std::memory_order_relaxed), rt.frames.dropped(),
-                             rt.global_changes.load(std::memory_order_relaxed),
-                             rt.still_skipped.load(std::memory_order_relaxed)};
+    const AnalysisCounters a = rt.analysis_counters();
     bus->publish(health_topic(rt.cfg.id),
                  [&](std::uint64_t seq) { return health_event_json(rt.cfg.id, h, a, seq, config.node); });
     if (!rt.retiring) track_offline(rt, h.state == CameraState::kStreaming);
@@ -368,9 +382,7 @@ struct Engine::Impl {
 
   // The detect_url substream: its own health events; the camera's state, and camera_offline, follow `url`.
   void on_detect_health(CameraRuntime& rt, const CameraHealth& h) {
-    const AnalysisCounters a{rt.analysed.load(std::memory_order_relaxed), rt.frames.dropped(),
-                             rt.global_changes.load(std::memory_order_relaxed),
-                             rt.still_skipped.load(std::memory_order_relaxed)};
+    const AnalysisCounters a = rt.analysis_counters();
     bus->publish(health_topic(rt.cfg.id),
                  [&](std::uint64_t seq) { return health_event_json(rt.cfg.id, h, a, seq, config.node, "detect"); });
   }
@@ -460,9 +472,7 @@ struct Engine::Impl {
     // Each camera's counters ride along with the heartbeat, so they are current even without a state change.
     for (auto& rt : list) {
       const CameraHealth h = rt->supervisor->health();
-      const AnalysisCounters a{rt->analysed.load(std::memory_order_relaxed), rt->frames.dropped(),
-                               rt->global_changes.load(std::memory_order_relaxed),
-                               rt->still_skipped.load(std::memory_order_relaxed)};
+      const AnalysisCounters a = rt->analysis_counters();
       bus->publish(health_topic(rt->cfg.id),
                    [&](std::uint64_t seq) { return health_event_json(rt->cfg.id, h, a, seq, config.node); });
       if (rt->detect_supervisor) {
@@ -799,6 +809,7 @@ struct Engine::Impl {
       if (so.decode) {
         sink.on_frame = [this, raw](Frame f) { on_frame(*raw, std::move(f)); };
         sink.on_decode_error = [raw] { raw->supervisor->note_decode_error(); };
+        sink.on_decoder_input = [raw] { raw->supervisor->note_decoder_input(); };
       }
       sink.watchdog = [raw] { return raw->supervisor->check_watchdog(); };
       return make_gst_source(raw->cfg.id, so, std::move(sink));
@@ -822,6 +833,7 @@ struct Engine::Impl {
         sink.on_packet = [raw](EncodedPacket p) { raw->detect_supervisor->note_packet(p); };
         sink.on_frame = [this, raw](Frame f) { on_frame(*raw, std::move(f)); };
         sink.on_decode_error = [raw] { raw->detect_supervisor->note_decode_error(); };
+        sink.on_decoder_input = [raw] { raw->detect_supervisor->note_decoder_input(); };
         sink.watchdog = [raw] { return raw->detect_supervisor->check_watchdog(); };
         return make_gst_source(raw->cfg.id, dso, std::move(sink));
       };

@@ -48,7 +48,8 @@ std::string health_event_json(const CameraId& camera, const CameraHealth& health
                        {"decode_errors", health.decode_errors},
                        {"stalls", health.stalls},
                        {"global_changes", analysis.global_changes},
-                       {"still_skipped", analysis.still_skipped}};
+                       {"still_skipped", analysis.still_skipped},
+                       {"snapshots_skipped", analysis.snapshots_skipped}};
   j["last_frame_age_s"] = health.last_frame_age_s < 0 ? Json(nullptr) : Json(round3(health.last_frame_age_s));
   if (health.retry_in_s >= 0) j["retry_in_s"] = round3(health.retry_in_s);
   return j.dump();

@@ -43,6 +43,7 @@ struct AnalysisCounters {
   std::uint64_t dropped = 0;
   std::uint64_t global_changes = 0;  // lighting changes (lights, IR switch, exposure) the motion veto absorbed
   std::uint64_t still_skipped = 0;   // analysed frames the still-frame gate found unchanged (motion model skipped)
+  std::uint64_t snapshots_skipped = 0;  // snapshot refreshes skipped while one was still waiting to be written
 };
 
 std::string health_topic(const CameraId& camera);  // "health.<camera>"

@@ -49,6 +49,7 @@ struct SourceSink {
   std::function<void(EncodedPacket)> on_packet;
   std::function<void(Frame)> on_frame;
   std::function<void()> on_decode_error;  // the decoder reported a damaged frame (the run goes on)
+  std::function<void()> on_decoder_input;  // an access unit went into the decoder (on the decoder's thread)
   // Polled from run()'s own thread a few times a second: a non-empty reason ends the run with it (the
   // supervisor's stall watchdog).
   std::function<std::string()> watchdog;

@@ -70,6 +70,7 @@ class CameraSupervisor {
   void note_frame();
   void note_frame(const Frame& frame);  // also feeds the stall watchdog (frozen picture)
   void note_decode_error();
+  void note_decoder_input();  // feeds the stall watchdog: a starved decoder is not a stuck one
   // Polled by the running source a few times a second: a reason when the stream has stalled (the state
   // becomes `stalled` and the source should end its run with that reason), empty while healthy.
   std::string check_watchdog();
