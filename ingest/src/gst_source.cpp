@@ -11,12 +11,14 @@
 #include <chrono>
 #include <mutex>
 #include <string_view>
+#include <vector>
 
 #include "matthan/core/logging.hpp"
 #include "matthan/core/url.hpp"
 #include "matthan/ingest/au_clock.hpp"
 #include "matthan/ingest/gst_ptr.hpp"
 #include "matthan/ingest/redact.hpp"
+#include "matthan/ingest/wall_map.hpp"
 #include "pipeline.hpp"
 
 namespace matthan {
@@ -179,12 +181,14 @@ class GstCameraSource final : public CameraSource {
   gst::CapsPtr packet_caps_;
   std::shared_ptr<const StreamInfo> stream_;
   bool seen_keyframe_ = false;
+  // The session's first packets, held until the wall map has settled (WallMap::settled), then dated by it.
+  std::vector<EncodedPacket> settling_;
+  bool wall_settled_ = false;
 
   // Shared between the two streaming threads and run().
   std::atomic<int> source_width_{0};
   std::atomic<int> source_height_{0};
-  std::atomic<bool> have_wall_offset_{false};
-  std::atomic<std::int64_t> wall_offset_ns_{0};  // wall clock minus running time, from the first packet
+  WallMap wall_map_;  // media time -> wall clock, for packets and frames alike
   std::atomic<std::int64_t> last_packet_steady_ns_{0};
   std::atomic<std::uint64_t> decoder_in_{0};
   std::uint64_t decoder_out_ = 0, decoder_lost_ = 0;  // the decoder's streaming thread only
@@ -430,7 +434,9 @@ void GstCameraSource::reset_run_state() {
   packet_caps_.reset();
   stream_.reset();
   seen_keyframe_ = false;
-  have_wall_offset_ = false;
+  settling_.clear();
+  wall_settled_ = false;
+  wall_map_.reset();
   {
     std::lock_guard lock(shift_mu_);
     shift_ns_.reset();
@@ -586,7 +592,6 @@ void GstCameraSource::handle_packet(GstSample* sample) {
   packet.duration =
       GST_BUFFER_DURATION_IS_VALID(buffer) ? static_cast<MediaTimeNs>(GST_BUFFER_DURATION(buffer)) : 0;
   packet.keyframe = !GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT);
-  packet.wall = arrival;
   // Only a unit ahead of any timed one can still be untimed here (stamp_untimed_units): nothing can place it.
   if (packet.pts < 0) return;
   // Joining a shared or live stream mid-GOP: what comes before the first keyframe cannot be decoded
@@ -595,10 +600,21 @@ void GstCameraSource::handle_packet(GstSample* sample) {
     if (!packet.keyframe) return;
     seen_keyframe_ = true;
   }
-  if (!have_wall_offset_.load(std::memory_order_acquire) && packet.pts >= 0) {
-    wall_offset_ns_.store(wall_ns(arrival) - packet.pts, std::memory_order_relaxed);
-    have_wall_offset_.store(true, std::memory_order_release);
+  wall_map_.observe(wall_ns(arrival), packet.pts);
+  if (!wall_settled_) {
+    // The first second of a session can arrive as a burst (a camera's or a relay's buffered GOP): held until
+    // the map has seen it, so a clip that opens on these packets is dated as the frames' incidents are.
+    settling_.push_back(std::move(packet));
+    if (!wall_map_.settled(wall_ns(arrival))) return;
+    wall_settled_ = true;
+    for (EncodedPacket& held : settling_) {
+      held.wall = wall_for(held.pts);
+      if (sink_.on_packet) sink_.on_packet(std::move(held));
+    }
+    settling_.clear();
+    return;
   }
+  packet.wall = wall_for(packet.pts);
   if (sink_.on_packet) sink_.on_packet(std::move(packet));
 }
 
@@ -614,13 +630,10 @@ MediaTimeNs GstCameraSource::shifted(MediaTimeNs running) {
   return running + *shift_ns_;
 }
 
-// A frame's wall time follows the packets' pts-to-wall relation, so a frame and its packets agree.
+// Packets and frames share one map, so a frame and its packets agree (a frame decoded before any packet was
+// seen takes its own decode time as the arrival).
 WallTime GstCameraSource::wall_for(MediaTimeNs pts) {
-  if (!have_wall_offset_.load(std::memory_order_acquire)) {
-    wall_offset_ns_.store(wall_ns(std::chrono::system_clock::now()) - pts, std::memory_order_relaxed);
-    have_wall_offset_.store(true, std::memory_order_release);
-  }
-  const std::int64_t ns = wall_offset_ns_.load(std::memory_order_relaxed) + pts;
+  const std::int64_t ns = wall_map_.wall_ns_or_observe(wall_ns(std::chrono::system_clock::now()), pts);
   return WallTime(std::chrono::duration_cast<WallTime::duration>(std::chrono::nanoseconds(ns)));
 }
 
