@@ -593,7 +593,10 @@ void GstCameraSource::handle_packet(GstSample* sample) {
       GST_BUFFER_DURATION_IS_VALID(buffer) ? static_cast<MediaTimeNs>(GST_BUFFER_DURATION(buffer)) : 0;
   packet.keyframe = !GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT);
   // Only a unit ahead of any timed one can still be untimed here (stamp_untimed_units): nothing can place it.
-  if (packet.pts < 0) return;
+  if (packet.pts < 0) {
+    if (sink_.on_untimed_packet) sink_.on_untimed_packet();
+    return;
+  }
   // Joining a shared or live stream mid-GOP: what comes before the first keyframe cannot be decoded
   // or recorded, so the first packet handed out is always a keyframe.
   if (!seen_keyframe_) {

@@ -118,6 +118,7 @@ CameraHealth CameraSupervisor::health() const {
   h.packets = packets_.load(std::memory_order_relaxed);
   h.frames = frames_.load(std::memory_order_relaxed);
   h.decode_errors = decode_errors_.load(std::memory_order_relaxed);
+  h.untimed_packets = untimed_packets_.load(std::memory_order_relaxed);
   std::optional<StallWatchdog::Clock::time_point> last_frame;
   {
     std::lock_guard lock(watchdog_mu_);
@@ -151,6 +152,10 @@ void CameraSupervisor::note_decoder_input() {
 
 void CameraSupervisor::note_decode_error() {
   decode_errors_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void CameraSupervisor::note_untimed_packet() {
+  untimed_packets_.fetch_add(1, std::memory_order_relaxed);
 }
 
 std::string CameraSupervisor::check_watchdog() {

@@ -86,6 +86,9 @@ void render_cameras(ExpositionWriter& w, const MetricsSnapshot& s) {
   counter("matthan_camera_reconnects_total", "Connection attempts after the first.", &CameraMetrics::reconnects);
   counter("matthan_camera_decode_errors_total", "Access units the decoder concealed or could not decode.",
           &CameraMetrics::decode_errors);
+  counter("matthan_camera_untimed_packets_total",
+          "Access units dropped because they had no timestamp ahead of the stream's first timed one.",
+          &CameraMetrics::untimed_packets);
   counter("matthan_camera_stalls_total", "Times the stall watchdog tripped.", &CameraMetrics::stalls);
   counter("matthan_camera_global_changes_total",
           "Global changes (lights, IR switch, exposure) the motion veto absorbed without an incident.",

@@ -139,12 +139,14 @@ TEST(MotionIncidents, LightingStepsAreCountedInTheCameraHealth) {
 
   CameraHealth h;
   h.state = CameraState::kStreaming;
+  h.untimed_packets = 5;
   AnalysisCounters counters{120, 0, a->global_changes()};
   counters.snapshots_skipped = 3;
   const std::string payload = health_event_json("cam", h, counters, 7, "node");
   const auto j = nlohmann::json::parse(payload);
   EXPECT_EQ(j["counters"]["global_changes"], 2);
   EXPECT_EQ(j["counters"]["snapshots_skipped"], 3);
+  EXPECT_EQ(j["counters"]["untimed_packets"], 5);
   auto v = JsonSchemaValidator::from_file(std::filesystem::path(MATTHAN_SCHEMA_DIR) / "health.schema.json");
   ASSERT_TRUE(v.ok()) << v.error().message;
   const auto st = v.value().validate(payload);

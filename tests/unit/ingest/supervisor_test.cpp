@@ -354,15 +354,17 @@ TEST(Supervisor, RefusedAttemptsBackOffSlowerAndStillGrow) {
   }
 }
 
-TEST(Supervisor, HealthCarriesDecodeErrorsAndFrameAge) {
+TEST(Supervisor, HealthCarriesDecodeErrorsUntimedPacketsAndFrameAge) {
   CameraSupervisor sup("cam1", [] { return nullptr; }, fast_policy({1.0}), {});
   EXPECT_EQ(sup.health().last_frame_age_s, -1);
   sup.note_decode_error();
   sup.note_decode_error();
+  sup.note_untimed_packet();
   Frame f = make_owned_frame(PixelFormat::kGray8, 64, 64);
   sup.note_frame(f);
   const CameraHealth h = sup.health();
   EXPECT_EQ(h.decode_errors, 2u);
+  EXPECT_EQ(h.untimed_packets, 1u);
   EXPECT_EQ(h.frames, 1u);
   EXPECT_GE(h.last_frame_age_s, 0.0);
   EXPECT_LT(h.last_frame_age_s, 5.0);

@@ -44,6 +44,7 @@ MetricsSnapshot sample_snapshot() {
   a.frames_dropped = 10;
   a.reconnects = 2;
   a.decode_errors = 3;
+  a.untimed_packets = 4;
   a.stalls = 1;
   a.global_changes = 4;
   a.incidents_by_kind = {{"motion", 5}, {"camera_offline", 1}};
@@ -78,6 +79,7 @@ TEST(MetricsRender, CameraFigures) {
   EXPECT_EQ(t.value("matthan_camera_packets_total", {{"camera", "gate-1"}}), 1000);
   EXPECT_EQ(t.value("matthan_camera_reconnects_total", {{"camera", "gate-1"}}), 2);
   EXPECT_EQ(t.value("matthan_camera_decode_errors_total", {{"camera", "gate-1"}}), 3);
+  EXPECT_EQ(t.value("matthan_camera_untimed_packets_total", {{"camera", "gate-1"}}), 4);
   EXPECT_EQ(t.value("matthan_camera_global_changes_total", {{"camera", "gate-1"}}), 4);
   EXPECT_EQ(t.value("matthan_camera_global_changes_total", {{"camera", "yard"}}), 0);
   EXPECT_EQ(t.value("matthan_camera_incidents_total", {{"camera", "gate-1"}, {"kind", "motion"}}), 5);

@@ -733,6 +733,7 @@ struct Engine::Impl {
       c.frames_dropped = rt->frames.dropped();
       c.global_changes = rt->global_changes.load(std::memory_order_relaxed);
       c.decode_errors = fh.decode_errors;
+      c.untimed_packets = h.untimed_packets;
       c.stalls = h.stalls + (rt->detect_supervisor ? fh.stalls : 0);
       c.reconnects = h.reconnects + (rt->detect_supervisor ? fh.reconnects : 0);
       if (auto it = incidents.find(c.id); it != incidents.end()) c.incidents_by_kind = it->second;
@@ -806,6 +807,7 @@ struct Engine::Impl {
         raw->last_packet_pts.store(p.pts, std::memory_order_relaxed);
         raw->ring->push(std::move(p));
       };
+      sink.on_untimed_packet = [raw] { raw->supervisor->note_untimed_packet(); };
       if (so.decode) {
         sink.on_frame = [this, raw](Frame f) { on_frame(*raw, std::move(f)); };
         sink.on_decode_error = [raw] { raw->supervisor->note_decode_error(); };

@@ -46,6 +46,7 @@ std::string health_event_json(const CameraId& camera, const CameraHealth& health
                        {"frames_dropped", analysis.dropped},
                        {"reconnects", health.reconnects},
                        {"decode_errors", health.decode_errors},
+                       {"untimed_packets", health.untimed_packets},
                        {"stalls", health.stalls},
                        {"global_changes", analysis.global_changes},
                        {"still_skipped", analysis.still_skipped},

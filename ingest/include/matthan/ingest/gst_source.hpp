@@ -49,6 +49,9 @@ struct SourceSink {
   std::function<void(EncodedPacket)> on_packet;
   std::function<void(Frame)> on_frame;
   std::function<void()> on_decode_error;  // the decoder reported a damaged frame (the run goes on)
+  // An access unit with no time, ahead of the stream's first timed one, was dropped: nothing can place it
+  // in a clip (later untimed units are given a time: AccessUnitClock).
+  std::function<void()> on_untimed_packet;
   std::function<void()> on_decoder_input;  // an access unit went into the decoder (on the decoder's thread)
   // Polled from run()'s own thread a few times a second: a non-empty reason ends the run with it (the
   // supervisor's stall watchdog).

@@ -44,6 +44,7 @@ struct CameraHealth {
   std::string reason;
   std::uint64_t packets = 0, frames = 0, reconnects = 0;
   std::uint64_t decode_errors = 0, stalls = 0;
+  std::uint64_t untimed_packets = 0;  // dropped: no time, ahead of the stream's first timed unit
   double last_frame_age_s = -1;  // seconds since the last decoded frame; -1 before the first one
   double retry_in_s = -1;        // in backoff: the delay before the next attempt; -1 otherwise
   WallTime since{};               // when the state was entered
@@ -70,6 +71,7 @@ class CameraSupervisor {
   void note_frame();
   void note_frame(const Frame& frame);  // also feeds the stall watchdog (frozen picture)
   void note_decode_error();
+  void note_untimed_packet();
   void note_decoder_input();  // feeds the stall watchdog: a starved decoder is not a stuck one
   // Polled by the running source a few times a second: a reason when the stream has stalled (the state
   // becomes `stalled` and the source should end its run with that reason), empty while healthy.
@@ -95,6 +97,7 @@ class CameraSupervisor {
   std::atomic<std::uint64_t> packets_{0};
   std::atomic<std::uint64_t> frames_{0};
   std::atomic<std::uint64_t> decode_errors_{0};
+  std::atomic<std::uint64_t> untimed_packets_{0};
   std::atomic<bool> awaiting_first_packet_{false};  // armed while an attempt waits for its first packet
 
   mutable std::mutex watchdog_mu_;

@@ -18,6 +18,7 @@ struct CameraMetrics {
   // Counters since the engine started (monotonic).
   std::uint64_t packets = 0, frames_decoded = 0, frames_analysed = 0, frames_dropped = 0;
   std::uint64_t reconnects = 0, decode_errors = 0, stalls = 0;
+  std::uint64_t untimed_packets = 0;  // dropped: no time, ahead of the stream's first timed unit
   std::uint64_t global_changes = 0;  // lighting changes the motion veto absorbed (no incident raised)
   std::map<std::string, std::uint64_t> incidents_by_kind;  // incidents started, by kind
   // Gauges.
