@@ -76,10 +76,17 @@ void KnnBackground::apply_rows(const cv::Mat& image, cv::Mat& fgmask) const {
         return s[CN] != 0 && ++near_background >= kNeighbours;
       };
       const int newest = idx_short[i] == 0 ? kSamples - 1 : idx_short[i] - 1;
-      bool background = false;
-      for (int n = newest; n >= 0 && !background; --n) background = visit(n);
-      for (int n = kSamples - 1; n > newest && !background; --n) background = visit(n);
-      for (int n = kSamples; n < samples && !background; ++n) background = visit(n);
+      // Most pixels of a scene are background whose two newest samples are near (kNeighbours is 2): decided
+      // without the loops. Otherwise the counts start afresh over every sample.
+      static_assert(kNeighbours == 2);
+      visit(newest);  // never decides alone: one near background sample is not enough
+      bool background = visit(newest == 0 ? kSamples - 1 : newest - 1);
+      if (!background) {
+        near = near_background = 0;
+        for (int n = newest; n >= 0 && !background; --n) background = visit(n);
+        for (int n = kSamples - 1; n > newest && !background; --n) background = visit(n);
+        for (int n = kSamples; n < samples && !background; ++n) background = visit(n);
+      }
       if (background) result = 1;
       if (result == 1 || near >= kNeighbours) include = 1;
       if (result == 0 && detect_shadows_) {
