@@ -1,4 +1,4 @@
-// The KNN background model, OpenCV's decisions at a third of the cost; see the header.
+// The KNN background model, OpenCV's decisions for fewer instructions; see the header.
 #include "knn_background.hpp"
 
 #include <algorithm>
@@ -31,7 +31,7 @@ void KnnBackground::initialize(cv::Size size, int type) {
 }
 
 template <int CN>
-void KnnBackground::apply_rows(const cv::Mat& image, cv::Mat& fgmask) const {
+void KnnBackground::apply_rows(const cv::Mat& image, cv::Mat& fgmask) {
   constexpr int ndata = CN + 1;
   constexpr int samples = kLists * kSamples;
   constexpr int step = samples * ndata;
@@ -40,11 +40,10 @@ void KnnBackground::apply_rows(const cv::Mat& image, cv::Mat& fgmask) const {
   const int threshold = static_cast<int>(std::ceil(dist2_threshold_));
   const float tb = dist2_threshold_;
   const int w = image.cols;
-  // apply() owns these buffers; this const member only writes through their data pointers.
-  std::uint8_t* model = const_cast<std::uint8_t*>(model_.ptr<std::uint8_t>());
-  std::uint8_t* idx_short = const_cast<std::uint8_t*>(index_short_.ptr<std::uint8_t>());
-  std::uint8_t* idx_mid = const_cast<std::uint8_t*>(index_mid_.ptr<std::uint8_t>());
-  std::uint8_t* idx_long = const_cast<std::uint8_t*>(index_long_.ptr<std::uint8_t>());
+  std::uint8_t* model = model_.ptr<std::uint8_t>();
+  std::uint8_t* idx_short = index_short_.ptr<std::uint8_t>();
+  std::uint8_t* idx_mid = index_mid_.ptr<std::uint8_t>();
+  std::uint8_t* idx_long = index_long_.ptr<std::uint8_t>();
   const std::uint8_t* nxt_short = next_short_.ptr<std::uint8_t>();
   const std::uint8_t* nxt_mid = next_mid_.ptr<std::uint8_t>();
   const std::uint8_t* nxt_long = next_long_.ptr<std::uint8_t>();
