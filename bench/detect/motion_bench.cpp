@@ -2,7 +2,10 @@
 // 1.5-2x dearer because the cache is cold between frames).
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <string>
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
@@ -102,6 +105,68 @@ void BM_MotionGateEmptyMask(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// A real clip, replayed through the motion detector and the persistence gate as the engine runs them on every
+// analysed frame: raw I420 frames from the file named by MATTHAN_MOTION_CLIP (`ffmpeg -i CLIP -f rawvideo
+// -pix_fmt yuv420p FILE`), of the size in MATTHAN_MOTION_CLIP_SIZE (default 1280x720), 10 fps. One iteration is
+// the whole clip with a fresh detector and gate, so `valgrind --tool=callgrind` gives instructions per frame
+// (MotionDetector::process and MotionGate::update, inclusive, over their calls) on real footage
+// (docs/PERFORMANCE.md). Skipped when the variable is not set.
+std::vector<matthan::Frame> load_i420_clip(const char* path, int width, int height) {
+  std::vector<matthan::Frame> frames;
+  std::ifstream in(path, std::ios::binary);
+  const std::size_t bytes = static_cast<std::size_t>(width) * height * 3 / 2;
+  for (matthan::MediaTimeNs pts = 0; in; pts += 100'000'000) {
+    matthan::Frame f = matthan::make_owned_frame(matthan::PixelFormat::kI420, width, height);
+    // Our own fresh buffer, Y, U and V tightly packed: reading the file into it is its initialisation.
+    if (!in.read(reinterpret_cast<char*>(const_cast<std::uint8_t*>(f.plane[0])), static_cast<std::streamsize>(bytes)))
+      break;
+    f.pts = pts;
+    frames.push_back(std::move(f));
+  }
+  return frames;
+}
+
+void BM_MotionClip(benchmark::State& state) {
+  const char* path = std::getenv("MATTHAN_MOTION_CLIP");
+  if (path == nullptr || *path == '\0') {
+    state.SkipWithError("MATTHAN_MOTION_CLIP is not set (raw I420 frames of a clip)");
+    return;
+  }
+  int width = 1280, height = 720;
+  if (const char* size = std::getenv("MATTHAN_MOTION_CLIP_SIZE"); size != nullptr) {
+    const std::string s(size);
+    const std::size_t x = s.find('x');
+    if (x != std::string::npos) {
+      width = std::atoi(s.substr(0, x).c_str());
+      height = std::atoi(s.substr(x + 1).c_str());
+    }
+  }
+  const std::vector<matthan::Frame> frames = load_i420_clip(path, width, height);
+  if (frames.empty()) {
+    state.SkipWithError("MATTHAN_MOTION_CLIP holds no whole frame of MATTHAN_MOTION_CLIP_SIZE");
+    return;
+  }
+  double with_motion = 0, fraction = 0;
+  for (auto _ : state) {
+    matthan::MotionDetector detector{matthan::MotionConfig{}};
+    matthan::MotionGate gate{matthan::MotionGateConfig{}};
+    with_motion = fraction = 0;
+    for (const matthan::Frame& f : frames) {
+      const matthan::MotionResult r = detector.process(f);
+      int w = 0, h = 0;
+      const std::vector<std::uint8_t> mask = detector.last_mask(w, h);
+      const matthan::GateResult g =
+          gate.update(mask, w, h, f.pts, [&](const matthan::Box& b) { return detector.background_match(b); });
+      with_motion += g.motion ? 1 : 0;
+      fraction += r.foreground_fraction;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(frames.size()));
+  state.counters["frames"] = static_cast<double>(frames.size());
+  state.counters["gated_motion"] = with_motion;
+  state.counters["mean_fg"] = fraction / static_cast<double>(frames.size());
+}
+
 }  // namespace
 
 // {frame width, frame height, analysis width}
@@ -115,3 +180,6 @@ BENCHMARK(BM_MotionPerFrame)
 BENCHMARK(BM_MotionStillScene)->Args({0, 0})->Args({3, 0})->Args({3, 1})->Unit(benchmark::kMicrosecond);
 
 BENCHMARK(BM_MotionGateEmptyMask)->Unit(benchmark::kMicrosecond);
+
+// One pass over the clip per iteration (a fresh detector each time).
+BENCHMARK(BM_MotionClip)->Iterations(1)->Unit(benchmark::kMillisecond);

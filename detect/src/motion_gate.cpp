@@ -8,6 +8,8 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "mask_filters.hpp"
+
 namespace matthan {
 namespace {
 
@@ -91,7 +93,7 @@ struct MotionGate::Impl {
   cv::Mat activity;  // CV_32F, 0..1
   bool activity_zero = false;  // activity is all zeros (it stays so while masks are empty)
   cv::Mat zeros;  // an all-zero CV_32F map of activity's size, for the decay on an empty mask
-  cv::Mat fg, novel, habitual, grow;
+  cv::Mat fg, novel, habitual, grow, dilate_scratch;
   cv::Size grow_for;
   MediaTimeNs started = 0, last_pts = 0;
   bool learning = true;
@@ -240,7 +242,7 @@ struct MotionGate::Impl {
       grow = cv::getStructuringElement(cv::MORPH_ELLIPSE, {k, k});
       grow_for = size;
     }
-    cv::dilate(habitual, habitual, grow);
+    detail::dilate_near_set(habitual, grow, dilate_scratch);
     cv::bitwise_not(habitual, novel);
     cv::bitwise_and(novel, fg, novel);
     // Exponential update; while learning, a running mean so the map is meaningful from the first seconds.

@@ -31,8 +31,9 @@ struct MotionConfig {
   // veto again and again. 0 (the default at full rates) learns from real frames only.
   int prime_repeats = 0;
 
-  // Background model (OpenCV KNN). history: frames the model remembers; a larger value adapts more
-  // slowly to lighting changes but keeps slow walkers as foreground longer.
+  // Background model: KNN, OpenCV's algorithm and decisions in our own code (detect/src/knn_background.hpp).
+  // history: frames the model remembers; a larger value adapts more slowly to lighting changes but keeps slow
+  // walkers as foreground longer.
   int history = 500;
   // Squared distance between a pixel and its background samples above which it is foreground.
   // ~200 keeps sensor noise and compression shimmer in the background on 8-bit luma.
