@@ -461,7 +461,8 @@ int main(int argc, char** argv) {
   eval->add_option("--min-box-area", eval_opts.min_box_area, "Ground-truth blobs below this share of the frame are not counted")
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();
   eval->add_option("--dump-boxes", eval_opts.dump_boxes,
-                   "Write every scored frame's predicted and ground-truth boxes to this CSV (for finding false alarms)");
+                   "Write every scored frame's predicted and ground-truth boxes to this CSV (for finding false alarms; "
+                   "source pred, track for a track's predicted box where recheck_s spared the detector, or gt)");
   eval->add_flag("--json", eval_opts.json, "Print one JSON object");
 
   ScanOptions scan_opts;

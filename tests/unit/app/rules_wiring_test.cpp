@@ -2,6 +2,7 @@
 // detector sees) and a scripted detector reporting it, through motion -> detector -> tracker -> rules.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -199,6 +200,47 @@ TEST(RulesWiring, RecheckSendsAKnownTracksMotionToTheDetectorLessOften) {
   EXPECT_EQ(budget_first, 2) << "a new object is detected on every frame until its track is confirmed";
   EXPECT_LE(budget, every / 2) << "with recheck_s 1, the known person is looked at about once a second";
   EXPECT_GE(budget, 2 + 5) << "and still re-detected every second or so (about 28 frames after confirmation)";
+}
+
+// On a frame where recheck_s spared the detector a known person, the output still says where the camera
+// believes that person is (its track's predicted box, labelled), which is what `matthan eval` scores; without
+// recheck_s, or where the detector ran and saw the person, there is no such box.
+TEST(RulesWiring, RecheckSparedFramesCarryTheTracksPredictedBox) {
+  auto walk = [](double recheck_s, int& spared, int& tracked_frames, double& worst_iou) {
+    CameraConfig c = camera();
+    c.detect.objects.recheck_s = recheck_s;
+    Scene s(c, noon());
+    EXPECT_TRUE(s.analysis);
+    if (!s.analysis) return;
+    const std::size_t before = s.outputs.size();
+    std::vector<Box> truth;
+    for (double y = 0.3; y < 0.9; y += 0.02) {
+      s.person_at(0.5, y);
+      truth.push_back(Box{0.5 - 0.05, y - 0.2, 0.1, 0.2});
+    }
+    spared = tracked_frames = 0;
+    worst_iou = 1.0;
+    for (std::size_t i = before; i < s.outputs.size(); ++i) {
+      const AnalysisOutput& o = s.outputs[i];
+      spared += o.motion.motion && !o.detector_ran;
+      if (o.tracked.empty()) continue;
+      ++tracked_frames;
+      EXPECT_FALSE(o.detector_ran) << "frame " << i << ": the detector saw the person, so no predicted box as well";
+      ASSERT_EQ(o.tracked.size(), 1u) << "frame " << i;
+      EXPECT_EQ(o.tracked[0].label, "person");
+      EXPECT_DOUBLE_EQ(o.tracked[0].score, 0.8) << "the track's latest detection score";
+      worst_iou = std::min(worst_iou, iou(o.tracked[0].box, truth[i - before]));
+    }
+  };
+  int spared = 0, tracked = 0;
+  double worst = 0;
+  walk(0, spared, tracked, worst);
+  EXPECT_EQ(spared, 0);
+  EXPECT_EQ(tracked, 0) << "without recheck_s the detector runs on every frame with motion";
+  walk(1.0, spared, tracked, worst);
+  EXPECT_GE(spared, 15) << "recheck_s 1 spares the detector most of the walk";
+  EXPECT_EQ(tracked, spared) << "every spared frame with motion carries the person's predicted box";
+  EXPECT_GE(worst, 0.5) << "the constant-velocity prediction follows the walk";
 }
 
 TEST(RulesWiring, WithoutRulesObjectIncidentsCarryTheirZones) {

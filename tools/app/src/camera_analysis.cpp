@@ -256,33 +256,59 @@ void CameraAnalysis::process_motion_incidents(const Frame& frame, AnalysisOutput
   if (r.best_frame && motion_incidents_.active()) out.best_frame.push_back(*motion_incidents_.current());
 }
 
-std::vector<Box> CameraAnalysis::boxes_to_detect(const std::vector<Box>& motion, MediaTimeNs pts) const {
-  if (recheck_s_ <= 0) return motion;
+CameraAnalysis::DetectionBudget CameraAnalysis::boxes_to_detect(const std::vector<Box>& motion, MediaTimeNs pts) const {
+  DetectionBudget budget;
+  if (recheck_s_ <= 0) {
+    budget.to_detect = motion;
+    return budget;
+  }
   // A motion box is explained when at least half of it lies in the predicted boxes of confirmed tracks whose
   // last detection is recent: the objects are known, and moving as expected. (One motion box often holds
   // two people walking together, so the tracks' shares add up; tracks rarely overlap much.)
   const auto recent = static_cast<MediaTimeNs>(recheck_s_ * kNsPerSecond);
-  std::vector<Box> known;
+  std::vector<std::pair<std::int64_t, Box>> known;
   for (const Track& t : tracker_.tracks())
-    if (t.confirmed && pts - t.last_seen < recent) known.push_back(t.predicted(pts, 1.0));
-  std::vector<Box> out;
+    if (t.confirmed && pts - t.last_seen < recent) known.emplace_back(t.id, t.predicted(pts, 1.0));
+  std::vector<bool> explains(known.size(), false);
   for (const Box& m : motion) {
     double covered = 0;
-    for (const Box& p : known) {
+    std::vector<std::size_t> overlapping;
+    for (std::size_t k = 0; k < known.size(); ++k) {
+      const Box& p = known[k].second;
       const double w = std::min(m.x + m.w, p.x + p.w) - std::max(m.x, p.x);
       const double h = std::min(m.y + m.h, p.y + p.h) - std::max(m.y, p.y);
-      if (w > 0 && h > 0) covered += w * h;
+      if (w <= 0 || h <= 0) continue;
+      covered += w * h;
+      overlapping.push_back(k);
     }
-    if (covered < 0.5 * m.area()) out.push_back(m);
+    if (covered < 0.5 * m.area()) {
+      budget.to_detect.push_back(m);
+      continue;
+    }
+    for (std::size_t k : overlapping) explains[k] = true;
+  }
+  for (std::size_t k = 0; k < known.size(); ++k)
+    if (explains[k]) budget.explaining.push_back(known[k]);
+  return budget;
+}
+
+std::vector<Detection> CameraAnalysis::tracked_boxes(const std::vector<std::pair<std::int64_t, Box>>& explaining,
+                                                     MediaTimeNs pts) const {
+  std::vector<Detection> out;
+  for (const auto& [id, box] : explaining) {
+    const auto t = std::find_if(tracker_.tracks().begin(), tracker_.tracks().end(), [&](const Track& x) { return x.id == id; });
+    // A track the detector saw on this frame (its motion also reached a crop) is already among the detections.
+    if (t == tracker_.tracks().end() || t->last_seen == pts) continue;
+    out.push_back(Detection{t->label, t->score, box});
   }
   return out;
 }
 
 void CameraAnalysis::process_objects(const Frame& frame, AnalysisOutput& out) {
   // The detector only ever sees frames with motion, and only the parts that moved.
-  const std::vector<Box> unexplained = out.motion.motion ? boxes_to_detect(out.motion.boxes, frame.pts) : std::vector<Box>{};
-  if (!unexplained.empty()) {
-    const std::vector<Box> regions = plan_crops(unexplained, frame.width, frame.height, crop_plan_);
+  const DetectionBudget budget = out.motion.motion ? boxes_to_detect(out.motion.boxes, frame.pts) : DetectionBudget{};
+  if (!budget.to_detect.empty()) {
+    const std::vector<Box> regions = plan_crops(budget.to_detect, frame.width, frame.height, crop_plan_);
     std::vector<CropRequest> crops;
     crops.reserve(regions.size());
     for (const Box& r : regions) crops.push_back(CropRequest{&frame, r});
@@ -296,6 +322,7 @@ void CameraAnalysis::process_objects(const Frame& frame, AnalysisOutput& out) {
   } else {
     tracker_.age(frame.pts);
   }
+  out.tracked = tracked_boxes(budget.explaining, frame.pts);
   // With rules, the rules decide what is an incident; without, every confirmed track of a wanted label.
   const std::vector<TrackObservation> tracks = track_observations(frame.pts);
   ObjectObserveResult r = rule_incidents_
