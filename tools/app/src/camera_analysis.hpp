@@ -31,9 +31,9 @@ struct AnalysisOutput {
   bool detector_ran = false;
   std::vector<Detection> detections;  // this frame's objects (whole-frame coordinates), empty without a run
   // With detect.objects.recheck_s: the confirmed tracks whose motion this frame was not sent to the detector
-  // (it lay in their predicted boxes) and that the detector did not see either, at that predicted box with
-  // their label and latest score. What the camera believes is there without looking; `matthan eval` scores
-  // these boxes beside `detections`.
+  // (it lay in their predicted boxes) and that no crop of the detector covered either, at that predicted box
+  // with their label and latest score. What the camera believes is there without looking; `matthan eval`
+  // scores these boxes beside `detections`.
   std::vector<Detection> tracked;
   // What the frame cost, for /metrics: the motion detector's call, and the object detector's call (all of
   // this frame's crops) when detector_ran.
@@ -84,9 +84,10 @@ class CameraAnalysis {
     std::vector<std::pair<std::int64_t, Box>> explaining;
   };
   DetectionBudget boxes_to_detect(const std::vector<Box>& motion, MediaTimeNs pts) const;
-  // The explaining tracks the detector did not see on this frame, as `AnalysisOutput::tracked` boxes.
+  // The explaining tracks the detector neither saw on this frame nor looked for (none of the crops it ran on,
+  // `looked_at`, covers them), as `AnalysisOutput::tracked` boxes.
   std::vector<Detection> tracked_boxes(const std::vector<std::pair<std::int64_t, Box>>& explaining,
-                                       MediaTimeNs pts) const;
+                                       const std::vector<Box>& looked_at, MediaTimeNs pts) const;
 
   CameraId camera_;
   MotionDetector motion_;
