@@ -164,7 +164,10 @@ nlohmann::ordered_json report_json(const EvalOptions& o, long frames, double fps
     list.push_back({{"start_frame", i.start_frame}, {"end_frame", i.end_frame}, {"kind", i.kind},
                     {"label", i.label.empty() ? J(nullptr) : J(i.label)}, {"score", std::round(i.score * 1000) / 1000}});
   j["incidents"] = list;
-  if (a.detector()) j["forward_calls"] = a.detector()->forward_calls();
+  if (a.detector()) {
+    j["forward_calls"] = a.detector()->forward_calls();
+    j["crops"] = a.detector()->crops_seen();  // images through the network: a call's cost grows with its crops
+  }
   j["global_changes"] = a.global_changes();
   j["still_skipped"] = a.still_skipped();
   return j;
@@ -182,7 +185,8 @@ void print_text(const nlohmann::ordered_json& j) {
                j["boxes"]["precision"].get<double>(), j["boxes"]["recall"].get<double>(), j["boxes"]["tp"].get<long>(),
                j["boxes"]["fp"].get<long>(), j["boxes"]["fn"].get<long>(), j["boxes"]["frames_scored"].get<int>(),
                j["boxes"]["frames_detected"].get<long>(), j["boxes"]["tracked_boxes"].get<long>());
-  if (j.contains("forward_calls")) fmt::print("detector  {} forward calls\n", j["forward_calls"].get<long>());
+  if (j.contains("forward_calls"))
+    fmt::print("detector  {} forward calls on {} crops\n", j["forward_calls"].get<long>(), j["crops"].get<long>());
   fmt::print("vetoed    {} global changes (lighting)\n", j["global_changes"].get<std::uint64_t>());
   fmt::print("still     {} frames skipped by the still-frame gate\n", j["still_skipped"].get<std::uint64_t>());
   fmt::print("incidents {}\n", j["incidents"].size());
