@@ -76,9 +76,16 @@ class Scene {
     const Box b{x - 0.05, y - 0.2, 0.1, 0.2};
     *script_ = {Detection{"person", 0.8, b}};
     cv::Mat img = bg_.clone();
-    cv::rectangle(img, cv::Rect(static_cast<int>(b.x * kWidth), static_cast<int>(b.y * kHeight),
-                                static_cast<int>(b.w * kWidth), static_cast<int>(b.h * kHeight)),
-                  cv::Scalar(230), cv::FILLED);
+    draw(img, b);
+    feed(img);
+  }
+  // The person at (x, y) as above, and a new moving thing at `other` that the detector must look at; the
+  // detector finds nothing on this frame (it reports neither).
+  void unseen_person_and_other(double x, double y, const Box& other) {
+    script_->clear();
+    cv::Mat img = bg_.clone();
+    draw(img, Box{x - 0.05, y - 0.2, 0.1, 0.2});
+    draw(img, other);
     feed(img);
   }
 
@@ -108,6 +115,12 @@ class Scene {
     events.insert(events.end(), out.events.begin(), out.events.end());
     outputs.push_back(out);
     pts += kFrame;
+  }
+
+  static void draw(cv::Mat& img, const Box& b) {
+    cv::rectangle(img, cv::Rect(static_cast<int>(b.x * kWidth), static_cast<int>(b.y * kHeight),
+                                static_cast<int>(b.w * kWidth), static_cast<int>(b.h * kHeight)),
+                  cv::Scalar(230), cv::FILLED);
   }
 
   WallTime wall0_;
@@ -241,6 +254,26 @@ TEST(RulesWiring, RecheckSparedFramesCarryTheTracksPredictedBox) {
   EXPECT_GE(spared, 15) << "recheck_s 1 spares the detector most of the walk";
   EXPECT_EQ(tracked, spared) << "every spared frame with motion carries the person's predicted box";
   EXPECT_GE(worst, 0.5) << "the constant-velocity prediction follows the walk";
+}
+
+// Where the detector ran over a known person (a crop of other motion covered it) and did not find him, its
+// answer stands: no predicted box stands in for it. A crop that misses him leaves his predicted box.
+TEST(RulesWiring, RecheckGivesNoPredictedBoxWhereACropLooked) {
+  auto tracked_after_other_motion = [](double whole_frame) {
+    CameraConfig c = camera();
+    c.detect.objects.recheck_s = 1.0;
+    c.detect.objects.crop.whole_frame = whole_frame;  // crops covering this share of the picture: the whole picture
+    Scene s(c, noon());
+    EXPECT_TRUE(s.analysis);
+    if (!s.analysis) return std::size_t{99};
+    for (double y = 0.3; y < 0.5; y += 0.02) s.person_at(0.3, y);  // confirmed, then spared the detector
+    s.unseen_person_and_other(0.3, 0.5, Box{0.85, 0.1, 0.1, 0.1});   // new motion far from him
+    const AnalysisOutput& o = s.outputs.back();
+    EXPECT_TRUE(o.detector_ran) << "the new motion goes to the detector";
+    return o.tracked.size();
+  };
+  EXPECT_EQ(tracked_after_other_motion(0.6), 1u) << "the crop of the new motion does not cover the person";
+  EXPECT_EQ(tracked_after_other_motion(0.001), 0u) << "the crop is the whole picture: the detector looked";
 }
 
 TEST(RulesWiring, WithoutRulesObjectIncidentsCarryTheirZones) {
