@@ -118,8 +118,9 @@ class Scene {
   }
 
   static void draw(cv::Mat& img, const Box& b) {
-    cv::rectangle(img, cv::Rect(static_cast<int>(b.x * kWidth), static_cast<int>(b.y * kHeight),
-                                static_cast<int>(b.w * kWidth), static_cast<int>(b.h * kHeight)),
+    cv::rectangle(img,
+                  cv::Rect(static_cast<int>(b.x * kWidth), static_cast<int>(b.y * kHeight),
+                           static_cast<int>(b.w * kWidth), static_cast<int>(b.h * kHeight)),
                   cv::Scalar(230), cv::FILLED);
   }
 
@@ -238,7 +239,8 @@ TEST(RulesWiring, RecheckSparedFramesCarryTheTracksPredictedBox) {
       spared += o.motion.motion && !o.detector_ran;
       if (o.tracked.empty()) continue;
       ++tracked_frames;
-      EXPECT_FALSE(o.detector_ran) << "frame " << i << ": the detector saw the person, so no predicted box as well";
+      EXPECT_FALSE(o.detector_ran) << "frame " << i
+                                   << ": the detector saw the person, so no predicted box as well";
       ASSERT_EQ(o.tracked.size(), 1u) << "frame " << i;
       EXPECT_EQ(o.tracked[0].label, "person");
       EXPECT_DOUBLE_EQ(o.tracked[0].score, 0.8) << "the track's latest detection score";
@@ -262,12 +264,13 @@ TEST(RulesWiring, RecheckGivesNoPredictedBoxWhereACropLooked) {
   auto tracked_after_other_motion = [](double whole_frame) {
     CameraConfig c = camera();
     c.detect.objects.recheck_s = 1.0;
-    c.detect.objects.crop.whole_frame = whole_frame;  // crops covering this share of the picture: the whole picture
+    c.detect.objects.crop.whole_frame =
+        whole_frame;  // crops covering this share of the picture: the whole picture
     Scene s(c, noon());
     EXPECT_TRUE(s.analysis);
     if (!s.analysis) return std::size_t{99};
-    for (double y = 0.3; y < 0.5; y += 0.02) s.person_at(0.3, y);  // confirmed, then spared the detector
-    s.unseen_person_and_other(0.3, 0.5, Box{0.85, 0.1, 0.1, 0.1});   // new motion far from him
+    for (double y = 0.3; y < 0.5; y += 0.02) s.person_at(0.3, y);   // confirmed, then spared the detector
+    s.unseen_person_and_other(0.3, 0.5, Box{0.85, 0.1, 0.1, 0.1});  // new motion far from him
     const AnalysisOutput& o = s.outputs.back();
     EXPECT_TRUE(o.detector_ran) << "the new motion goes to the detector";
     return o.tracked.size();

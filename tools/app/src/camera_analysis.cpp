@@ -263,7 +263,8 @@ void CameraAnalysis::process_motion_incidents(const Frame& frame, AnalysisOutput
   if (r.best_frame && motion_incidents_.active()) out.best_frame.push_back(*motion_incidents_.current());
 }
 
-CameraAnalysis::DetectionBudget CameraAnalysis::boxes_to_detect(const std::vector<Box>& motion, MediaTimeNs pts) const {
+CameraAnalysis::DetectionBudget CameraAnalysis::boxes_to_detect(const std::vector<Box>& motion,
+                                                                MediaTimeNs pts) const {
   DetectionBudget budget;
   if (recheck_s_ <= 0) {
     budget.to_detect = motion;
@@ -297,20 +298,25 @@ CameraAnalysis::DetectionBudget CameraAnalysis::boxes_to_detect(const std::vecto
   return budget;
 }
 
-std::vector<Detection> CameraAnalysis::tracked_boxes(const std::vector<std::pair<std::int64_t, Box>>& explaining,
-                                                     const std::vector<Box>& looked_at, MediaTimeNs pts) const {
+std::vector<Detection> CameraAnalysis::tracked_boxes(
+    const std::vector<std::pair<std::int64_t, Box>>& explaining, const std::vector<Box>& looked_at,
+    MediaTimeNs pts) const {
   std::vector<Detection> out;
   for (const auto& [id, predicted] : explaining) {
     // The part of the prediction inside the picture (an object leaving is predicted past the border).
     const double x0 = std::clamp(predicted.x, 0.0, 1.0), y0 = std::clamp(predicted.y, 0.0, 1.0);
-    const Box box{x0, y0, std::clamp(predicted.x + predicted.w, 0.0, 1.0) - x0, std::clamp(predicted.y + predicted.h, 0.0, 1.0) - y0};
+    const Box box{x0, y0, std::clamp(predicted.x + predicted.w, 0.0, 1.0) - x0,
+                  std::clamp(predicted.y + predicted.h, 0.0, 1.0) - y0};
     if (box.w <= 0 || box.h <= 0) continue;
-    const auto t = std::find_if(tracker_.tracks().begin(), tracker_.tracks().end(), [&](const Track& x) { return x.id == id; });
-    // A track the detector saw on this frame (its motion also reached a crop) is already among the detections.
+    const auto t = std::find_if(tracker_.tracks().begin(), tracker_.tracks().end(),
+                                [&](const Track& x) { return x.id == id; });
+    // A track the detector saw on this frame (its motion also reached a crop) is already among the
+    // detections.
     if (t == tracker_.tracks().end() || t->last_seen == pts) continue;
     // A crop of another motion box covered it and the detector did not find it there: it looked, so no belief
     // stands in for its answer (on small frames every crop is the whole picture).
-    if (std::any_of(looked_at.begin(), looked_at.end(), [&](const Box& r) { return overlap_area(box, r) >= 0.5 * box.area(); }))
+    if (std::any_of(looked_at.begin(), looked_at.end(),
+                    [&](const Box& r) { return overlap_area(box, r) >= 0.5 * box.area(); }))
       continue;
     out.push_back(Detection{t->label, t->score, box});
   }
@@ -319,7 +325,8 @@ std::vector<Detection> CameraAnalysis::tracked_boxes(const std::vector<std::pair
 
 void CameraAnalysis::process_objects(const Frame& frame, AnalysisOutput& out) {
   // The detector only ever sees frames with motion, and only the parts that moved.
-  const DetectionBudget budget = out.motion.motion ? boxes_to_detect(out.motion.boxes, frame.pts) : DetectionBudget{};
+  const DetectionBudget budget =
+      out.motion.motion ? boxes_to_detect(out.motion.boxes, frame.pts) : DetectionBudget{};
   std::vector<Box> regions;
   if (!budget.to_detect.empty()) {
     regions = plan_crops(budget.to_detect, frame.width, frame.height, crop_plan_);

@@ -155,9 +155,14 @@ nlohmann::ordered_json report_json(const EvalOptions& o, long frames, double fps
   j["motion"] = s.mask_frames ? J{{"precision", s.mask.precision()}, {"recall", s.mask.recall()},
                                   {"f1", s.mask.f1()}, {"frames_scored", s.mask_frames}}
                               : J(nullptr);
-  j["boxes"] = s.box_frames ? J{{"precision", s.boxes.precision()}, {"recall", s.boxes.recall()},
-                                {"tp", s.boxes.tp}, {"fp", s.boxes.fp}, {"fn", s.boxes.fn}, {"frames_scored", s.box_frames},
-                                {"frames_detected", s.box_frames_detected}, {"tracked_boxes", s.tracked_boxes}}
+  j["boxes"] = s.box_frames ? J{{"precision", s.boxes.precision()},
+                                {"recall", s.boxes.recall()},
+                                {"tp", s.boxes.tp},
+                                {"fp", s.boxes.fp},
+                                {"fn", s.boxes.fn},
+                                {"frames_scored", s.box_frames},
+                                {"frames_detected", s.box_frames_detected},
+                                {"tracked_boxes", s.tracked_boxes}}
                             : J(nullptr);
   J list = J::array();
   for (const auto& i : incidents)
@@ -166,7 +171,8 @@ nlohmann::ordered_json report_json(const EvalOptions& o, long frames, double fps
   j["incidents"] = list;
   if (a.detector()) {
     j["forward_calls"] = a.detector()->forward_calls();
-    j["crops"] = a.detector()->crops_seen();  // images through the network: a call's cost grows with its crops
+    j["crops"] =
+        a.detector()->crops_seen();  // images through the network: a call's cost grows with its crops
   }
   j["global_changes"] = a.global_changes();
   j["still_skipped"] = a.still_skipped();
@@ -181,12 +187,16 @@ void print_text(const nlohmann::ordered_json& j) {
     fmt::print("motion    precision {:.3f}  recall {:.3f}  F {:.3f}  ({} frames)\n", j["motion"]["precision"].get<double>(),
                j["motion"]["recall"].get<double>(), j["motion"]["f1"].get<double>(), j["motion"]["frames_scored"].get<int>());
   if (!j["boxes"].is_null())
-    fmt::print("boxes     precision {:.3f}  recall {:.3f}  (tp {} fp {} fn {}, {} frames, detector on {}, {} track boxes)\n",
-               j["boxes"]["precision"].get<double>(), j["boxes"]["recall"].get<double>(), j["boxes"]["tp"].get<long>(),
-               j["boxes"]["fp"].get<long>(), j["boxes"]["fn"].get<long>(), j["boxes"]["frames_scored"].get<int>(),
-               j["boxes"]["frames_detected"].get<long>(), j["boxes"]["tracked_boxes"].get<long>());
+    fmt::print(
+        "boxes     precision {:.3f}  recall {:.3f}  (tp {} fp {} fn {}, {} frames, detector on {}, {} track "
+        "boxes)\n",
+        j["boxes"]["precision"].get<double>(), j["boxes"]["recall"].get<double>(),
+        j["boxes"]["tp"].get<long>(), j["boxes"]["fp"].get<long>(), j["boxes"]["fn"].get<long>(),
+        j["boxes"]["frames_scored"].get<int>(), j["boxes"]["frames_detected"].get<long>(),
+        j["boxes"]["tracked_boxes"].get<long>());
   if (j.contains("forward_calls"))
-    fmt::print("detector  {} forward calls on {} crops\n", j["forward_calls"].get<long>(), j["crops"].get<long>());
+    fmt::print("detector  {} forward calls on {} crops\n", j["forward_calls"].get<long>(),
+               j["crops"].get<long>());
   fmt::print("vetoed    {} global changes (lighting)\n", j["global_changes"].get<std::uint64_t>());
   fmt::print("still     {} frames skipped by the still-frame gate\n", j["still_skipped"].get<std::uint64_t>());
   fmt::print("incidents {}\n", j["incidents"].size());
