@@ -33,6 +33,7 @@
 #include "matthan/app/tail.hpp"
 #include "matthan/core/logging.hpp"
 #include "matthan/core/version.hpp"
+#include "matthan/detect/opencv_threads.hpp"
 #include "matthan/review/auth.hpp"
 #include "matthan/sim/simulator.hpp"
 
@@ -338,6 +339,11 @@ int main(int argc, char** argv) {
   // Reconnects start fresh GStreamer streaming threads; uncapped, glibc gives each its own malloc arena and
   // RSS creeps up by arenas (measured +15 % over 90 reconnect cycles). Two arenas keep it flat.
   mallopt(M_ARENA_MAX, 2);
+  // Cameras run in parallel on the engine's analysis workers, so every OpenCV call runs on its caller's
+  // thread. OpenCV's default pool (TBB) spun between calls: one busy 720p camera with objects on cost 0.237
+  // CPU-s per second with it and 0.171 without, for the same forward calls (docs/PERFORMANCE.md, "Cost of a
+  // forward call").
+  limit_opencv_threads(1);
   // Before any thread exists, so every thread inherits the mask.
   const sigset_t set = blocked_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
@@ -461,7 +467,8 @@ int main(int argc, char** argv) {
   eval->add_option("--min-box-area", eval_opts.min_box_area, "Ground-truth blobs below this share of the frame are not counted")
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();
   eval->add_option("--dump-boxes", eval_opts.dump_boxes,
-                   "Write every scored frame's predicted and ground-truth boxes to this CSV (for finding false alarms)");
+                   "Write every scored frame's predicted and ground-truth boxes to this CSV (for finding false alarms; "
+                   "source pred, track for a track's predicted box where recheck_s spared the detector, or gt)");
   eval->add_flag("--json", eval_opts.json, "Print one JSON object");
 
   ScanOptions scan_opts;

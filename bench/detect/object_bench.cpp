@@ -56,6 +56,39 @@ void BM_DnnCrops(benchmark::State& state) {
 }
 BENCHMARK(BM_DnnCrops)->Arg(1)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// One forward call as the engine makes it on a busy 720p camera: the whole frame (motion crops covering more
+// than 60 % of it become the whole frame) or one 320 px crop, with OpenCV's thread pool at its default (0) or
+// at one thread. The time is the process's CPU time (TBB's workers included, MeasureProcessCPUTime): what a
+// camera pays per call. Args: OpenCV threads (0 = default), crop side in frame pixels (0 = whole frame),
+// the model's input side (detect.objects.model.input).
+void BM_DnnForward(benchmark::State& state) {
+  DnnModelConfig c;
+  c.cfg = model_dir() / "yolo-fastest-1.1.cfg";
+  c.weights = model_dir() / "yolo-fastest-1.1.weights";
+  c.input = static_cast<int>(state.range(2));
+  auto det = make_dnn_detector(c);
+  if (!det.ok()) {
+    state.SkipWithError(det.error().message.c_str());
+    return;
+  }
+  const int threads_before = cv::getNumThreads();
+  if (state.range(0) > 0) cv::setNumThreads(static_cast<int>(state.range(0)));
+  const Frame f = frame_of(textured(1280, 720), 0);
+  const double side = static_cast<double>(state.range(1));
+  const Box region = side > 0 ? Box{0.3, 0.2, side / 1280, side / 720} : Box{0, 0, 1, 1};
+  const std::vector<CropRequest> crops{CropRequest{&f, region}};
+  for (auto _ : state) benchmark::DoNotOptimize((*det)->detect(crops));
+  cv::setNumThreads(threads_before);
+}
+BENCHMARK(BM_DnnForward)
+    ->ArgsProduct({{0, 1}, {0, 320}, {320}})
+    ->Args({1, 0, 256})
+    ->Args({1, 0, 224})
+    ->ArgNames({"threads", "crop", "input"})
+    ->Unit(benchmark::kMillisecond)
+    ->MeasureProcessCPUTime()
+    ->UseRealTime();
+
 // One simulated minute at 5 fps through CameraAnalysis with the DNN; counters: forward calls per minute.
 void run_scene(benchmark::State& state, bool busy) {
   CameraConfig cam;

@@ -235,7 +235,7 @@ def objects_yaml(objects):
     detector, which needs no file); None: no object detection."""
     if objects is None:
         return ""
-    recheck = f"recheck_s: {RECHECK_S}" if RECHECK_S else ""
+    recheck = f"recheck_s: {RECHECK_S:g}" if RECHECK_S is not None else ""
     if objects == "hog":
         return f", objects: {{{recheck}}}"
     d = Path(objects)
@@ -674,7 +674,7 @@ def clip_cost_table(results):
 
 
 OBJECTS = None
-RECHECK_S = 0
+RECHECK_S = None  # detect.objects.recheck_s written into the engine configs; None: the engine default
 SHARED_MODEL = Path(__file__).resolve().parents[3] / "shared" / "models" / "yolo-fastest-1.1"
 
 
@@ -730,8 +730,9 @@ def main():
                     help="object detection in the engine runs: auto (the yolo-fastest-1.1 model of ../shared if "
                          "present, else hog), hog (OpenCV's built-in people detector), none, or a Darknet model "
                          "folder (*.cfg, *.weights, coco.names)")
-    ap.add_argument("--recheck-s", type=float, default=0,
-                    help="detect.objects.recheck_s for the engine runs (0: the default, every frame with motion)")
+    ap.add_argument("--recheck-s", type=float, default=None,
+                    help="detect.objects.recheck_s for the engine runs (not given: the engine's default, 1; "
+                         "0: every analysed frame with motion goes to the detector)")
     ap.add_argument("--engine-cpus", default=None,
                     help="run the engine under `taskset -c LIST` (e.g. 1): starve it on purpose to study overload "
                          "with fewer cameras (the simulator and the floors are not pinned)")
@@ -838,7 +839,7 @@ def main():
     doc = {"host": os.uname().nodename, "cores": os.cpu_count(), "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
            "input": {"size": "1280x720", "fps": FPS, "gop": GOP, "codec": "h264 high"},
            "engine_settings": {"detect": "the camera's size at 5 fps (engine_keyframes: detect.mode keyframes)",
-                               "objects": OBJECTS or "off", "recheck_s": RECHECK_S, "transport": "tcp",
+                               "objects": OBJECTS or "off", "recheck_s": "default" if RECHECK_S is None else RECHECK_S, "transport": "tcp",
                                "engine_cpus": ENGINE_CPUS}, "results": results, "latency": latency}
     (out / "results.json").write_text(json.dumps(doc, indent=2))
     md = (table(results) + "\n\n" + engine_table(results)) if results else ""

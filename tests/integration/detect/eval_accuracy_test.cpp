@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "matthan/test/paths.hpp"
 #include "matthan/test/process.hpp"
@@ -20,6 +22,10 @@ constexpr double kHighwayF1 = 0.76;  // measured 0.779
 // Person box floors on sbi-hallandmonitor with bench/detect/configs/people-near.yaml (1.1 model).
 constexpr double kHallBoxPrecision = 0.97;  // measured 0.991
 constexpr double kHallBoxRecall = 0.94;     // measured 0.965
+// The same with detect.objects.recheck_s 1 (tracks' predicted boxes scored on the frames the detector
+// skipped).
+constexpr double kHallRecheckBoxPrecision = 0.97;  // measured 0.993
+constexpr double kHallRecheckBoxRecall = 0.94;     // measured 0.982
 
 nlohmann::json eval(const std::vector<std::string>& args) {
   std::vector<std::string> argv{matthan_binary().string(), "eval", "--json"};
@@ -65,6 +71,43 @@ TEST(EvalAccuracy, HallAndMonitorPersonBoxes) {
   ASSERT_TRUE(j.is_object() && j["boxes"].is_object()) << j.dump();
   EXPECT_GE(j["boxes"]["precision"].get<double>(), kHallBoxPrecision) << j["boxes"].dump();
   EXPECT_GE(j["boxes"]["recall"].get<double>(), kHallBoxRecall) << j["boxes"].dump();
+  fs::remove_all(dir);
+}
+
+// detect.objects.recheck_s on the same camera: the detector is spared most frames (a known person's motion is
+// explained by the track), and on those frames eval scores the track's predicted box, what the camera
+// believes is there. Before that, every spared frame scored as a miss (recall 0.117). The dump lists those
+// boxes as "track". Floors a little under what was measured when they were set (docs/ACCURACY.md).
+TEST(EvalAccuracy, HallAndMonitorPersonBoxesWithRecheck) {
+  MATTHAN_REQUIRE_SHARED();
+  if (!fs::exists(shared_dir() / "models" / "yolo-fastest-1.1" / "yolo-fastest-1.1.weights"))
+    GTEST_SKIP() << "../shared/models/yolo-fastest-1.1 is missing; skipping the box gate";
+  const fs::path dir = make_temp_dir("matthan-evalrecheck");
+  std::ifstream in(fs::path(MATTHAN_BENCH_CONFIG_DIR) / "people-near.yaml");
+  std::string yaml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto objects = yaml.find("objects:\n");
+  ASSERT_NE(objects, std::string::npos) << yaml;
+  const auto next = objects + std::string("objects:\n").size();
+  const std::string indent = yaml.substr(next, yaml.find_first_not_of(' ', next) - next);
+  yaml.insert(next, indent + "recheck_s: 1\n");
+  std::ofstream(dir / "people-near.yaml") << yaml;
+  fs::create_directory_symlink(fs::absolute(shared_dir() / "models"), dir / "models");
+  const auto j = eval({"--clip", media("sbi-hallandmonitor/hallandmonitor.mp4").string(), "--gt-boxes",
+                       media("sbi-hallandmonitor/gt_summary.csv").string(), "--config",
+                       (dir / "people-near.yaml").string(), "--dump-boxes", (dir / "boxes.csv").string()});
+  ASSERT_TRUE(j.is_object() && j["boxes"].is_object()) << j.dump();
+  const auto& b = j["boxes"];
+  EXPECT_LE(j["forward_calls"].get<long>(), b["frames_scored"].get<long>() / 2)
+      << "recheck_s spares the detector";
+  EXPECT_LE(b["frames_detected"].get<long>(), b["frames_scored"].get<long>() / 2) << b.dump();
+  EXPECT_GT(b["tracked_boxes"].get<long>(), 0) << b.dump();
+  EXPECT_GE(b["precision"].get<double>(), kHallRecheckBoxPrecision) << b.dump();
+  EXPECT_GE(b["recall"].get<double>(), kHallRecheckBoxRecall)
+      << "spared frames must not score as misses: " << b.dump();
+  std::ifstream dump(dir / "boxes.csv");
+  long track_lines = 0;
+  for (std::string line; std::getline(dump, line);) track_lines += line.find(",track,") != std::string::npos;
+  EXPECT_EQ(track_lines, b["tracked_boxes"].get<long>()) << "the dump lists the track boxes that were scored";
   fs::remove_all(dir);
 }
 

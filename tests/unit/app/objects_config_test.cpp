@@ -50,7 +50,7 @@ TEST(ObjectsConfig, AdminViewShowsTheDetectorOfEachCamera) {
   EXPECT_EQ(gate["labels"], nlohmann::json::array({"person"}));
   EXPECT_NE(gate["model"].get<std::string>().find("hog"), std::string::npos);
   EXPECT_EQ(gate["confirm_frames"], 3);
-  EXPECT_EQ(gate["recheck_s"], 0) << "every analysed frame with motion is detected unless asked otherwise";
+  EXPECT_EQ(gate["recheck_s"], 1) << "a confirmed track's motion is re-detected about once a second unless asked otherwise";
   EXPECT_TRUE(view["cameras"][1]["detect"]["objects"].is_null()) << "a motion-only camera has no detector";
 }
 

@@ -2,6 +2,7 @@
 // detector sees) and a scripted detector reporting it, through motion -> detector -> tracker -> rules.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -75,9 +76,16 @@ class Scene {
     const Box b{x - 0.05, y - 0.2, 0.1, 0.2};
     *script_ = {Detection{"person", 0.8, b}};
     cv::Mat img = bg_.clone();
-    cv::rectangle(img, cv::Rect(static_cast<int>(b.x * kWidth), static_cast<int>(b.y * kHeight),
-                                static_cast<int>(b.w * kWidth), static_cast<int>(b.h * kHeight)),
-                  cv::Scalar(230), cv::FILLED);
+    draw(img, b);
+    feed(img);
+  }
+  // The person at (x, y) as above, and a new moving thing at `other` that the detector must look at; the
+  // detector finds nothing on this frame (it reports neither).
+  void unseen_person_and_other(double x, double y, const Box& other) {
+    script_->clear();
+    cv::Mat img = bg_.clone();
+    draw(img, Box{x - 0.05, y - 0.2, 0.1, 0.2});
+    draw(img, other);
     feed(img);
   }
 
@@ -107,6 +115,13 @@ class Scene {
     events.insert(events.end(), out.events.begin(), out.events.end());
     outputs.push_back(out);
     pts += kFrame;
+  }
+
+  static void draw(cv::Mat& img, const Box& b) {
+    cv::rectangle(img,
+                  cv::Rect(static_cast<int>(b.x * kWidth), static_cast<int>(b.y * kHeight),
+                           static_cast<int>(b.w * kWidth), static_cast<int>(b.h * kHeight)),
+                  cv::Scalar(230), cv::FILLED);
   }
 
   WallTime wall0_;
@@ -199,6 +214,69 @@ TEST(RulesWiring, RecheckSendsAKnownTracksMotionToTheDetectorLessOften) {
   EXPECT_EQ(budget_first, 2) << "a new object is detected on every frame until its track is confirmed";
   EXPECT_LE(budget, every / 2) << "with recheck_s 1, the known person is looked at about once a second";
   EXPECT_GE(budget, 2 + 5) << "and still re-detected every second or so (about 28 frames after confirmation)";
+}
+
+// On a frame where recheck_s spared the detector a known person, the output still says where the camera
+// believes that person is (its track's predicted box, labelled), which is what `matthan eval` scores; without
+// recheck_s, or where the detector ran and saw the person, there is no such box.
+TEST(RulesWiring, RecheckSparedFramesCarryTheTracksPredictedBox) {
+  auto walk = [](double recheck_s, int& spared, int& tracked_frames, double& worst_iou) {
+    CameraConfig c = camera();
+    c.detect.objects.recheck_s = recheck_s;
+    Scene s(c, noon());
+    EXPECT_TRUE(s.analysis);
+    if (!s.analysis) return;
+    const std::size_t before = s.outputs.size();
+    std::vector<Box> truth;
+    for (double y = 0.3; y < 0.9; y += 0.02) {
+      s.person_at(0.5, y);
+      truth.push_back(Box{0.5 - 0.05, y - 0.2, 0.1, 0.2});
+    }
+    spared = tracked_frames = 0;
+    worst_iou = 1.0;
+    for (std::size_t i = before; i < s.outputs.size(); ++i) {
+      const AnalysisOutput& o = s.outputs[i];
+      spared += o.motion.motion && !o.detector_ran;
+      if (o.tracked.empty()) continue;
+      ++tracked_frames;
+      EXPECT_FALSE(o.detector_ran) << "frame " << i
+                                   << ": the detector saw the person, so no predicted box as well";
+      ASSERT_EQ(o.tracked.size(), 1u) << "frame " << i;
+      EXPECT_EQ(o.tracked[0].label, "person");
+      EXPECT_DOUBLE_EQ(o.tracked[0].score, 0.8) << "the track's latest detection score";
+      worst_iou = std::min(worst_iou, iou(o.tracked[0].box, truth[i - before]));
+    }
+  };
+  int spared = 0, tracked = 0;
+  double worst = 0;
+  walk(0, spared, tracked, worst);
+  EXPECT_EQ(spared, 0);
+  EXPECT_EQ(tracked, 0) << "without recheck_s the detector runs on every frame with motion";
+  walk(1.0, spared, tracked, worst);
+  EXPECT_GE(spared, 15) << "recheck_s 1 spares the detector most of the walk";
+  EXPECT_EQ(tracked, spared) << "every spared frame with motion carries the person's predicted box";
+  EXPECT_GE(worst, 0.5) << "the constant-velocity prediction follows the walk";
+}
+
+// Where the detector ran over a known person (a crop of other motion covered it) and did not find him, its
+// answer stands: no predicted box stands in for it. A crop that misses him leaves his predicted box.
+TEST(RulesWiring, RecheckGivesNoPredictedBoxWhereACropLooked) {
+  auto tracked_after_other_motion = [](double whole_frame) {
+    CameraConfig c = camera();
+    c.detect.objects.recheck_s = 1.0;
+    c.detect.objects.crop.whole_frame =
+        whole_frame;  // crops covering this share of the picture: the whole picture
+    Scene s(c, noon());
+    EXPECT_TRUE(s.analysis);
+    if (!s.analysis) return std::size_t{99};
+    for (double y = 0.3; y < 0.5; y += 0.02) s.person_at(0.3, y);   // confirmed, then spared the detector
+    s.unseen_person_and_other(0.3, 0.5, Box{0.85, 0.1, 0.1, 0.1});  // new motion far from him
+    const AnalysisOutput& o = s.outputs.back();
+    EXPECT_TRUE(o.detector_ran) << "the new motion goes to the detector";
+    return o.tracked.size();
+  };
+  EXPECT_EQ(tracked_after_other_motion(0.6), 1u) << "the crop of the new motion does not cover the person";
+  EXPECT_EQ(tracked_after_other_motion(0.001), 0u) << "the crop is the whole picture: the detector looked";
 }
 
 TEST(RulesWiring, WithoutRulesObjectIncidentsCarryTheirZones) {

@@ -85,6 +85,13 @@ IncidentPolicy motion_policy(const CameraConfig& c) {
   return p;
 }
 
+// The area two normalised boxes share.
+double overlap_area(const Box& a, const Box& b) {
+  const double w = std::min(a.x + a.w, b.x + b.w) - std::max(a.x, b.x);
+  const double h = std::min(a.y + a.h, b.y + b.h) - std::max(a.y, b.y);
+  return w > 0 && h > 0 ? w * h : 0.0;
+}
+
 // Motion score: how solid the largest moving region is (foreground share of its box), in 0..1.
 double motion_score(const MotionResult& m) {
   if (m.boxes.empty()) return 0.0;
@@ -256,33 +263,73 @@ void CameraAnalysis::process_motion_incidents(const Frame& frame, AnalysisOutput
   if (r.best_frame && motion_incidents_.active()) out.best_frame.push_back(*motion_incidents_.current());
 }
 
-std::vector<Box> CameraAnalysis::boxes_to_detect(const std::vector<Box>& motion, MediaTimeNs pts) const {
-  if (recheck_s_ <= 0) return motion;
+CameraAnalysis::DetectionBudget CameraAnalysis::boxes_to_detect(const std::vector<Box>& motion,
+                                                                MediaTimeNs pts) const {
+  DetectionBudget budget;
+  if (recheck_s_ <= 0) {
+    budget.to_detect = motion;
+    return budget;
+  }
   // A motion box is explained when at least half of it lies in the predicted boxes of confirmed tracks whose
   // last detection is recent: the objects are known, and moving as expected. (One motion box often holds
   // two people walking together, so the tracks' shares add up; tracks rarely overlap much.)
   const auto recent = static_cast<MediaTimeNs>(recheck_s_ * kNsPerSecond);
-  std::vector<Box> known;
+  std::vector<std::pair<std::int64_t, Box>> known;
   for (const Track& t : tracker_.tracks())
-    if (t.confirmed && pts - t.last_seen < recent) known.push_back(t.predicted(pts, 1.0));
-  std::vector<Box> out;
+    if (t.confirmed && pts - t.last_seen < recent) known.emplace_back(t.id, t.predicted(pts, 1.0));
+  std::vector<bool> explains(known.size(), false);
   for (const Box& m : motion) {
     double covered = 0;
-    for (const Box& p : known) {
-      const double w = std::min(m.x + m.w, p.x + p.w) - std::max(m.x, p.x);
-      const double h = std::min(m.y + m.h, p.y + p.h) - std::max(m.y, p.y);
-      if (w > 0 && h > 0) covered += w * h;
+    std::vector<std::size_t> overlapping;
+    for (std::size_t k = 0; k < known.size(); ++k) {
+      const double shared = overlap_area(m, known[k].second);
+      if (shared <= 0) continue;
+      covered += shared;
+      overlapping.push_back(k);
     }
-    if (covered < 0.5 * m.area()) out.push_back(m);
+    if (covered < 0.5 * m.area()) {
+      budget.to_detect.push_back(m);
+      continue;
+    }
+    for (std::size_t k : overlapping) explains[k] = true;
+  }
+  for (std::size_t k = 0; k < known.size(); ++k)
+    if (explains[k]) budget.explaining.push_back(known[k]);
+  return budget;
+}
+
+std::vector<Detection> CameraAnalysis::tracked_boxes(
+    const std::vector<std::pair<std::int64_t, Box>>& explaining, const std::vector<Box>& looked_at,
+    MediaTimeNs pts) const {
+  std::vector<Detection> out;
+  for (const auto& [id, predicted] : explaining) {
+    // The part of the prediction inside the picture (an object leaving is predicted past the border).
+    const double x0 = std::clamp(predicted.x, 0.0, 1.0), y0 = std::clamp(predicted.y, 0.0, 1.0);
+    const Box box{x0, y0, std::clamp(predicted.x + predicted.w, 0.0, 1.0) - x0,
+                  std::clamp(predicted.y + predicted.h, 0.0, 1.0) - y0};
+    if (box.w <= 0 || box.h <= 0) continue;
+    const auto t = std::find_if(tracker_.tracks().begin(), tracker_.tracks().end(),
+                                [&](const Track& x) { return x.id == id; });
+    // A track the detector saw on this frame (its motion also reached a crop) is already among the
+    // detections.
+    if (t == tracker_.tracks().end() || t->last_seen == pts) continue;
+    // A crop of another motion box covered it and the detector did not find it there: it looked, so no belief
+    // stands in for its answer (on small frames every crop is the whole picture).
+    if (std::any_of(looked_at.begin(), looked_at.end(),
+                    [&](const Box& r) { return overlap_area(box, r) >= 0.5 * box.area(); }))
+      continue;
+    out.push_back(Detection{t->label, t->score, box});
   }
   return out;
 }
 
 void CameraAnalysis::process_objects(const Frame& frame, AnalysisOutput& out) {
   // The detector only ever sees frames with motion, and only the parts that moved.
-  const std::vector<Box> unexplained = out.motion.motion ? boxes_to_detect(out.motion.boxes, frame.pts) : std::vector<Box>{};
-  if (!unexplained.empty()) {
-    const std::vector<Box> regions = plan_crops(unexplained, frame.width, frame.height, crop_plan_);
+  const DetectionBudget budget =
+      out.motion.motion ? boxes_to_detect(out.motion.boxes, frame.pts) : DetectionBudget{};
+  std::vector<Box> regions;
+  if (!budget.to_detect.empty()) {
+    regions = plan_crops(budget.to_detect, frame.width, frame.height, crop_plan_);
     std::vector<CropRequest> crops;
     crops.reserve(regions.size());
     for (const Box& r : regions) crops.push_back(CropRequest{&frame, r});
@@ -296,6 +343,7 @@ void CameraAnalysis::process_objects(const Frame& frame, AnalysisOutput& out) {
   } else {
     tracker_.age(frame.pts);
   }
+  out.tracked = tracked_boxes(budget.explaining, regions, frame.pts);
   // With rules, the rules decide what is an incident; without, every confirmed track of a wanted label.
   const std::vector<TrackObservation> tracks = track_observations(frame.pts);
   ObjectObserveResult r = rule_incidents_

@@ -3,6 +3,7 @@
 // -> incidents.
 #pragma once
 
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
@@ -29,6 +30,11 @@ struct AnalysisOutput {
   MotionResult motion;
   bool detector_ran = false;
   std::vector<Detection> detections;  // this frame's objects (whole-frame coordinates), empty without a run
+  // With detect.objects.recheck_s: the confirmed tracks whose motion this frame was not sent to the detector
+  // (it lay in their predicted boxes) and that no crop of the detector covered either, at that predicted box
+  // with their label and latest score. What the camera believes is there without looking; `matthan eval`
+  // scores these boxes beside `detections`.
+  std::vector<Detection> tracked;
   // What the frame cost, for /metrics: the motion detector's call, and the object detector's call (all of
   // this frame's crops) when detector_ran.
   double motion_seconds = 0;
@@ -71,8 +77,17 @@ class CameraAnalysis {
   void process_objects(const Frame& frame, AnalysisOutput& out);
   std::vector<TrackObservation> track_observations(MediaTimeNs pts) const;
   // The motion boxes the detector must look at: with detect.objects.recheck_s, those not already explained
-  // by a confirmed track it saw less than recheck_s ago.
-  std::vector<Box> boxes_to_detect(const std::vector<Box>& motion, MediaTimeNs pts) const;
+  // by a confirmed track it saw less than recheck_s ago; and the tracks (id, predicted box) that explained
+  // the others.
+  struct DetectionBudget {
+    std::vector<Box> to_detect;
+    std::vector<std::pair<std::int64_t, Box>> explaining;
+  };
+  DetectionBudget boxes_to_detect(const std::vector<Box>& motion, MediaTimeNs pts) const;
+  // The explaining tracks the detector neither saw on this frame nor looked for (none of the crops it ran on,
+  // `looked_at`, covers them), as `AnalysisOutput::tracked` boxes.
+  std::vector<Detection> tracked_boxes(const std::vector<std::pair<std::int64_t, Box>>& explaining,
+                                       const std::vector<Box>& looked_at, MediaTimeNs pts) const;
 
   CameraId camera_;
   MotionDetector motion_;

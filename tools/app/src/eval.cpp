@@ -40,6 +40,8 @@ struct Scores {
   int mask_frames = 0;
   BoxCounts boxes;
   int box_frames = 0;
+  long box_frames_detected = 0;  // scored frames the detector ran on
+  long tracked_boxes = 0;        // scored boxes that were a spared track's prediction (recheck_s)
 };
 
 Result<CameraConfig> camera_config(const EvalOptions& o) {
@@ -89,9 +91,12 @@ void score_mask_frame(const CameraAnalysis& a, const MaskTruth& truth, long gt_n
   ++s.mask_frames;
 }
 
-// The boxes a frame is scored on: the detector's when objects are on, else the motion regions.
+// The boxes a frame is scored on: with objects on, the detector's, plus (detect.objects.recheck_s) the
+// predicted boxes of the confirmed tracks whose motion it was spared on this frame, which is what the camera
+// believes is there; else the motion regions.
 struct PredictedBox {
-  std::string label;  // the class, or "motion"
+  const char* source = "pred";  // in --dump-boxes: "pred" (detector or motion) or "track" (a spared track)
+  std::string label;            // the class, or "motion"
   double score = 1.0;
   Box box;
 };
@@ -99,9 +104,10 @@ struct PredictedBox {
 std::vector<PredictedBox> predicted_boxes(const CameraAnalysis& a, const AnalysisOutput& out) {
   std::vector<PredictedBox> boxes;
   if (a.objects_enabled()) {
-    for (const auto& d : out.detections) boxes.push_back({d.label, d.score, d.box});
+    for (const auto& d : out.detections) boxes.push_back({"pred", d.label, d.score, d.box});
+    for (const auto& t : out.tracked) boxes.push_back({"track", t.label, t.score, t.box});
   } else {
-    for (const Box& b : out.motion.boxes) boxes.push_back({"motion", 1.0, b});
+    for (const Box& b : out.motion.boxes) boxes.push_back({"pred", "motion", 1.0, b});
   }
   return boxes;
 }
@@ -118,7 +124,7 @@ void dump_frame_boxes(std::ofstream& out, long frame, const std::vector<Predicte
   const auto line = [&](const char* source, const std::string& label, double score, const Box& b) {
     out << fmt::format("{},{},{},{:.3f},{:.4f},{:.4f},{:.4f},{:.4f}\n", frame, source, label, score, b.x, b.y, b.w, b.h);
   };
-  for (const auto& p : predicted) line("pred", p.label, p.score, p.box);
+  for (const auto& p : predicted) line(p.source, p.label, p.score, p.box);
   for (const Box& b : truth) line("gt", "", 1.0, b);
 }
 
@@ -149,15 +155,25 @@ nlohmann::ordered_json report_json(const EvalOptions& o, long frames, double fps
   j["motion"] = s.mask_frames ? J{{"precision", s.mask.precision()}, {"recall", s.mask.recall()},
                                   {"f1", s.mask.f1()}, {"frames_scored", s.mask_frames}}
                               : J(nullptr);
-  j["boxes"] = s.box_frames ? J{{"precision", s.boxes.precision()}, {"recall", s.boxes.recall()},
-                                {"tp", s.boxes.tp}, {"fp", s.boxes.fp}, {"fn", s.boxes.fn}, {"frames_scored", s.box_frames}}
+  j["boxes"] = s.box_frames ? J{{"precision", s.boxes.precision()},
+                                {"recall", s.boxes.recall()},
+                                {"tp", s.boxes.tp},
+                                {"fp", s.boxes.fp},
+                                {"fn", s.boxes.fn},
+                                {"frames_scored", s.box_frames},
+                                {"frames_detected", s.box_frames_detected},
+                                {"tracked_boxes", s.tracked_boxes}}
                             : J(nullptr);
   J list = J::array();
   for (const auto& i : incidents)
     list.push_back({{"start_frame", i.start_frame}, {"end_frame", i.end_frame}, {"kind", i.kind},
                     {"label", i.label.empty() ? J(nullptr) : J(i.label)}, {"score", std::round(i.score * 1000) / 1000}});
   j["incidents"] = list;
-  if (a.detector()) j["forward_calls"] = a.detector()->forward_calls();
+  if (a.detector()) {
+    j["forward_calls"] = a.detector()->forward_calls();
+    j["crops"] =
+        a.detector()->crops_seen();  // images through the network: a call's cost grows with its crops
+  }
   j["global_changes"] = a.global_changes();
   j["still_skipped"] = a.still_skipped();
   return j;
@@ -171,10 +187,16 @@ void print_text(const nlohmann::ordered_json& j) {
     fmt::print("motion    precision {:.3f}  recall {:.3f}  F {:.3f}  ({} frames)\n", j["motion"]["precision"].get<double>(),
                j["motion"]["recall"].get<double>(), j["motion"]["f1"].get<double>(), j["motion"]["frames_scored"].get<int>());
   if (!j["boxes"].is_null())
-    fmt::print("boxes     precision {:.3f}  recall {:.3f}  (tp {} fp {} fn {}, {} frames)\n",
-               j["boxes"]["precision"].get<double>(), j["boxes"]["recall"].get<double>(), j["boxes"]["tp"].get<long>(),
-               j["boxes"]["fp"].get<long>(), j["boxes"]["fn"].get<long>(), j["boxes"]["frames_scored"].get<int>());
-  if (j.contains("forward_calls")) fmt::print("detector  {} forward calls\n", j["forward_calls"].get<long>());
+    fmt::print(
+        "boxes     precision {:.3f}  recall {:.3f}  (tp {} fp {} fn {}, {} frames, detector on {}, {} track "
+        "boxes)\n",
+        j["boxes"]["precision"].get<double>(), j["boxes"]["recall"].get<double>(),
+        j["boxes"]["tp"].get<long>(), j["boxes"]["fp"].get<long>(), j["boxes"]["fn"].get<long>(),
+        j["boxes"]["frames_scored"].get<int>(), j["boxes"]["frames_detected"].get<long>(),
+        j["boxes"]["tracked_boxes"].get<long>());
+  if (j.contains("forward_calls"))
+    fmt::print("detector  {} forward calls on {} crops\n", j["forward_calls"].get<long>(),
+               j["crops"].get<long>());
   fmt::print("vetoed    {} global changes (lighting)\n", j["global_changes"].get<std::uint64_t>());
   fmt::print("still     {} frames skipped by the still-frame gate\n", j["still_skipped"].get<std::uint64_t>());
   fmt::print("incidents {}\n", j["incidents"].size());
@@ -262,6 +284,8 @@ int run_eval(const EvalOptions& o) {
         const auto predicted = predicted_boxes(a, out);
         s.boxes.add(score_boxes(boxes_of(predicted), it->second, 0.3, o.min_box_area));
         ++s.box_frames;
+        s.box_frames_detected += out.detector_ran;
+        s.tracked_boxes += static_cast<long>(out.tracked.size());
         if (dump.is_open()) dump_frame_boxes(dump, frames, predicted, it->second);
       }
     }

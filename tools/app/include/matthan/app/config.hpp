@@ -43,7 +43,8 @@ struct ObjectSettings {
   int confirm_frames = 3;  // detections before a track counts (and may raise an incident)
   // Detection budget: motion explained by a confirmed track detected less than this long ago is not sent to
   // the detector again (0: every analysed frame with motion is). New motion is always looked at at once.
-  double recheck_s = 0;
+  // 1 s holds box recall and the incidents on the ground-truth clips (docs/ACCURACY.md "recheck_s").
+  double recheck_s = 1;
   bool operator==(const ObjectSettings&) const = default;
 };
 
