@@ -16,6 +16,7 @@
 
 #include "frame_helpers.hpp"
 #include "matthan/test/paths.hpp"
+#include "rect_box.hpp"
 
 namespace matthan {
 namespace {
@@ -422,8 +423,7 @@ TEST(MotionDetector, FindsPeopleInCaviarCorridor) {
                           static_cast<int>(b.h * kH));
       for (const GtBox& g : gt[i]) {
         const cv::Rect truth(g.x, g.y, g.w, g.h);
-        const double inter = (ours & truth).area();
-        hit = hit || inter / (ours.area() + truth.area() - inter) > 0.3;
+        hit = hit || iou(detail::box_of(ours), detail::box_of(truth)) > 0.3;
       }
     }
     if (hit) ++hits;

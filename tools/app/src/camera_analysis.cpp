@@ -268,11 +268,7 @@ std::vector<Box> CameraAnalysis::boxes_to_detect(const std::vector<Box>& motion,
   std::vector<Box> out;
   for (const Box& m : motion) {
     double covered = 0;
-    for (const Box& p : known) {
-      const double w = std::min(m.x + m.w, p.x + p.w) - std::max(m.x, p.x);
-      const double h = std::min(m.y + m.h, p.y + p.h) - std::max(m.y, p.y);
-      if (w > 0 && h > 0) covered += w * h;
-    }
+    for (const Box& p : known) covered += intersection_area(m, p);
     if (covered < 0.5 * m.area()) out.push_back(m);
   }
   return out;
