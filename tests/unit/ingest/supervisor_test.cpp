@@ -343,7 +343,8 @@ TEST(Supervisor, RefusedAttemptsBackOffSlowerAndStillGrow) {
   const auto events = rec.events();
   std::vector<double> gaps;
   for (std::size_t i = 1; i < events.size(); ++i) {
-    if (events[i - 1].health.state == CameraState::kBackoff && events[i].health.state == CameraState::kConnecting)
+    if (events[i - 1].health.state == CameraState::kBackoff &&
+        events[i].health.state == CameraState::kConnecting)
       gaps.push_back(std::chrono::duration<double>(events[i].at - events[i - 1].at).count());
   }
   ASSERT_GE(gaps.size(), 2u);
@@ -370,6 +371,17 @@ TEST(Supervisor, HealthCarriesDecodeErrorsAndFrameAge) {
   EXPECT_LT(h.last_frame_age_s, 5.0);
 }
 
+// A factory of sources that connect and then only wait to be stopped; counts the sources it made.
+CameraSupervisor::SourceFactory idle_sources(std::atomic<int>& created) {
+  return [&created] {
+    ++created;
+    return std::make_unique<FakeSource>([](std::stop_token stop) -> Status {
+      wait_until_stopped(stop);
+      return {};
+    });
+  };
+}
+
 // With one place to connect, the second camera's source is not even created until the first camera's first
 // packet: its wait is reported (still `connecting`), and does not run against its first-packet timeout.
 TEST(Supervisor, CamerasWaitTheirTurnToConnectUntilTheOneAheadHasVideo) {
@@ -391,16 +403,7 @@ TEST(Supervisor, CamerasWaitTheirTurnToConnectUntilTheOneAheadHasVideo) {
       },
       fast_policy({30}), std::ref(rec_a), {}, gate);
   a_ptr = &a;
-  CameraSupervisor b(
-      "cam_b",
-      [&] {
-        ++b_created;
-        return std::make_unique<FakeSource>([](std::stop_token stop) -> Status {
-          wait_until_stopped(stop);
-          return {};
-        });
-      },
-      fast_policy({30}), std::ref(rec_b), {}, gate);
+  CameraSupervisor b("cam_b", idle_sources(b_created), fast_policy({30}), std::ref(rec_b), {}, gate);
   a.start();
   ASSERT_TRUE(rec_a.wait_for_count(CameraState::kConnecting, 1, 5s));
   while (gate->connecting() < 1) std::this_thread::sleep_for(1ms);
@@ -479,16 +482,7 @@ TEST(Supervisor, StopWhileWaitingToConnectIsPrompt) {
   ASSERT_TRUE(gate->acquire({}));  // another camera connecting, for ever
   Recorder rec;
   std::atomic<int> created{0};
-  CameraSupervisor sup(
-      "cam_wait",
-      [&] {
-        ++created;
-        return std::make_unique<FakeSource>([](std::stop_token stop) -> Status {
-          wait_until_stopped(stop);
-          return {};
-        });
-      },
-      fast_policy({30}), std::ref(rec), {}, gate);
+  CameraSupervisor sup("cam_wait", idle_sources(created), fast_policy({30}), std::ref(rec), {}, gate);
   sup.start();
   while (gate->waiting() < 1) std::this_thread::sleep_for(1ms);
   sup.stop();
