@@ -149,7 +149,8 @@ struct MotionGate::Impl {
     std::vector<Pair> pairs;
     for (std::size_t ti = 0; ti < tracks.size(); ++ti)
       for (std::size_t ri = 0; ri < regions.size(); ++ri)
-        if (const double v = iou(detail::box_of(tracks[ti].rect), detail::box_of(regions[ri].rect)); v > 0) pairs.push_back({v, ti, ri});
+        if (const double v = iou(detail::box_of(tracks[ti].rect), detail::box_of(regions[ri].rect)); v > 0)
+          pairs.push_back({v, ti, ri});
     std::stable_sort(pairs.begin(), pairs.end(), [](const Pair& a, const Pair& b) { return a.v > b.v; });
     for (const Pair& p : pairs) {
       RegionTrack& t = tracks[p.t];

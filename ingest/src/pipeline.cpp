@@ -48,13 +48,15 @@ const char* const kEncodedCaps =
 const char* const kMjpegCaps = "image/jpeg,parsed=true";
 
 std::string rtsp_source_description(int latency_ms, RtspTransport transport, const std::string& location) {
-  // kAuto: the camera source sets `protocols` per try at run time (TCP, then UDP); the probe keeps rtspsrc's own.
-  const std::string protocols = transport == RtspTransport::kAuto ? "" : fmt::format(" protocols={}", to_string(transport));
-  // buffer-mode=synced: packet times are the camera's own RTP clock from the first packet's arrival on, so they
-  // cannot go back or stand still when this process is starved of CPU and reads its sockets late. The default
-  // (slave) re-estimates them from arrival times; measured at 16 busy cameras on one core, it gave runs of
-  // consecutive frames the same time, which the parser then left untimed, and the watchdog reconnected
-  // ("timestamps jumped back"). docs/PERFORMANCE.md, "Overload".
+  // kAuto: the camera source sets `protocols` per try at run time (TCP, then UDP); the probe keeps
+  // rtspsrc's own.
+  const std::string protocols =
+      transport == RtspTransport::kAuto ? "" : fmt::format(" protocols={}", to_string(transport));
+  // buffer-mode=synced: packet times are the camera's own RTP clock from the first packet's arrival on, so
+  // they cannot go back or stand still when this process is starved of CPU and reads its sockets late. The
+  // default (slave) re-estimates them from arrival times; measured at 16 busy cameras on one core, it gave
+  // runs of consecutive frames the same time, which the parser then left untimed, and the watchdog
+  // reconnected ("timestamps jumped back"). docs/PERFORMANCE.md, "Overload".
   return fmt::format("rtspsrc name=src{}{} latency={} buffer-mode=synced", location, protocols, latency_ms);
 }
 

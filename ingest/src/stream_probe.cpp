@@ -130,8 +130,9 @@ class StreamProber {
   std::uint64_t audio_bytes_after_keyframe_ = 0;
 };
 
-// An RTSP camera: the camera pipeline's own rtspsrc (detail::rtsp_source_description: latency, buffer mode and
-// transport), so what the probe measures is what the engine will get. Every stream it sets up is linked here.
+// An RTSP camera: the camera pipeline's own rtspsrc (detail::rtsp_source_description: latency, buffer mode
+// and transport), so what the probe measures is what the engine will get. Every stream it sets up is linked
+// here.
 bool StreamProber::build(GstElement* pipeline, const ParsedUrl& url) {
   GError* raw_error = nullptr;
   // One element in the description: gst_parse_launch returns that element itself, not a bin around it.
@@ -443,7 +444,8 @@ StreamMeasurement StreamProber::run(const std::stop_token& stop) {
   OwnedPipeline pipeline;
   bin_ = pipeline.get();
   started_ = SteadyClock::now();
-  if (!(http ? build_mjpeg(pipeline.get(), *url) : build(pipeline.get(), *url))) return summarize(SteadyClock::now());
+  if (!(http ? build_mjpeg(pipeline.get(), *url) : build(pipeline.get(), *url)))
+    return summarize(SteadyClock::now());
   auto bus = gst::adopt(gst_element_get_bus(pipeline.get()));
   if (gst_element_set_state(pipeline.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     auto msg = gst::adopt_mini(gst_bus_pop_filtered(bus.get(), GST_MESSAGE_ERROR));

@@ -75,8 +75,8 @@ class CameraSupervisor::AttemptGuard {
 };
 
 CameraSupervisor::CameraSupervisor(CameraId camera, SourceFactory factory, BackoffPolicy policy,
-                                   std::function<void(const CameraHealth&)> on_change, WatchdogPolicy watchdog,
-                                   std::shared_ptr<ConnectGate> connect_gate)
+                                   std::function<void(const CameraHealth&)> on_change,
+                                   WatchdogPolicy watchdog, std::shared_ptr<ConnectGate> connect_gate)
     : camera_(std::move(camera)),
       factory_(std::move(factory)),
       policy_(std::move(policy)),
@@ -234,9 +234,11 @@ bool CameraSupervisor::take_connect_place(const std::stop_token& stop) {
   if (!connect_gate_) return true;
   const int ahead = connect_gate_->connecting() + connect_gate_->waiting();
   const bool queued = connect_gate_->max_connecting() > 0 && ahead >= connect_gate_->max_connecting();
-  if (queued) set_state(CameraState::kConnecting, fmt::format("waiting for {} camera(s) connecting ahead", ahead));
+  if (queued)
+    set_state(CameraState::kConnecting, fmt::format("waiting for {} camera(s) connecting ahead", ahead));
   if (!connect_gate_->acquire(stop)) return false;
-  place_taken_at_ = std::chrono::steady_clock::now();  // the store below publishes it to the streaming threads
+  // The store below publishes it to the streaming threads.
+  place_taken_at_ = std::chrono::steady_clock::now();
   holds_connect_place_.store(true);
   if (queued) set_state(CameraState::kConnecting, {});  // its turn: the wait is over
   return true;

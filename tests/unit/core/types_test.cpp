@@ -1,4 +1,5 @@
-// Box overlap (intersection_area, iou), shared by the detector's NMS/tracker and the object incidents' parked-object memory.
+// Box overlap (intersection_area, iou), shared by the detector's NMS/tracker and the object incidents'
+// parked-object memory.
 #include <gtest/gtest.h>
 
 #include "matthan/core/types.hpp"

@@ -60,8 +60,8 @@ TEST(Pipeline, ProbeAndCameraPipelineShareOneRtspSource) {
   o.transport = RtspTransport::kTcp;
   const std::string src = detail::rtsp_source_description(o.latency_ms, o.transport);
   const std::string location = " location=\"rtsp://user:pw@10.0.0.5:554/stream1\"";
-  EXPECT_EQ(describe_pipeline(o).rfind(detail::rtsp_source_description(o.latency_ms, o.transport, location), 0), 0u)
-      << describe_pipeline(o);
+  const std::string with_location = detail::rtsp_source_description(o.latency_ms, o.transport, location);
+  EXPECT_EQ(describe_pipeline(o).rfind(with_location, 0), 0u) << describe_pipeline(o);
 
   ensure_gstreamer_initialized();
   GError* raw = nullptr;

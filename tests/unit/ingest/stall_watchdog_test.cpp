@@ -24,7 +24,7 @@ WatchdogPolicy policy() {
   return p;
 }
 
-// Every rule's test starts the same way: a watchdog with its policy, reset at t0, media time counted from dts.
+// Every rule's test starts the same way: a watchdog with its policy, reset at t0, media time from dts.
 class StallWatchdogTest : public ::testing::Test {
  protected:
   StallWatchdog& start(const WatchdogPolicy& p = policy(), MediaTimeNs first_dts = 0) {

@@ -222,8 +222,8 @@ struct Engine::Impl {
   std::unique_ptr<EngineLiveStatus> live;
   std::unique_ptr<ReviewServer> review;
   unsigned worker_count = 0;
-  // Every camera's supervisors (url and detect_url) take turns in it to connect (ingest.max_connecting; made in
-  // create(), from the loaded config).
+  // Every camera's supervisors (url and detect_url) take turns in it to connect (ingest.max_connecting;
+  // made in create(), from the loaded config).
   std::shared_ptr<ConnectGate> connect_gate;
   std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point next_heartbeat{};  // storage thread only
@@ -775,9 +775,10 @@ struct Engine::Impl {
   }
 
   // ---- lifecycle ----
-  // An attempt's timeouts before its first packet (no video at all; TCP silent under `transport: auto`) stretch
-  // while this node's cameras have lately been slow to connect: on a starved machine a camera that is up takes
-  // longer than 15 s, and failing it only starts its connect again (docs/PERFORMANCE.md, "Start-up").
+  // An attempt's timeouts before its first packet (no video at all; TCP silent under `transport: auto`)
+  // stretch while this node's cameras have lately been slow to connect: on a starved machine a camera that
+  // is up takes longer than 15 s, and failing it only starts its connect again (docs/PERFORMANCE.md,
+  // "Start-up").
   void stretch_connect_timeouts(SourceOptions& o) const {
     const double base_s = o.stall_timeout_ms / 1000.0;
     const double stretch = base_s > 0 ? connect_gate->first_packet_timeout_s(base_s) / base_s : 1.0;
@@ -837,8 +838,8 @@ struct Engine::Impl {
     WatchdogPolicy record_wd = wd;
     record_wd.expect_frames = !substream;
     auto on_change = [this, raw](const CameraHealth& h) { storage_tasks.post([this, raw, h] { on_health(*raw, h); }); };
-    rt->supervisor =
-        std::make_unique<CameraSupervisor>(c.id, factory, BackoffPolicy{}, on_change, record_wd, connect_gate);
+    rt->supervisor = std::make_unique<CameraSupervisor>(c.id, factory, BackoffPolicy{}, on_change, record_wd,
+                                                        connect_gate);
     if (substream) {
       // The substream feeds the analysis only: its packets keep its own watchdog fed and are then dropped
       // (the ring holds the recorded stream's packets).

@@ -55,8 +55,8 @@ class CameraSupervisor {
  public:
   using SourceFactory = std::function<std::unique_ptr<CameraSource>()>;
   // on_change runs on the supervisor thread or a streaming thread, serialised; it must not call stop().
-  // connect_gate (shared by the engine's cameras, may be null): each attempt waits for a place in it before its
-  // source is created, and holds it until the first packet or the attempt's end.
+  // connect_gate (shared by the engine's cameras, may be null): each attempt waits for a place in it before
+  // its source is created, and holds it until the first packet or the attempt's end.
   CameraSupervisor(CameraId camera, SourceFactory factory, BackoffPolicy policy,
                    std::function<void(const CameraHealth&)> on_change, WatchdogPolicy watchdog = {},
                    std::shared_ptr<ConnectGate> connect_gate = nullptr);
