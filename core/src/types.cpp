@@ -30,11 +30,15 @@ Frame make_owned_frame(PixelFormat format, int width, int height) {
   return f;
 }
 
-double iou(const Box& a, const Box& b) {
+double intersection_area(const Box& a, const Box& b) {
   const double w = std::min(a.x + a.w, b.x + b.w) - std::max(a.x, b.x);
   const double h = std::min(a.y + a.h, b.y + b.h) - std::max(a.y, b.y);
-  if (w <= 0 || h <= 0) return 0.0;
-  const double inter = w * h;
+  return w > 0 && h > 0 ? w * h : 0.0;
+}
+
+double iou(const Box& a, const Box& b) {
+  const double inter = intersection_area(a, b);
+  if (inter <= 0) return 0.0;
   const double uni = a.area() + b.area() - inter;
   return uni > 0 ? inter / uni : 0.0;
 }

@@ -14,6 +14,7 @@
 #include "knn_background.hpp"
 #include "mask_filters.hpp"
 #include "matthan/core/logging.hpp"
+#include "rect_box.hpp"
 #include "scene_structure.hpp"
 
 namespace matthan {
@@ -78,7 +79,7 @@ cv::Mat rasterise_keep_mask(const std::vector<Polygon>& masks, cv::Size size) {
 }
 
 bool overlaps_enough(const cv::Rect& a, const cv::Rect& b, double fraction) {
-  const double inter = static_cast<double>((a & b).area());
+  const double inter = intersection_area(detail::box_of(a), detail::box_of(b));
   if (inter <= 0) return false;
   const double smaller = std::min(a.area(), b.area());
   return inter >= fraction * smaller;

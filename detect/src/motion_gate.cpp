@@ -9,6 +9,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "mask_filters.hpp"
+#include "rect_box.hpp"
 
 namespace matthan {
 namespace {
@@ -77,11 +78,6 @@ bool went_straight(const std::deque<std::pair<MediaTimeNs, cv::Rect>>& path) {
   const cv::Point2d net = centre(path.back().second) - centre(path.front().second);
   const double moved = std::hypot(net.x, net.y);
   return moved > 0 && steps <= kMaxWander * moved;
-}
-
-double iou(const cv::Rect& a, const cv::Rect& b) {
-  const double inter = (a & b).area();
-  return inter <= 0 ? 0.0 : inter / (a.area() + b.area() - inter);
 }
 
 }  // namespace
@@ -154,7 +150,8 @@ struct MotionGate::Impl {
     std::vector<Pair> pairs;
     for (std::size_t ti = 0; ti < tracks.size(); ++ti)
       for (std::size_t ri = 0; ri < regions.size(); ++ri)
-        if (const double v = iou(tracks[ti].rect, regions[ri].rect); v > 0) pairs.push_back({v, ti, ri});
+        if (const double v = iou(detail::box_of(tracks[ti].rect), detail::box_of(regions[ri].rect)); v > 0)
+          pairs.push_back({v, ti, ri});
     std::stable_sort(pairs.begin(), pairs.end(), [](const Pair& a, const Pair& b) { return a.v > b.v; });
     for (const Pair& p : pairs) {
       RegionTrack& t = tracks[p.t];

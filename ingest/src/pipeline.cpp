@@ -23,18 +23,9 @@ std::string quoted(const std::string& s) {
 Result<std::string> source_part(const SourceOptions& o, const ParsedUrl& url, bool with_location) {
   if (is_rtsp_url(url)) {
     const std::string location = with_location ? " location=" + quoted(o.url) : "";
-    // kAuto sets `protocols` per try at run time (TCP, then UDP).
-    const char* protocols = o.transport == RtspTransport::kTcp   ? " protocols=tcp"
-                            : o.transport == RtspTransport::kUdp ? " protocols=udp"
-                                                                 : "";
     // Only the video stream is linked; a camera's audio stream is left unlinked (rtspsrc ignores it).
-    // buffer-mode=synced: packet times are the camera's own RTP clock from the first packet's arrival on, so
-    // they cannot go back or stand still when this process is starved of CPU and reads its sockets late.
-    // The default (slave) re-estimates them from arrival times; measured at 16 busy cameras on one core, it
-    // gave runs of consecutive frames the same time, which the parser then left untimed, and the watchdog
-    // reconnected ("timestamps jumped back"). docs/PERFORMANCE.md, "Overload".
-    return fmt::format("rtspsrc name=src{}{} latency={} buffer-mode=synced ! application/x-rtp,media=video ! parsebin name=parse",
-                       location, protocols, o.latency_ms);
+    return rtsp_source_description(o.latency_ms, o.transport, location) +
+           " ! application/x-rtp,media=video ! parsebin name=parse";
   }
   if (url.scheme == "file") {
     const std::string location = with_location ? " location=" + quoted(url.path) : "";
@@ -55,6 +46,19 @@ Result<std::string> source_part(const SourceOptions& o, const ParsedUrl& url, bo
 const char* const kEncodedCaps =
     "video/x-h264,stream-format=avc,alignment=au;video/x-h265,stream-format=hvc1,alignment=au";
 const char* const kMjpegCaps = "image/jpeg,parsed=true";
+
+std::string rtsp_source_description(int latency_ms, RtspTransport transport, const std::string& location) {
+  // kAuto: the camera source sets `protocols` per try at run time (TCP, then UDP); the probe keeps
+  // rtspsrc's own.
+  const std::string protocols =
+      transport == RtspTransport::kAuto ? "" : fmt::format(" protocols={}", to_string(transport));
+  // buffer-mode=synced: packet times are the camera's own RTP clock from the first packet's arrival on, so
+  // they cannot go back or stand still when this process is starved of CPU and reads its sockets late. The
+  // default (slave) re-estimates them from arrival times; measured at 16 busy cameras on one core, it gave
+  // runs of consecutive frames the same time, which the parser then left untimed, and the watchdog
+  // reconnected ("timestamps jumped back"). docs/PERFORMANCE.md, "Overload".
+  return fmt::format("rtspsrc name=src{}{} latency={} buffer-mode=synced", location, protocols, latency_ms);
+}
 
 std::string mjpeg_source_description(unsigned timeout_s, const std::string& location) {
   // multipartdemux is named so the probe can take its part pad.

@@ -8,6 +8,7 @@
 #include "matthan/core/result.hpp"
 #include "matthan/core/url.hpp"
 #include "matthan/ingest/gst_source.hpp"
+#include "matthan/ingest/transport.hpp"
 
 namespace matthan::detail {
 
@@ -19,6 +20,13 @@ Result<std::string> pipeline_description(const SourceOptions& options, const Par
 
 // What the packets branch accepts: H.264 (avcC) or H.265 (hvcC), whole access units.
 extern const char* const kEncodedCaps;
+
+// An RTSP camera's source element as launch text: "rtspsrc name=src ... latency=... buffer-mode=synced".
+// The camera pipeline and `matthan probe` both build it from here, so the probe measures the packets (and
+// their times) the camera pipeline gets. kAuto leaves `protocols` to the caller (the camera source sets it
+// per try); `location` is "" or " location=\"...\"".
+std::string rtsp_source_description(int latency_ms, RtspTransport transport,
+                                    const std::string& location = "");
 
 // An HTTP MJPEG camera's source up to its demuxer, as launch text: "souphttpsrc name=src ... ! multipartdemux
 // name=demux ...". The camera pipeline and `matthan probe` both build it from here, so they ask the camera the

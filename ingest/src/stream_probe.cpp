@@ -91,7 +91,7 @@ class StreamProber {
   StreamMeasurement run(const std::stop_token& stop);
 
  private:
-  bool build(GstElement* pipeline);
+  bool build(GstElement* pipeline, const ParsedUrl& url);
   bool build_mjpeg(GstElement* pipeline, const ParsedUrl& url);
   static void on_part_added(GstElement* demux, GstPad* pad, gpointer self);
   void handle_part(GstPad* pad);
@@ -130,17 +130,24 @@ class StreamProber {
   std::uint64_t audio_bytes_after_keyframe_ = 0;
 };
 
-bool StreamProber::build(GstElement* pipeline) {
-  GstElement* src = gst_element_factory_make("rtspsrc", "src");
-  if (src == nullptr) {
-    fail(ProbeFailure::kOther, "the GStreamer rtspsrc element is missing (install gstreamer1.0-plugins-good)");
+// An RTSP camera: the camera pipeline's own rtspsrc (detail::rtsp_source_description: latency, buffer mode
+// and transport), so what the probe measures is what the engine will get. Every stream it sets up is linked
+// here.
+bool StreamProber::build(GstElement* pipeline, const ParsedUrl& url) {
+  GError* raw_error = nullptr;
+  // One element in the description: gst_parse_launch returns that element itself, not a bin around it.
+  GstElement* src = gst_parse_launch(
+      detail::rtsp_source_description(options_.latency_ms, options_.transport).c_str(), &raw_error);
+  gst::ErrorPtr error(raw_error);
+  if (src == nullptr || error) {
+    if (src != nullptr) gst::adopt(src);
+    fail(ProbeFailure::kOther, "cannot build the probe's RTSP source (install gstreamer1.0-plugins-good): " +
+                                   std::string(error ? error->message : "unknown failure"));
     return false;
   }
   gst_bin_add(GST_BIN(pipeline), src);  // the bin takes the floating reference
-  g_object_set(src, "location", options_.url.c_str(), "latency", static_cast<guint>(options_.latency_ms),
-               "tcp-timeout", static_cast<guint64>(options_.timeout_seconds * 1e6), nullptr);
-  if (options_.transport != RtspTransport::kAuto)
-    gst_util_set_object_arg(G_OBJECT(src), "protocols", std::string(to_string(options_.transport)).c_str());
+  detail::set_source_location(src, options_.url, url);
+  g_object_set(src, "tcp-timeout", static_cast<guint64>(options_.timeout_seconds * 1e6), nullptr);
   g_signal_connect(src, "pad-added", G_CALLBACK(&StreamProber::on_pad_added), this);
   g_signal_connect(src, "no-more-pads", G_CALLBACK(&StreamProber::on_no_more_pads), this);
   return true;
@@ -437,7 +444,8 @@ StreamMeasurement StreamProber::run(const std::stop_token& stop) {
   OwnedPipeline pipeline;
   bin_ = pipeline.get();
   started_ = SteadyClock::now();
-  if (!(http ? build_mjpeg(pipeline.get(), *url) : build(pipeline.get()))) return summarize(SteadyClock::now());
+  if (!(http ? build_mjpeg(pipeline.get(), *url) : build(pipeline.get(), *url)))
+    return summarize(SteadyClock::now());
   auto bus = gst::adopt(gst_element_get_bus(pipeline.get()));
   if (gst_element_set_state(pipeline.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     auto msg = gst::adopt_mini(gst_bus_pop_filtered(bus.get(), GST_MESSAGE_ERROR));

@@ -75,11 +75,13 @@ class CameraSupervisor::AttemptGuard {
 };
 
 CameraSupervisor::CameraSupervisor(CameraId camera, SourceFactory factory, BackoffPolicy policy,
-                                   std::function<void(const CameraHealth&)> on_change, WatchdogPolicy watchdog)
+                                   std::function<void(const CameraHealth&)> on_change,
+                                   WatchdogPolicy watchdog, std::shared_ptr<ConnectGate> connect_gate)
     : camera_(std::move(camera)),
       factory_(std::move(factory)),
       policy_(std::move(policy)),
       on_change_(std::move(on_change)),
+      connect_gate_(std::move(connect_gate)),
       watchdog_(watchdog) {}
 
 CameraSupervisor::~CameraSupervisor() {
@@ -189,6 +191,7 @@ void CameraSupervisor::note_frame() {
 }
 
 void CameraSupervisor::enter_streaming() {
+  release_connect_place(true);  // connected: the next camera in line may start
   CameraHealth snapshot;
   {
     std::lock_guard notify(notify_mu_);
@@ -231,8 +234,37 @@ void CameraSupervisor::set_state(CameraState state, std::string reason, std::str
   if (on_change_) on_change_(health());
 }
 
+// Waits, still `connecting`, for a place among the cameras connecting at once; false when stopped meanwhile.
+bool CameraSupervisor::take_connect_place(const std::stop_token& stop) {
+  if (!connect_gate_) return true;
+  const int ahead = connect_gate_->connecting() + connect_gate_->waiting();
+  const bool queued = connect_gate_->max_connecting() > 0 && ahead >= connect_gate_->max_connecting();
+  if (queued)
+    set_state(CameraState::kConnecting, fmt::format("waiting for {} camera(s) connecting ahead", ahead));
+  if (!connect_gate_->acquire(stop)) return false;
+  // The store below publishes it to the streaming threads.
+  place_taken_at_ = std::chrono::steady_clock::now();
+  holds_connect_place_.store(true);
+  if (queued) set_state(CameraState::kConnecting, {});  // its turn: the wait is over
+  return true;
+}
+
+// `connected`: the first packet came, and how long it took tells the gate how slow connecting is just now.
+void CameraSupervisor::release_connect_place(bool connected) {
+  if (!connect_gate_ || !holds_connect_place_.exchange(false)) return;
+  if (connected) {
+    const auto took = std::chrono::steady_clock::now() - place_taken_at_;
+    connect_gate_->note_connected(std::chrono::duration<double>(took).count());
+  }
+  connect_gate_->release();
+}
+
 CameraSupervisor::AttemptOutcome CameraSupervisor::run_attempt(std::stop_token stop) {
   AttemptOutcome out;
+  if (!take_connect_place(stop)) {
+    out.reason = "stopped";
+    return out;
+  }
   {
     AttemptGuard guard(*this, out.streamed_s);
     // Declared after the guard, so the source (and its pipeline) is gone before the guard ends the attempt.
@@ -244,6 +276,7 @@ CameraSupervisor::AttemptOutcome CameraSupervisor::run_attempt(std::stop_token s
       out.reason = status.ok() ? std::string("stopped") : status.error().message;
     }
   }
+  release_connect_place(false);  // no first packet came (or it did, and the place went back then)
   return out;
 }
 

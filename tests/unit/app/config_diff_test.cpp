@@ -97,6 +97,7 @@ storage: {root: /srv/matthan}
 events: {bind: "tcp://127.0.0.1:5999"}
 metrics: {listen: "127.0.0.1:9108"}
 control: {socket: /run/matthan/control.sock}
+ingest: {max_connecting: 2}
 cameras:
   - {id: a, url: rtsp://127.0.0.1:8554/a}
 )");
@@ -109,6 +110,7 @@ cameras:
   EXPECT_TRUE(has("events.bind"));
   EXPECT_TRUE(has("metrics.listen"));
   EXPECT_TRUE(has("control.socket"));
+  EXPECT_TRUE(has("ingest.max_connecting"));
   EXPECT_FALSE(has("review"));
   EXPECT_EQ(d.removed, (std::vector<std::string>{"b", "c", "d"}));
   // a's defaults changed (motion.start_frames back to 3 is the built-in default, so it is unchanged)

@@ -276,6 +276,19 @@ cameras:
   EXPECT_EQ(l.config.cameras[1].watchdog.max_rate_factor, 3);
 }
 
+TEST(Config, IngestBoundsTheCamerasConnectingAtOnce) {
+  const char* cams = "cameras:\n  - id: a\n    url: rtsp://127.0.0.1/a\n";
+  auto l = load(cams);
+  ASSERT_TRUE(l.ok()) << l.error_text();
+  EXPECT_EQ(l.config.ingest.max_connecting, 8);
+  l = load(std::string("ingest: {max_connecting: 0}\n") + cams);
+  ASSERT_TRUE(l.ok()) << l.error_text();
+  EXPECT_EQ(l.config.ingest.max_connecting, 0) << "0: no bound";
+  l = load(std::string("ingest: {max_connecting: -1, at_once: 2}\n") + cams);
+  EXPECT_TRUE(has_issue(l, 1, "ingest.max_connecting", "out of range")) << l.error_text();
+  EXPECT_TRUE(has_issue(l, 1, "ingest.at_once", "unknown key")) << l.error_text();
+}
+
 TEST(Config, BadHealthKeysAreReportedWithTheirLine) {
   auto l = load(R"(health: {heartbeat_s: 0}
 cameras:

@@ -1,10 +1,36 @@
-// Box overlap (iou), shared by the detector's NMS/tracker and the object incidents' parked-object memory.
+// Box overlap (intersection_area, iou), shared by the detector's NMS/tracker and the object incidents'
+// parked-object memory.
 #include <gtest/gtest.h>
 
 #include "matthan/core/types.hpp"
 
 namespace matthan {
 namespace {
+
+TEST(BoxIntersection, DisjointOrTouchingBoxesShareNothing) {
+  const Box a{0.25, 0.25, 0.25, 0.25};  // exact in binary, so the shared edges below are exact too
+  EXPECT_DOUBLE_EQ(intersection_area(a, Box{0.75, 0.75, 0.125, 0.125}), 0.0);  // apart on both axes
+  EXPECT_DOUBLE_EQ(intersection_area(a, Box{0.25, 0.75, 0.25, 0.25}), 0.0);    // overlapping in x only
+  EXPECT_DOUBLE_EQ(intersection_area(a, Box{0.5, 0.25, 0.25, 0.25}), 0.0);     // one shared edge
+  EXPECT_DOUBLE_EQ(intersection_area(a, Box{0.5, 0.5, 0.25, 0.25}), 0.0);      // one shared corner
+}
+
+TEST(BoxIntersection, NestedBoxSharesAllOfItself) {
+  const Box outer{0, 0, 4, 4};
+  const Box inner{1, 1, 2, 2};
+  EXPECT_DOUBLE_EQ(intersection_area(outer, inner), inner.area());
+  EXPECT_DOUBLE_EQ(intersection_area(inner, outer), inner.area());
+  EXPECT_DOUBLE_EQ(intersection_area(outer, outer), outer.area());
+}
+
+TEST(BoxIntersection, PartialOverlapIsTheSharedRectangleAndSymmetric) {
+  const Box a{0, 0, 2, 2};
+  const Box b{1, 0.5, 2, 3};  // shares x 1..2 and y 0.5..2: 1 x 1.5
+  EXPECT_DOUBLE_EQ(intersection_area(a, b), 1.5);
+  EXPECT_DOUBLE_EQ(intersection_area(b, a), 1.5);
+  EXPECT_DOUBLE_EQ(intersection_area(Box{-1, -1, 2, 2}, a), 1.0);  // negative coordinates too
+  EXPECT_DOUBLE_EQ(intersection_area(Box{0.2, 0.2, 0, 0}, Box{0, 0, 1, 1}), 0.0);  // an empty box
+}
 
 TEST(BoxIou, SameBoxIsOneDisjointOrTouchingIsZero) {
   const Box a{0.25, 0.25, 0.25, 0.25};  // exact in binary, so the shared edge below is exact too

@@ -16,6 +16,7 @@
 
 #include "frame_helpers.hpp"
 #include "matthan/test/paths.hpp"
+#include "rect_box.hpp"
 
 namespace matthan {
 namespace {
@@ -422,8 +423,7 @@ TEST(MotionDetector, FindsPeopleInCaviarCorridor) {
                           static_cast<int>(b.h * kH));
       for (const GtBox& g : gt[i]) {
         const cv::Rect truth(g.x, g.y, g.w, g.h);
-        const double inter = (ours & truth).area();
-        hit = hit || inter / (ours.area() + truth.area() - inter) > 0.3;
+        hit = hit || iou(detail::box_of(ours), detail::box_of(truth)) > 0.3;
       }
     }
     if (hit) ++hits;
@@ -464,6 +464,13 @@ cv::Mat still_background() {
   return bg;
 }
 
+// The still scene's first `frames` frames, so the gate has its reference and (past the first frames) skips;
+// returns the index of the next frame.
+int warm_up_on_still_scene(MotionDetector& d, const cv::Mat& bg, int frames) {
+  for (int i = 0; i < frames; ++i) d.process(still_scene_frame(bg, i));
+  return frames;
+}
+
 TEST(MotionStillGate, StillSceneIsSkippedButRefreshedEveryTwoSeconds) {
   const cv::Mat bg = still_background();
   MotionDetector d{MotionConfig{}};
@@ -492,8 +499,7 @@ TEST(MotionStillGate, StillSceneIsSkippedButRefreshedEveryTwoSeconds) {
 TEST(MotionStillGate, HeldWhileAnIncidentIsOpenSkipsNothing) {
   const cv::Mat bg = still_background();
   MotionDetector d{MotionConfig{}};
-  int i = 0;
-  for (; i < 30; ++i) d.process(still_scene_frame(bg, i));
+  int i = warm_up_on_still_scene(d, bg, 30);
   ASSERT_GT(d.still_skipped(), 0U) << "the gate is active on the still scene";
   d.hold_still_gate(true);
   const std::uint64_t held_from = d.still_skipped();
@@ -510,8 +516,7 @@ TEST(MotionStillGate, HeldWhileAnIncidentIsOpenSkipsNothing) {
 TEST(MotionStillGate, LastHeldFrameIsTheReferenceAfterRelease) {
   const cv::Mat bg = still_background();
   MotionDetector d{MotionConfig{}};
-  int i = 0;
-  for (; i < 30; ++i) d.process(still_scene_frame(bg, i));
+  int i = warm_up_on_still_scene(d, bg, 30);
   ASSERT_GT(d.still_skipped(), 0U) << "the gate is active on the still scene";
   d.hold_still_gate(true);
   double level = 0;
@@ -529,8 +534,7 @@ TEST(MotionStillGate, LastHeldFrameIsTheReferenceAfterRelease) {
 TEST(MotionStillGate, SmallMovingObjectIsNeverSkipped) {
   const cv::Mat bg = still_background();
   MotionDetector d{MotionConfig{}};
-  int i = 0;
-  for (; i < 40; ++i) d.process(still_scene_frame(bg, i));
+  int i = warm_up_on_still_scene(d, bg, 40);
   ASSERT_GT(d.still_skipped(), 0U) << "the gate is active before the object comes";
   // 28x28 of 640x360 (0.0034 of the frame, not far above min_area's 0.002), moving 10 px a frame.
   const std::uint64_t skipped = d.still_skipped();
@@ -578,8 +582,7 @@ TEST(MotionStillGate, SlowDriftIsEventuallyProcessed) {
   MotionConfig cfg;
   cfg.still_refresh_s = 1000;  // only the drift can force an update
   MotionDetector d(cfg);
-  int i = 0;
-  for (; i < 20; ++i) d.process(still_scene_frame(bg, i));
+  int i = warm_up_on_still_scene(d, bg, 20);
   // +0.5 level per frame: each frame is within the noise of the one before, but not of the last processed.
   int processed = 0;
   for (int n = 1; n <= 40; ++n, ++i) {

@@ -1,7 +1,10 @@
 // The camera pipeline description: what is cut where, and which URLs are refused.
+#include <gst/gst.h>
 #include <gtest/gtest.h>
 
+#include "matthan/ingest/gst_ptr.hpp"
 #include "matthan/ingest/gst_source.hpp"
+#include "pipeline.hpp"
 
 namespace matthan {
 namespace {
@@ -48,6 +51,44 @@ TEST(Pipeline, ExplicitTransportRestrictsRtspsrc) {
   o.transport = RtspTransport::kUdp;
   EXPECT_NE(describe_pipeline(o).find("protocols=udp"), std::string::npos);
   EXPECT_EQ(to_string(RtspTransport::kAuto), "auto");
+}
+
+// `matthan probe` builds its rtspsrc from the same text as the camera pipeline (one element, so
+// gst_parse_launch gives the element itself), so it asks the camera as the engine does.
+TEST(Pipeline, ProbeAndCameraPipelineShareOneRtspSource) {
+  SourceOptions o = rtsp_options();
+  o.transport = RtspTransport::kTcp;
+  const std::string src = detail::rtsp_source_description(o.latency_ms, o.transport);
+  const std::string location = " location=\"rtsp://user:pw@10.0.0.5:554/stream1\"";
+  const std::string with_location = detail::rtsp_source_description(o.latency_ms, o.transport, location);
+  EXPECT_EQ(describe_pipeline(o).rfind(with_location, 0), 0u) << describe_pipeline(o);
+
+  ensure_gstreamer_initialized();
+  GError* raw = nullptr;
+  auto element = gst::adopt(gst_parse_launch(src.c_str(), &raw));
+  gst::ErrorPtr error(raw);
+  ASSERT_FALSE(error) << error->message;
+  ASSERT_TRUE(element);
+  EXPECT_STREQ(GST_OBJECT_NAME(gst_element_get_factory(element.get())), "rtspsrc");
+  guint latency = 0;
+  g_object_get(element.get(), "latency", &latency, nullptr);
+  EXPECT_EQ(latency, 350u);
+  // The property as GStreamer writes it: an enum by its nick, flags by their names.
+  const auto serialized = [&](const char* property) {
+    GParamSpec* spec = g_object_class_find_property(G_OBJECT_GET_CLASS(element.get()), property);
+    EXPECT_NE(spec, nullptr) << property;
+    if (spec == nullptr) return std::string();
+    GValue v = G_VALUE_INIT;
+    g_value_init(&v, G_PARAM_SPEC_VALUE_TYPE(spec));
+    g_object_get_property(G_OBJECT(element.get()), property, &v);
+    gst::CharPtr text(gst_value_serialize(&v));
+    g_value_unset(&v);
+    return std::string(text ? text.get() : "");
+  };
+  EXPECT_EQ(serialized("buffer-mode"), "synced");
+  EXPECT_EQ(serialized("protocols"), "GST_RTSP_LOWER_TRANS_TCP");
+  // auto: the camera source sets `protocols` per try; the probe keeps rtspsrc's own order.
+  EXPECT_EQ(detail::rtsp_source_description(200, RtspTransport::kAuto).find("protocols"), std::string::npos);
 }
 
 TEST(Pipeline, DecoderIsNamedSoItsWarningsCountAsDecodeErrors) {

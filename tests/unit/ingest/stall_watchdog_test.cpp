@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <optional>
 
 namespace matthan {
 namespace {
@@ -23,6 +24,30 @@ WatchdogPolicy policy() {
   return p;
 }
 
+// Every rule's test starts the same way: a watchdog with its policy, reset at t0, media time from dts.
+class StallWatchdogTest : public ::testing::Test {
+ protected:
+  StallWatchdog& start(const WatchdogPolicy& p = policy(), MediaTimeNs first_dts = 0) {
+    watchdog_.emplace(p);
+    t0 = Clock::now();
+    watchdog_->reset(t0);
+    dts = first_dts;
+    return *watchdog_;
+  }
+
+  // The watchdog tripped, and its reason says `what`.
+  static void expect_reason(const std::optional<std::string>& r, const std::string& what) {
+    ASSERT_TRUE(r.has_value()) << "no trip; expected one for " << what;
+    EXPECT_NE(r->find(what), std::string::npos) << *r;
+  }
+
+  Clock::time_point t0;
+  MediaTimeNs dts = 0;
+
+ private:
+  std::optional<StallWatchdog> watchdog_;
+};
+
 // Feeds a healthy 10 fps stream from t0 for `seconds`, each frame a different picture; returns the last time.
 Clock::time_point feed_healthy(StallWatchdog& w, Clock::time_point t0, double seconds, MediaTimeNs& dts) {
   auto t = t0;
@@ -36,31 +61,21 @@ Clock::time_point feed_healthy(StallWatchdog& w, Clock::time_point t0, double se
   return t;
 }
 
-TEST(StallWatchdog, HealthyStreamNeverTrips) {
-  StallWatchdog w(policy());
-  const auto t0 = Clock::now();
-  w.reset(t0);
-  MediaTimeNs dts = 0;
+TEST_F(StallWatchdogTest, HealthyStreamNeverTrips) {
+  StallWatchdog& w = start();
   feed_healthy(w, t0, 20, dts);
 }
 
-TEST(StallWatchdog, NoPacketsTripsAfterStallTime) {
-  StallWatchdog w(policy());
-  const auto t0 = Clock::now();
-  w.reset(t0);
-  MediaTimeNs dts = 0;
+TEST_F(StallWatchdogTest, NoPacketsTripsAfterStallTime) {
+  StallWatchdog& w = start();
   const auto t = feed_healthy(w, t0, 3, dts);
   EXPECT_EQ(w.check(t + 1900ms), std::nullopt);
   const auto r = w.check(t + 2100ms);
-  ASSERT_TRUE(r.has_value());
-  EXPECT_NE(r->find("no video packets"), std::string::npos) << *r;
+  expect_reason(r, "no video packets");
 }
 
-TEST(StallWatchdog, PacketsWithoutDecodedFramesTrip) {
-  StallWatchdog w(policy());
-  const auto t0 = Clock::now();
-  w.reset(t0);
-  MediaTimeNs dts = 0;
+TEST_F(StallWatchdogTest, PacketsWithoutDecodedFramesTrip) {
+  StallWatchdog& w = start();
   auto t = feed_healthy(w, t0, 1, dts);
   std::optional<std::string> r;
   for (int i = 1; i <= 30 && !r; ++i) {
@@ -70,18 +85,14 @@ TEST(StallWatchdog, PacketsWithoutDecodedFramesTrip) {
       EXPECT_EQ(r, std::nullopt) << i;
     }
   }
-  ASSERT_TRUE(r.has_value());
-  EXPECT_NE(r->find("nothing decoded"), std::string::npos) << *r;
+  expect_reason(r, "nothing decoded");
 }
 
 // Measured at 48 cameras every frame on 2 cores at load 80: decoder threads got so little CPU that some
 // cameras decoded nothing for 5 s while their packets kept coming, and were reconnected. A decoder that
 // takes in (almost) nothing is starved, not stuck: it is given kStarvedDecoderFactor x stall_s.
-TEST(StallWatchdog, StarvedDecoderIsGivenTime) {
-  StallWatchdog w(policy());  // stall_s 2
-  const auto t0 = Clock::now();
-  w.reset(t0);
-  MediaTimeNs dts = 0;
+TEST_F(StallWatchdogTest, StarvedDecoderIsGivenTime) {
+  StallWatchdog& w = start();  // stall_s 2
   auto t = feed_healthy(w, t0, 1, dts);
   w.on_decoder_input(t);
   std::optional<std::string> r;
@@ -92,18 +103,14 @@ TEST(StallWatchdog, StarvedDecoderIsGivenTime) {
     r = w.check(t + i * 100ms);
     at = i;
   }
-  ASSERT_TRUE(r.has_value());
-  EXPECT_NE(r->find("nothing decoded"), std::string::npos) << *r;
+  expect_reason(r, "nothing decoded");
   EXPECT_GE(at, 115) << "not before 6 x stall_s (12 s) without a frame";
   EXPECT_LE(at, 125);
 }
 
 // A decoder that takes in units and gives nothing back is stuck (a broken stream): it trips at stall_s.
-TEST(StallWatchdog, DecoderTakingUnitsButGivingNothingTrips) {
-  StallWatchdog w(policy());
-  const auto t0 = Clock::now();
-  w.reset(t0);
-  MediaTimeNs dts = 0;
+TEST_F(StallWatchdogTest, DecoderTakingUnitsButGivingNothingTrips) {
+  StallWatchdog& w = start();
   auto t = feed_healthy(w, t0, 1, dts);
   std::optional<std::string> r;
   int at = 0;
@@ -113,21 +120,17 @@ TEST(StallWatchdog, DecoderTakingUnitsButGivingNothingTrips) {
     r = w.check(t + i * 100ms);
     at = i;
   }
-  ASSERT_TRUE(r.has_value());
-  EXPECT_NE(r->find("nothing decoded"), std::string::npos) << *r;
+  expect_reason(r, "nothing decoded");
   EXPECT_GE(at, 19);
   EXPECT_LE(at, 21);
 }
 
 // A recording-only stream (its camera detects on a detect_url) is never decoded: packets alone keep it
 // healthy, and it still trips when they stop.
-TEST(StallWatchdog, RecordOnlyStreamNeedsPacketsButNoFrames) {
+TEST_F(StallWatchdogTest, RecordOnlyStreamNeedsPacketsButNoFrames) {
   WatchdogPolicy p = policy();
   p.expect_frames = false;
-  StallWatchdog w(p);
-  const auto t0 = Clock::now();
-  w.reset(t0);
-  MediaTimeNs dts = 0;
+  StallWatchdog& w = start(p);
   auto t = t0;
   for (int i = 0; i < 100; ++i) {  // 10 s of packets, no frame at all: far past stall_s and frozen_s
     t = t0 + i * 100ms;
@@ -135,29 +138,21 @@ TEST(StallWatchdog, RecordOnlyStreamNeedsPacketsButNoFrames) {
     ASSERT_EQ(w.check(t), std::nullopt) << "at " << i;
   }
   const auto r = w.check(t + 2100ms);
-  ASSERT_TRUE(r.has_value());
-  EXPECT_NE(r->find("no video packets"), std::string::npos) << *r;
+  expect_reason(r, "no video packets");
 }
 
-TEST(StallWatchdog, TimestampsJumpingBackTrip) {
-  StallWatchdog w(policy());
-  const auto t0 = Clock::now();
-  w.reset(t0);
-  MediaTimeNs dts = 50 * kFrameNs;
+TEST_F(StallWatchdogTest, TimestampsJumpingBackTrip) {
+  StallWatchdog& w = start(policy(), 50 * kFrameNs);
   const auto t = feed_healthy(w, t0, 1, dts);
   w.on_packet(t + 100ms, dts - 2 * kNsPerSecond, 10.0);
   const auto r = w.check(t + 100ms);
-  ASSERT_TRUE(r.has_value());
-  EXPECT_NE(r->find("jumped back"), std::string::npos) << *r;
+  expect_reason(r, "jumped back");
 }
 
 // Under CPU starvation the parser left access units untimed (-1); read as a time they looked like a jump
 // back by the whole media time so far, and the camera was reconnected every few seconds (issue 7).
-TEST(StallWatchdog, UntimedPacketsAreNotAJumpBack) {
-  StallWatchdog w(policy());
-  const auto t0 = Clock::now();
-  w.reset(t0);
-  MediaTimeNs dts = 300 * kFrameNs;  // 30 s into the camera's media time
+TEST_F(StallWatchdogTest, UntimedPacketsAreNotAJumpBack) {
+  StallWatchdog& w = start(policy(), 300 * kFrameNs);  // 30 s into the camera's media time
   auto t = feed_healthy(w, t0, 1, dts);
   for (int i = 0; i < 5; ++i) {
     t += 100ms;
@@ -170,16 +165,12 @@ TEST(StallWatchdog, UntimedPacketsAreNotAJumpBack) {
   EXPECT_EQ(w.check(t + 100ms), std::nullopt);
   w.on_packet(t + 200ms, dts - 2 * kNsPerSecond, 10.0);
   const auto r = w.check(t + 200ms);
-  ASSERT_TRUE(r.has_value());
-  EXPECT_NE(r->find("jumped back by 2.1 s"), std::string::npos) << *r;
+  expect_reason(r, "jumped back by 2.1 s");
 }
 
 // Untimed packets still prove the stream is alive: no "no video packets" stall while they keep coming.
-TEST(StallWatchdog, UntimedPacketsKeepTheStreamAlive) {
-  StallWatchdog w(policy());
-  const auto t0 = Clock::now();
-  w.reset(t0);
-  MediaTimeNs dts = 0;
+TEST_F(StallWatchdogTest, UntimedPacketsKeepTheStreamAlive) {
+  StallWatchdog& w = start();
   auto t = feed_healthy(w, t0, 1, dts);
   for (int i = 0; i < 40; ++i) {  // 4 s, twice stall_s
     t += 100ms;
@@ -189,21 +180,15 @@ TEST(StallWatchdog, UntimedPacketsKeepTheStreamAlive) {
   }
 }
 
-TEST(StallWatchdog, SmallReorderingIsTolerated) {
-  StallWatchdog w(policy());
-  const auto t0 = Clock::now();
-  w.reset(t0);
-  MediaTimeNs dts = 50 * kFrameNs;
+TEST_F(StallWatchdogTest, SmallReorderingIsTolerated) {
+  StallWatchdog& w = start(policy(), 50 * kFrameNs);
   const auto t = feed_healthy(w, t0, 1, dts);
   w.on_packet(t + 100ms, dts - kFrameNs, 10.0);
   EXPECT_EQ(w.check(t + 100ms), std::nullopt);
 }
 
-TEST(StallWatchdog, RunawayRateTripsAfterWarmUpOnly) {
-  StallWatchdog w(policy());
-  const auto t0 = Clock::now();
-  w.reset(t0);
-  MediaTimeNs dts = 0;
+TEST_F(StallWatchdogTest, RunawayRateTripsAfterWarmUpOnly) {
+  StallWatchdog& w = start();
   // A burst at the start (a jitter buffer emptying) is forgiven.
   for (int i = 0; i < 50; ++i) w.on_packet(t0 + i * 2ms, dts += kFrameNs, 10.0);
   w.on_frame(t0 + 100ms, 1);
@@ -216,20 +201,16 @@ TEST(StallWatchdog, RunawayRateTripsAfterWarmUpOnly) {
     w.on_frame(t, static_cast<std::uint64_t>(i) + 7);
     r = w.check(t);
   }
-  ASSERT_TRUE(r.has_value());
-  EXPECT_NE(r->find("replaying"), std::string::npos) << *r;
+  expect_reason(r, "replaying");
 }
 
 // A starved engine reads its socket late and then drains it: a burst well above 3x the stream's rate, but of
 // packets that were late. Measured at 48 cameras on 2 cores: it reconnected cameras as "a stuck source
 // replaying". The media time never runs ahead of real time, so it must not trip.
-TEST(StallWatchdog, CatchUpBurstAfterLateReadingIsNotARunaway) {
+TEST_F(StallWatchdogTest, CatchUpBurstAfterLateReadingIsNotARunaway) {
   WatchdogPolicy p = policy();  // rate window 1 s, factor 3
   p.stall_s = 5;
-  StallWatchdog w(p);
-  const auto t0 = Clock::now();
-  w.reset(t0);
-  MediaTimeNs dts = 0;
+  StallWatchdog& w = start(p);
   auto t = feed_healthy(w, t0, 3, dts);  // warmed up, on time
   std::uint64_t sig = 50000;
   for (int round = 0; round < 3; ++round) {
@@ -250,11 +231,8 @@ TEST(StallWatchdog, CatchUpBurstAfterLateReadingIsNotARunaway) {
   }
 }
 
-TEST(StallWatchdog, FrozenPictureTripsAfterFrozenTime) {
-  StallWatchdog w(policy());
-  const auto t0 = Clock::now();
-  w.reset(t0);
-  MediaTimeNs dts = 0;
+TEST_F(StallWatchdogTest, FrozenPictureTripsAfterFrozenTime) {
+  StallWatchdog& w = start();
   std::optional<std::string> r;
   int tripped_at = -1;
   for (int i = 0; i < 60 && !r; ++i) {
@@ -264,19 +242,15 @@ TEST(StallWatchdog, FrozenPictureTripsAfterFrozenTime) {
     r = w.check(t);
     if (r) tripped_at = i;
   }
-  ASSERT_TRUE(r.has_value());
-  EXPECT_NE(r->find("not changed"), std::string::npos) << *r;
+  expect_reason(r, "not changed");
   EXPECT_GE(tripped_at, 30);
   EXPECT_LE(tripped_at, 31);
 }
 
-TEST(StallWatchdog, FrozenCheckCanBeDisabled) {
+TEST_F(StallWatchdogTest, FrozenCheckCanBeDisabled) {
   WatchdogPolicy p = policy();
   p.frozen_s = 0;
-  StallWatchdog w(p);
-  const auto t0 = Clock::now();
-  w.reset(t0);
-  MediaTimeNs dts = 0;
+  StallWatchdog& w = start(p);
   for (int i = 0; i < 60; ++i) {
     w.on_packet(t0 + i * 100ms, dts += kFrameNs, 10.0);
     w.on_frame(t0 + i * 100ms, 42);

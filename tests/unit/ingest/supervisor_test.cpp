@@ -6,7 +6,9 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
+#include <thread>
 
 namespace matthan {
 namespace {
@@ -341,7 +343,8 @@ TEST(Supervisor, RefusedAttemptsBackOffSlowerAndStillGrow) {
   const auto events = rec.events();
   std::vector<double> gaps;
   for (std::size_t i = 1; i < events.size(); ++i) {
-    if (events[i - 1].health.state == CameraState::kBackoff && events[i].health.state == CameraState::kConnecting)
+    if (events[i - 1].health.state == CameraState::kBackoff &&
+        events[i].health.state == CameraState::kConnecting)
       gaps.push_back(std::chrono::duration<double>(events[i].at - events[i - 1].at).count());
   }
   ASSERT_GE(gaps.size(), 2u);
@@ -368,6 +371,128 @@ TEST(Supervisor, HealthCarriesDecodeErrorsUntimedPacketsAndFrameAge) {
   EXPECT_EQ(h.frames, 1u);
   EXPECT_GE(h.last_frame_age_s, 0.0);
   EXPECT_LT(h.last_frame_age_s, 5.0);
+}
+
+// A factory of sources that connect and then only wait to be stopped; counts the sources it made.
+CameraSupervisor::SourceFactory idle_sources(std::atomic<int>& created) {
+  return [&created] {
+    ++created;
+    return std::make_unique<FakeSource>([](std::stop_token stop) -> Status {
+      wait_until_stopped(stop);
+      return {};
+    });
+  };
+}
+
+// With one place to connect, the second camera's source is not even created until the first camera's first
+// packet: its wait is reported (still `connecting`), and does not run against its first-packet timeout.
+TEST(Supervisor, CamerasWaitTheirTurnToConnectUntilTheOneAheadHasVideo) {
+  auto gate = std::make_shared<ConnectGate>(1);
+  Recorder rec_a, rec_b;
+  CameraSupervisor* a_ptr = nullptr;
+  std::atomic<bool> a_connected{false};  // the test lets camera a's first packet come
+  std::atomic<int> b_created{0};
+  CameraSupervisor a(
+      "cam_a",
+      [&] {
+        return std::make_unique<FakeSource>([&](std::stop_token stop) -> Status {
+          while (!a_connected && !stop.stop_requested()) std::this_thread::sleep_for(1ms);
+          std::this_thread::sleep_for(50ms);  // at least this long from taking the place to the first packet
+          if (!stop.stop_requested()) a_ptr->note_packet();
+          wait_until_stopped(stop);
+          return {};
+        });
+      },
+      fast_policy({30}), std::ref(rec_a), {}, gate);
+  a_ptr = &a;
+  CameraSupervisor b("cam_b", idle_sources(b_created), fast_policy({30}), std::ref(rec_b), {}, gate);
+  a.start();
+  ASSERT_TRUE(rec_a.wait_for_count(CameraState::kConnecting, 1, 5s));
+  while (gate->connecting() < 1) std::this_thread::sleep_for(1ms);
+  b.start();
+  ASSERT_TRUE(rec_b.wait_for_count(CameraState::kConnecting, 2, 5s)) << "b reports that it waits";
+  while (gate->waiting() < 1) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(b_created.load(), 0) << "b's source was created while a was still connecting";
+  const auto events = rec_b.events();
+  EXPECT_NE(events.back().health.reason.find("waiting for 1 camera(s) connecting ahead"), std::string::npos)
+      << events.back().health.reason;
+
+  a_connected = true;
+  ASSERT_TRUE(rec_a.wait_for_count(CameraState::kStreaming, 1, 5s));
+  while (b_created.load() == 0) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(rec_b.events().back().health.reason, "") << "its turn came: the wait is over";
+  EXPECT_EQ(gate->connecting(), 1) << "a gave its place back, b holds it";
+  // a's connect (over 50 ms) was noted: with a 10 ms base the first-packet timeout is now longer.
+  EXPECT_GT(gate->first_packet_timeout_s(0.01), 0.01);
+  b.stop();
+  EXPECT_EQ(gate->connecting(), 0) << "b's attempt ended without video: its place went back";
+  a.stop();
+}
+
+// A camera that is really down keeps failing and backing off as before, and gives its place back after each
+// attempt, so a camera behind it connects.
+TEST(Supervisor, CameraThatIsDownStillRetriesAndDoesNotHoldThePlace) {
+  auto gate = std::make_shared<ConnectGate>(1);
+  Recorder rec_down, rec_up;
+  std::atomic<int> down_attempts{0};
+  CameraSupervisor down(
+      "cam_down",
+      [&] {
+        return std::make_unique<FakeSource>([&](std::stop_token) -> Status {
+          ++down_attempts;
+          return make_error("no video received within 15.0 s of connecting");
+        });
+      },
+      fast_policy({0.05, 0.1, 0.2}), std::ref(rec_down), {}, gate);
+  CameraSupervisor* up_ptr = nullptr;
+  CameraSupervisor up(
+      "cam_up",
+      [&] {
+        return std::make_unique<FakeSource>([&](std::stop_token stop) -> Status {
+          up_ptr->note_packet();
+          wait_until_stopped(stop);
+          return {};
+        });
+      },
+      fast_policy({30}), std::ref(rec_up), {}, gate);
+  up_ptr = &up;
+  down.start();
+  up.start();
+  ASSERT_TRUE(rec_up.wait_for_count(CameraState::kStreaming, 1, 5s));
+  ASSERT_TRUE(rec_down.wait_for_count(CameraState::kBackoff, 4, 5s));
+  down.stop();
+  std::vector<double> retry_in;
+  for (const auto& e : rec_down.events()) {
+    if (e.health.state != CameraState::kBackoff) continue;
+    EXPECT_NE(e.health.reason.find("no video received"), std::string::npos) << e.health.reason;
+    retry_in.push_back(e.health.retry_in_s);
+  }
+  ASSERT_GE(retry_in.size(), 4u);
+  EXPECT_DOUBLE_EQ(retry_in[0], 0.05);
+  EXPECT_DOUBLE_EQ(retry_in[1], 0.1);
+  EXPECT_DOUBLE_EQ(retry_in[2], 0.2);
+  EXPECT_DOUBLE_EQ(retry_in[3], 0.2);
+  EXPECT_GE(down.health().reconnects, 3u);
+  EXPECT_EQ(down.health().reconnects + 1, static_cast<std::uint64_t>(down_attempts.load()));
+  EXPECT_EQ(gate->connecting(), 0) << "up has video and down has stopped: nobody holds a place";
+  up.stop();
+}
+
+// Stopping a camera that waits for its turn is prompt, creates no source, and leaves the queue.
+TEST(Supervisor, StopWhileWaitingToConnectIsPrompt) {
+  auto gate = std::make_shared<ConnectGate>(1);
+  ASSERT_TRUE(gate->acquire({}));  // another camera connecting, for ever
+  Recorder rec;
+  std::atomic<int> created{0};
+  CameraSupervisor sup("cam_wait", idle_sources(created), fast_policy({30}), std::ref(rec), {}, gate);
+  sup.start();
+  while (gate->waiting() < 1) std::this_thread::sleep_for(1ms);
+  sup.stop();
+  EXPECT_EQ(created.load(), 0);
+  EXPECT_EQ(gate->waiting(), 0);
+  EXPECT_EQ(gate->connecting(), 1);
+  EXPECT_EQ(sup.health().state, CameraState::kStopped);
+  EXPECT_EQ(rec.count(CameraState::kBackoff), 0) << "stopping is not a failure";
 }
 
 }  // namespace

@@ -85,13 +85,6 @@ IncidentPolicy motion_policy(const CameraConfig& c) {
   return p;
 }
 
-// The area two normalised boxes share.
-double overlap_area(const Box& a, const Box& b) {
-  const double w = std::min(a.x + a.w, b.x + b.w) - std::max(a.x, b.x);
-  const double h = std::min(a.y + a.h, b.y + b.h) - std::max(a.y, b.y);
-  return w > 0 && h > 0 ? w * h : 0.0;
-}
-
 // Motion score: how solid the largest moving region is (foreground share of its box), in 0..1.
 double motion_score(const MotionResult& m) {
   if (m.boxes.empty()) return 0.0;
@@ -282,7 +275,7 @@ CameraAnalysis::DetectionBudget CameraAnalysis::boxes_to_detect(const std::vecto
     double covered = 0;
     std::vector<std::size_t> overlapping;
     for (std::size_t k = 0; k < known.size(); ++k) {
-      const double shared = overlap_area(m, known[k].second);
+      const double shared = intersection_area(m, known[k].second);
       if (shared <= 0) continue;
       covered += shared;
       overlapping.push_back(k);
@@ -316,7 +309,7 @@ std::vector<Detection> CameraAnalysis::tracked_boxes(
     // A crop of another motion box covered it and the detector did not find it there: it looked, so no belief
     // stands in for its answer (on small frames every crop is the whole picture).
     if (std::any_of(looked_at.begin(), looked_at.end(),
-                    [&](const Box& r) { return overlap_area(box, r) >= 0.5 * box.area(); }))
+                    [&](const Box& r) { return intersection_area(box, r) >= 0.5 * box.area(); }))
       continue;
     out.push_back(Detection{t->label, t->score, box});
   }

@@ -678,7 +678,7 @@ void read_review(ConfigReader& r, const YAML::Node& n, const std::filesystem::pa
 void read_root(ConfigReader& r, const YAML::Node& root, const std::filesystem::path& base_dir, Config& cfg) {
   if (!r.expect_map(root, "")) return;
   r.check_keys(root, "", {"node", "storage", "events", "defaults", "cameras", "log", "review", "health", "metrics",
-                          "control", "time_zone"});
+                          "control", "time_zone", "ingest"});
   static const std::regex kNode("[A-Za-z0-9_.-]{1,64}");
   if (r.string(root, "node", "", cfg.node, 64) && !std::regex_match(cfg.node, kNode))
     r.issue(root["node"], "node", "must match [A-Za-z0-9_.-]+ (at most 64)");
@@ -715,6 +715,11 @@ void read_root(ConfigReader& r, const YAML::Node& root, const std::filesystem::p
   if (const YAML::Node h = root["health"]; h.IsDefined() && r.expect_map(h, "health")) {
     r.check_keys(h, "health", {"heartbeat_s"});
     r.number(h, "heartbeat_s", "health", cfg.heartbeat_s, 0.5, 3600.0);
+  }
+
+  if (const YAML::Node i = root["ingest"]; i.IsDefined() && r.expect_map(i, "ingest")) {
+    r.check_keys(i, "ingest", {"max_connecting"});
+    r.number(i, "max_connecting", "ingest", cfg.ingest.max_connecting, 0, 1024);
   }
 
   if (const YAML::Node l = root["log"]; l.IsDefined() && r.expect_map(l, "log")) {

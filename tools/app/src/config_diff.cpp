@@ -37,6 +37,7 @@ ConfigDiff diff_config(const Config& running, const Config& next) {
   node(running.review == next.review, "review");
   node(running.metrics == next.metrics, "metrics.listen");
   node(running.control == next.control, "control.socket");
+  node(running.ingest == next.ingest, "ingest.max_connecting");
   return d;
 }
 

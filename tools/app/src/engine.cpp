@@ -10,6 +10,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <future>
 #include <map>
@@ -221,6 +222,9 @@ struct Engine::Impl {
   std::unique_ptr<EngineLiveStatus> live;
   std::unique_ptr<ReviewServer> review;
   unsigned worker_count = 0;
+  // Every camera's supervisors (url and detect_url) take turns in it to connect (ingest.max_connecting;
+  // made in create(), from the loaded config).
+  std::shared_ptr<ConnectGate> connect_gate;
   std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point next_heartbeat{};  // storage thread only
 
@@ -772,6 +776,17 @@ struct Engine::Impl {
   }
 
   // ---- lifecycle ----
+  // An attempt's timeouts before its first packet (no video at all; TCP silent under `transport: auto`)
+  // stretch while this node's cameras have lately been slow to connect: on a starved machine a camera that
+  // is up takes longer than 15 s, and failing it only starts its connect again (docs/PERFORMANCE.md,
+  // "Start-up").
+  void stretch_connect_timeouts(SourceOptions& o) const {
+    const double base_s = o.stall_timeout_ms / 1000.0;
+    const double stretch = base_s > 0 ? connect_gate->first_packet_timeout_s(base_s) / base_s : 1.0;
+    o.stall_timeout_ms = static_cast<int>(std::lround(o.stall_timeout_ms * stretch));
+    o.auto_tcp_timeout_ms = static_cast<int>(std::lround(o.auto_tcp_timeout_ms * stretch));
+  }
+
   // Builds everything a camera owns without starting it or adding it to the set.
   Result<std::shared_ptr<CameraRuntime>> build_camera(const CameraConfig& c) {
     auto analysis = CameraAnalysis::create(c);
@@ -801,6 +816,8 @@ struct Engine::Impl {
     so.decode = !substream;  // with a detect_url, url is only recorded: nothing of it is decoded
     CameraRuntime* raw = rt.get();
     auto factory = [this, raw, so]() {
+      SourceOptions attempt = so;
+      stretch_connect_timeouts(attempt);
       SourceSink sink;
       sink.on_packet = [raw](EncodedPacket p) {
         raw->supervisor->note_packet(p);
@@ -814,7 +831,7 @@ struct Engine::Impl {
         sink.on_decoder_input = [raw] { raw->supervisor->note_decoder_input(); };
       }
       sink.watchdog = [raw] { return raw->supervisor->check_watchdog(); };
-      return make_gst_source(raw->cfg.id, so, std::move(sink));
+      return make_gst_source(raw->cfg.id, attempt, std::move(sink));
     };
     WatchdogPolicy wd;
     wd.stall_s = c.watchdog.stall_s;
@@ -823,7 +840,8 @@ struct Engine::Impl {
     WatchdogPolicy record_wd = wd;
     record_wd.expect_frames = !substream;
     auto on_change = [this, raw](const CameraHealth& h) { storage_tasks.post([this, raw, h] { on_health(*raw, h); }); };
-    rt->supervisor = std::make_unique<CameraSupervisor>(c.id, factory, BackoffPolicy{}, on_change, record_wd);
+    rt->supervisor = std::make_unique<CameraSupervisor>(c.id, factory, BackoffPolicy{}, on_change, record_wd,
+                                                        connect_gate);
     if (substream) {
       // The substream feeds the analysis only: its packets keep its own watchdog fed and are then dropped
       // (the ring holds the recorded stream's packets).
@@ -831,19 +849,22 @@ struct Engine::Impl {
       dso.url = c.detect_url;
       dso.decode = true;
       auto detect_factory = [this, raw, dso]() {
+        SourceOptions attempt = dso;
+        stretch_connect_timeouts(attempt);
         SourceSink sink;
         sink.on_packet = [raw](EncodedPacket p) { raw->detect_supervisor->note_packet(p); };
         sink.on_frame = [this, raw](Frame f) { on_frame(*raw, std::move(f)); };
         sink.on_decode_error = [raw] { raw->detect_supervisor->note_decode_error(); };
         sink.on_decoder_input = [raw] { raw->detect_supervisor->note_decoder_input(); };
         sink.watchdog = [raw] { return raw->detect_supervisor->check_watchdog(); };
-        return make_gst_source(raw->cfg.id, dso, std::move(sink));
+        return make_gst_source(raw->cfg.id, attempt, std::move(sink));
       };
       auto on_detect_change = [this, raw](const CameraHealth& h) {
         storage_tasks.post([this, raw, h] { on_detect_health(*raw, h); });
       };
       rt->detect_supervisor =
-          std::make_unique<CameraSupervisor>(c.id, detect_factory, BackoffPolicy{}, on_detect_change, wd);
+          std::make_unique<CameraSupervisor>(c.id, detect_factory, BackoffPolicy{}, on_detect_change, wd,
+                                             connect_gate);
     }
     for (const char* kind : kIncidentKinds) bus->declare_incident_kind(c.id, kind);
     rt->log->info("camera '{}' at {}{}: detect {} @ {}, {}, tamper {}, pre-roll {} s, post-roll {} s", c.name,
@@ -1051,6 +1072,7 @@ Result<std::unique_ptr<Engine>> Engine::create(Config config, Listener listener)
   ensure_gstreamer_initialized();
   auto impl = std::make_unique<Impl>();
   impl->config = std::move(config);
+  impl->connect_gate = std::make_shared<ConnectGate>(impl->config.ingest.max_connecting);
   impl->listener = [feed = &impl->feed, console = std::move(listener)](const std::string& topic, const std::string& payload) {
     feed_event(*feed, topic, payload);
     if (console) console(topic, payload);

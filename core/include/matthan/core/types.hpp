@@ -78,6 +78,8 @@ struct Box {
   bool operator==(const Box&) const = default;
 };
 
+// Area the two boxes share (in any common coordinates); 0 when they are disjoint or only touch.
+double intersection_area(const Box& a, const Box& b);
 // Intersection over union of two boxes (in any common coordinates), 0..1; 0 when they do not overlap.
 double iou(const Box& a, const Box& b);
 

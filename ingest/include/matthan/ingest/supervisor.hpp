@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "matthan/core/types.hpp"
+#include "matthan/ingest/connect_gate.hpp"
 #include "matthan/ingest/gst_source.hpp"
 #include "matthan/ingest/stall_watchdog.hpp"
 
@@ -55,8 +56,11 @@ class CameraSupervisor {
  public:
   using SourceFactory = std::function<std::unique_ptr<CameraSource>()>;
   // on_change runs on the supervisor thread or a streaming thread, serialised; it must not call stop().
+  // connect_gate (shared by the engine's cameras, may be null): each attempt waits for a place in it before
+  // its source is created, and holds it until the first packet or the attempt's end.
   CameraSupervisor(CameraId camera, SourceFactory factory, BackoffPolicy policy,
-                   std::function<void(const CameraHealth&)> on_change, WatchdogPolicy watchdog = {});
+                   std::function<void(const CameraHealth&)> on_change, WatchdogPolicy watchdog = {},
+                   std::shared_ptr<ConnectGate> connect_gate = nullptr);
   ~CameraSupervisor();
   CameraSupervisor(const CameraSupervisor&) = delete;
   CameraSupervisor& operator=(const CameraSupervisor&) = delete;
@@ -88,11 +92,16 @@ class CameraSupervisor {
   void set_state(CameraState state, std::string reason, std::string_view log_detail = {}, double retry_in_s = -1);
   void enter_streaming();
   bool wait_backoff(std::stop_token stop, double seconds);
+  bool take_connect_place(const std::stop_token& stop);
+  void release_connect_place(bool connected);
 
   const CameraId camera_;
   const SourceFactory factory_;
   const BackoffPolicy policy_;
   const std::function<void(const CameraHealth&)> on_change_;
+  const std::shared_ptr<ConnectGate> connect_gate_;
+  std::atomic<bool> holds_connect_place_{false};  // this attempt holds a place in connect_gate_
+  std::chrono::steady_clock::time_point place_taken_at_{};  // written before holds_connect_place_ is set
 
   std::atomic<std::uint64_t> packets_{0};
   std::atomic<std::uint64_t> frames_{0};

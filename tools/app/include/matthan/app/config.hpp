@@ -179,6 +179,13 @@ struct ControlSettings {
   bool operator==(const ControlSettings&) const = default;
 };
 
+// `ingest:` how the node's cameras connect (docs/config.md).
+struct IngestSettings {
+  // At most this many cameras connect at once (from an attempt's start to its first packet); 0: no bound.
+  int max_connecting = 8;
+  bool operator==(const IngestSettings&) const = default;
+};
+
 struct Config {
   std::filesystem::path source;  // the file it was read from (empty for an embedded config)
   std::string node = "matthan";
@@ -195,6 +202,7 @@ struct Config {
   ReviewSettings review;  // `review:` block; review.enabled is false without one
   MetricsSettings metrics;
   ControlSettings control;
+  IngestSettings ingest;
 };
 
 // One problem found in a config, located at its file and line (1-based; 0 when unknown).
