@@ -572,7 +572,7 @@ void GstCameraSource::handle_packet(GstSample* sample) {
   if (buffer == nullptr || caps == nullptr) return;
   const WallTime arrival = std::chrono::system_clock::now();
   last_packet_steady_ns_ = steady_now_ns();
-  ++packets_;
+  if (packets_.fetch_add(1) == 0 && sink_.on_connected) sink_.on_connected();
   // Stream info is rebuilt only when the caps change, so consumers can compare pointers cheaply.
   if (!packet_caps_ || !gst_caps_is_equal(packet_caps_.get(), caps)) {
     packet_caps_ = gst::share_mini(caps);

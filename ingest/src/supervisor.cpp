@@ -156,6 +156,10 @@ void CameraSupervisor::note_decode_error() {
   decode_errors_.fetch_add(1, std::memory_order_relaxed);
 }
 
+void CameraSupervisor::note_connected() {
+  release_connect_place(true);
+}
+
 void CameraSupervisor::note_untimed_packet() {
   untimed_packets_.fetch_add(1, std::memory_order_relaxed);
 }

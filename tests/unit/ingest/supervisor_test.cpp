@@ -429,6 +429,35 @@ TEST(Supervisor, CamerasWaitTheirTurnToConnectUntilTheOneAheadHasVideo) {
   a.stop();
 }
 
+// The source says it is connected (its first access unit) before its first packet is handed out (aligned to a
+// keyframe, held while its wall map settles): the place goes back then, while the camera is still connecting.
+TEST(Supervisor, TheFirstAccessUnitGivesThePlaceBackBeforeTheFirstPacket) {
+  auto gate = std::make_shared<ConnectGate>(1);
+  Recorder rec;
+  CameraSupervisor* ptr = nullptr;
+  std::atomic<bool> connected{false};
+  CameraSupervisor a(
+      "cam_a",
+      [&] {
+        return std::make_unique<FakeSource>([&](std::stop_token stop) -> Status {
+          std::this_thread::sleep_for(20ms);
+          ptr->note_connected();
+          connected = true;
+          wait_until_stopped(stop);  // no packet ever handed out
+          return {};
+        });
+      },
+      fast_policy({30}), std::ref(rec), {}, gate);
+  ptr = &a;
+  a.start();
+  while (!connected) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(gate->connecting(), 0) << "the place was still held after the first access unit";
+  EXPECT_EQ(a.health().state, CameraState::kConnecting) << "connected is not streaming: no packet yet";
+  EXPECT_GT(gate->first_packet_timeout_s(0.01), 0.01) << "the connect time (20 ms or more) was noted";
+  a.stop();
+  EXPECT_EQ(gate->connecting(), 0);
+}
+
 // A camera that is really down keeps failing and backing off as before, and gives its place back after each
 // attempt, so a camera behind it connects.
 TEST(Supervisor, CameraThatIsDownStillRetriesAndDoesNotHoldThePlace) {

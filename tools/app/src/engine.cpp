@@ -825,6 +825,7 @@ struct Engine::Impl {
         raw->ring->push(std::move(p));
       };
       sink.on_untimed_packet = [raw] { raw->supervisor->note_untimed_packet(); };
+      sink.on_connected = [raw] { raw->supervisor->note_connected(); };
       if (so.decode) {
         sink.on_frame = [this, raw](Frame f) { on_frame(*raw, std::move(f)); };
         sink.on_decode_error = [raw] { raw->supervisor->note_decode_error(); };
@@ -855,6 +856,7 @@ struct Engine::Impl {
         sink.on_packet = [raw](EncodedPacket p) { raw->detect_supervisor->note_packet(p); };
         sink.on_frame = [this, raw](Frame f) { on_frame(*raw, std::move(f)); };
         sink.on_decode_error = [raw] { raw->detect_supervisor->note_decode_error(); };
+        sink.on_connected = [raw] { raw->detect_supervisor->note_connected(); };
         sink.on_decoder_input = [raw] { raw->detect_supervisor->note_decoder_input(); };
         sink.watchdog = [raw] { return raw->detect_supervisor->check_watchdog(); };
         return make_gst_source(raw->cfg.id, attempt, std::move(sink));

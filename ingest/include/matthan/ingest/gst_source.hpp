@@ -52,6 +52,9 @@ struct SourceSink {
   // An access unit with no time, ahead of the stream's first timed one, was dropped: nothing can place it
   // in a clip (later untimed units are given a time: AccessUnitClock).
   std::function<void()> on_untimed_packet;
+  // The run's first access unit arrived: the connection is up. Called before the unit is aligned to a
+  // keyframe or held while the wall map settles, so it can come a second or more before the first on_packet.
+  std::function<void()> on_connected;
   std::function<void()> on_decoder_input;  // an access unit went into the decoder (on the decoder's thread)
   // Polled from run()'s own thread a few times a second: a non-empty reason ends the run with it (the
   // supervisor's stall watchdog).

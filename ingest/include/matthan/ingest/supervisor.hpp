@@ -76,6 +76,9 @@ class CameraSupervisor {
   void note_frame(const Frame& frame);  // also feeds the stall watchdog (frozen picture)
   void note_decode_error();
   void note_untimed_packet();
+  // The attempt's first access unit arrived (SourceSink::on_connected): its place in the connect gate goes
+  // back now, before the first keyframe and the source's wall-map settling delay the first packet.
+  void note_connected();
   void note_decoder_input();  // feeds the stall watchdog: a starved decoder is not a stuck one
   // Polled by the running source a few times a second: a reason when the stream has stalled (the state
   // becomes `stalled` and the source should end its run with that reason), empty while healthy.
