@@ -57,6 +57,22 @@ TEST(RulesConfig, ParsesTheIssueExample) {
   EXPECT_DOUBLE_EQ(r.rules[2].seconds, 60);
 }
 
+// detect.objects.recheck_s defaults to 1 s, but a rule camera's zones and lines would judge a box up to that
+// old: with rules it defaults to 0, and a value the config gives (here or in defaults) is kept.
+TEST(RulesConfig, ARuleCameraDetectsEveryFrameUnlessRecheckIsGiven) {
+  const std::string rules = "    lines:\n      - {name: l, from: [0.2,0.7], to: [0.8,0.7]}\n"
+                            "    rules:\n      - {kind: line_cross, line: l, labels: [car]}\n";
+  auto plain = load(kHead);
+  ASSERT_TRUE(plain.ok()) << plain.error_text();
+  EXPECT_DOUBLE_EQ(plain.config.cameras[0].detect.objects.recheck_s, 1.0);
+  auto ruled = load(std::string(kHead) + rules);
+  ASSERT_TRUE(ruled.ok()) << ruled.error_text();
+  EXPECT_DOUBLE_EQ(ruled.config.cameras[0].detect.objects.recheck_s, 0.0);
+  auto given = load(std::string("defaults:\n  detect:\n    objects: {recheck_s: 1.5}\n") + kHead + rules);
+  ASSERT_TRUE(given.ok()) << given.error_text();
+  EXPECT_DOUBLE_EQ(given.config.cameras[0].detect.objects.recheck_s, 1.5);
+}
+
 TEST(RulesConfig, TimeZoneDefaultsToHoChiMinhAndUnknownZonesAreErrors) {
   auto l = load(kHead);
   ASSERT_TRUE(l.ok()) << l.error_text();

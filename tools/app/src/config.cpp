@@ -192,6 +192,7 @@ void read_objects(ConfigReader& r, const YAML::Node& n, const std::string& path,
   if (n["min_score"].IsDefined()) read_min_scores(r, n["min_score"], ConfigReader::join(path, "min_score"), o);
   r.number(n, "confirm_frames", path, o.confirm_frames, 1, 50);
   r.number(n, "recheck_s", path, o.recheck_s, 0.0, 10.0);
+  if (n["recheck_s"].IsDefined()) o.recheck_s_given = true;
   if (n["crop"].IsDefined()) read_crop(r, n["crop"], ConfigReader::join(path, "crop"), o.crop);
 }
 
@@ -579,6 +580,8 @@ void read_camera(ConfigReader& r, const YAML::Node& n, const std::string& path, 
   if (n["masks"].IsDefined()) read_masks(r, n["masks"], ConfigReader::join(path, "masks"), c.masks);
   read_camera_settings(r, n, path, c);
   read_camera_rules(r, n, path, c);
+  // A rule camera's alert must not wait for a recheck: zones and lines judge the last detected box.
+  if (!c.rules.rules.empty() && !c.detect.objects.recheck_s_given) c.detect.objects.recheck_s = 0;
 }
 
 void check_cross_field(ConfigReader& r, const YAML::Node& n, const std::string& path, const CameraConfig& c) {

@@ -43,8 +43,11 @@ struct ObjectSettings {
   int confirm_frames = 3;  // detections before a track counts (and may raise an incident)
   // Detection budget: motion explained by a confirmed track detected less than this long ago is not sent to
   // the detector again (0: every analysed frame with motion is). New motion is always looked at at once.
-  // 1 s holds box recall and the incidents on the ground-truth clips (docs/ACCURACY.md "recheck_s").
+  // 1 s holds box recall and the incidents on the ground-truth clips (docs/ACCURACY.md "recheck_s"). A camera
+  // with rules defaults to 0: between rechecks zones and lines see the last detected box, so a crossing would
+  // be seen up to recheck_s late.
   double recheck_s = 1;
+  bool recheck_s_given = false;  // set in the config (the camera's block or defaults)
   bool operator==(const ObjectSettings&) const = default;
 };
 
