@@ -311,8 +311,11 @@ def clip_files(root):
 
 
 def engine_counters(db, n):
-    """Frames analysed and dropped per camera, from the last health message of each camera in the index."""
-    out = {"frames_analysed": 0, "frames_dropped": 0, "cameras_streaming": 0, "reconnects": 0, "stalls": 0}
+    """Frames analysed and dropped per camera, from the last health message of each camera in the index; the
+    cameras that were streaming at some point (the last message is `stopped`, written at the engine's shutdown),
+    and those that analysed at least one frame (under overload a camera can stream and have every frame dropped)."""
+    out = {"frames_analysed": 0, "frames_dropped": 0, "cameras_streaming": 0, "cameras_analysing": 0,
+           "reconnects": 0, "stalls": 0}
     try:
         con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
         rows = con.execute("SELECT topic, payload FROM events WHERE topic LIKE 'health.%' ORDER BY seq").fetchall()
@@ -321,16 +324,18 @@ def engine_counters(db, n):
     except sqlite3.Error as e:
         out["error"] = f"index: {e}"
         return out
-    last = {}
+    last, streamed = {}, set()
     for topic, payload in rows:
         last[topic] = json.loads(payload)
+        if last[topic].get("state") == "streaming":
+            streamed.add(topic)
     for h in last.values():
         out["frames_analysed"] += h["counters"]["frames_analysed"]
         out["frames_dropped"] += h["counters"]["frames_dropped"]
         out["reconnects"] += h["counters"].get("reconnects", 0)
         out["stalls"] += h["counters"].get("stalls", 0)
-    streaming = [h for h in last.values() if h["state"] == "streaming" or h["counters"]["frames_analysed"] > 0]
-    out["cameras_streaming"] = len(streaming)
+    out["cameras_streaming"] = len(streamed)
+    out["cameras_analysing"] = sum(1 for h in last.values() if h["counters"]["frames_analysed"] > 0)
     total = out["frames_analysed"] + out["frames_dropped"]
     out["dropped_pct"] = 100.0 * out["frames_dropped"] / total if total else 0.0
     return out
@@ -628,7 +633,8 @@ ENGINES = ("engine", "engine_keyframes", "engine_noclips")
 def engine_table(results):
     """One row per engine run: analysis, drops, cameras, memory over the window (sampled every --rss-every s)."""
     lines = [
-        "| content | cameras | engine run | CPU-s per cam-s | analysed fps per cam | dropped % | cameras streaming "
+        "| content | cameras | engine run | CPU-s per cam-s | analysed fps per cam | dropped % "
+        "| cameras streaming / analysing "
         "| reconnects | stalls | RSS per cam (MB) | RSS first / last / max (MB) | RSS slope (MB/min) | clips (files, MB) "
         "| object detector calls per cam-min | ms per call |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
@@ -642,7 +648,8 @@ def engine_table(results):
             fps = m.get("frames_analysed", 0) / n / max(1e-9, m.get("run_s", 1))
             lines.append(
                 f"| {r['content']} | {n} | {name} | {fmt(m.get('per_cam_s'))} | {fps:.2f} | "
-                f"{fmt(m.get('dropped_pct'), '{:.2f}')} | {m.get('cameras_streaming', '—')} | "
+                f"{fmt(m.get('dropped_pct'), '{:.2f}')} | {m.get('cameras_streaming', '—')} / "
+                f"{m.get('cameras_analysing', '—')} | "
                 f"{m.get('reconnects', '—')} | {m.get('stalls', '—')} | {m['rss_bytes'] / n / 1e6:.1f} | "
                 f"{fmt(m.get('rss_first_mb'), '{:.0f}')} / {fmt(m.get('rss_last_mb'), '{:.0f}')} / "
                 f"{fmt(m.get('rss_max_mb'), '{:.0f}')} | {fmt(m.get('rss_slope_mb_per_min'), '{:+.2f}')} | "
@@ -814,7 +821,11 @@ def main():
                 r["loadavg_end"] = os.getloadavg()
                 for name in ENGINES:
                     if "frames_analysed" in r[name] and r[name]["cameras_streaming"] < n:
-                        r[name]["error"] = f"only {r[name]['cameras_streaming']} of {n} cameras analysed frames"
+                        r[name]["error"] = f"only {r[name]['cameras_streaming']} of {n} cameras were streaming"
+                        ok = False
+                    elif "frames_analysed" in r[name] and r[name]["cameras_analysing"] < n:
+                        r[name]["error"] = (f"all {n} cameras streamed, but only {r[name]['cameras_analysing']} "
+                                            "analysed a frame (the rest had every frame dropped)")
                         ok = False
             finally:
                 sim.close()
