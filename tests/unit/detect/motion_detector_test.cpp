@@ -566,7 +566,9 @@ TEST(MotionStillGate, ObjectThatStopsIsProcessedWhileItIsForeground) {
       EXPECT_TRUE(a.motion) << "frame " << i;
       EXPECT_TRUE(b.motion) << "frame " << i;
     }
-    if (a.motion) EXPECT_EQ(gated.still_skipped(), skipped) << "a frame with foreground was skipped: " << i;
+    if (a.motion) {
+      EXPECT_EQ(gated.still_skipped(), skipped) << "a frame with foreground was skipped: " << i;
+    }
     motion_gated += a.motion ? 1 : 0;
     motion_plain += b.motion ? 1 : 0;
   }
