@@ -367,7 +367,9 @@ TEST_F(Faults, TenCamerasOneDeadAndBothTransports) {
     ASSERT_TRUE(a.count(id) && b.count(id)) << id;
     const double fps = (b.at(id).first - a.at(id).first) / seconds(b.at(id).second - a.at(id).second);
     std::cout << "[ figures ] " << id << " analysed " << fps << " fps (configured 5)\n";
-    EXPECT_GE(fps, 4.0) << id;
+    // A camera the dead one held up would analyse nothing; 5 fps configured, and a loaded machine (the other
+    // tests of the suite, at -j2) was seen to take 3.6 of them: the bound asks for half.
+    EXPECT_GE(fps, 2.5) << id;
   }
   EXPECT_EQ(b.at("dead").first, 0);
 }
