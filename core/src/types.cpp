@@ -30,6 +30,11 @@ Frame make_owned_frame(PixelFormat format, int width, int height) {
   return f;
 }
 
+Box clip_to_picture(const Box& b) {
+  const double x0 = std::clamp(b.x, 0.0, 1.0), y0 = std::clamp(b.y, 0.0, 1.0);
+  return Box{x0, y0, std::clamp(b.x + b.w, 0.0, 1.0) - x0, std::clamp(b.y + b.h, 0.0, 1.0) - y0};
+}
+
 double intersection_area(const Box& a, const Box& b) {
   const double w = std::min(a.x + a.w, b.x + b.w) - std::max(a.x, b.x);
   const double h = std::min(a.y + a.h, b.y + b.h) - std::max(a.y, b.y);

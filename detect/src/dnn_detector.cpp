@@ -158,17 +158,12 @@ class DnnDetector final : public ObjectDetector {
       Detection d;
       d.label = names_[classes[i]];
       d.score = scores[i];
-      d.box = clip_box(Box{region.x + x / crop_size.width * region.w, region.y + b.y / double(crop_size.height) * region.h,
-                           b.width / double(crop_size.width) * region.w, b.height / double(crop_size.height) * region.h});
+      d.box = clip_to_picture(Box{region.x + x / crop_size.width * region.w,
+                                  region.y + b.y / double(crop_size.height) * region.h,
+                                  b.width / double(crop_size.width) * region.w, b.height / double(crop_size.height) * region.h});
       if (d.box.w > 0 && d.box.h > 0) found.push_back(std::move(d));
     }
     return found;
-  }
-
-  static Box clip_box(Box b) {
-    const double x0 = std::clamp(b.x, 0.0, 1.0), y0 = std::clamp(b.y, 0.0, 1.0);
-    const double x1 = std::clamp(b.x + b.w, 0.0, 1.0), y1 = std::clamp(b.y + b.h, 0.0, 1.0);
-    return Box{x0, y0, x1 - x0, y1 - y0};
   }
 
   cv::dnn::Net net_;

@@ -52,5 +52,24 @@ TEST(BoxIou, EmptyBoxesNeverDivideByZero) {
   EXPECT_DOUBLE_EQ(iou(Box{0.2, 0.2, 0, 0}, Box{0, 0, 1, 1}), 0.0);
 }
 
+TEST(BoxClip, ABoxInsideThePictureIsUnchanged) {
+  const Box b{0.1, 0.2, 0.3, 0.4};
+  EXPECT_EQ(clip_to_picture(b), b);
+}
+
+TEST(BoxClip, APartPastTheBorderIsCutOff) {
+  const Box c = clip_to_picture(Box{-0.2, 0.7, 0.5, 0.5});  // past the left and the bottom
+  EXPECT_DOUBLE_EQ(c.x, 0.0);
+  EXPECT_DOUBLE_EQ(c.y, 0.7);
+  EXPECT_NEAR(c.w, 0.3, 1e-12);
+  EXPECT_NEAR(c.h, 0.3, 1e-12);
+}
+
+TEST(BoxClip, ABoxWhollyOutsideHasNoArea) {
+  EXPECT_LE(clip_to_picture(Box{1.2, 0.1, 0.3, 0.3}).w, 0.0);
+  EXPECT_LE(clip_to_picture(Box{0.1, -0.6, 0.3, 0.3}).h, 0.0);
+  EXPECT_EQ(clip_to_picture(Box{1.2, 0.1, 0.3, 0.3}).area(), 0.0);
+}
+
 }  // namespace
 }  // namespace matthan

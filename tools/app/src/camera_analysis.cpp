@@ -297,9 +297,7 @@ std::vector<Detection> CameraAnalysis::tracked_boxes(
   std::vector<Detection> out;
   for (const auto& [id, predicted] : explaining) {
     // The part of the prediction inside the picture (an object leaving is predicted past the border).
-    const double x0 = std::clamp(predicted.x, 0.0, 1.0), y0 = std::clamp(predicted.y, 0.0, 1.0);
-    const Box box{x0, y0, std::clamp(predicted.x + predicted.w, 0.0, 1.0) - x0,
-                  std::clamp(predicted.y + predicted.h, 0.0, 1.0) - y0};
+    const Box box = clip_to_picture(predicted);
     if (box.w <= 0 || box.h <= 0) continue;
     const auto t = std::find_if(tracker_.tracks().begin(), tracker_.tracks().end(),
                                 [&](const Track& x) { return x.id == id; });

@@ -82,5 +82,7 @@ struct Box {
 double intersection_area(const Box& a, const Box& b);
 // Intersection over union of two boxes (in any common coordinates), 0..1; 0 when they do not overlap.
 double iou(const Box& a, const Box& b);
+// The part of a normalised box inside the picture (0..1 on both axes); w or h is 0 when none of it is.
+Box clip_to_picture(const Box& b);
 
 }  // namespace matthan
