@@ -336,6 +336,10 @@ def engine_counters(db, n):
         out["stalls"] += h["counters"].get("stalls", 0)
     out["cameras_streaming"] = len(streamed)
     out["cameras_analysing"] = sum(1 for h in last.values() if h["counters"]["frames_analysed"] > 0)
+    # The spread between cameras shows whether the analysis served them in turn under overload.
+    per_camera = [h["counters"]["frames_analysed"] for h in last.values()] + [0] * max(0, n - len(last))
+    if per_camera:
+        out["analysed_min"], out["analysed_max"] = min(per_camera), max(per_camera)
     total = out["frames_analysed"] + out["frames_dropped"]
     out["dropped_pct"] = 100.0 * out["frames_dropped"] / total if total else 0.0
     return out
@@ -634,10 +638,10 @@ def engine_table(results):
     """One row per engine run: analysis, drops, cameras, memory over the window (sampled every --rss-every s)."""
     lines = [
         "| content | cameras | engine run | CPU-s per cam-s | analysed fps per cam | dropped % "
-        "| cameras streaming / analysing "
+        "| cameras streaming / analysing | frames analysed per cam min / max "
         "| reconnects | stalls | RSS per cam (MB) | RSS first / last / max (MB) | RSS slope (MB/min) | clips (files, MB) "
         "| object detector calls per cam-min | ms per call |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         n = r["cameras"]
@@ -649,7 +653,7 @@ def engine_table(results):
             lines.append(
                 f"| {r['content']} | {n} | {name} | {fmt(m.get('per_cam_s'))} | {fps:.2f} | "
                 f"{fmt(m.get('dropped_pct'), '{:.2f}')} | {m.get('cameras_streaming', '—')} / "
-                f"{m.get('cameras_analysing', '—')} | "
+                f"{m.get('cameras_analysing', '—')} | {m.get('analysed_min', '—')} / {m.get('analysed_max', '—')} | "
                 f"{m.get('reconnects', '—')} | {m.get('stalls', '—')} | {m['rss_bytes'] / n / 1e6:.1f} | "
                 f"{fmt(m.get('rss_first_mb'), '{:.0f}')} / {fmt(m.get('rss_last_mb'), '{:.0f}')} / "
                 f"{fmt(m.get('rss_max_mb'), '{:.0f}')} | {fmt(m.get('rss_slope_mb_per_min'), '{:+.2f}')} | "

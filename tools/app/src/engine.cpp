@@ -1,7 +1,8 @@
 // Engine: builds the modules for each camera and runs the three kinds of threads.
 //   GStreamer threads  -> copy packets into the camera's PacketRing and frames into a 2-deep queue, then return.
 //   analysis workers   -> a small pool (about one per core) running each camera's CameraAnalysis (motion, object
-//                         detection on the moving parts, tracking, incident logic), camera by camera.
+//                         detection on the moving parts, tracking, incident logic); cameras take turns, one
+//                         frame each, round robin (analysis_turns.hpp).
 //   storage thread     -> clips (remux from the ring), later snapshots, index writes, and `end` events once
 //                         the clip is final.
 #include "matthan/app/engine.hpp"
@@ -21,6 +22,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "analysis_turns.hpp"
 #include "camera_analysis.hpp"
 #include "event_bus.hpp"
 #include "health_events.hpp"
@@ -199,8 +201,8 @@ struct Engine::Impl {
     return cameras;
   }
 
-  // Cameras with frames waiting; each appears at most once (sized well above any camera count, so never
-  // drops). A camera is in it only while its `scheduled` flag is set.
+  // Cameras with frames waiting, in line for a worker's turn; each appears at most once (sized well above any
+  // camera count, so never drops). A camera is in it only while its `scheduled` flag is set.
   std::unique_ptr<BoundedQueue<CameraRuntime*>> ready;
   std::vector<std::thread> workers;
   TaskQueue storage_tasks;
@@ -233,24 +235,16 @@ struct Engine::Impl {
     rt.frame_supervisor().note_frame(f);
     rt.note_arrival(f.wall);
     rt.last_frame_ns = std::chrono::steady_clock::now().time_since_epoch().count();
-    rt.frames.push(std::move(f));
-    if (!rt.scheduled.exchange(true)) ready->push(&rt);
+    hand_over(*ready, rt, std::move(f));
   }
 
   // ---- analysis workers ----
+  // One frame per turn, cameras round robin (analysis_turns.hpp): a camera whose analysis falls behind its
+  // frames cannot hold a worker while the others wait.
   void worker_loop() {
-    while (true) {
-      auto next = ready->pop_for(std::chrono::milliseconds(200));
-      if (!next) {
-        if (ready->closed()) return;
-        continue;
-      }
-      CameraRuntime& rt = **next;
-      while (auto frame = rt.frames.try_pop()) analyse(rt, *frame);
-      rt.scheduled = false;
-      // A frame may have arrived between the last try_pop and clearing the flag.
-      if (rt.frames.size() > 0 && !rt.scheduled.exchange(true)) ready->push(&rt);
-    }
+    const auto analyse_one = [this](CameraRuntime& rt, const Frame& frame) { analyse(rt, frame); };
+    while (true)
+      if (!take_turn(*ready, analyse_one, std::chrono::milliseconds(200)) && ready->closed()) return;
   }
 
   void analyse(CameraRuntime& rt, const Frame& frame) {
