@@ -3,12 +3,18 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <exception>
 #include <fstream>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
 #include <set>
+#include <tuple>
 
 #include "frame_crop.hpp"
 #include "matthan/detect/object_detector.hpp"
@@ -44,11 +50,145 @@ Status check_readable(const std::filesystem::path& p, const char* what) {
   return {};
 }
 
+// ---- networks shared by the detectors of one model ----
+//
+// A cv::dnn::Net keeps every layer's buffers for the last input shape it ran: measured in the engine, about 30 MB
+// per camera for yolo-fastest-1.1 at 320 with batched crops, on top of the weights. One net per camera would cost
+// that for every camera, although only as many forward calls run at once as there are analysis workers. So every
+// detector of one model (same cfg, weights and input) draws from one pool: a forward call takes an idle net, or
+// loads one more from the model bytes read at start, and gives it back when done. A node holds at most one net
+// per call running at once, whatever its number of cameras. A net carries no state from one call to the next (its
+// input is set anew each time), so which one a camera gets does not change what it detects.
+
+std::atomic<std::size_t> g_networks{0};  // nets alive in every pool, for dnn_networks_in_memory()
+
+class NetPool {
+ public:
+  NetPool(std::vector<uchar> cfg, std::vector<uchar> weights, cv::dnn::Net first)
+      : cfg_(std::move(cfg)), weights_(std::move(weights)) {
+    give_back(std::make_unique<cv::dnn::Net>(std::move(first)));
+    g_networks.fetch_add(1);
+  }
+  ~NetPool() { g_networks.fetch_sub(idle_.size()); }
+  NetPool(const NetPool&) = delete;
+  NetPool& operator=(const NetPool&) = delete;
+
+  // From the bytes of the model files: a net ready for the CPU. Throws cv::Exception when cv::dnn refuses them.
+  static cv::dnn::Net load(const std::vector<uchar>& cfg, const std::vector<uchar>& weights) {
+    cv::dnn::Net net = cv::dnn::readNetFromDarknet(cfg, weights);
+    if (!net.empty()) {
+      net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+      net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+    }
+    return net;
+  }
+
+  // An idle net, or a new one when every net is in a call. Throws cv::Exception if a new one cannot be made.
+  std::unique_ptr<cv::dnn::Net> take() {
+    {
+      std::lock_guard lock(mu_);
+      if (!idle_.empty()) {
+        auto net = std::move(idle_.back());
+        idle_.pop_back();
+        return net;
+      }
+    }
+    auto net = std::make_unique<cv::dnn::Net>(load(cfg_, weights_));
+    g_networks.fetch_add(1);
+    spdlog::debug("object detector: one more network for a call running beside the others ({} in memory)",
+                  g_networks.load());
+    return net;
+  }
+  void give_back(std::unique_ptr<cv::dnn::Net> net) {
+    std::lock_guard lock(mu_);
+    idle_.push_back(std::move(net));
+  }
+
+ private:
+  const std::vector<uchar> cfg_, weights_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<cv::dnn::Net>> idle_;  // guarded by mu_
+};
+
+// A net taken from a pool for one forward call; it goes back on every path out.
+class NetLease {
+ public:
+  explicit NetLease(NetPool& pool) : pool_(pool), net_(pool.take()) {}
+  ~NetLease() { pool_.give_back(std::move(net_)); }
+  NetLease(const NetLease&) = delete;
+  NetLease& operator=(const NetLease&) = delete;
+  cv::dnn::Net& operator*() const { return *net_; }
+
+ private:
+  NetPool& pool_;
+  std::unique_ptr<cv::dnn::Net> net_;
+};
+
+// The model's files as they are now: a file replaced on disk (a reload after an update) makes a new pool.
+struct ModelKey {
+  std::string cfg, weights;
+  std::uintmax_t cfg_size = 0, weights_size = 0;
+  std::filesystem::file_time_type cfg_time{}, weights_time{};
+  int input = 0;
+  auto tie() const { return std::tie(cfg, weights, cfg_size, weights_size, cfg_time, weights_time, input); }
+  bool operator<(const ModelKey& o) const { return tie() < o.tie(); }
+};
+
+Result<ModelKey> model_key(const DnnModelConfig& config) {
+  std::error_code ec;
+  ModelKey k;
+  k.input = config.input;
+  for (auto [path, name, size, time] : {std::tuple{&config.cfg, &k.cfg, &k.cfg_size, &k.cfg_time},
+                                        std::tuple{&config.weights, &k.weights, &k.weights_size, &k.weights_time}}) {
+    *name = std::filesystem::weakly_canonical(*path, ec).string();
+    if (ec) *name = path->string();
+    *size = std::filesystem::file_size(*path, ec);
+    if (!ec) *time = std::filesystem::last_write_time(*path, ec);
+    if (ec) return make_error(fmt::format("model file {}: {}", path->string(), ec.message()));
+  }
+  return k;
+}
+
+Result<std::vector<uchar>> read_bytes(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::vector<uchar> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) return make_error(fmt::format("model file {} cannot be read", p.string()));
+  return bytes;
+}
+
+// The pool of a model, shared while any detector of it lives; loads the first net (which checks the files).
+Result<std::shared_ptr<NetPool>> shared_pool(const DnnModelConfig& config) {
+  static std::mutex mu;
+  static std::map<ModelKey, std::weak_ptr<NetPool>> pools;  // guarded by mu
+  auto key = model_key(config);
+  if (!key.ok()) return key.error();
+  std::lock_guard lock(mu);
+  std::erase_if(pools, [](const auto& kv) { return kv.second.expired(); });
+  if (auto it = pools.find(key.value()); it != pools.end())
+    if (auto pool = it->second.lock()) return pool;
+  auto cfg = read_bytes(config.cfg);
+  if (!cfg.ok()) return cfg.error();
+  auto weights = read_bytes(config.weights);
+  if (!weights.ok()) return weights.error();
+  cv::dnn::Net first;
+  try {
+    first = NetPool::load(cfg.value(), weights.value());
+  } catch (const cv::Exception& e) {
+    return make_error(fmt::format("cv::dnn could not load {} with {}: {}", config.weights.string(),
+                                  config.cfg.string(), e.what()));
+  }
+  if (first.empty())
+    return make_error(fmt::format("cv::dnn could not load {} with {}", config.weights.string(), config.cfg.string()));
+  auto pool = std::make_shared<NetPool>(std::move(cfg.value()), std::move(weights.value()), std::move(first));
+  pools[key.value()] = pool;
+  return pool;
+}
+
 class DnnDetector final : public ObjectDetector {
  public:
-  DnnDetector(cv::dnn::Net net, std::vector<std::string> names, DnnModelConfig config)
-      : net_(std::move(net)), names_(std::move(names)), config_(std::move(config)) {
-    out_names_ = net_.getUnconnectedOutLayersNames();
+  DnnDetector(std::shared_ptr<NetPool> pool, std::vector<cv::String> out_names, std::vector<std::string> names,
+              DnnModelConfig config)
+      : pool_(std::move(pool)), names_(std::move(names)), config_(std::move(config)), out_names_(std::move(out_names)) {
     class_floor_.assign(names_.size(), -1.0);  // < 0: class not wanted
     const std::set<std::string> wanted(config_.labels.begin(), config_.labels.end());
     const double fallback = floor_for("default", 0.25);
@@ -106,9 +246,12 @@ class DnnDetector final : public ObjectDetector {
     // A plain stretch to the square input, RGB order, 0..1: what the model was trained with.
     const cv::Mat blob = cv::dnn::blobFromImages(images, 1.0 / 255.0, cv::Size(config_.input, config_.input),
                                                  cv::Scalar(), true, false);
-    net_.setInput(blob);
     std::vector<cv::Mat> outs;
-    net_.forward(outs, out_names_);
+    {
+      NetLease net(*pool_);
+      (*net).setInput(blob);
+      (*net).forward(outs, out_names_);
+    }
     ++forward_calls_;
     crops_seen_ += images.size();
     for (std::size_t k = 0; k < images.size(); ++k)
@@ -166,7 +309,7 @@ class DnnDetector final : public ObjectDetector {
     return found;
   }
 
-  cv::dnn::Net net_;
+  std::shared_ptr<NetPool> pool_;
   std::vector<std::string> names_;
   DnnModelConfig config_;
   std::vector<cv::String> out_names_;
@@ -205,23 +348,22 @@ Result<std::unique_ptr<ObjectDetector>> make_dnn_detector(const DnnModelConfig& 
     if (!n.ok()) return n.error();
     names = std::move(n.value());
   }
-  cv::dnn::Net net;
-  try {
-    net = cv::dnn::readNetFromDarknet(config.cfg.string(), config.weights.string());
-  } catch (const cv::Exception& e) {
-    return make_error(fmt::format("cv::dnn could not load {} with {}: {}", config.weights.string(),
-                                  config.cfg.string(), e.what()));
-  }
-  if (net.empty())
-    return make_error(fmt::format("cv::dnn could not load {} with {}", config.weights.string(), config.cfg.string()));
-  net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
-  net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
   for (const auto& label : config.labels) {
     if (std::find(names.begin(), names.end(), label) == names.end())
       return make_error(fmt::format("label '{}' is not a class of the model ({})", label,
                                     config.names.empty() ? std::string("COCO names") : config.names.string()));
   }
-  return std::unique_ptr<ObjectDetector>(std::make_unique<DnnDetector>(std::move(net), std::move(names), config));
+  auto pool = shared_pool(config);
+  if (!pool.ok()) return pool.error();
+  std::vector<cv::String> out_names;
+  {
+    NetLease net(*pool.value());
+    out_names = (*net).getUnconnectedOutLayersNames();
+  }
+  return std::unique_ptr<ObjectDetector>(
+      std::make_unique<DnnDetector>(std::move(pool.value()), std::move(out_names), std::move(names), config));
 }
+
+std::size_t dnn_networks_in_memory() { return g_networks.load(); }
 
 }  // namespace matthan

@@ -4,9 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
+#include <memory>
 #include <opencv2/imgcodecs.hpp>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include "frame_helpers.hpp"
 #include "matthan/test/paths.hpp"
@@ -107,6 +111,84 @@ TEST_F(DnnDetectorTest, OneBatchedForwardGivesTheSameAsSeparateCalls) {
   // A crop's boxes come back in whole-frame coordinates: the top-right crop's objects sit in the top right
   // (a predicted box may reach a little past its crop's edge).
   for (const auto& d : batched[1]) EXPECT_GE(d.box.x, 0.5 - 0.02);
+}
+
+// A network keeps its layers' buffers (tens of MB): detectors of one model borrow from one pool per call
+// instead of holding one each, so a node with many cameras holds about one per analysis worker.
+TEST_F(DnnDetectorTest, DetectorsOfOneModelShareItsNetworksAndAnswerAlike) {
+  const std::size_t before = dnn_networks_in_memory();
+  std::vector<std::unique_ptr<ObjectDetector>> cameras;
+  for (int i = 0; i < 6; ++i) {
+    auto det = make_dnn_detector(fastest_config());
+    ASSERT_TRUE(det.ok()) << det.error().message;
+    cameras.push_back(std::move(det.value()));
+  }
+  EXPECT_EQ(dnn_networks_in_memory(), before + 1) << "six detectors of one model, one network";
+  const CropRequest whole{&frame_, Box{0, 0, 1, 1}};
+  const auto first = cameras[0]->detect(std::span(&whole, 1));
+  ASSERT_FALSE(first[0].empty());
+  for (auto& c : cameras) {
+    const auto found = c->detect(std::span(&whole, 1));
+    ASSERT_EQ(found[0].size(), first[0].size());
+    for (std::size_t k = 0; k < found[0].size(); ++k) {
+      EXPECT_EQ(found[0][k].label, first[0][k].label);
+      EXPECT_FLOAT_EQ(static_cast<float>(found[0][k].score), static_cast<float>(first[0][k].score));
+      EXPECT_EQ(found[0][k].box, first[0][k].box);
+    }
+  }
+  EXPECT_EQ(dnn_networks_in_memory(), before + 1) << "calls one after another borrow the same network";
+  cameras.clear();
+  EXPECT_EQ(dnn_networks_in_memory(), before) << "the last detector of a model frees its networks";
+}
+
+TEST_F(DnnDetectorTest, CallsAtOnceGetANetworkEachAndTheSameAnswer) {
+  const std::size_t before = dnn_networks_in_memory();
+  auto a = make_dnn_detector(fastest_config());
+  auto b = make_dnn_detector(fastest_config());
+  ASSERT_TRUE(a.ok() && b.ok());
+  const CropRequest whole{&frame_, Box{0, 0, 1, 1}};
+  const auto reference = (*a)->detect(std::span(&whole, 1))[0];
+  std::vector<std::vector<Detection>> got_a, got_b;
+  std::thread other([&] {
+    for (int i = 0; i < 6; ++i) got_b.push_back((*b)->detect(std::span(&whole, 1))[0]);
+  });
+  for (int i = 0; i < 6; ++i) got_a.push_back((*a)->detect(std::span(&whole, 1))[0]);
+  other.join();
+  // Two threads never need more than two networks, and never share one in a call (the answers would differ).
+  EXPECT_LE(dnn_networks_in_memory(), before + 2);
+  EXPECT_GE(dnn_networks_in_memory(), before + 1);
+  for (const auto* got : {&got_a, &got_b})
+    for (const auto& found : *got) {
+      ASSERT_EQ(found.size(), reference.size());
+      for (std::size_t k = 0; k < found.size(); ++k) EXPECT_EQ(found[k].box, reference[k].box);
+    }
+}
+
+TEST_F(DnnDetectorTest, AnotherInputSizeOrAModelFileReplacedOnDiskLoadsItsOwnNetwork) {
+  const std::size_t before = dnn_networks_in_memory();
+  auto at320 = make_dnn_detector(fastest_config());
+  ASSERT_TRUE(at320.ok());
+  DnnModelConfig c416 = fastest_config();
+  c416.input = 416;
+  auto at416 = make_dnn_detector(c416);
+  ASSERT_TRUE(at416.ok());
+  EXPECT_EQ(dnn_networks_in_memory(), before + 2);
+
+  // An update of the model under the same path (a reload after it) must not keep running the old one.
+  const fs::path dir = test::make_temp_dir("matthan-dnn-pool");
+  DnnModelConfig copy = fastest_config();
+  copy.cfg = dir / "m.cfg";
+  copy.weights = dir / "m.weights";
+  fs::copy_file(fastest_config().cfg, copy.cfg);
+  fs::copy_file(fastest_config().weights, copy.weights);
+  auto old_model = make_dnn_detector(copy);
+  ASSERT_TRUE(old_model.ok());
+  EXPECT_EQ(dnn_networks_in_memory(), before + 3);
+  fs::last_write_time(copy.weights, fs::last_write_time(copy.weights) + std::chrono::seconds(10));
+  auto new_model = make_dnn_detector(copy);
+  ASSERT_TRUE(new_model.ok());
+  EXPECT_EQ(dnn_networks_in_memory(), before + 4);
+  fs::remove_all(dir);
 }
 
 TEST(DnnDetectorErrors, MissingFilesAreNamed) {

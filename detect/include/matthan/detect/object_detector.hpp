@@ -64,8 +64,13 @@ struct DnnModelConfig {
   int max_batch = 8;                // crops per forward call
 };
 
-// Loads the model. Errors name the file that is missing or that cv::dnn refused.
+// Loads the model. Errors name the file that is missing or that cv::dnn refused. Detectors of one model (same
+// cfg, weights and input) share its networks: a forward call borrows one, so a node holds about one network per
+// call running at once (its analysis workers), not one per camera. Safe to call detect() on different detectors of
+// one model from different threads; one detector is used by one thread at a time.
 Result<std::unique_ptr<ObjectDetector>> make_dnn_detector(const DnnModelConfig& config);
+// How many networks every DNN detector of this process holds now, in use or idle (health, tests).
+std::size_t dnn_networks_in_memory();
 
 struct HogConfig {
   double min_score = 0.5;  // SVM margin mapped to 0..1 (see hog_detector.cpp)
