@@ -3,7 +3,10 @@
 
 #include <algorithm>
 #include <mutex>
+#include <optional>
 #include <thread>
+#include <type_traits>
+#include <vector>
 
 #include "matthan_storage_migrations.hpp"
 #include "sqlite_statement.hpp"
@@ -69,33 +72,48 @@ std::optional<std::int64_t> opt_ms(const std::optional<WallTime>& t) {
   return to_ms(*t);
 }
 
-// Column lists shared by every query that reads a whole record (named reads, never positional).
+// Column lists shared by every query that reads a whole record (named reads, never positional), one per
+// table and in the order of its reader.
+constexpr const char* kIncidentColumns =
+    "id, camera, kind, label, score, box_x, box_y, box_w, box_h, started_at_ms, ended_at_ms, snapshot, clip_id, "
+    "clip_offset_s";
 constexpr const char* kClipColumns =
     "id, path, camera, start_ms, end_ms, duration_s, bytes, sha256, state, requested_start_ms, created_at_ms, "
     "finished_at_ms, deleted_at_ms, deleted_reason, flag";
-// Incident columns qualified by the alias i, for queries that join the review.
-std::string incident_columns() {
-  std::string columns;
-  for (std::string_view c : {"id", "camera", "kind", "label", "score", "box_x", "box_y", "box_w", "box_h",
-                             "started_at_ms", "ended_at_ms", "snapshot", "clip_id", "clip_offset_s"}) {
-    columns += fmt::format("i.{} AS {}, ", c, c);
+constexpr const char* kSnapshotColumns =
+    "id, incident_id, camera, path, taken_at_ms, bytes, sha256, state, deleted_at_ms";
+
+// A column list qualified by a table alias ("a, b" -> "t.a AS a, t.b AS b"), for queries that join: the
+// reader still finds each column by its own name.
+std::string qualified(std::string_view columns, std::string_view alias) {
+  std::string out;
+  for (std::size_t from = 0; from < columns.size();) {
+    const std::size_t comma = std::min(columns.find(',', from), columns.size());
+    const std::string_view c = columns.substr(from, comma - from);
+    out += fmt::format("{}{}.{} AS {}", out.empty() ? "" : ", ", alias, c, c);
+    from = columns.find_first_not_of(' ', comma + 1);
+    if (from == std::string_view::npos) break;
   }
-  return columns;
+  return out;
 }
 
-SnapshotRecord read_snapshot(const Statement& s, const char* prefix) {
-  auto col = [prefix](const char* name) { return std::string(prefix) + name; };
+SnapshotRecord read_snapshot(const Statement& s) {
   SnapshotRecord r;
-  r.id = s.int64(col("id").c_str());
-  r.incident_id = s.text(col("incident_id").c_str());
-  r.camera = s.text(col("camera").c_str());
-  r.path = s.text(col("path").c_str());
-  r.taken_at = from_ms(s.int64(col("taken_at_ms").c_str()));
-  r.bytes = static_cast<std::uint64_t>(s.int64(col("bytes").c_str()));
-  r.sha256 = s.text(col("sha256").c_str());
-  r.state = s.text(col("state").c_str());
-  if (auto v = s.optional_int64(col("deleted_at_ms").c_str())) r.deleted_at = from_ms(*v);
+  r.id = s.int64("id");
+  r.incident_id = s.text("incident_id");
+  r.camera = s.text("camera");
+  r.path = s.text("path");
+  r.taken_at = from_ms(s.int64("taken_at_ms"));
+  r.bytes = static_cast<std::uint64_t>(s.int64("bytes"));
+  r.sha256 = s.text("sha256");
+  r.state = s.text("state");
+  if (auto v = s.optional_int64("deleted_at_ms")) r.deleted_at = from_ms(*v);
   return r;
+}
+
+EventRecord read_event(const Statement& s) {
+  return EventRecord{static_cast<std::uint64_t>(s.int64("seq")), s.text("topic"), s.text("payload"),
+                     from_ms(s.int64("at_ms"))};
 }
 
 bool valid_review_state(const std::string& s) { return s == "new" || s == "reviewed" || s == "false_alarm"; }
@@ -229,6 +247,34 @@ struct Index::Impl {
   }
 };
 
+namespace {
+
+// Every row of a query, each read by `read` (the one reader of its row type).
+template <class Read>
+auto read_rows(Index::Impl& impl, Statement& s, std::string_view what, Read read)
+    -> Result<std::vector<std::invoke_result_t<Read, const Statement&>>> {
+  std::vector<std::invoke_result_t<Read, const Statement&>> out;
+  for (;;) {
+    auto row = s.step();
+    if (!row) return impl.fail(what, row.error().message);
+    if (!*row) return out;
+    out.push_back(read(s));
+  }
+}
+
+// The first row of a query, or nullopt when it has none.
+template <class Read>
+auto read_row(Index::Impl& impl, Statement& s, std::string_view what, Read read)
+    -> Result<std::optional<std::invoke_result_t<Read, const Statement&>>> {
+  using Record = std::invoke_result_t<Read, const Statement&>;
+  auto row = s.step();
+  if (!row) return impl.fail(what, row.error().message);
+  if (!*row) return std::optional<Record>{};
+  return std::optional<Record>{read(s)};
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Index>> Index::open(const std::filesystem::path& db_path) {
   return open(db_path, kDefaultBusyTimeout);
 }
@@ -284,15 +330,7 @@ Result<std::vector<EventRecord>> Index::events_after(std::uint64_t after, int li
       "SELECT seq, topic, payload, at_ms FROM events WHERE seq > :after ORDER BY seq LIMIT :limit");
   if (!s) return s.error();
   s->bind(":after", static_cast<std::int64_t>(after)).bind(":limit", static_cast<std::int64_t>(limit));
-  std::vector<EventRecord> out;
-  for (;;) {
-    auto row = s->step();
-    if (!row) return impl_->fail("read events", row.error().message);
-    if (!*row) break;
-    out.push_back(EventRecord{static_cast<std::uint64_t>(s->int64("seq")), s->text("topic"),
-                              s->text("payload"), from_ms(s->int64("at_ms"))});
-  }
-  return out;
+  return read_rows(*impl_, *s, "read events", read_event);
 }
 
 Status Index::upsert_incident(const IncidentRecord& r) {
@@ -363,32 +401,12 @@ Status Index::update_clip(const ClipRecord& r) {
 
 Result<std::vector<IncidentRecord>> Index::recent_incidents(int limit) {
   std::lock_guard lock(impl_->mu);
-  auto s = impl_->prepare("recent incidents", R"sql(
-    SELECT id, camera, kind, label, score, box_x, box_y, box_w, box_h, started_at_ms, ended_at_ms, snapshot, clip_id,
-           clip_offset_s
-    FROM incidents ORDER BY started_at_ms DESC, id LIMIT :limit)sql");
+  auto s = impl_->prepare(
+      "recent incidents",
+      fmt::format("SELECT {} FROM incidents ORDER BY started_at_ms DESC, id LIMIT :limit", kIncidentColumns));
   if (!s) return s.error();
   s->bind(":limit", static_cast<std::int64_t>(limit));
-  std::vector<IncidentRecord> out;
-  for (;;) {
-    auto row = s->step();
-    if (!row) return impl_->fail("recent incidents", row.error().message);
-    if (!*row) break;
-    out.push_back(read_incident(*s));
-  }
-  return out;
-}
-
-Result<std::optional<ClipRecord>> Index::clip(std::int64_t id) {
-  std::lock_guard lock(impl_->mu);
-  const std::string what = fmt::format("read clip {}", id);
-  auto s = impl_->prepare(what, fmt::format("SELECT {} FROM clips WHERE id = :id", kClipColumns));
-  if (!s) return s.error();
-  s->bind(":id", id);
-  auto row = s->step();
-  if (!row) return impl_->fail(what, row.error().message);
-  if (!*row) return std::optional<ClipRecord>{};
-  return std::optional<ClipRecord>{read_clip(*s)};
+  return read_rows(*impl_, *s, "recent incidents", read_incident);
 }
 
 Result<int> Index::schema_version() {
@@ -435,23 +453,16 @@ Result<std::optional<ClipRecord>> index_detail::clip_locked(Index::Impl& impl, s
   auto s = impl.prepare(what, fmt::format("SELECT {} FROM clips WHERE id = :id", kClipColumns));
   if (!s) return s.error();
   s->bind(":id", id);
-  auto row = s->step();
-  if (!row) return impl.fail(what, row.error().message);
-  if (!*row) return std::optional<ClipRecord>{};
-  return std::optional<ClipRecord>{read_clip(*s)};
+  return read_row(impl, *s, what, read_clip);
 }
 
 Result<std::optional<SnapshotRecord>> index_detail::snapshot_locked(Index::Impl& impl, const std::string& incident_id) {
   const std::string what = fmt::format("read snapshot of {}", incident_id);
-  auto s = impl.prepare(what, R"sql(
-    SELECT id, incident_id, camera, path, taken_at_ms, bytes, sha256, state, deleted_at_ms
-    FROM snapshots WHERE incident_id = :incident_id)sql");
+  auto s = impl.prepare(what,
+                        fmt::format("SELECT {} FROM snapshots WHERE incident_id = :incident_id", kSnapshotColumns));
   if (!s) return s.error();
   s->bind(":incident_id", incident_id);
-  auto row = s->step();
-  if (!row) return impl.fail(what, row.error().message);
-  if (!*row) return std::optional<SnapshotRecord>{};
-  return std::optional<SnapshotRecord>{read_snapshot(*s, "")};
+  return read_row(impl, *s, what, read_snapshot);
 }
 
 Result<bool> index_detail::incident_exists_locked(Index::Impl& impl, const std::string& id) {
@@ -481,16 +492,14 @@ Status index_detail::log_review_locked(Index::Impl& impl, const std::string& inc
 }
 
 Result<std::vector<IncidentView>> index_detail::views_locked(Index::Impl& impl, Statement& s) {
-  std::vector<IncidentView> out;
-  for (;;) {
-    auto row = s.step();
-    if (!row) return impl.fail("read incidents", row.error().message);
-    if (!*row) break;
+  auto views = read_rows(impl, s, "read incidents", [](const Statement& row) {
     IncidentView v;
-    v.incident = read_incident(s);
-    v.review = read_review(s, v.incident.id);
-    out.push_back(std::move(v));
-  }
+    v.incident = read_incident(row);
+    v.review = read_review(row, v.incident.id);
+    return v;
+  });
+  if (!views) return views.error();
+  std::vector<IncidentView> out = std::move(*views);
   for (auto& v : out) {
     if (v.incident.clip_id) {
       auto c = clip_locked(impl, *v.incident.clip_id);
@@ -591,10 +600,7 @@ Result<std::optional<ReviewRecord>> Index::review(const std::string& incident_id
                         kReviewColumns));
   if (!s) return s.error();
   s->bind(":id", incident_id);
-  auto row = s->step();
-  if (!row) return impl_->fail(what, row.error().message);
-  if (!*row) return std::optional<ReviewRecord>{};
-  return std::optional<ReviewRecord>{read_review(*s, incident_id)};
+  return read_row(*impl_, *s, what, [&](const Statement& row) { return read_review(row, incident_id); });
 }
 
 Result<IncidentPage> Index::incidents(const IncidentQuery& q) {
@@ -611,11 +617,10 @@ Result<IncidentPage> Index::incidents(const IncidentQuery& q) {
   if (q.evidence) where += " AND COALESCE(r.evidence, 0) = :evidence";
   if (q.before)
     where += " AND (i.started_at_ms < :cursor_ms OR (i.started_at_ms = :cursor_ms AND i.id < :cursor_id))";
-  const std::string columns = incident_columns();
   const std::string sql = fmt::format(
-      "SELECT {}{} FROM incidents i LEFT JOIN review r ON r.incident_id = i.id WHERE {} "
+      "SELECT {}, {} FROM incidents i LEFT JOIN review r ON r.incident_id = i.id WHERE {} "
       "ORDER BY i.started_at_ms DESC, i.id DESC LIMIT :limit",
-      columns, kReviewColumns, where);
+      qualified(kIncidentColumns, "i"), kReviewColumns, where);
 
   std::lock_guard lock(impl_->mu);
   auto s = impl_->prepare("query incidents", sql);
@@ -641,11 +646,11 @@ Result<IncidentPage> Index::incidents(const IncidentQuery& q) {
 }
 
 Result<std::optional<IncidentView>> Index::incident(const std::string& id) {
-  const std::string columns = incident_columns();
+  const std::string columns = qualified(kIncidentColumns, "i");
   std::lock_guard lock(impl_->mu);
   auto s = impl_->prepare(
       "read incident",
-      fmt::format("SELECT {}{} FROM incidents i LEFT JOIN review r ON r.incident_id = i.id WHERE i.id = :id",
+      fmt::format("SELECT {}, {} FROM incidents i LEFT JOIN review r ON r.incident_id = i.id WHERE i.id = :id",
                   columns, kReviewColumns));
   if (!s) return s.error();
   s->bind(":id", id);
@@ -686,28 +691,6 @@ Result<std::int64_t> Index::upsert_snapshot(const SnapshotRecord& r) {
 
 namespace {
 
-Result<std::vector<ClipRecord>> read_clips(Index::Impl& impl, Statement& s, std::string_view what) {
-  std::vector<ClipRecord> out;
-  for (;;) {
-    auto row = s.step();
-    if (!row) return impl.fail(what, row.error().message);
-    if (!*row) break;
-    out.push_back(read_clip(s));
-  }
-  return out;
-}
-
-Result<std::vector<SnapshotRecord>> read_snapshots(Index::Impl& impl, Statement& s, std::string_view what) {
-  std::vector<SnapshotRecord> out;
-  for (;;) {
-    auto row = s.step();
-    if (!row) return impl.fail(what, row.error().message);
-    if (!*row) break;
-    out.push_back(read_snapshot(s, ""));
-  }
-  return out;
-}
-
 // Incidents held as evidence whose clip this is (by link): such a clip must never be deleted.
 constexpr const char* kHeldClause =
     "EXISTS (SELECT 1 FROM incidents hi JOIN review hr ON hr.incident_id = hi.id "
@@ -715,15 +698,17 @@ constexpr const char* kHeldClause =
 
 }  // namespace
 
+Result<std::optional<ClipRecord>> Index::clip(std::int64_t id) {
+  std::lock_guard lock(impl_->mu);
+  return index_detail::clip_locked(*impl_, id);
+}
+
 Result<std::optional<ClipRecord>> Index::clip_by_path(const std::string& path) {
   std::lock_guard lock(impl_->mu);
   auto s = impl_->prepare("clip by path", fmt::format("SELECT {} FROM clips WHERE path = :path", kClipColumns));
   if (!s) return s.error();
   s->bind(":path", path);
-  auto clips = read_clips(*impl_, *s, "clip by path");
-  if (!clips) return clips.error();
-  if (clips->empty()) return std::optional<ClipRecord>{};
-  return std::optional<ClipRecord>{std::move(clips->front())};
+  return read_row(*impl_, *s, "clip by path", read_clip);
 }
 
 Result<std::vector<ClipRecord>> Index::clips_in_state(const std::string& state) {
@@ -732,7 +717,7 @@ Result<std::vector<ClipRecord>> Index::clips_in_state(const std::string& state) 
                           fmt::format("SELECT {} FROM clips WHERE state = :state ORDER BY start_ms, id", kClipColumns));
   if (!s) return s.error();
   s->bind(":state", state);
-  return read_clips(*impl_, *s, "clips in state");
+  return read_rows(*impl_, *s, "clips in state", read_clip);
 }
 
 Result<std::vector<ClipRecord>> Index::live_clips() {
@@ -740,16 +725,16 @@ Result<std::vector<ClipRecord>> Index::live_clips() {
   auto s = impl_->prepare(
       "live clips", fmt::format("SELECT {} FROM clips WHERE state <> 'deleted' ORDER BY start_ms, id", kClipColumns));
   if (!s) return s.error();
-  return read_clips(*impl_, *s, "live clips");
+  return read_rows(*impl_, *s, "live clips", read_clip);
 }
 
 Result<std::vector<SnapshotRecord>> Index::live_snapshots() {
   std::lock_guard lock(impl_->mu);
-  auto s = impl_->prepare("live snapshots", R"sql(
-    SELECT id, incident_id, camera, path, taken_at_ms, bytes, sha256, state, deleted_at_ms
-    FROM snapshots WHERE state = 'present' ORDER BY taken_at_ms, id)sql");
+  auto s = impl_->prepare(
+      "live snapshots",
+      fmt::format("SELECT {} FROM snapshots WHERE state = 'present' ORDER BY taken_at_ms, id", kSnapshotColumns));
   if (!s) return s.error();
-  return read_snapshots(*impl_, *s, "live snapshots");
+  return read_rows(*impl_, *s, "live snapshots", read_snapshot);
 }
 
 Status Index::link_incident_clip(const std::string& incident_id, std::int64_t clip_id, double offset_s) {
@@ -772,7 +757,7 @@ Result<std::vector<ClipRecord>> Index::retention_candidates(int limit) {
                   kClipColumns, kHeldClause));
   if (!s) return s.error();
   s->bind(":limit", static_cast<std::int64_t>(std::max(limit, 1)));
-  return read_clips(*impl_, *s, "retention candidates");
+  return read_rows(*impl_, *s, "retention candidates", read_clip);
 }
 
 Result<std::uint64_t> Index::live_clip_bytes() {
@@ -785,14 +770,13 @@ Result<std::uint64_t> Index::live_clip_bytes() {
 
 Result<std::vector<SnapshotRecord>> Index::snapshots_of_clip(std::int64_t clip_id) {
   std::lock_guard lock(impl_->mu);
-  auto s = impl_->prepare("snapshots of clip", R"sql(
-    SELECT s.id AS id, s.incident_id AS incident_id, s.camera AS camera, s.path AS path, s.taken_at_ms AS taken_at_ms,
-           s.bytes AS bytes, s.sha256 AS sha256, s.state AS state, s.deleted_at_ms AS deleted_at_ms
-    FROM snapshots s JOIN incidents i ON i.id = s.incident_id
-    WHERE i.clip_id = :clip_id AND s.state = 'present' ORDER BY s.id)sql");
+  auto s = impl_->prepare("snapshots of clip",
+                          fmt::format("SELECT {} FROM snapshots s JOIN incidents i ON i.id = s.incident_id "
+                                      "WHERE i.clip_id = :clip_id AND s.state = 'present' ORDER BY s.id",
+                                      qualified(kSnapshotColumns, "s")));
   if (!s) return s.error();
   s->bind(":clip_id", clip_id);
-  return read_snapshots(*impl_, *s, "snapshots of clip");
+  return read_rows(*impl_, *s, "snapshots of clip", read_snapshot);
 }
 
 Status Index::mark_clip_deleted(std::int64_t clip_id, const std::string& reason, WallTime at) {

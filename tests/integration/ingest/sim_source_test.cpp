@@ -36,17 +36,18 @@ struct Capture {
 
 // Runs a source for `duration` (or until it returns on its own) and records what it handed out.
 void capture(const SourceOptions& options, std::chrono::milliseconds duration, Capture& out) {
-  auto source = make_gst_source("itest", options,
-                                SourceSink{[&](EncodedPacket p) {
-                                             std::lock_guard lock(out.mu);
-                                             out.packets.push_back(std::move(p));
-                                           },
-                                           [&](Frame f) {
-                                             std::lock_guard lock(out.mu);
-                                             out.frames.push_back(std::move(f));
-                                           },
-                                           {},
-                                           {}});
+  // Members set by name: the sink's other callbacks stay empty (aggregate initialisation, even designated,
+  // warns about every member it leaves out).
+  SourceSink sink;
+  sink.on_packet = [&](EncodedPacket p) {
+    std::lock_guard lock(out.mu);
+    out.packets.push_back(std::move(p));
+  };
+  sink.on_frame = [&](Frame f) {
+    std::lock_guard lock(out.mu);
+    out.frames.push_back(std::move(f));
+  };
+  auto source = make_gst_source("itest", options, std::move(sink));
   std::atomic<bool> done{false};
   std::stop_source stop;
   std::thread runner([&] {
@@ -378,11 +379,10 @@ TEST(SupervisorOverRtsp, ReportsADropAndReconnects) {
         SourceOptions o;
         o.url = url;
         o.stall_timeout_ms = 3000;
-        return make_gst_source("ball-cam", o,
-                               SourceSink{[&](EncodedPacket) { sup_ptr->note_packet(); },
-                                          [&](Frame) { sup_ptr->note_frame(); },
-                                          {},
-                                          {}});
+        SourceSink sink;
+        sink.on_packet = [&](EncodedPacket) { sup_ptr->note_packet(); };
+        sink.on_frame = [&](Frame) { sup_ptr->note_frame(); };
+        return make_gst_source("ball-cam", o, std::move(sink));
       },
       policy,
       [&](const CameraHealth& h) {

@@ -488,7 +488,10 @@ int run_scan(const ScanOptions& o) {
   const std::string detector = probe.value()->describe();
   probe.value().reset();
 
-  // Totals for the progress bar, from the containers' own figures (no decode).
+  // Totals for the progress bar, from the containers' own figures (no decode). Each file is opened here and
+  // closed, and opened again by scan_file: keeping every decoder open from here to its scan would hold what
+  // stream probing buffered (the whole of a short file, up to the 5 MB probe size) and a descriptor per file.
+  // Measured with 300 two-second files: peak RSS 99 MB -> 493 MB, for 24 ms saved per file.
   std::int64_t total_frames = 0;
   double total_media_s = 0;
   for (const fs::path& f : files) {
