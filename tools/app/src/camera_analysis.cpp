@@ -330,6 +330,7 @@ void CameraAnalysis::process_objects(const Frame& frame, AnalysisOutput& out) {
     for (const auto& list : per_crop) out.detections.insert(out.detections.end(), list.begin(), list.end());
     out.detections = suppress_duplicates(std::move(out.detections), kDuplicateIou);
     out.detector_ran = !crops.empty();
+    out.detector_crops = crops.size();
     tracker_.update(out.detections, frame.pts);
   } else {
     tracker_.age(frame.pts);
