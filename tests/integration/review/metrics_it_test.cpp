@@ -50,7 +50,8 @@ class MetricsIt : public ::testing::Test {
         << "  motion: {min_area: 0.002, start_frames: 3, end_seconds: 2}\n"
         << "  clip: {pre_roll: 2, post_roll: 1, max_length: 10}\n"
         << "cameras:\n"
-        << "  - {id: vtest, name: \"Cổng \\\"A\\\" \\\\ trường\", url: \"" << sim_->url() << "\"}\n"
+        << "  - {id: vtest, name: \"Cổng \\\"A\\\" \\\\ trường\", url: \"" << sim_->url()
+        << "\"}\n"
         // The same stream with object detection (OpenCV's HOG people detector: no model file needed).
         << "  - {id: vtest-objects, url: \"" << sim_->url() << "\", detect: {objects: ~}}\n"
         << "review:\n"
@@ -164,7 +165,8 @@ TEST_F(MetricsIt, ObjectDetectorCallsAndCropsPerCamera) {
   ASSERT_TRUE(t.errors.empty()) << ::testing::PrintToString(t.errors);
   const double calls = v(t, "matthan_camera_object_calls_total", objects);
   const double crops = v(t, "matthan_camera_object_crops_total", objects);
-  ASSERT_GT(calls, 0) << "people walk in vtest: the detector must have run; log:\n" << read_file(*dir_ / "daemon.log");
+  ASSERT_GT(calls, 0) << "people walk in vtest: the detector must have run; log:\n"
+                      << read_file(*dir_ / "daemon.log");
   EXPECT_GE(crops, calls) << "every call looks at one crop or more";
   EXPECT_EQ(t.families.at("matthan_detector_crops_total").type, "counter");
   EXPECT_GT(v(t, "matthan_detector_crops_total", {{"detector", "objects"}}), 0);

@@ -103,7 +103,8 @@ struct CameraRuntime {
   std::atomic<std::uint64_t> still_skipped{0};   // frames the still-frame gate skipped (health)
   std::atomic<int> snapshots_pending{0};            // refreshes posted to the storage thread, not yet written
   std::atomic<std::uint64_t> snapshots_skipped{0};  // refreshes skipped because one was pending (health)
-  std::atomic<std::uint64_t> object_calls{0}, object_crops{0};  // object detector calls and their crops (metrics)
+  // Object detector calls on this camera's frames and the crops they looked at (metrics).
+  std::atomic<std::uint64_t> object_calls{0}, object_crops{0};
   AnalysisCounters analysis_counters() const {
     return {analysed.load(std::memory_order_relaxed), frames.dropped(), global_changes.load(std::memory_order_relaxed),
             still_skipped.load(std::memory_order_relaxed), snapshots_skipped.load(std::memory_order_relaxed)};
@@ -716,7 +717,8 @@ struct Engine::Impl {
     n.threads = p.threads;
     n.open_fds = p.open_fds;
     n.analysis_workers = static_cast<int>(worker_count);
-    n.detectors.push_back(DetectorMetrics{motion_stats.name, motion_stats.latency_s.snapshot(), std::nullopt});
+    n.detectors.push_back(
+        DetectorMetrics{motion_stats.name, motion_stats.latency_s.snapshot(), std::nullopt});
     n.detectors.push_back(DetectorMetrics{object_stats.name, object_stats.latency_s.snapshot(),
                                           object_stats.crops.load(std::memory_order_relaxed)});
     n.events_sent = publisher->sent();
