@@ -9,6 +9,9 @@ namespace {
 using CameraValue = std::function<std::optional<double>(const CameraMetrics&)>;
 
 double as_double(std::uint64_t v) { return static_cast<double>(v); }
+std::optional<double> as_double(const std::optional<std::uint64_t>& v) {
+  return v ? std::optional(as_double(*v)) : std::nullopt;
+}
 
 // A family with one sample per camera, labelled camera="<id>"; cameras without a value are left out.
 void per_camera(ExpositionWriter& w, const MetricsSnapshot& s, const char* name, MetricType type, const char* help,
@@ -38,6 +41,10 @@ void render_node(ExpositionWriter& w, const NodeMetrics& n) {
   for (const auto& d : n.detectors) w.sample({{"detector", d.detector}}, as_double(d.latency_s.count));
   w.family("matthan_detector_latency_seconds", MetricType::kHistogram, "Duration of one detector call.");
   for (const auto& d : n.detectors) w.histogram({{"detector", d.detector}}, d.latency_s);
+  w.family("matthan_detector_crops_total", MetricType::kCounter,
+           "Regions the detector's calls looked at (object detector: one network input each).");
+  for (const auto& d : n.detectors)
+    if (d.crops) w.sample({{"detector", d.detector}}, as_double(*d.crops));
 
   w.family("matthan_events_published_total", MetricType::kCounter, "Messages sent on the ZeroMQ PUB socket.");
   w.sample({}, as_double(n.events_sent));
@@ -93,6 +100,13 @@ void render_cameras(ExpositionWriter& w, const MetricsSnapshot& s) {
   counter("matthan_camera_global_changes_total",
           "Global changes (lights, IR switch, exposure) the motion veto absorbed without an incident.",
           &CameraMetrics::global_changes);
+
+  per_camera(w, s, "matthan_camera_object_calls_total", MetricType::kCounter,
+             "Object detector calls on this camera's frames (one per frame it ran on).",
+             [](const CameraMetrics& c) { return as_double(c.object_calls); });
+  per_camera(w, s, "matthan_camera_object_crops_total", MetricType::kCounter,
+             "Crops of this camera's frames sent to the object detector (one network input each).",
+             [](const CameraMetrics& c) { return as_double(c.object_crops); });
 
   w.family("matthan_camera_incidents_total", MetricType::kCounter, "Incidents started, by kind.");
   for (const auto& c : s.cameras)

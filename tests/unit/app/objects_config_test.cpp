@@ -96,10 +96,11 @@ TEST(ObjectsConfig, MissingModelFileAndBadValuesAreConfigErrors) {
 }
 
 TEST(ObjectsConfig, CropDefaultsToTheModelInputAndIsSetPerCamera) {
-  const std::string yaml = std::string("defaults:\n  detect:\n    objects: {crop: {min_side: 160}}\n") +
-                           "cameras:\n  - id: road\n    url: rtsp://127.0.0.1:8554/road\n"
-                           "  - id: hall\n    url: rtsp://127.0.0.1:8554/hall\n"
-                           "    detect: {objects: {crop: {min_side: 0, margin: 0.5, whole_frame: 1}}}\n";
+  const std::string yaml =
+      std::string("defaults:\n  detect:\n    objects: {crop: {min_side: 160}}\n") +
+      "cameras:\n  - id: road\n    url: rtsp://127.0.0.1:8554/road\n"
+      "  - id: hall\n    url: rtsp://127.0.0.1:8554/hall\n"
+      "    detect: {objects: {crop: {min_side: 0, margin: 0.5, whole_frame: 1, one_pass_min_px: 32}}}\n";
   auto load = load_config_text(yaml, "c.yaml", "/tmp");
   ASSERT_TRUE(load.ok()) << load.error_text();
   const CropSettings& road = load.config.cameras[0].detect.objects.crop;
@@ -110,6 +111,8 @@ TEST(ObjectsConfig, CropDefaultsToTheModelInputAndIsSetPerCamera) {
   EXPECT_EQ(hall.min_side, 0);
   EXPECT_DOUBLE_EQ(hall.margin, 0.5);
   EXPECT_DOUBLE_EQ(hall.whole_frame, 1.0);
+  EXPECT_DOUBLE_EQ(hall.one_pass_min_px, 32);
+  EXPECT_DOUBLE_EQ(road.one_pass_min_px, 0) << "crops are joined only when asked for";
   EXPECT_EQ(CropSettings{}.min_side, 0) << "no zoom unless asked for";
 }
 
@@ -136,8 +139,11 @@ TEST(ObjectsConfig, BadCropValuesAreConfigErrors) {
   EXPECT_NE(errors("{min_side: big}").find("must be an integer"), std::string::npos);
   EXPECT_NE(errors("{margin: 3}").find("crop.margin"), std::string::npos);
   EXPECT_NE(errors("{whole_frame: 0}").find("crop.whole_frame"), std::string::npos);
-  EXPECT_NE(errors("{zoom: 2}").find("crop.zoom: unknown key (allowed here: min_side, margin, whole_frame)"),
-            std::string::npos)
+  EXPECT_NE(errors("{one_pass_min_px: -1}").find("crop.one_pass_min_px"), std::string::npos);
+  EXPECT_NE(
+      errors("{zoom: 2}")
+          .find("crop.zoom: unknown key (allowed here: min_side, margin, whole_frame, one_pass_min_px)"),
+      std::string::npos)
       << errors("{zoom: 2}");
   EXPECT_NE(errors("160").find("crop: must be a mapping"), std::string::npos) << errors("160");
   EXPECT_NE(errors("{min_side: 16}").find("c.yaml:4:"), std::string::npos) << "with the line of the value";

@@ -89,6 +89,14 @@ class Scene {
     feed(img);
   }
 
+  // Things moving at `boxes` at once; the detector reports `reported` (on its first crop).
+  void moving(const std::vector<Box>& boxes, std::vector<Detection> reported) {
+    *script_ = std::move(reported);
+    cv::Mat img = bg_.clone();
+    for (const Box& b : boxes) draw(img, b);
+    feed(img);
+  }
+
   int count(IncidentPhase phase, const std::string& kind) const {
     int n = 0;
     for (const auto& [p, inc] : events) n += p == phase && inc.kind == kind;
@@ -277,6 +285,36 @@ TEST(RulesWiring, RecheckGivesNoPredictedBoxWhereACropLooked) {
   };
   EXPECT_EQ(tracked_after_other_motion(0.6), 1u) << "the crop of the new motion does not cover the person";
   EXPECT_EQ(tracked_after_other_motion(0.001), 0u) << "the crop is the whole picture: the detector looked";
+}
+
+// detect.objects.crop.one_pass_min_px: two movers far apart go to the detector as one pass on the square
+// around their crops, and what that pass sees between the crops (a parked car) does not count.
+TEST(RulesWiring, OnePassJoinsFarApartMotionAndCountsOnlyWhatItsCropsSaw) {
+  const Box left{0.1, 0.3, 0.1, 0.2}, right{0.8, 0.3, 0.1, 0.2};  // 32 x 36 px each, crops of 64 px
+  const Detection person{"person", 0.8, left}, parked{"car", 0.9, Box{0.4, 0.05, 0.2, 0.15}};
+  auto frame_with_both = [&](double one_pass_min_px) {
+    CameraConfig c = camera();
+    c.detect.objects.crop.one_pass_min_px = one_pass_min_px;
+    Scene s(c, noon());
+    EXPECT_TRUE(s.analysis);
+    if (!s.analysis) return AnalysisOutput{};
+    s.moving({left, right}, {person, parked});
+    return s.outputs.back();
+  };
+  const auto labels = [](const AnalysisOutput& o) {
+    std::vector<std::string> out;
+    for (const Detection& d : o.detections) out.push_back(d.label);
+    return out;
+  };
+  // Joined, the square is 288 x 180 px stretched to the 64 px input: each mover spans about 9.5 input pixels.
+  const AnalysisOutput joined = frame_with_both(6);
+  ASSERT_TRUE(joined.detector_ran);
+  EXPECT_EQ(joined.detector_crops, 1u) << "one pass instead of two";
+  EXPECT_EQ(labels(joined), std::vector<std::string>{"person"}) << "the car between the crops is no news";
+  const AnalysisOutput apart = frame_with_both(20);
+  ASSERT_TRUE(apart.detector_ran);
+  EXPECT_EQ(apart.detector_crops, 2u) << "9.5 px is under 20: each mover keeps its own crop";
+  EXPECT_EQ(frame_with_both(0).detector_crops, 2u) << "0: crops are never joined";
 }
 
 TEST(RulesWiring, WithoutRulesObjectIncidentsCarryTheirZones) {

@@ -274,6 +274,74 @@ TEST(CropPlanning, MotionOverMostOfTheFrameUsesTheWholeFrame) {
   EXPECT_EQ(crops[0], (Box{0, 0, 1, 1}));
 }
 
+// one_pass_min_px: each crop is a whole forward pass, so two crops become one on the square around them
+// when every motion box in it keeps enough input pixels; small objects keep their own crops.
+TEST(CropPlanning, TwoCropsBecomeOnePassWhileTheirObjectsStayResolved) {
+  CropPlan p;  // 320 px crops, input 320
+  // Two people 64 x 144 px on a 1280x720 frame, 320 px apart: crops [224, 544) and [544, 864), not
+  // overlapping.
+  const std::vector<Box> people{Box{0.275, 0.4, 0.05, 0.2}, Box{0.525, 0.4, 0.05, 0.2}};
+  EXPECT_EQ(plan_crops(people, 1280, 720, p).size(), 2u) << "0: crops are never joined";
+  // Joined, the square around both is 640 px: each person is sqrt(32 x 72) = 48 input pixels.
+  p.one_pass_min_px = 40;
+  const auto one = plan_crops(people, 1280, 720, p);
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_NEAR(one[0].w * 1280, 640, 1e-6);
+  EXPECT_NEAR(one[0].h * 720, 640, 1e-6);
+  for (const Box& b : people)
+    EXPECT_GE(intersection_area(one[0], b), b.area() - 1e-9) << "both people are in it";
+  p.one_pass_min_px = 50;
+  EXPECT_EQ(plan_crops(people, 1280, 720, p).size(), 2u)
+      << "48 px is under the floor: two passes at full size";
+  // Sizes are counted on the network input (CropPlan::input), not in crop pixels.
+  p.min_side = 160;
+  p.input = 320;
+  p.one_pass_min_px = 40;
+  EXPECT_EQ(plan_crops(people, 1280, 720, p).size(), 1u);
+  p.input = 160;
+  EXPECT_EQ(plan_crops(people, 1280, 720, p).size(), 2u) << "at a 160 px input each person is about 29 px";
+}
+
+// The joined pass also sees what lies between its crops; detections count only where a crop was.
+TEST(CropPlanning, AJoinedPassCountsOnlyWhatItsCropsWouldHaveSeen) {
+  CropPlan p;
+  p.one_pass_min_px = 40;
+  const std::vector<Box> people{Box{0.275, 0.4, 0.05, 0.2}, Box{0.525, 0.4, 0.05, 0.2}};
+  const auto passes = plan_crop_passes(people, 1280, 720, p);
+  ASSERT_EQ(passes.size(), 1u);
+  ASSERT_EQ(passes[0].crops.size(), 2u) << "the pass stands for the two 320 px crops";
+  EXPECT_TRUE(within_crops(passes[0], people[0]));
+  EXPECT_TRUE(within_crops(passes[0], people[1]));
+  // A parked car in the joined square, above both crops (they span y 200 .. 520 px): not counted.
+  EXPECT_FALSE(within_crops(passes[0], Box{0.35, 0.08, 0.1, 0.15}));
+  // Without a join the pass is its crop: every detection of it counts, as before.
+  p.one_pass_min_px = 0;
+  const auto apart = plan_crop_passes(people, 1280, 720, p);
+  ASSERT_EQ(apart.size(), 2u);
+  EXPECT_EQ(apart[0].crops, std::vector<Box>{apart[0].region});
+  EXPECT_TRUE(within_crops(apart[0], Box{0.35, 0.08, 0.1, 0.15}));
+}
+
+TEST(CropPlanning, OnePassJoinsTheNearestCropsFirstAndLeavesSmallObjectsAlone) {
+  CropPlan p;
+  p.one_pass_min_px = 40;
+  // Two large people side by side on the left, one small person far right: the large two share a pass, the
+  // small one (16 x 36 px) keeps its own crop at full size.
+  const std::vector<Box> boxes{Box{0.05, 0.3, 0.06, 0.3}, Box{0.30, 0.3, 0.06, 0.3},
+                               Box{0.9, 0.5, 0.0125, 0.05}};
+  const auto crops = plan_crops(boxes, 1280, 720, p);
+  ASSERT_EQ(crops.size(), 2u);
+  const auto holding = [&](const Box& b) {
+    return std::count_if(crops.begin(), crops.end(),
+                         [&](const Box& c) { return intersection_area(c, b) >= b.area() - 1e-9; });
+  };
+  for (const Box& b : boxes) EXPECT_GE(holding(b), 1) << "every motion box is looked at";
+  const auto small = std::find_if(crops.begin(), crops.end(),
+                                  [&](const Box& c) { return intersection_area(c, boxes[2]) > 0; });
+  ASSERT_NE(small, crops.end());
+  EXPECT_NEAR(small->w * 1280, 320, 1e-6) << "the small person's crop is not enlarged";
+}
+
 TEST(Suppression, KeepsTheBestPerLabelAndKeepsOtherLabels) {
   std::vector<Detection> ds{{"person", 0.6, {0.1, 0.1, 0.2, 0.4}},
                             {"person", 0.9, {0.11, 0.1, 0.2, 0.4}},

@@ -32,7 +32,7 @@ MetricsSnapshot sample_snapshot() {
   h.observe(0.002);
   h.observe(0.004);
   h.observe(3.0);
-  s.node.detectors.push_back({"motion", h.snapshot()});
+  s.node.detectors.push_back({"motion", h.snapshot(), std::nullopt});
 
   CameraMetrics a;
   a.id = "gate-1";
@@ -131,6 +131,28 @@ TEST(MetricsRender, NodeFiguresAndDetectorHistogram) {
   EXPECT_EQ(t.value("matthan_detector_latency_seconds_bucket", {{"detector", "motion"}, {"le", "0.005"}}), 2);
   EXPECT_EQ(t.value("matthan_detector_latency_seconds_bucket", {{"detector", "motion"}, {"le", "+Inf"}}), 3);
   EXPECT_NEAR(*t.value("matthan_detector_latency_seconds_sum", {{"detector", "motion"}}), 3.006, 1e-9);
+}
+
+// Crops per object detector call: each crop is one network input, so crops / calls is what a call costs.
+TEST(MetricsRender, ObjectDetectorCropsBesideItsCalls) {
+  MetricsSnapshot s = sample_snapshot();
+  Histogram h(Histogram::latency_bounds_s());
+  for (int i = 0; i < 4; ++i) h.observe(0.012);
+  s.node.detectors.push_back({"objects", h.snapshot(), 7});
+  s.cameras[0].object_calls = 4;
+  s.cameras[0].object_crops = 7;  // gate-1 has detect.objects, yard has not
+  const PromText t = parse_prometheus_text(render_metrics(s));
+  EXPECT_TRUE(t.errors.empty()) << ::testing::PrintToString(t.errors);
+  EXPECT_EQ(t.families.at("matthan_detector_crops_total").type, "counter");
+  EXPECT_EQ(t.value("matthan_detector_calls_total", {{"detector", "objects"}}), 4);
+  EXPECT_EQ(t.value("matthan_detector_crops_total", {{"detector", "objects"}}), 7);
+  EXPECT_TRUE(t.find("matthan_detector_crops_total", {{"detector", "motion"}}).empty())
+      << "the motion detector takes no crops";
+  EXPECT_EQ(t.value("matthan_camera_object_calls_total", {{"camera", "gate-1"}}), 4);
+  EXPECT_EQ(t.value("matthan_camera_object_crops_total", {{"camera", "gate-1"}}), 7);
+  EXPECT_TRUE(t.find("matthan_camera_object_crops_total", {{"camera", "yard"}}).empty())
+      << "a camera without object detection has no series";
+  EXPECT_TRUE(t.find("matthan_camera_object_calls_total", {{"camera", "yard"}}).empty());
 }
 
 TEST(MetricsRender, NoFreeBytesWhenUnknown) {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 
 #include "matthan/core/logging.hpp"
 
@@ -173,6 +174,8 @@ CameraAnalysis::CameraAnalysis(const CameraConfig& camera, std::unique_ptr<Objec
     crop_plan_.min_side = crop.min_side > 0 ? crop.min_side : detector_->input_size();
     crop_plan_.margin = crop.margin;
     crop_plan_.whole_frame_fraction = crop.whole_frame;
+    crop_plan_.input = detector_->input_size();
+    crop_plan_.one_pass_min_px = crop.one_pass_min_px;
     recheck_s_ = camera.detect.objects.recheck_s;
     object_incidents_ = std::make_unique<ObjectIncidentManager>(camera.id, object_policy(camera));
     if (!camera.rules.rules.empty())
@@ -318,23 +321,32 @@ void CameraAnalysis::process_objects(const Frame& frame, AnalysisOutput& out) {
   // The detector only ever sees frames with motion, and only the parts that moved.
   const DetectionBudget budget =
       out.motion.motion ? boxes_to_detect(out.motion.boxes, frame.pts) : DetectionBudget{};
-  std::vector<Box> regions;
+  std::vector<Box> looked_at;  // the crops the detector's passes stand for
   if (!budget.to_detect.empty()) {
-    regions = plan_crops(budget.to_detect, frame.width, frame.height, crop_plan_);
+    const std::vector<CropPass> passes =
+        plan_crop_passes(budget.to_detect, frame.width, frame.height, crop_plan_);
     std::vector<CropRequest> crops;
-    crops.reserve(regions.size());
-    for (const Box& r : regions) crops.push_back(CropRequest{&frame, r});
+    crops.reserve(passes.size());
+    for (const CropPass& p : passes) {
+      crops.push_back(CropRequest{&frame, p.region});
+      looked_at.insert(looked_at.end(), p.crops.begin(), p.crops.end());
+    }
     const auto t0 = std::chrono::steady_clock::now();
     const auto per_crop = detector_->detect(crops);
     out.detector_seconds = seconds_since(t0);
-    for (const auto& list : per_crop) out.detections.insert(out.detections.end(), list.begin(), list.end());
+    // A pass that joined crops (detect.objects.crop.one_pass_min_px) also saw what lies between them: only
+    // what the crops themselves would have seen counts (a parked car there is no news).
+    for (std::size_t k = 0; k < per_crop.size(); ++k)
+      std::copy_if(per_crop[k].begin(), per_crop[k].end(), std::back_inserter(out.detections),
+                   [&](const Detection& d) { return within_crops(passes[k], d.box); });
     out.detections = suppress_duplicates(std::move(out.detections), kDuplicateIou);
     out.detector_ran = !crops.empty();
+    out.detector_crops = crops.size();
     tracker_.update(out.detections, frame.pts);
   } else {
     tracker_.age(frame.pts);
   }
-  out.tracked = tracked_boxes(budget.explaining, regions, frame.pts);
+  out.tracked = tracked_boxes(budget.explaining, looked_at, frame.pts);
   // With rules, the rules decide what is an incident; without, every confirmed track of a wanted label.
   const std::vector<TrackObservation> tracks = track_observations(frame.pts);
   ObjectObserveResult r = rule_incidents_

@@ -39,6 +39,7 @@ struct AnalysisOutput {
   // this frame's crops) when detector_ran.
   double motion_seconds = 0;
   double detector_seconds = 0;
+  std::size_t detector_crops = 0;  // the crops of that call (one network input each)
   std::vector<std::pair<IncidentPhase, Incident>> events;
   // Open incidents for which this frame is the best so far: snapshot them from it.
   std::vector<Incident> best_frame;

@@ -173,13 +173,14 @@ void read_min_scores(ConfigReader& r, const YAML::Node& n, const std::string& pa
 
 void read_crop(ConfigReader& r, const YAML::Node& n, const std::string& path, CropSettings& c) {
   if (!r.expect_map(n, path)) return;
-  r.check_keys(n, path, {"min_side", "margin", "whole_frame"});
+  r.check_keys(n, path, {"min_side", "margin", "whole_frame", "one_pass_min_px"});
   r.number(n, "min_side", path, c.min_side, 0, 4096);
   if (c.min_side > 0 && c.min_side < 32)
     r.issue(n["min_side"], ConfigReader::join(path, "min_side"),
             fmt::format("{} is too small: at least 32 pixels, or 0 for the model's input size", c.min_side));
   r.number(n, "margin", path, c.margin, 0.0, 2.0);
   r.number(n, "whole_frame", path, c.whole_frame, 0.05, 1.0);
+  r.number(n, "one_pass_min_px", path, c.one_pass_min_px, 0.0, 4096.0);
 }
 
 void read_objects(ConfigReader& r, const YAML::Node& n, const std::string& path, ObjectSettings& o) {

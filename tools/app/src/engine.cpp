@@ -105,6 +105,8 @@ struct CameraRuntime {
   std::atomic<std::uint64_t> still_skipped{0};   // frames the still-frame gate skipped (health)
   std::atomic<int> snapshots_pending{0};            // refreshes posted to the storage thread, not yet written
   std::atomic<std::uint64_t> snapshots_skipped{0};  // refreshes skipped because one was pending (health)
+  // Object detector calls on this camera's frames and the crops they looked at (metrics).
+  std::atomic<std::uint64_t> object_calls{0}, object_crops{0};
   AnalysisCounters analysis_counters() const {
     return {analysed.load(std::memory_order_relaxed), frames.dropped(), global_changes.load(std::memory_order_relaxed),
             still_skipped.load(std::memory_order_relaxed), snapshots_skipped.load(std::memory_order_relaxed)};
@@ -253,7 +255,12 @@ struct Engine::Impl {
     rt.global_changes.store(rt.analysis->global_changes(), std::memory_order_relaxed);
     rt.still_skipped.store(rt.analysis->still_skipped(), std::memory_order_relaxed);
     motion_stats.latency_s.observe(out.motion_seconds);
-    if (out.detector_ran) object_stats.latency_s.observe(out.detector_seconds);
+    if (out.detector_ran) {
+      object_stats.latency_s.observe(out.detector_seconds);
+      object_stats.crops.fetch_add(out.detector_crops, std::memory_order_relaxed);
+      rt.object_calls.fetch_add(1, std::memory_order_relaxed);
+      rt.object_crops.fetch_add(out.detector_crops, std::memory_order_relaxed);
+    }
     rt.last_pts = frame.pts;
     rt.last_wall = frame.wall;
     for (const auto& [phase, inc] : out.events) handle_phase(rt, phase, inc, frame);
@@ -704,8 +711,10 @@ struct Engine::Impl {
     n.threads = p.threads;
     n.open_fds = p.open_fds;
     n.analysis_workers = static_cast<int>(worker_count);
-    n.detectors.push_back(DetectorMetrics{motion_stats.name, motion_stats.latency_s.snapshot()});
-    n.detectors.push_back(DetectorMetrics{object_stats.name, object_stats.latency_s.snapshot()});
+    n.detectors.push_back(
+        DetectorMetrics{motion_stats.name, motion_stats.latency_s.snapshot(), std::nullopt});
+    n.detectors.push_back(DetectorMetrics{object_stats.name, object_stats.latency_s.snapshot(),
+                                          object_stats.crops.load(std::memory_order_relaxed)});
     n.events_sent = publisher->sent();
     n.events_dropped = publisher->dropped();
     n.clip_bytes = upkeep->clip_bytes();
@@ -735,6 +744,10 @@ struct Engine::Impl {
       c.stalls = h.stalls + (rt->detect_supervisor ? fh.stalls : 0);
       c.reconnects = h.reconnects + (rt->detect_supervisor ? fh.reconnects : 0);
       if (auto it = incidents.find(c.id); it != incidents.end()) c.incidents_by_kind = it->second;
+      if (rt->analysis->objects_enabled()) {
+        c.object_calls = rt->object_calls.load(std::memory_order_relaxed);
+        c.object_crops = rt->object_crops.load(std::memory_order_relaxed);
+      }
       c.fps_in = c.state == "streaming" ? rt->fps_in.load(std::memory_order_relaxed) : 0;
       c.fps_analysed = c.state == "streaming" ? rt->fps_analysed.load(std::memory_order_relaxed) : 0;
       if (const auto ns = rt->last_frame_ns.load(); ns != 0)

@@ -62,12 +62,17 @@ namespace {
 // detect.objects as the admin sees it: null for a motion-only camera.
 json objects_json(const ObjectSettings& o) {
   if (!o.enabled) return nullptr;
-  return json{{"model", o.model ? json(o.model->weights.filename().string()) : json("hog (built-in people detector)")},
+  return json{{"model",
+               o.model ? json(o.model->weights.filename().string()) : json("hog (built-in people detector)")},
               {"labels", o.labels},
               {"min_score", o.min_score},
               {"confirm_frames", o.confirm_frames},
               {"recheck_s", o.recheck_s},
-              {"crop", {{"min_side", o.crop.min_side}, {"margin", o.crop.margin}, {"whole_frame", o.crop.whole_frame}}}};
+              {"crop",
+               {{"min_side", o.crop.min_side},
+                {"margin", o.crop.margin},
+                {"whole_frame", o.crop.whole_frame},
+                {"one_pass_min_px", o.crop.one_pass_min_px}}}};
 }
 
 }  // namespace

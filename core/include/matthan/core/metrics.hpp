@@ -49,6 +49,9 @@ struct DetectorStats {
       : name(std::move(detector_name)), latency_s(Histogram::latency_bounds_s()) {}
   const std::string name;
   Histogram latency_s;
+  // Regions the calls looked at, for a detector that takes several per call (the object detector: each crop
+  // is one network input, so crops per call is the cost of a call). 0 for the others.
+  std::atomic<std::uint64_t> crops{0};
 };
 
 // Turns a monotonic count into a recent rate per second, re-estimated at most once per window. A plain

@@ -89,13 +89,34 @@ struct CropPlan {
   int min_side = 320;
   // When the crops together cover at least this share of the frame, the whole frame is used instead.
   double whole_frame_fraction = 0.6;
+  // The detector's input side (every crop is stretched to input x input); 0: min_side.
+  int input = 0;
+  // One pass instead of several: two crops become one, the square around both, while every motion box in it
+  // still spans at least this many input pixels (geometric mean of its width and height on the input).
+  // Each crop costs a whole forward pass, so n crops joined cost one. 0: crops are never joined.
+  double one_pass_min_px = 0;
+};
+
+// One region the detector looks at, and the crops it stands for: one_pass_min_px joins several crops into
+// one pass, which also sees what lies between them; the pass's detections count only where one of its
+// crops was (mostly inside one of `crops`), so it finds what the separate crops would have, at less cost.
+struct CropPass {
+  Box region;
+  std::vector<Box> crops;  // {region} when nothing was joined
 };
 
 // Turns one frame's motion boxes (normalised) into the regions (normalised) to run the detector on:
 // grown by the margin, squared up to at least min_side, shifted inside the frame, overlapping crops
-// merged. Empty when there are no boxes: no motion, no forward call.
+// merged, then (one_pass_min_px) crops joined while their motion boxes stay resolved. Empty when there are
+// no boxes: no motion, no forward call.
+std::vector<CropPass> plan_crop_passes(const std::vector<Box>& motion_boxes, int frame_width,
+                                       int frame_height, const CropPlan& plan);
+// The regions of plan_crop_passes.
 std::vector<Box> plan_crops(const std::vector<Box>& motion_boxes, int frame_width, int frame_height,
                             const CropPlan& plan);
+// Whether a detection of that pass lies where one of its crops was (at least half of its box inside one);
+// always true for a pass that joined nothing.
+bool within_crops(const CropPass& pass, const Box& detection);
 
 // Class-aware non-maximum suppression of detections (in any common coordinates): within one label a box
 // overlapping a better one by more than `iou` goes. Also used to merge detections of overlapping crops.

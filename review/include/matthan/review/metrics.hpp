@@ -21,6 +21,8 @@ struct CameraMetrics {
   std::uint64_t untimed_packets = 0;  // dropped: no time, ahead of the stream's first timed unit
   std::uint64_t global_changes = 0;  // lighting changes the motion veto absorbed (no incident raised)
   std::map<std::string, std::uint64_t> incidents_by_kind;  // incidents started, by kind
+  // Object detector calls on this camera's frames and the crops they looked at; none without detect.objects.
+  std::optional<std::uint64_t> object_calls, object_crops;
   // Gauges.
   double fps_in = 0;        // video packets (the camera's own frames) per second, recent
   double fps_analysed = 0;  // frames analysed per second, recent
@@ -32,6 +34,7 @@ struct CameraMetrics {
 struct DetectorMetrics {
   std::string detector;  // "motion"; an object detector reports as its own kind
   Histogram::Snapshot latency_s;
+  std::optional<std::uint64_t> crops;  // regions its calls looked at (the object detector); none for motion
 };
 
 struct NodeMetrics {

@@ -31,6 +31,9 @@ struct CropSettings {
   int min_side = 0;          // smallest crop side in frame pixels; 0: the model's input size (no zoom)
   double margin = 0.25;      // each motion box grows by this share of its size on every side
   double whole_frame = 0.6;  // crops covering at least this share of the frame give one whole-frame call
+  // Two or more crops become one call on the square around them while every motion box in it still spans at
+  // least this many pixels of the model's input; 0: never (docs/config.md, docs/ACCURACY.md "One pass").
+  double one_pass_min_px = 0;
   bool operator==(const CropSettings&) const = default;
 };
 
