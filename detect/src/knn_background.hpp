@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <opencv2/core.hpp>
+#include <vector>
 
 namespace matthan::detail {
 
@@ -35,6 +36,11 @@ class KnnBackground {
   void initialize(cv::Size size, int type);
   template <int CN>
   void apply_rows(const cv::Mat& image, cv::Mat& fgmask);
+  // One pixel's decision over all its samples (m: its model; newest: its newest short-term slot; px: its channels):
+  // the mask value, and in `include` whether the pixel goes into the model as a background sample.
+  template <int CN>
+  std::uint8_t classify(const std::uint8_t* m, std::uint8_t newest, const std::uint8_t* px, int threshold,
+                        std::uint8_t& include) const;
 
   int history_;
   float dist2_threshold_;
@@ -51,6 +57,9 @@ class KnnBackground {
   cv::Mat model_;  // per pixel 3 * kSamples samples of (channels..., flag)
   cv::Mat index_short_, index_mid_, index_long_;  // per pixel, the next slot of each list
   cv::Mat next_short_, next_mid_, next_long_;     // per pixel, the counter value at which its list takes a sample
+  cv::Mat newest_;  // copies of each pixel's two newest short-term samples, planar per channel (apply_rows)
+  std::vector<std::uint8_t> include_row_;  // apply_rows' scratch: one row's decisions
+  cv::Mat planar_[3];                      // and the image's channels, one plane each
 };
 
 }  // namespace matthan::detail
