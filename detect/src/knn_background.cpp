@@ -19,17 +19,16 @@ std::uint8_t advance(std::uint8_t i, int samples) {
 }
 
 #if defined(__SSE2__)
-// Per byte lane, 0xFF where the squared distance of the CN channels between the samples s[c] and the pixels p[c]
-// (16 pixels each) is below threshold_minus_1 + 1 <= 65535. Squares are at most 255^2 and the sums saturate at
-// 65535, at or above the threshold, so the comparison is exact.
+// Per byte lane, 0xFF where the squared distance of the CN channels between 16 samples (channel c at
+// samples + 16 c) and 16 pixels (channel c at p[c] + at) is below threshold_minus_1 + 1 <= 65535. Squares are at most
+// 255^2 and the sums saturate at 65535, at or above the threshold, so the comparison is exact.
 template <int CN>
-__m128i near16(const std::uint8_t* const* s, std::size_t s_at, const std::uint8_t* const* p, std::size_t p_at,
-               __m128i threshold_minus_1) {
+__m128i near16(const std::uint8_t* samples, const std::uint8_t* const* p, int at, __m128i threshold_minus_1) {
   const __m128i zero = _mm_setzero_si128();
   __m128i lo = zero, hi = zero;
   for (int c = 0; c < CN; ++c) {
-    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s[c] + s_at));
-    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p[c] + p_at));
+    const __m128i a = _mm_load_si128(reinterpret_cast<const __m128i*>(samples + 16 * c));
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p[c] + at));
     const __m128i d = _mm_or_si128(_mm_subs_epu8(a, b), _mm_subs_epu8(b, a));  // |a - b|
     const __m128i dlo = _mm_unpacklo_epi8(d, zero), dhi = _mm_unpackhi_epi8(d, zero);
     lo = _mm_adds_epu16(lo, _mm_mullo_epi16(dlo, dlo));
@@ -65,7 +64,9 @@ void KnnBackground::initialize(cv::Size size, int type) {
   const int ndata = CV_MAT_CN(type) + 1;
   // 16 bytes more: classify reads the last pixel's samples 16 bytes at a time.
   model_ = cv::Mat::zeros(1, kLists * kSamples * ndata * pixels + 16, CV_8U);
-  newest_ = cv::Mat::zeros(1, 2 * ndata * pixels, CV_8U);
+  // In blocks of 16 pixels of a row (the last one padded): the newest samples' channels and flags, 16 bytes each,
+  // then the second newest's.
+  newest_ = cv::Mat::zeros(1, size.height * ((size.width + 15) / 16) * 16 * 2 * ndata, CV_8U);
   // 1 x pixels, as OpenCV keeps them: cv::randu then draws the same numbers in the same order.
   for (cv::Mat* m : {&index_short_, &index_mid_, &index_long_, &next_short_, &next_mid_, &next_long_})
     *m = cv::Mat::zeros(1, pixels, CV_8U);
@@ -166,7 +167,6 @@ void KnnBackground::apply_rows(const cv::Mat& image, cv::Mat& fgmask) {
   // is `d2 < ceil(threshold)` in integers.
   const int threshold = static_cast<int>(std::ceil(dist2_threshold_));
   const int w = image.cols;
-  const std::size_t pixels = static_cast<std::size_t>(size_.area());
   std::uint8_t* model = model_.ptr<std::uint8_t>();
   std::uint8_t* idx_short = index_short_.ptr<std::uint8_t>();
   std::uint8_t* idx_mid = index_mid_.ptr<std::uint8_t>();
@@ -175,12 +175,12 @@ void KnnBackground::apply_rows(const cv::Mat& image, cv::Mat& fgmask) {
   const std::uint8_t* nxt_mid = next_mid_.ptr<std::uint8_t>();
   const std::uint8_t* nxt_long = next_long_.ptr<std::uint8_t>();
   const int short_now = short_counter_, mid_now = mid_counter_, long_now = long_counter_;
-  // The two newest short-term samples of every pixel, channel by channel (plane a * ndata + c, flag at c = CN):
-  // copies of the model's, kept as its short list takes samples, so that 16 pixels are tested at once.
-  std::uint8_t* fresh[2][ndata];
-  for (int a = 0; a < 2; ++a)
-    for (int c = 0; c < ndata; ++c) fresh[a][c] = newest_.ptr<std::uint8_t>() + (a * ndata + c) * pixels;
-  include_row_.resize(static_cast<std::size_t>(w));
+  // Copies of each pixel's two newest short-term samples, kept as its short list takes samples, so that 16 pixels
+  // are tested at once: per block of 16 pixels of a row, plane (age * ndata + c) of 16 bytes, the flag at c = CN.
+  constexpr int kBlock = 16 * 2 * ndata;
+  std::uint8_t* fresh = newest_.ptr<std::uint8_t>();
+  const int blocks = (w + 15) / 16;
+  include_row_.resize(static_cast<std::size_t>(blocks) * 16);
   std::uint8_t* include = include_row_.data();
   if constexpr (CN > 1) cv::split(image, planar_);  // the vector test reads each channel 16 pixels at a time
 #if defined(__SSE2__)
@@ -192,44 +192,44 @@ void KnnBackground::apply_rows(const cv::Mat& image, cv::Mat& fgmask) {
   // Most pixels of a scene are background whose two newest samples are near and background (kNeighbours is 2):
   // decided from those alone. Otherwise the counts start afresh over every sample (classify).
   static_assert(kNeighbours == 2);
-  const auto fresh_background = [&](std::size_t i, const std::uint8_t* px) {
+  const auto fresh_background = [&](const std::uint8_t* f, const std::uint8_t* px) {  // f: the pixel's lane
     for (int a = 0; a < 2; ++a) {
-      if (fresh[a][CN][i] == 0) return false;
+      if (f[16 * (a * ndata + CN)] == 0) return false;
       int d2 = 0;
       for (int c = 0; c < CN; ++c) {
-        const int d = static_cast<int>(fresh[a][c][i]) - static_cast<int>(px[c]);
+        const int d = static_cast<int>(f[16 * (a * ndata + c)]) - static_cast<int>(px[c]);
         d2 += d * d;
       }
       if (d2 >= threshold) return false;
     }
     return true;
   };
-  const auto newest_of = [&](std::size_t i) {
-    return static_cast<std::uint8_t>(idx_short[i] == 0 ? kSamples - 1 : idx_short[i] - 1);
-  };
 
   for (int y = 0; y < image.rows; ++y) {
     const std::uint8_t* px = image.ptr<std::uint8_t>(y);
     std::uint8_t* mask = fgmask.ptr<std::uint8_t>(y);
     const std::size_t row = static_cast<std::size_t>(y) * w;
+    std::uint8_t* fresh_row = fresh + static_cast<std::size_t>(y) * blocks * kBlock;
     const std::uint8_t* channel[CN];
     for (int c = 0; c < CN; ++c) channel[c] = CN == 1 ? px : planar_[c].ptr<std::uint8_t>(y);
 
     // Pass 1: every pixel's decision, from the model as it was before this frame.
     const auto decide = [&](int col) {
       const std::size_t i = row + col;
-      mask[col] = classify<CN>(model + i * step, newest_of(i), px + col * CN, threshold, include[col]);
+      const auto newest = static_cast<std::uint8_t>(idx_short[i] == 0 ? kSamples - 1 : idx_short[i] - 1);
+      mask[col] = classify<CN>(model + i * step, newest, px + col * CN, threshold, include[col]);
     };
     int x = 0;
 #if defined(__SSE2__)
     if (vector) {
       const __m128i all = _mm_set1_epi8(static_cast<char>(0xFF)), one = _mm_set1_epi8(1), zero = _mm_setzero_si128();
       for (; x + 16 <= w; x += 16) {
-        const std::size_t at = row + x;
-        __m128i ok = _mm_and_si128(near16<CN>(fresh[0], at, channel, x, threshold_minus_1),
-                                   near16<CN>(fresh[1], at, channel, x, threshold_minus_1));
-        ok = _mm_andnot_si128(_mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(fresh[0][CN] + at)), zero), ok);
-        ok = _mm_andnot_si128(_mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(fresh[1][CN] + at)), zero), ok);
+        const std::uint8_t* f = fresh_row + (x / 16) * kBlock;
+        __m128i ok = _mm_and_si128(near16<CN>(f, channel, x, threshold_minus_1),
+                                   near16<CN>(f + 16 * ndata, channel, x, threshold_minus_1));
+        ok = _mm_andnot_si128(_mm_cmpeq_epi8(_mm_load_si128(reinterpret_cast<const __m128i*>(f + 16 * CN)), zero), ok);
+        ok = _mm_andnot_si128(
+            _mm_cmpeq_epi8(_mm_load_si128(reinterpret_cast<const __m128i*>(f + 16 * (ndata + CN))), zero), ok);
         _mm_storeu_si128(reinterpret_cast<__m128i*>(mask + x), _mm_andnot_si128(ok, all));
         _mm_storeu_si128(reinterpret_cast<__m128i*>(include + x), _mm_and_si128(ok, one));
         for (unsigned rest = ~static_cast<unsigned>(_mm_movemask_epi8(ok)) & 0xFFFFu; rest != 0; rest &= rest - 1)
@@ -238,7 +238,7 @@ void KnnBackground::apply_rows(const cv::Mat& image, cv::Mat& fgmask) {
     }
 #endif
     for (; x < w; ++x) {
-      if (fresh_background(row + x, px + x * CN)) {
+      if (fresh_background(fresh_row + (x / 16) * kBlock + x % 16, px + x * CN)) {
         mask[x] = 0;
         include[x] = 1;
       } else {
@@ -247,47 +247,41 @@ void KnnBackground::apply_rows(const cv::Mat& image, cv::Mat& fgmask) {
     }
 
     // Pass 2: the lists take their samples at each pixel's own moment: long from mid, mid from short, short from
-    // now. Only the pixels whose moment it is, found 16 at a time.
-    const auto update = [&](int col) {
+    // now (in that order for each pixel). Only the pixels whose moment it is, found 16 at a time, list by list.
+    const auto each_due = [&](const std::uint8_t* next, int now, auto&& take) {
+      int col = 0;
+#if defined(__SSE2__)
+      for (; col + 16 <= w; col += 16)
+        for (unsigned due = equal16(next + row + col, now); due != 0; due &= due - 1) take(col + __builtin_ctz(due));
+#endif
+      for (; col < w; ++col)
+        if (next[row + col] == now) take(col);
+    };
+    each_due(nxt_long, long_now, [&](int col) {
       const std::size_t i = row + col;
       std::uint8_t* m = model + i * step;
-      std::uint8_t* s_long = m + ndata * (idx_long[i] + 2 * kSamples);
-      std::uint8_t* s_mid = m + ndata * (idx_mid[i] + kSamples);
-      std::uint8_t* s_short = m + ndata * idx_short[i];
-      if (nxt_long[i] == long_now) {
-        std::memcpy(s_long, s_mid, ndata);
-        idx_long[i] = advance(idx_long[i], kSamples);
+      std::memcpy(m + ndata * (idx_long[i] + 2 * kSamples), m + ndata * (idx_mid[i] + kSamples), ndata);
+      idx_long[i] = advance(idx_long[i], kSamples);
+    });
+    each_due(nxt_mid, mid_now, [&](int col) {
+      const std::size_t i = row + col;
+      std::uint8_t* m = model + i * step;
+      std::memcpy(m + ndata * (idx_mid[i] + kSamples), m + ndata * idx_short[i], ndata);
+      idx_mid[i] = advance(idx_mid[i], kSamples);
+    });
+    each_due(nxt_short, short_now, [&](int col) {
+      const std::size_t i = row + col;
+      std::uint8_t sample[ndata];
+      std::memcpy(sample, px + col * CN, CN);
+      sample[CN] = include[col];
+      std::memcpy(model + i * step + ndata * idx_short[i], sample, ndata);
+      idx_short[i] = advance(idx_short[i], kSamples);
+      std::uint8_t* f = fresh_row + (col / 16) * kBlock + col % 16;
+      for (int c = 0; c < ndata; ++c) {
+        f[16 * (ndata + c)] = f[16 * c];
+        f[16 * c] = sample[c];
       }
-      if (nxt_mid[i] == mid_now) {
-        std::memcpy(s_mid, s_short, ndata);
-        idx_mid[i] = advance(idx_mid[i], kSamples);
-      }
-      if (nxt_short[i] == short_now) {
-        const std::uint8_t* p = px + col * CN;
-        for (int c = 0; c < CN; ++c) {
-          s_short[c] = p[c];
-          fresh[1][c][i] = fresh[0][c][i];
-          fresh[0][c][i] = p[c];
-        }
-        s_short[CN] = include[col];
-        fresh[1][CN][i] = fresh[0][CN][i];
-        fresh[0][CN][i] = include[col];
-        idx_short[i] = advance(idx_short[i], kSamples);
-      }
-    };
-    x = 0;
-#if defined(__SSE2__)
-    for (; x + 16 <= w; x += 16) {
-      const std::size_t at = row + x;
-      for (unsigned due = equal16(nxt_long + at, long_now) | equal16(nxt_mid + at, mid_now) | equal16(nxt_short + at, short_now);
-           due != 0; due &= due - 1)
-        update(x + __builtin_ctz(due));
-    }
-#endif
-    for (; x < w; ++x) {
-      const std::size_t i = row + x;
-      if (nxt_long[i] == long_now || nxt_mid[i] == mid_now || nxt_short[i] == short_now) update(x);
-    }
+    });
   }
 }
 
