@@ -133,22 +133,25 @@ std::uint8_t KnnBackground::classify(const std::uint8_t* m, std::uint8_t newest,
   include = background || near >= kNeighbours ? 1 : 0;
   if (background) return 0;
   if (!detect_shadows_) return 255;
-  // A darker copy of enough background samples: the gain a in [tau, 1], and little colour distortion. Float
-  // arithmetic in OpenCV's order (its order of samples too: a black sample ends the search), so the same pixels
-  // are shadows.
+  // A darker copy of enough background samples: the gain a in [tau, 1], and little colour distortion, in OpenCV's
+  // order of samples (a black one ends the search). The numerator and the denominator of the gain are sums of
+  // products of bytes, at most 3 * 255^2: OpenCV's float sums of them are exact, so they are summed and compared in
+  // integers (tau is 1/2), and the distortion is computed in float in OpenCV's order for the samples that get
+  // that far, so the same pixels are shadows.
+  static_assert(kShadowTau == 0.5f);
   const float tb = dist2_threshold_;
   int shadows = 0;
   for (int n = 0; n < samples; ++n) {
     const std::uint8_t* s = m + n * ndata;
     if (s[CN] == 0) continue;
-    float numerator = 0.f, denominator = 0.f;
+    int numerator = 0, denominator = 0;
     for (int c = 0; c < CN; ++c) {
-      numerator += static_cast<float>(px[c]) * static_cast<float>(s[c]);
-      denominator += static_cast<float>(s[c]) * static_cast<float>(s[c]);
+      numerator += px[c] * s[c];
+      denominator += s[c] * s[c];
     }
-    if (denominator == 0.f) break;  // a black background sample: OpenCV gives up (foreground)
-    if (numerator > denominator || numerator < kShadowTau * denominator) continue;
-    const float a = numerator / denominator;
+    if (denominator == 0) break;  // a black background sample: OpenCV gives up (foreground)
+    if (numerator > denominator || 2 * numerator < denominator) continue;
+    const float a = static_cast<float>(numerator) / static_cast<float>(denominator);
     float dist2a = 0.f;
     for (int c = 0; c < CN; ++c) {
       const float d = a * static_cast<float>(s[c]) - static_cast<float>(px[c]);
