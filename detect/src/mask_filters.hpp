@@ -2,7 +2,9 @@
 // cost: the detector's median, the persistence gate's dilation.
 #pragma once
 
+#include <cstdint>
 #include <opencv2/core.hpp>
+#include <vector>
 
 namespace matthan::detail {
 
@@ -16,6 +18,14 @@ namespace matthan::detail {
 // analysis on a busy scene, and cv::boxFilter's unnormalised 8-bit path still 1.7 M; two counting passes in
 // straight loops the compiler vectorises take about 0.1 M (docs/PERFORMANCE.md).
 bool binary_median(const cv::Mat& src, cv::Mat& dst, int k, cv::Mat& counts, cv::Mat& out);
+
+// cv::dilate(src, dst, element) with the default anchor and border, for an 8-bit single-channel src and an element
+// with odd sides whose every row is one run centred on the anchor column (rectangles, ellipses, crosses): each row's
+// maximum over the runs' widths first, then the maximum over the element's rows. src and dst may be the same Mat;
+// `scratch` is the caller's buffer. Returns false, touching nothing, for any other element.
+//
+// Why: OpenCV visits every point of a non-rectangular element for each pixel; a 17 x 17 ellipse has 225.
+bool dilate_by_runs(const cv::Mat& src, cv::Mat& dst, const cv::Mat& element, std::vector<std::uint8_t>& scratch);
 
 // cv::dilate(mask, mask, element) (default anchor and border), computed only over the bounding box of the mask's
 // set pixels widened by the element's reach: nothing beyond it can change, so the result is the same bit for bit.

@@ -42,6 +42,25 @@ TEST(AreaScale, IntegerFactorsMatchOpenCvBitForBit) {
   }
 }
 
+// k = 4 takes 16 outputs at a time and the rest of a row one by one: every output width from 1 to 50, random
+// planes, white ones (the largest sums) and half-way sums of both parities in the vector part too.
+TEST(AreaScale, QuarterAtEveryWidthMatchesOpenCv) {
+  for (int w = 1; w <= 50; ++w) {
+    SCOPED_TRACE(testing::Message() << "output width " << w);
+    const cv::Mat white(8, 4 * w, CV_8UC1, cv::Scalar(255));
+    cv::Mat halfway(8, 4 * w, CV_8UC1);
+    for (int y = 0; y < halfway.rows; ++y)
+      for (int x = 0; x < halfway.cols; ++x)
+        halfway.at<std::uint8_t>(y, x) = static_cast<std::uint8_t>(((x + y) % 2 ? 8 : 9) + (x / 4) * 7);
+    for (const cv::Mat& src : {random_plane(4 * w, 12, w), white, halfway}) {
+      cv::Mat expected, got(src.rows / 4, w, CV_8UC1);
+      cv::resize(src, expected, got.size(), 0, 0, cv::INTER_AREA);
+      ASSERT_TRUE(detail::area_downscale_integer(src, got));
+      ASSERT_EQ(cv::norm(expected, got, cv::NORM_INF), 0.0);
+    }
+  }
+}
+
 TEST(AreaScale, ReadsAndWritesThroughStrides) {
   // The source is a view into a wider frame (padded rows), the destination a view into a packed I420 buffer.
   const cv::Mat big = random_plane(1344, 738, 7);

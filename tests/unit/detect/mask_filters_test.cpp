@@ -1,5 +1,5 @@
 // detail::binary_median and detail::dilate_near_set give exactly what cv::medianBlur and cv::dilate give on 0 / 255
-// masks, and binary_median declines what it does not do.
+// masks, detail::dilate_by_runs what cv::dilate gives on any 8-bit picture, and they decline what they do not do.
 #include "mask_filters.hpp"
 
 #include <gtest/gtest.h>
@@ -112,6 +112,49 @@ TEST(DilateNearSet, MatchesDilateBitForBit) {
       }
     }
   }
+}
+
+// Any 8-bit picture (not only masks), elements whose rows are centred runs of every shape OpenCV makes, sizes down
+// to one pixel, in place and into another Mat.
+TEST(DilateByRuns, MatchesDilateBitForBit) {
+  const cv::Size sizes[] = {{320, 180}, {33, 17}, {1, 9}, {9, 1}, {2, 2}};
+  std::vector<std::uint8_t> scratch;
+  int seed = 7;
+  for (const cv::Size& s : sizes) {
+    for (int shape : {cv::MORPH_ELLIPSE, cv::MORPH_RECT, cv::MORPH_CROSS}) {
+      for (const cv::Size& k : {cv::Size(17, 17), cv::Size(3, 3), cv::Size(1, 5), cv::Size(7, 3), cv::Size(1, 1)}) {
+        SCOPED_TRACE(testing::Message() << s << " shape " << shape << " element " << k);
+        const cv::Mat element = cv::getStructuringElement(shape, k);
+        cv::Mat grey(s, CV_8UC1);
+        cv::RNG rng(static_cast<std::uint64_t>(seed++));
+        rng.fill(grey, cv::RNG::UNIFORM, 0, 256);
+        for (const cv::Mat& src : {grey, random_mask(s.width, s.height, 0.01, seed++)}) {
+          cv::Mat want, got;
+          cv::dilate(src, want, element);
+          ASSERT_TRUE(detail::dilate_by_runs(src, got, element, scratch));
+          expect_same(got, want);
+          cv::Mat in_place = src.clone();
+          ASSERT_TRUE(detail::dilate_by_runs(in_place, in_place, element, scratch));
+          expect_same(in_place, want);
+        }
+      }
+    }
+  }
+}
+
+TEST(DilateByRuns, DeclinesOtherElements) {
+  const cv::Mat src(8, 8, CV_8UC1, cv::Scalar(3));
+  std::vector<std::uint8_t> scratch;
+  cv::Mat dst;
+  cv::Mat ring = cv::getStructuringElement(cv::MORPH_ELLIPSE, {7, 7});
+  ring.at<std::uint8_t>(3, 3) = 0;  // the middle row is two runs
+  EXPECT_FALSE(detail::dilate_by_runs(src, dst, ring, scratch));
+  cv::Mat off_centre = cv::Mat::zeros(3, 3, CV_8UC1);
+  off_centre.at<std::uint8_t>(1, 2) = 1;
+  EXPECT_FALSE(detail::dilate_by_runs(src, dst, off_centre, scratch));
+  EXPECT_FALSE(detail::dilate_by_runs(src, dst, cv::Mat::ones(4, 4, CV_8UC1), scratch)) << "even sides";
+  EXPECT_FALSE(detail::dilate_by_runs(src, dst, cv::Mat::zeros(3, 3, CV_8UC1), scratch)) << "no point";
+  EXPECT_TRUE(dst.empty());
 }
 
 }  // namespace
