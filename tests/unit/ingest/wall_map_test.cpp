@@ -84,7 +84,9 @@ void expect_tracks_clock(double camera_rate) {
     m.observe(arrival, pts);
     const std::int64_t wall = *m.wall_ns(pts);
     ASSERT_LE(wall, arrival);
-    if (i > 0) ASSERT_GE(wall, previous_wall) << "wall time went backwards at unit " << i;
+    if (i > 0) {
+      ASSERT_GE(wall, previous_wall) << "wall time went backwards at unit " << i;
+    }
     previous_wall = wall;
     worst = std::max(worst, arrival - wall - 30 * kMs);
   }
