@@ -20,6 +20,11 @@ double overlap_area(const PixelRect& a, const PixelRect& b) {
   return w > 0 && h > 0 ? w * h : 0.0;
 }
 
+// The smallest rectangle holding both.
+PixelRect bounding(const PixelRect& a, const PixelRect& b) {
+  return {std::min(a.x0, b.x0), std::min(a.y0, b.y0), std::max(a.x1, b.x1), std::max(a.y1, b.y1)};
+}
+
 // Moves [lo, lo+len) inside [0, limit) without changing its length (unless it is longer than the limit).
 void fit_span(double& lo, double& hi, double limit) {
   const double len = std::min(hi - lo, limit);
@@ -71,9 +76,7 @@ void merge_overlapping(std::vector<CropGroup>& groups) {
         const PixelRect& a = groups[i].crop;
         const PixelRect& b = groups[j].crop;
         if (overlap_area(a, b) < 0.3 * std::min(a.area(), b.area())) continue;
-        const PixelRect u{std::min(a.x0, b.x0), std::min(a.y0, b.y0), std::max(a.x1, b.x1),
-                          std::max(a.y1, b.y1)};
-        absorb(groups[i], std::move(groups[j]), u);
+        absorb(groups[i], std::move(groups[j]), bounding(a, b));
         groups.erase(groups.begin() + static_cast<std::ptrdiff_t>(j));
         merged = true;
         break;
@@ -84,7 +87,7 @@ void merge_overlapping(std::vector<CropGroup>& groups) {
 
 // The square around two crops, kept inside the frame: what one pass instead of two looks at.
 PixelRect joint_crop(const PixelRect& a, const PixelRect& b, double W, double H) {
-  const PixelRect u{std::min(a.x0, b.x0), std::min(a.y0, b.y0), std::max(a.x1, b.x1), std::max(a.y1, b.y1)};
+  const PixelRect u = bounding(a, b);
   const double side = std::max(u.w(), u.h());
   const double cx = (u.x0 + u.x1) / 2, cy = (u.y0 + u.y1) / 2;
   PixelRect r{cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2};
