@@ -16,6 +16,7 @@
 #include "matthan/ingest/gst_source.hpp"
 #include "matthan/ingest/redact.hpp"
 #include "pipeline.hpp"
+#include "stream_tally.hpp"
 
 namespace matthan {
 
@@ -100,6 +101,7 @@ class StreamProber {
   static GstPadProbeReturn on_video_buffer(GstPad* pad, GstPadProbeInfo* info, gpointer self);
   static GstPadProbeReturn on_audio_buffer(GstPad* pad, GstPadProbeInfo* info, gpointer self);
   void handle_pad(GstPad* pad);
+  bool link_jpeg(GstPad* pad);
   bool link_video(GstPad* pad, const std::string& encoding);
   void link_to_fakesink(GstPad* pad, bool count_audio);
   void record_video(GstPad* pad, GstBuffer* buffer);
@@ -120,9 +122,7 @@ class StreamProber {
   std::mutex mu_;  // guards everything below: written by rtspsrc's and the sinks' streaming threads
   StreamMeasurement m_;
   bool failed_ = false;
-  bool video_linked_ = false;
-  bool no_more_pads_ = false;
-  std::vector<std::string> unsupported_video_;
+  detail::StreamTally tally_;
   std::optional<SteadyClock::time_point> first_packet_, first_keyframe_;
   std::int64_t first_pts_ = -1, last_pts_ = -1;
   std::vector<std::int64_t> keyframe_pts_;
@@ -188,37 +188,54 @@ void StreamProber::handle_part(GstPad* pad) {
   bool already = false;
   {
     std::lock_guard lock(mu_);
-    already = video_linked_;
-    no_more_pads_ = true;  // single-stream: this part is all the camera sends
+    tally_.pad_announced();
+    tally_.no_more_pads();  // single-stream: this part is all the camera sends
+    already = tally_.video();
   }
   if (!already && type == "image/jpeg") {
-    GstElement* parse = gst_element_factory_make("jpegparse", nullptr);
-    GstElement* sink = gst_element_factory_make("fakesink", nullptr);
-    if (parse == nullptr || sink == nullptr) {
-      for (GstElement* e : {parse, sink})
-        if (e != nullptr) gst::adopt(e);
-      fail(ProbeFailure::kOther, "the GStreamer jpegparse element is missing (install gstreamer1.0-plugins-bad)");
-      return;
-    }
-    g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
-    gst_bin_add_many(home(), parse, sink, nullptr);
-    if (!gst_element_link(parse, sink)) return fail(ProbeFailure::kOther, "cannot link the probe's JPEG branch");
-    auto parse_src = gst::adopt(gst_element_get_static_pad(parse, "src"));
-    gst_pad_add_probe(parse_src.get(), GST_PAD_PROBE_TYPE_BUFFER, &StreamProber::on_video_buffer, this, nullptr);
-    for (GstElement* e : {sink, parse}) gst_element_sync_state_with_parent(e);
-    auto parse_sink = gst::adopt(gst_element_get_static_pad(parse, "sink"));
-    if (gst_pad_link(pad, parse_sink.get()) != GST_PAD_LINK_OK)
-      return fail(ProbeFailure::kOther, "cannot link the camera's picture stream");
+    const bool linked = link_jpeg(pad);
     std::lock_guard lock(mu_);
-    video_linked_ = true;
-    m_.codec = "MJPEG";
+    if (linked) {
+      tally_.video_linked();
+      m_.codec = "MJPEG";
+    } else {
+      tally_.other_stream();  // the failure is recorded
+    }
     return;
   }
   {
     std::lock_guard lock(mu_);
-    if (!already) unsupported_video_.push_back(type.empty() ? "unknown" : type);
+    if (already) tally_.other_stream();
+    else tally_.unsupported_video(type.empty() ? "unknown" : type);
   }
   link_to_fakesink(pad, false);
+}
+
+// The part pad goes to jpegparse ! fakesink, with the frame counter on the parser's output.
+bool StreamProber::link_jpeg(GstPad* pad) {
+  GstElement* parse = gst_element_factory_make("jpegparse", nullptr);
+  GstElement* sink = gst_element_factory_make("fakesink", nullptr);
+  if (parse == nullptr || sink == nullptr) {
+    for (GstElement* e : {parse, sink})
+      if (e != nullptr) gst::adopt(e);
+    fail(ProbeFailure::kOther, "the GStreamer jpegparse element is missing (install gstreamer1.0-plugins-bad)");
+    return false;
+  }
+  g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
+  gst_bin_add_many(home(), parse, sink, nullptr);
+  if (!gst_element_link(parse, sink)) {
+    fail(ProbeFailure::kOther, "cannot link the probe's JPEG branch");
+    return false;
+  }
+  auto parse_src = gst::adopt(gst_element_get_static_pad(parse, "src"));
+  gst_pad_add_probe(parse_src.get(), GST_PAD_PROBE_TYPE_BUFFER, &StreamProber::on_video_buffer, this, nullptr);
+  for (GstElement* e : {sink, parse}) gst_element_sync_state_with_parent(e);
+  auto parse_sink = gst::adopt(gst_element_get_static_pad(parse, "sink"));
+  if (gst_pad_link(pad, parse_sink.get()) != GST_PAD_LINK_OK) {
+    fail(ProbeFailure::kOther, "cannot link the camera's picture stream");
+    return false;
+  }
+  return true;
 }
 
 void StreamProber::on_pad_added(GstElement*, GstPad* pad, gpointer self) {
@@ -228,7 +245,7 @@ void StreamProber::on_pad_added(GstElement*, GstPad* pad, gpointer self) {
 void StreamProber::on_no_more_pads(GstElement*, gpointer self) {
   auto* p = static_cast<StreamProber*>(self);
   std::lock_guard lock(p->mu_);
-  p->no_more_pads_ = true;
+  p->tally_.no_more_pads();
 }
 
 void StreamProber::handle_pad(GstPad* pad) {
@@ -237,28 +254,40 @@ void StreamProber::handle_pad(GstPad* pad) {
   const GstStructure* s = caps ? gst_caps_get_structure(caps.get(), 0) : nullptr;
   const std::string media = s ? caps_string(s, "media") : "";
   const std::string encoding = s ? caps_string(s, "encoding-name") : "";
-  if (media == "video") {
-    bool already = false;
-    {
-      std::lock_guard lock(mu_);
-      already = video_linked_;
+  bool already = false;
+  {
+    std::lock_guard lock(mu_);
+    tally_.pad_announced();
+    already = tally_.video();
+  }
+  if (media == "video" && !already && (encoding == "H264" || encoding == "H265")) {
+    const bool linked = link_video(pad, encoding);
+    std::lock_guard lock(mu_);
+    if (linked) {
+      tally_.video_linked();
+      m_.codec = encoding;
+    } else {
+      tally_.other_stream();  // the failure is recorded
     }
-    if (!already && (encoding == "H264" || encoding == "H265") && link_video(pad, encoding)) return;
+    return;
+  }
+  {
     std::lock_guard lock(mu_);
-    if (!already) unsupported_video_.push_back(encoding);
-  } else if (media == "audio") {
-    std::lock_guard lock(mu_);
-    if (!m_.audio) {
-      ProbedAudio a;
-      a.codec = encoding;
-      gst_structure_get_int(s, "clock-rate", &a.clock_rate);
-      const std::string params = caps_string(s, "encoding-params");
-      a.channels = params.empty() ? 1 : std::atoi(params.c_str());
-      m_.audio = a;
+    if (media == "video" && !already) {
+      tally_.unsupported_video(encoding);
+    } else {
+      tally_.other_stream();
+      if (media == "audio" && !m_.audio) {
+        ProbedAudio a;
+        a.codec = encoding;
+        gst_structure_get_int(s, "clock-rate", &a.clock_rate);
+        const std::string params = caps_string(s, "encoding-params");
+        a.channels = params.empty() ? 1 : std::atoi(params.c_str());
+        m_.audio = a;
+      } else if (media != "video" && media != "audio") {
+        m_.other_media.push_back(fmt::format("{}/{}", media.empty() ? "unknown" : media, encoding));
+      }
     }
-  } else {
-    std::lock_guard lock(mu_);
-    m_.other_media.push_back(fmt::format("{}/{}", media.empty() ? "unknown" : media, encoding));
   }
   // Every stream rtspsrc set up must go somewhere, or its not-linked flow would stop the session.
   link_to_fakesink(pad, media == "audio");
@@ -276,7 +305,7 @@ bool StreamProber::link_video(GstPad* pad, const std::string& encoding) {
     fail(ProbeFailure::kOther, fmt::format("GStreamer elements for {} are missing (install gstreamer1.0-plugins-good "
                                            "and gstreamer1.0-plugins-bad)",
                                            encoding));
-    return true;
+    return false;
   }
   // One buffer per access unit, so each buffer is one frame with its keyframe flag.
   gst::CapsPtr au(gst_caps_from_string(h264 ? "video/x-h264,alignment=au" : "video/x-h265,alignment=au"));
@@ -285,7 +314,7 @@ bool StreamProber::link_video(GstPad* pad, const std::string& encoding) {
   gst_bin_add_many(GST_BIN(bin_), depay, parse, filter, sink, nullptr);
   if (!gst_element_link_many(depay, parse, filter, sink, nullptr)) {
     fail(ProbeFailure::kOther, "cannot link the probe's video branch");
-    return true;
+    return false;
   }
   auto filter_src = gst::adopt(gst_element_get_static_pad(filter, "src"));
   gst_pad_add_probe(filter_src.get(), GST_PAD_PROBE_TYPE_BUFFER, &StreamProber::on_video_buffer, this, nullptr);
@@ -293,11 +322,8 @@ bool StreamProber::link_video(GstPad* pad, const std::string& encoding) {
   auto depay_sink = gst::adopt(gst_element_get_static_pad(depay, "sink"));
   if (gst_pad_link(pad, depay_sink.get()) != GST_PAD_LINK_OK) {
     fail(ProbeFailure::kOther, "cannot link the camera's video stream");
-    return true;
+    return false;
   }
-  std::lock_guard lock(mu_);
-  video_linked_ = true;
-  m_.codec = encoding;
   return true;
 }
 
@@ -413,10 +439,10 @@ void StreamProber::check_deadline(SteadyClock::time_point now) {
   {
     std::lock_guard lock(mu_);
     if (failed_) return;
-    no_video = no_more_pads_ && !video_linked_;
+    no_video = tally_.no_usable_video();
     timed_out = !first_keyframe_ && seconds_between(started_, now) >= options_.timeout_seconds;
     packets = first_packet_.has_value();
-    for (const auto& v : unsupported_video_) offered += (offered.empty() ? "video " : ", video ") + v;
+    for (const auto& v : tally_.unsupported()) offered += (offered.empty() ? "video " : ", video ") + v;
     if (m_.audio) offered += (offered.empty() ? "audio " : ", audio ") + m_.audio->codec;
     for (const auto& o : m_.other_media) offered += (offered.empty() ? "" : ", ") + o;
   }
