@@ -106,8 +106,8 @@ std::unique_ptr<ControlServer> start_control(Engine& engine, const std::filesyst
 
 // `config_path` is empty for the demo's embedded config (which cannot be reloaded).
 int run_engine(Config config, std::optional<double> seconds, bool demo_login = false,
-               const std::filesystem::path& config_path = {}) {
-  auto engine = Engine::create(std::move(config), print_incident_line);
+               const std::filesystem::path& config_path = {}, EngineOptions options = {}) {
+  auto engine = Engine::create(std::move(config), print_incident_line, options);
   if (!engine.ok()) {
     fmt::print(stderr, "matthan: cannot start: {}\n", engine.error().message);
     return 1;
@@ -132,7 +132,8 @@ int run_engine(Config config, std::optional<double> seconds, bool demo_login = f
   return 0;
 }
 
-int cmd_run(const std::string& config_path, std::optional<double> seconds, const LogOptions& log_cli, bool log_cli_set) {
+int cmd_run(const std::string& config_path, std::optional<double> seconds, const LogOptions& log_cli, bool log_cli_set,
+            EngineOptions options) {
   ConfigLoad load = load_config_file(config_path);
   if (!load.ok()) {
     fmt::print(stderr, "matthan: invalid config ({} problem{}):\n{}", load.issues.size(),
@@ -140,7 +141,7 @@ int cmd_run(const std::string& config_path, std::optional<double> seconds, const
     return 2;
   }
   init_logging(log_cli_set ? log_cli : LogOptions{load.config.log.level, load.config.log.json, std::nullopt});
-  return run_engine(std::move(load.config), seconds, false, std::filesystem::absolute(config_path));
+  return run_engine(std::move(load.config), seconds, false, std::filesystem::absolute(config_path), options);
 }
 
 // `matthan reload`: asks a running engine to re-read its config and prints what it did.
@@ -362,6 +363,9 @@ int main(int argc, char** argv) {
   auto* lvl = run->add_option("--log-level", log_cli.level, "trace|debug|info|warn|error (overrides the config)")
                   ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   auto* ljson = run->add_flag("--log-json", log_cli.json, "Log one JSON object per line (overrides the config)");
+  EngineOptions engine_options;
+  run->add_flag("--trace-latency", engine_options.trace_latency,
+                "Log each incident's first-frame arrival beside its publication (the benchmark's latency phase)");
 
   std::string reload_config = "/etc/matthan/matthan.yaml", reload_socket;
   double reload_timeout = kReloadAnswerTimeout;
@@ -489,7 +493,7 @@ int main(int argc, char** argv) {
 
   if (*run) {
     pthread_sigmask(SIG_BLOCK, &hup, nullptr);  // still before any thread: SIGHUP reloads
-    return cmd_run(config_path, run_for, log_cli, lvl->count() > 0 || ljson->count() > 0);
+    return cmd_run(config_path, run_for, log_cli, lvl->count() > 0 || ljson->count() > 0, engine_options);
   }
   if (*check) return cmd_check(check_path);
   if (*reload) return cmd_reload(reload_config, reload_socket, reload_timeout);

@@ -518,7 +518,7 @@ def run_latency(matthan, workdir, onsets_wanted, mode="every_frame", timeout_s=N
     tail = engine = None
     engine_log = open(workdir / "engine-latency.log", "w")
     try:
-        engine = subprocess.Popen([str(matthan), "run", "--config", str(cfg)], stdout=engine_log,
+        engine = subprocess.Popen([str(matthan), "run", "--config", str(cfg), "--trace-latency"], stdout=engine_log,
                                   stderr=subprocess.STDOUT)
         tail = subprocess.Popen([str(matthan), "tail", "--connect", events, "--topic", "incident."],
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)

@@ -57,6 +57,7 @@ struct EventPublisher::Worker {
     for (;;) {
       std::optional<PublishedMessage> m = owner.queue_.pop_for(kPollInterval);
       if (m) {
+        if (owner.stage_) owner.stage_(*m);
         send(*m);
       } else if (owner.queue_.closed()) {
         return;
@@ -65,11 +66,17 @@ struct EventPublisher::Worker {
   }
 };
 
-EventPublisher::EventPublisher(std::size_t queue_capacity) : queue_(queue_capacity) {}
+EventPublisher::EventPublisher(std::size_t queue_capacity, Stage stage)
+    : queue_(queue_capacity), stage_(std::move(stage)) {}
 
 Result<std::unique_ptr<EventPublisher>> EventPublisher::bind(const std::string& endpoint,
                                                              std::size_t queue_capacity) {
-  std::unique_ptr<EventPublisher> pub(new EventPublisher(queue_capacity));
+  return bind(endpoint, queue_capacity, nullptr);
+}
+
+Result<std::unique_ptr<EventPublisher>> EventPublisher::bind(const std::string& endpoint, std::size_t queue_capacity,
+                                                             Stage stage) {
+  std::unique_ptr<EventPublisher> pub(new EventPublisher(queue_capacity, std::move(stage)));
   std::promise<Result<std::string>> bound_promise;
   std::future<Result<std::string>> bound = bound_promise.get_future();
   EventPublisher* self = pub.get();

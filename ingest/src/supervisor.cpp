@@ -11,22 +11,6 @@
 
 namespace matthan {
 
-std::string_view to_string(CameraState state) {
-  switch (state) {
-    case CameraState::kConnecting:
-      return "connecting";
-    case CameraState::kStreaming:
-      return "streaming";
-    case CameraState::kStalled:
-      return "stalled";
-    case CameraState::kBackoff:
-      return "backoff";
-    case CameraState::kStopped:
-      return "stopped";
-  }
-  return "unknown";
-}
-
 double backoff_delay(const BackoffPolicy& p, int failures, double rng01) {
   if (p.steps_s.empty()) return 0;
   const auto last = static_cast<int>(p.steps_s.size()) - 1;
@@ -83,6 +67,34 @@ CameraSupervisor::CameraSupervisor(CameraId camera, SourceFactory factory, Backo
       on_change_(std::move(on_change)),
       connect_gate_(std::move(connect_gate)),
       watchdog_(watchdog) {}
+
+CameraSupervisor::CameraSupervisor(CameraId camera, SourceMaker make_source, StreamOutput output,
+                                   BackoffPolicy policy, std::function<void(const CameraHealth&)> on_change,
+                                   WatchdogPolicy watchdog, std::shared_ptr<ConnectGate> connect_gate)
+    : CameraSupervisor(
+          std::move(camera),
+          [this, make = std::move(make_source), out = std::move(output)] { return make(sink_for(out)); },
+          std::move(policy), std::move(on_change), watchdog, std::move(connect_gate)) {}
+
+SourceSink CameraSupervisor::sink_for(const StreamOutput& output) {
+  SourceSink sink;
+  sink.on_packet = [this, consume = output.on_packet](EncodedPacket p) {
+    note_packet(p);
+    if (consume) consume(std::move(p));
+  };
+  sink.on_untimed_packet = [this] { note_untimed_packet(); };
+  sink.on_connected = [this] { note_connected(); };
+  if (output.on_frame) {
+    sink.on_frame = [this, consume = output.on_frame](Frame f) {
+      note_frame(f);
+      consume(std::move(f));
+    };
+    sink.on_decode_error = [this] { note_decode_error(); };
+    sink.on_decoder_input = [this] { note_decoder_input(); };
+  }
+  sink.watchdog = [this] { return check_watchdog(); };
+  return sink;
+}
 
 CameraSupervisor::~CameraSupervisor() {
   stop();

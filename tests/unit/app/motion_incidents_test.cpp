@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "camera_analysis.hpp"
-#include "health_events.hpp"
+#include "matthan/events/node_events.hpp"
 #include "matthan/app/config.hpp"
 #include "matthan/events/event_json.hpp"
 

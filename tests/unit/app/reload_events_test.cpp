@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "health_events.hpp"
+#include "matthan/events/node_events.hpp"
 #include "matthan/events/event_json.hpp"
 
 namespace matthan {

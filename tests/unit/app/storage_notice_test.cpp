@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-#include "health_events.hpp"
+#include "matthan/events/node_events.hpp"
 #include "matthan/events/event_json.hpp"
 #include "matthan/storage/index.hpp"
 #include "matthan/test/paths.hpp"

@@ -526,3 +526,71 @@ TEST(Supervisor, StopWhileWaitingToConnectIsPrompt) {
 
 }  // namespace
 }  // namespace matthan
+
+namespace matthan {
+namespace {
+
+// The supervisor builds each attempt's sink: what the source reports lands in the supervisor's own counters and
+// watchdog first, and only packets and frames reach the consumer.
+TEST(Supervisor, TheSinkItBuildsCountsWhatItSeesAndPassesOnlyPacketsAndFrames) {
+  Recorder rec;
+  std::atomic<int> packets_out{0}, frames_out{0};
+  std::atomic<bool> fed{false};
+  std::atomic<bool> decoded_sink{false};
+  CameraSupervisor::SourceMaker maker = [&](SourceSink sink) {
+    decoded_sink = static_cast<bool>(sink.on_frame) && static_cast<bool>(sink.on_decode_error) &&
+                   static_cast<bool>(sink.on_decoder_input);
+    return std::make_unique<FakeSource>([&, sink](std::stop_token stop) -> Status {
+      sink.on_connected();
+      EncodedPacket p;
+      p.keyframe = true;
+      sink.on_packet(p);
+      sink.on_packet(p);
+      sink.on_untimed_packet();
+      sink.on_decoder_input();
+      sink.on_decode_error();
+      sink.on_frame(make_owned_frame(PixelFormat::kGray8, 64, 64));
+      EXPECT_TRUE(sink.watchdog().empty()) << "a fed stream is healthy";
+      fed = true;
+      wait_until_stopped(stop);
+      return {};
+    });
+  };
+  StreamOutput out{[&](EncodedPacket) { ++packets_out; }, [&](Frame) { ++frames_out; }};
+  CameraSupervisor sup("cam-sink", maker, out, fast_policy({30}), std::ref(rec));
+  sup.start();
+  ASSERT_TRUE(rec.wait_for_count(CameraState::kStreaming, 1, 5s));
+  for (int i = 0; i < 5000 && !fed; ++i) std::this_thread::sleep_for(1ms);
+  ASSERT_TRUE(fed);
+  EXPECT_TRUE(decoded_sink) << "a stream with a frame consumer gets the decoder's callbacks";
+  const CameraHealth h = sup.health();
+  EXPECT_EQ(h.packets, 2u);
+  EXPECT_EQ(h.frames, 1u);
+  EXPECT_EQ(h.untimed_packets, 1u);
+  EXPECT_EQ(h.decode_errors, 1u);
+  EXPECT_GE(h.last_frame_age_s, 0.0);
+  EXPECT_EQ(packets_out.load(), 2);
+  EXPECT_EQ(frames_out.load(), 1);
+  sup.stop();
+}
+
+TEST(Supervisor, AStreamWithoutAFrameConsumerIsNotDecoded) {
+  std::atomic<bool> made{false}, has_frame_callback{true};
+  CameraSupervisor::SourceMaker maker = [&](SourceSink sink) {
+    has_frame_callback = static_cast<bool>(sink.on_frame);
+    made = true;
+    return std::make_unique<FakeSource>([](std::stop_token stop) -> Status {
+      wait_until_stopped(stop);
+      return {};
+    });
+  };
+  CameraSupervisor sup("cam-rec", maker, StreamOutput{[](EncodedPacket) {}, nullptr}, fast_policy({30}), {});
+  sup.start();
+  for (int i = 0; i < 5000 && !made; ++i) std::this_thread::sleep_for(1ms);
+  ASSERT_TRUE(made);
+  EXPECT_FALSE(has_frame_callback);
+  sup.stop();
+}
+
+}  // namespace
+}  // namespace matthan

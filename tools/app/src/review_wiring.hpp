@@ -1,5 +1,5 @@
 // Glue between the Engine and the review server: camera health as review's CameraStatus (with a
-// frame-rate estimate), the feed listener, and the redacted config admins may read.
+// frame-rate estimate), the samplers of /metrics, the feed listener, and the redacted config admins may read.
 #pragma once
 
 #include <chrono>
@@ -9,10 +9,15 @@
 #include <string>
 #include <vector>
 
+#include "camera_runtime.hpp"
+#include "incident_desk.hpp"
 #include "matthan/app/config.hpp"
+#include "matthan/core/metrics.hpp"
+#include "matthan/events/event_bus.hpp"
 #include "matthan/ingest/supervisor.hpp"
 #include "matthan/review/live.hpp"
 #include "matthan/review/metrics.hpp"
+#include "storage_upkeep.hpp"
 
 namespace matthan {
 
@@ -55,6 +60,23 @@ class EngineMetrics : public MetricsSource {
 
 // Pushes a published message into the feed (its seq is read from the payload).
 void feed_event(EventFeed& feed, const std::string& topic, const std::string& payload);
+
+// The cameras as the review page sees them.
+std::vector<CameraSample> camera_samples(const std::vector<std::shared_ptr<CameraRuntime>>& cameras);
+
+// What /metrics reads besides the cameras.
+struct MetricsSources {
+  const std::string& node;
+  std::chrono::steady_clock::time_point started_at;
+  unsigned analysis_workers;
+  const DetectorStats& motion;
+  const DetectorStats& objects;
+  const EventBus& bus;
+  const StorageUpkeep& upkeep;
+  const IncidentDesk& desk;
+  const std::filesystem::path& storage_root;
+};
+MetricsSnapshot metrics_snapshot(const MetricsSources& sources, const std::vector<std::shared_ptr<CameraRuntime>>& cameras);
 
 // What /api/admin/config shows: camera URLs redacted, users without their hashes, no tokens.
 std::string admin_config_json(const Config& config);

@@ -11,21 +11,11 @@
 
 #include "matthan/app/config.hpp"
 #include "matthan/core/result.hpp"
+#include "matthan/events/node_events.hpp"
 #include "matthan/storage/index.hpp"
 #include "matthan/storage/maintenance.hpp"
 
 namespace matthan {
-
-// What the storage gate tells subscribers (the `storage` topic, schemas/storage.schema.json).
-struct StorageNotice {
-  enum class Kind { kFull, kRoom, kClipRefused };
-  Kind kind = Kind::kFull;
-  std::optional<std::uint64_t> free_bytes;  // on the filesystem of the storage root, when known
-  std::uint64_t min_free_bytes = 0;
-  std::uint64_t clips_refused = 0;  // refused since start, this one included
-  std::string camera;               // kClipRefused only
-  std::string incident;             // kClipRefused only
-};
 
 // Driven by the storage thread only (start_up runs before any thread starts); counters are atomics so
 // other threads may read them.

@@ -68,7 +68,6 @@ class TamperWatch {
   }
 
   bool active() const { return open_.has_value(); }
-  std::string snapshot_rel;  // the open incident's snapshot, relative to the storage root
 
  private:
   Incident finish(MediaTimeNs pts, WallTime wall, const std::string& reason) {

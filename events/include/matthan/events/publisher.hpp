@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -16,6 +17,8 @@ namespace matthan {
 struct PublishedMessage {
   std::string topic;    // first frame, what subscribers filter on
   std::string payload;  // second frame (JSON)
+  // When set, the payload is made on the publisher's thread by its Stage (the event bus: it gives the seq).
+  std::function<std::string(std::uint64_t seq)> make;
 };
 
 class EventPublisher {
@@ -24,6 +27,11 @@ class EventPublisher {
   // on the publisher's own thread. Bind errors (address in use, bad endpoint) come back here.
   static Result<std::unique_ptr<EventPublisher>> bind(const std::string& endpoint,
                                                       std::size_t queue_capacity = 4096);
+  // Runs on the publisher's thread for each message, in queue order, just before it is sent (EventBus: seq,
+  // payload, journal, subscribers). Set before the first post.
+  using Stage = std::function<void(PublishedMessage&)>;
+  static Result<std::unique_ptr<EventPublisher>> bind(const std::string& endpoint, std::size_t queue_capacity,
+                                                      Stage stage);
 
   ~EventPublisher();
   EventPublisher(const EventPublisher&) = delete;
@@ -41,12 +49,13 @@ class EventPublisher {
 
  private:
   struct Worker;
-  explicit EventPublisher(std::size_t queue_capacity);
+  EventPublisher(std::size_t queue_capacity, Stage stage);
 
   BoundedQueue<PublishedMessage> queue_;
   std::atomic<std::uint64_t> sent_{0};
   std::atomic<std::uint64_t> send_failures_{0};
   std::string endpoint_;  // written once before bind() returns, read-only after
+  const Stage stage_;     // called on the publisher's thread only
   std::mutex stop_mu_;    // guards thread_ (joining)
   std::thread thread_;
 };

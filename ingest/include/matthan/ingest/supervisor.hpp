@@ -16,15 +16,13 @@
 #include <thread>
 #include <vector>
 
+#include "matthan/core/camera_health.hpp"
 #include "matthan/core/types.hpp"
 #include "matthan/ingest/connect_gate.hpp"
 #include "matthan/ingest/gst_source.hpp"
 #include "matthan/ingest/stall_watchdog.hpp"
 
 namespace matthan {
-
-enum class CameraState { kConnecting, kStreaming, kStalled, kBackoff, kStopped };
-std::string_view to_string(CameraState state);
 
 struct BackoffPolicy {
   std::vector<double> steps_s{1, 2, 5, 10, 30, 60};
@@ -40,21 +38,25 @@ FailureKind classify_failure(std::string_view reason);
 // Delay before retrying after the n-th consecutive failure (0-based); rng01 in [0,1) picks the jitter.
 double backoff_delay(const BackoffPolicy& p, int failures, double rng01);
 
-struct CameraHealth {
-  CameraState state = CameraState::kStopped;
-  std::string reason;
-  std::uint64_t packets = 0, frames = 0, reconnects = 0;
-  std::uint64_t decode_errors = 0, stalls = 0;
-  std::uint64_t untimed_packets = 0;  // dropped: no time, ahead of the stream's first timed unit
-  double last_frame_age_s = -1;  // seconds since the last decoded frame; -1 before the first one
-  double retry_in_s = -1;        // in backoff: the delay before the next attempt; -1 otherwise
-  WallTime since{};               // when the state was entered
+
+// What a stream's consumer gets from it: packets and frames, nothing else. The supervisor keeps the rest (its
+// counters, the watchdog, the connect gate) to itself.
+struct StreamOutput {
+  std::function<void(EncodedPacket)> on_packet;  // may be empty: the packets then only feed the watchdog
+  std::function<void(Frame)> on_frame;           // empty when the stream is not decoded
 };
 
 // One thread per camera owns the retry loop; the source is created fresh for every attempt.
 class CameraSupervisor {
  public:
   using SourceFactory = std::function<std::unique_ptr<CameraSource>()>;
+  // Makes one attempt's source around the sink the supervisor built for it.
+  using SourceMaker = std::function<std::unique_ptr<CameraSource>(SourceSink sink)>;
+  // The usual shape: the supervisor builds each attempt's sink, which feeds its own counters and watchdog
+  // and then hands packets and frames to `output`.
+  CameraSupervisor(CameraId camera, SourceMaker make_source, StreamOutput output, BackoffPolicy policy,
+                   std::function<void(const CameraHealth&)> on_change, WatchdogPolicy watchdog = {},
+                   std::shared_ptr<ConnectGate> connect_gate = nullptr);
   // on_change runs on the supervisor thread or a streaming thread, serialised; it must not call stop().
   // connect_gate (shared by the engine's cameras, may be null): each attempt waits for a place in it before
   // its source is created, and holds it until the first packet or the attempt's end.
@@ -83,6 +85,8 @@ class CameraSupervisor {
   // Polled by the running source a few times a second: a reason when the stream has stalled (the state
   // becomes `stalled` and the source should end its run with that reason), empty while healthy.
   std::string check_watchdog();
+  // The sink of one attempt: every callback notes what it saw here first, then passes packets and frames on.
+  SourceSink sink_for(const StreamOutput& output);
 
  private:
   class AttemptGuard;

@@ -20,13 +20,19 @@ struct ReloadOutcome {
   std::string answer() const;  // "ok" or "error", then one line per fact (the control socket's reply)
 };
 
+struct EngineOptions {
+  // Log each incident's first-frame arrival beside its publication ("incident ID latency: ..."), for the
+  // benchmark harness's latency phase (`matthan run --trace-latency`). Off: no arrival is kept per frame.
+  bool trace_latency = false;
+};
+
 class Engine {
  public:
   // Called for every published message (after it went to ZeroMQ and the index); used by the console.
   using Listener = std::function<void(const std::string& topic, const std::string& payload)>;
 
   // Opens the index, binds the event socket and prepares every camera; nothing streams yet.
-  static Result<std::unique_ptr<Engine>> create(Config config, Listener listener = {});
+  static Result<std::unique_ptr<Engine>> create(Config config, Listener listener = {}, EngineOptions options = {});
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;

@@ -1,6 +1,5 @@
-// Health on the wire: `health.<camera>` on every supervisor state change and a periodic `heartbeat`
-// (schemas/health.schema.json, schemas/heartbeat.schema.json), plus the process figures the heartbeat
-// carries.
+// The node's own messages on the wire, every one but the incidents (event_json.hpp): `health.<camera>` on every
+// supervisor state change, a periodic `heartbeat`, `storage` and `config` (schemas/*.schema.json).
 #pragma once
 
 #include <cstdint>
@@ -8,11 +7,21 @@
 #include <string>
 #include <vector>
 
+#include "matthan/core/camera_health.hpp"
 #include "matthan/core/types.hpp"
-#include "matthan/ingest/supervisor.hpp"
-#include "storage_upkeep.hpp"
 
 namespace matthan {
+
+// What the storage gate tells subscribers (the `storage` topic, schemas/storage.schema.json).
+struct StorageNotice {
+  enum class Kind { kFull, kRoom, kClipRefused };
+  Kind kind = Kind::kFull;
+  std::optional<std::uint64_t> free_bytes;  // on the filesystem of the storage root, when known
+  std::uint64_t min_free_bytes = 0;
+  std::uint64_t clips_refused = 0;  // refused since start, this one included
+  std::string camera;               // kClipRefused only
+  std::string incident;             // kClipRefused only
+};
 
 inline constexpr const char* kHealthSchemaId = "matthan.health/1";
 inline constexpr const char* kHeartbeatSchemaId = "matthan.heartbeat/1";
@@ -72,14 +81,5 @@ std::string heartbeat_event_json(const HeartbeatFigures& figures, std::uint64_t 
 // refused (`clip_refused`, with the camera and incident).
 std::string storage_event_json(const StorageNotice& notice, std::uint64_t seq, const std::string& node, WallTime at);
 
-// This process's CPU time, resident memory, thread count and open file descriptors (from /proc/self; 0 when
-// unknown).
-struct ProcessFigures {
-  double cpu_seconds = 0;  // user + system
-  std::uint64_t rss_bytes = 0;
-  int threads = 0;
-  int open_fds = 0;
-};
-ProcessFigures read_process_figures();
 
 }  // namespace matthan
