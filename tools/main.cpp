@@ -342,8 +342,8 @@ int main(int argc, char** argv) {
   mallopt(M_ARENA_MAX, 2);
   // Cameras run in parallel on the engine's analysis workers, so every OpenCV call runs on its caller's
   // thread. OpenCV's default pool (TBB) spun between calls: one busy 720p camera with objects on cost 0.237
-  // CPU-s per second with it and 0.171 without, for the same forward calls (docs/PERFORMANCE.md, "Cost of a
-  // forward call").
+  // CPU-s per second with it and 0.171 without, for the same forward calls (harness runs in
+  // bench/journal/2026-12-07-forward-call-and-detection-budget.md; per call: BM_DnnForward).
   limit_opencv_threads(1);
   // Before any thread exists, so every thread inherits the mask.
   const sigset_t set = blocked_signals();

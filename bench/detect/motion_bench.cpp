@@ -1,5 +1,5 @@
-// MotionDetector cost per frame for the analysis sizes the engine uses (hot loop: see NOTES.md, live is
-// 1.5-2x dearer because the cache is cold between frames).
+// MotionDetector cost per frame for the analysis sizes the engine uses (hot loop: live is 1.5-2x dearer because
+// the cache is cold between frames; bench/harness/run.py measures the live engine).
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>

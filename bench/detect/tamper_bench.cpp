@@ -1,5 +1,6 @@
 // TamperDetector cost: one judgement (the work done twice a second per camera) and the per-frame call
-// between judgements, at the engine's detect sizes (hot loop: live is dearer, see NOTES.md).
+// between judgements, at the engine's detect sizes (hot loop: live is dearer, the cache being cold between
+// frames; bench/harness/run.py measures the live engine).
 #include <benchmark/benchmark.h>
 
 #include <opencv2/core.hpp>

@@ -30,7 +30,7 @@ the engine's analysis hand-off, logged by the engine as "incident ID latency: fi
 published MS") and (b) receipt − the simulator's send time of the onset's first frame. Beside (a) it reports
 (a) counted from the event's own `started_at`, what a subscriber can work out from the event alone; it is not
 the measure, because `started_at` dates the frame by the quickest delivery of the last 30 s, not by its own
-arrival (docs/PERFORMANCE.md, "Alert latency").
+arrival (bench/journal/2026-12-07-started-at-against-arrival.md).
 
 Writes <out>/results.json and <out>/results.md and prints the table. Exit 0 when every run produced its
 figures, 1 otherwise (a missing Motion daemon is reported, not a failure).

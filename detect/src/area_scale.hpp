@@ -13,7 +13,8 @@ namespace matthan::detail {
 //
 // Why: for k >= 3 OpenCV 4.6 takes a scalar path that reads every source pixel through an offset table, about
 // 6 instructions a pixel; scaling a 720p frame's three planes to 320 wide was 8 M instructions a frame, a
-// third of the motion analysis on a busy scene (callgrind, docs/PERFORMANCE.md). Summing rows first runs in
+// third of the motion analysis on a busy scene (callgrind, bench/journal/2026-11-29-per-frame-cost-above-floor.md;
+// now BM_MotionClip in bench/detect/motion_bench.cpp). Summing rows first runs in
 // straight lines the compiler vectorises; k = 4 (720p to 320 wide) sums each 4 x 4 block in SSE2, 16 outputs at a
 // time (0.76 M for the three planes).
 bool area_downscale_integer(const cv::Mat& src, cv::Mat& dst);

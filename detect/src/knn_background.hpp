@@ -19,8 +19,9 @@ namespace matthan::detail {
 //
 // Why our own: OpenCV's loop converts every sample's channels to float and copies samples through memcpy calls;
 // it was 13.6 M instructions a frame at 320x180 in colour, two thirds of the motion analysis on a busy scene.
-// Integer distances and fixed channel counts give the same decisions in 4.4 M (docs/PERFORMANCE.md): most pixels
-// are background whose two newest samples are near, tested 16 pixels at a time in SSE2 (the x86-64 baseline)
+// Integer distances and fixed channel counts give the same decisions in 4.4 M (BM_MotionClip under callgrind,
+// bench/journal/2026-12-07-motion-path-round-two.md): most pixels are background whose two newest samples are
+// near, tested 16 pixels at a time in SSE2 (the x86-64 baseline)
 // against copies of those samples kept in 16-pixel blocks; the rest count all their samples four at a time; only
 // the pixels due a new sample are visited for the update. The model and the decisions do not depend on SSE2 (a
 // scalar path does the same elsewhere). It runs on the calling thread (OpenCV's version spread each frame over its

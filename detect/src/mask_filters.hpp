@@ -16,7 +16,8 @@ namespace matthan::detail {
 //
 // Why: cv::medianBlur's 5-wide sorting network was 5 M instructions a frame at 320x180, a fifth of the motion
 // analysis on a busy scene, and cv::boxFilter's unnormalised 8-bit path still 1.7 M; two counting passes in
-// straight loops the compiler vectorises take about 0.1 M (docs/PERFORMANCE.md).
+// straight loops the compiler vectorises take about 0.1 M (BM_MotionClip under callgrind,
+// bench/journal/2026-12-07-motion-model-cost.md).
 bool binary_median(const cv::Mat& src, cv::Mat& dst, int k, cv::Mat& counts, cv::Mat& out);
 
 // cv::dilate(src, dst, element) with the default anchor and border, for an 8-bit single-channel src and an element

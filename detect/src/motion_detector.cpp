@@ -163,7 +163,8 @@ struct MotionDetector::Impl {
   // Small INTER_AREA thumbnails of the planes (mapped, never copied): one cell per 16x16 block of a 1280-wide
   // picture; the chroma planes give the same grid, so a change of colour alone is seen too. Only every
   // `row_step`-th row is read (a cell still averages 64 pixels, which keeps noise far below a level): reading
-  // every row made the thumbnails cost half as much as decoding the frame (callgrind, docs/PERFORMANCE.md).
+  // every row made the thumbnails cost half as much as decoding the frame (callgrind of `matthan eval`,
+  // bench/journal/2026-11-29-still-frame-gate.md).
   static void thumbnail(const std::uint8_t* data, int width, int height, int stride, cv::Size ts, cv::Mat& out) {
     const int row_step = std::max(1, height / ts.height / 4);
     const cv::Mat rows(height / row_step, width, CV_8UC1, const_cast<std::uint8_t*>(data),

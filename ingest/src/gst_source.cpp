@@ -275,7 +275,7 @@ void GstCameraSource::watch_source_caps(GstElement* pipeline) {
 // branches see it: the packets (ring, clips, stall watchdog) and the decoder (frame times). Measured under CPU
 // starvation with rtpjitterbuffer in slave mode: it clamped backwards-going times to the previous one, the
 // parser then left every repeat untimed, and the watchdog read the untimed units as "timestamps jumped back"
-// (docs/PERFORMANCE.md, "Overload"). Runs on the parser's streaming thread only.
+// (bench/journal/2026-11-29-overload.md). Runs on the parser's streaming thread only.
 void GstCameraSource::stamp_untimed_units(GstElement* pipeline) {
   auto tee = gst::adopt(gst_bin_get_by_name(GST_BIN(pipeline), "t"));
   if (!tee) return;

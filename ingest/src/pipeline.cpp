@@ -56,7 +56,7 @@ std::string rtsp_source_description(int latency_ms, RtspTransport transport, con
   // they cannot go back or stand still when this process is starved of CPU and reads its sockets late. The
   // default (slave) re-estimates them from arrival times; measured at 16 busy cameras on one core, it gave
   // runs of consecutive frames the same time, which the parser then left untimed, and the watchdog
-  // reconnected ("timestamps jumped back"). docs/PERFORMANCE.md, "Overload".
+  // reconnected ("timestamps jumped back"). bench/journal/2026-11-29-overload.md.
   return fmt::format("rtspsrc name=src{}{} latency={} buffer-mode=synced", location, protocols, latency_ms);
 }
 

@@ -113,7 +113,7 @@ TEST(EvalAccuracy, HallAndMonitorPersonBoxesWithRecheck) {
 
 // detect.mode keyframes offline: one analysed frame every --gop seconds (hallandmonitor: 296 frames at 25 fps,
 // so frames 0, 50, ..., 250), scored on those frames only. Floors a little under what keyframes mode
-// reached when they were set (docs/PERFORMANCE.md): recall holds, precision is the price.
+// reached when they were set (bench/journal/2026-11-29-keyframes-mode.md): recall holds, precision is the price.
 TEST(EvalAccuracy, KeyframesModeAnalysesOneFrameEveryGop) {
   MATTHAN_REQUIRE_SHARED();
   const std::vector<std::string> clip{"--clip", media("sbi-hallandmonitor/hallandmonitor.mp4").string(), "--gt-masks",

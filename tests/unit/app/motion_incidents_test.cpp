@@ -87,7 +87,7 @@ TEST(MotionIncidents, ResolutionChangeRestartsTheModelInsteadOfRaisingAnIncident
     // The control runs without the still-frame gate. With it, KNN learns the noiseless still scene from 12
     // frames instead of 50, and after the cut it keeps the whole frame foreground (a static full-frame blob
     // that the persistence gate does not count) instead of absorbing it piece by piece (pieces that do count).
-    // docs/PERFORMANCE.md, session 5.
+    // bench/journal/2026-11-29-still-frame-gate.md.
     auto a = motion_only(size_changes ? MotionSettings{}.still_level : 0.0);
     int started = 0, i = 0;
     for (; i < 50; ++i) started += starts(a->process(camera_frame(before, i, 768, 576)));

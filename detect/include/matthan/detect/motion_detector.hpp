@@ -21,7 +21,8 @@ struct MotionConfig {
   // Model colour when the frame has chroma (I420): the planes are scaled to the analysis size and converted
   // to BGR there. Luma alone misses objects whose brightness matches the background but whose colour does
   // not (a grey car on grey asphalt, a dark coat on a dark floor): on the shared clips luma-only KNN
-  // recalled 0.47-0.67 of the ground-truth pixels, colour 0.84-0.96 (docs/ACCURACY.md). GRAY8 frames are
+  // recalled 0.47-0.67 of the ground-truth pixels, colour 0.84-0.96 (bench/journal/2026-11-29-colour-motion-model.md;
+  // the mask rows of bench/detect/accuracy.sh and test EvalAccuracy keep it). GRAY8 frames are
   // always modelled on luma. In colour the analysis size is kept even (I420 needs it).
   bool use_color = true;
   int warmup_frames = 10;    // frames used to learn the background before any motion is reported
@@ -46,7 +47,7 @@ struct MotionConfig {
   // (kept odd, at least 1), so changing analysis_width does not change what counts as one object.
   int median_kernel = 5;
   int close_kernel = 11;
-  int kernel_reference_width = 320;  // the sizes above are the reference's (docs/ACCURACY.md)
+  int kernel_reference_width = 320;  // the reference's sizes (bench/journal/2026-11-29-colour-motion-model.md)
   // Two boxes are merged when their intersection covers this fraction of the smaller one.
   double merge_overlap = 0.5;
 

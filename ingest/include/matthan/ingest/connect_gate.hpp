@@ -15,8 +15,8 @@ namespace matthan {
 // Connecting is the costly part of a camera's start (an RTSP handshake, the server preparing its media, the
 // pipeline plugging its parser and decoder), and its first-packet timeout runs meanwhile: 48 cameras
 // connecting at once on 2 cores left many past that timeout, and each retry started all of it again
-// (docs/PERFORMANCE.md, "Start-up"). With a bound the others wait their turn, and the wait does not count
-// against the timeout. Thread-safe: acquire on the supervisors' threads, release on any thread.
+// (bench/journal/2026-12-07-start-up-48-cameras.md). With a bound the others wait their turn, and the wait
+// does not count against the timeout. Thread-safe: acquire on the supervisors' threads, release on any thread.
 class ConnectGate {
  public:
   // max_connecting 0: no bound (acquire never waits).

@@ -28,7 +28,7 @@ struct SourceOptions {
   std::string
       url;  // rtsp://[user:pass@]host[:port]/path or file:///path; may hold credentials: never log it raw
   int width = 0, height = 0, fps = 5;       // the analysis copy; 0 x 0: the decoded size, never scaled
-  PixelFormat format = PixelFormat::kI420;  // kGray8 skips chroma entirely (cheaper, NOTES.md)
+  PixelFormat format = PixelFormat::kI420;  // kGray8 skips chroma entirely (cheaper; motion then models luma only)
   // Only keyframes reach the analysis decoder (`dec`): delta units are dropped at its sink pad, so the
   // decoder and everything after it see about one frame per GOP. The packets branch is untouched.
   bool keyframes_only = false;
