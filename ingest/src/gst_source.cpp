@@ -85,21 +85,6 @@ struct MappedFrame {
   }
 };
 
-// The pipeline goes to NULL before its last reference is dropped, so no streaming thread outlives run().
-class RunningPipeline {
- public:
-  explicit RunningPipeline(gst::ElementPtr pipeline) : pipeline_(std::move(pipeline)) {}
-  RunningPipeline(const RunningPipeline&) = delete;
-  RunningPipeline& operator=(const RunningPipeline&) = delete;
-  ~RunningPipeline() {
-    if (pipeline_) gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
-  }
-  GstElement* get() const { return pipeline_.get(); }
-
- private:
-  gst::ElementPtr pipeline_;
-};
-
 bool classify_refusal(const std::string& reason) {
   return reason.find(kUnauthorizedMarker) != std::string::npos || reason.find(kNotFoundMarker) != std::string::npos;
 }
@@ -473,7 +458,7 @@ Status GstCameraSource::run_once(const std::stop_token& stop, RtspTransport tran
   reset_run_state();
   auto built = build(transport);
   if (!built) return built.error();
-  RunningPipeline pipeline(std::move(built).value());
+  gst::PipelineGuard pipeline(std::move(built).value());
   camera_logger(camera_)->debug("starting pipeline ({}): {}", to_string(transport),
                                 redact_credentials(describe_pipeline(options_), options_.url));
   if (gst_element_set_state(pipeline.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {

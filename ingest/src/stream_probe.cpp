@@ -71,21 +71,6 @@ std::string debug_tail(const gchar* debug) {
   return nl == std::string::npos ? d : d.substr(nl + 1);
 }
 
-// Sets a pipeline to NULL before its last reference goes, so no streaming thread outlives the probe.
-class OwnedPipeline {
- public:
-  OwnedPipeline() : pipeline_(gst::adopt(gst_pipeline_new("probe"))) {}
-  OwnedPipeline(const OwnedPipeline&) = delete;
-  OwnedPipeline& operator=(const OwnedPipeline&) = delete;
-  ~OwnedPipeline() {
-    if (pipeline_) gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
-  }
-  GstElement* get() const { return pipeline_.get(); }
-
- private:
-  gst::ElementPtr pipeline_;
-};
-
 class StreamProber {
  public:
   explicit StreamProber(StreamProbeOptions options) : options_(std::move(options)) {}
@@ -467,7 +452,7 @@ StreamMeasurement StreamProber::run(const std::stop_token& stop) {
     return m;
   }
   ensure_gstreamer_initialized();
-  OwnedPipeline pipeline;
+  gst::PipelineGuard pipeline(gst::adopt(gst_pipeline_new("probe")));
   bin_ = pipeline.get();
   started_ = SteadyClock::now();
   if (!(http ? build_mjpeg(pipeline.get(), *url) : build(pipeline.get(), *url)))
