@@ -19,6 +19,7 @@
 #include "matthan/ingest/gst_ptr.hpp"
 #include "matthan/ingest/redact.hpp"
 #include "matthan/ingest/wall_map.hpp"
+#include "gst_error.hpp"
 #include "pipeline.hpp"
 
 namespace matthan {
@@ -85,31 +86,16 @@ struct MappedFrame {
   }
 };
 
-// The pipeline goes to NULL before its last reference is dropped, so no streaming thread outlives run().
-class RunningPipeline {
- public:
-  explicit RunningPipeline(gst::ElementPtr pipeline) : pipeline_(std::move(pipeline)) {}
-  RunningPipeline(const RunningPipeline&) = delete;
-  RunningPipeline& operator=(const RunningPipeline&) = delete;
-  ~RunningPipeline() {
-    if (pipeline_) gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
+bool another_transport_may_help(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kUnauthorized:
+    case ErrorCode::kNotFound:
+    case ErrorCode::kRefused:
+    case ErrorCode::kUnreachable:
+      return false;
+    default:
+      return true;
   }
-  GstElement* get() const { return pipeline_.get(); }
-
- private:
-  gst::ElementPtr pipeline_;
-};
-
-bool classify_refusal(const std::string& reason) {
-  return reason.find(kUnauthorizedMarker) != std::string::npos || reason.find(kNotFoundMarker) != std::string::npos;
-}
-
-// Drops gst's "file.c(123): function (): /Pipeline/Element:\n" prefix, keeping the human part.
-std::string debug_tail(const gchar* debug) {
-  if (debug == nullptr) return {};
-  std::string d(debug);
-  const auto nl = d.rfind('\n');
-  return nl == std::string::npos ? d : d.substr(nl + 1);
 }
 
 bool from_decoder(GstMessage* msg) {
@@ -203,7 +189,7 @@ class GstCameraSource final : public CameraSource {
 };
 
 Result<gst::ElementPtr> GstCameraSource::build(RtspTransport transport) {
-  if (!url_) return make_error("camera URL " + url_error_);
+  if (!url_) return make_error(ErrorCode::kInvalid, "camera URL " + url_error_);
   auto description = detail::pipeline_description(options_, *url_, false);
   if (!description) return description.error();
   GError* raw_error = nullptr;
@@ -460,9 +446,8 @@ Status GstCameraSource::run(std::stop_token stop) {
   // auto: TCP first; when it fails or stays silent before any video, the same run tries UDP. A refusal that
   // another transport cannot fix (401, 404) ends the run at once.
   Status tcp = run_once(stop, RtspTransport::kTcp, options_.auto_tcp_timeout_ms);
-  // Nothing listening is not a transport question either.
-  if (tcp.ok() || stop.stop_requested() || packets_.load() > 0 || classify_refusal(tcp.error().message) ||
-      tcp.error().message.find("Failed to connect") != std::string::npos) {
+  // Nothing listening, or nothing answering, is not a transport question either.
+  if (tcp.ok() || stop.stop_requested() || packets_.load() > 0 || !another_transport_may_help(tcp.error().code)) {
     return tcp;
   }
   camera_logger(camera_)->info("TCP gave no video ({}); trying UDP", tcp.error().message);
@@ -473,7 +458,7 @@ Status GstCameraSource::run_once(const std::stop_token& stop, RtspTransport tran
   reset_run_state();
   auto built = build(transport);
   if (!built) return built.error();
-  RunningPipeline pipeline(std::move(built).value());
+  gst::PipelineGuard pipeline(std::move(built).value());
   camera_logger(camera_)->debug("starting pipeline ({}): {}", to_string(transport),
                                 redact_credentials(describe_pipeline(options_), options_.url));
   if (gst_element_set_state(pipeline.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
@@ -505,9 +490,10 @@ Status GstCameraSource::watch(GstElement* pipeline, const std::stop_token& stop,
           break;
       }
     }
-    if (auto reason = stall_reason(first_packet_timeout_ms); !reason.empty()) return make_error(reason);
+    if (auto reason = stall_reason(first_packet_timeout_ms); !reason.empty())
+      return make_error(ErrorCode::kTimeout, reason);
     if (sink_.watchdog) {
-      if (auto reason = sink_.watchdog(); !reason.empty()) return make_error(reason);
+      if (auto reason = sink_.watchdog(); !reason.empty()) return make_error(ErrorCode::kTimeout, reason);
     }
   }
   return {};
@@ -537,21 +523,19 @@ std::string GstCameraSource::stall_reason(int first_packet_timeout_ms) const {
 }
 
 Status GstCameraSource::error_from(GstMessage* msg) const {
-  GError* raw = nullptr;
-  gchar* raw_debug = nullptr;
-  gst_message_parse_error(msg, &raw, &raw_debug);
-  gst::ErrorPtr error(raw);
-  gst::CharPtr debug(raw_debug);
-  std::string text = error ? error->message : "unknown error";
-  // The two refusals an operator must fix by hand get a plain reason the retry policy recognises.
-  if (error && g_error_matches(error.get(), GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_AUTHORIZED))
-    return make_error(fmt::format("unauthorized {}: the camera refused the user name or password", kUnauthorizedMarker));
-  if (error && g_error_matches(error.get(), GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND))
-    return make_error(fmt::format("not found {}: the camera has no stream at this path", kNotFoundMarker));
-  if (const auto tail = debug_tail(debug.get()); !tail.empty() && tail != text) text += " (" + tail + ")";
+  const detail::GstBusError bus = detail::read_bus_error(msg);
+  // The two refusals an operator must fix by hand get a plain reason; the retry policy reads the code.
+  if (bus.code == ErrorCode::kUnauthorized)
+    return make_error(bus.code, "unauthorized (401): the camera refused the user name or password");
+  if (bus.code == ErrorCode::kNotFound)
+    return make_error(bus.code, "not found (404): the camera has no stream at this path");
+  // rtspsrc's own connect failure ("Failed to connect. (Generic error)") names no socket error: the camera
+  // could not be reached, whatever the transport.
+  ErrorCode code = bus.code;
+  if (code != ErrorCode::kRefused && bus.text.find("Failed to connect") != std::string::npos)
+    code = ErrorCode::kUnreachable;
   const char* element = GST_MESSAGE_SRC_NAME(msg);
-  return make_error(
-      redact_credentials(fmt::format("{}: {}", element ? element : "pipeline", text), options_.url));
+  return make_error(code, redact_credentials(fmt::format("{}: {}", element ? element : "pipeline", bus.text), options_.url));
 }
 
 GstFlowReturn GstCameraSource::on_packet_sample(GstAppSink* sink, gpointer self) {

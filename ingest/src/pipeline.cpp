@@ -38,7 +38,7 @@ Result<std::string> source_part(const SourceOptions& o, const ParsedUrl& url, bo
     const std::string location = with_location ? " location=" + quoted(o.url) : "";
     return mjpeg_source_description(15, location) + " ! jpegparse name=parse";
   }
-  return make_error("unsupported URL scheme '" + url.scheme + "' for a camera (use rtsp, rtsps, http, https or file)");
+  return make_error(ErrorCode::kUnsupported, "unsupported URL scheme '" + url.scheme + "' for a camera (use rtsp, rtsps, http, https or file)");
 }
 
 }  // namespace
@@ -82,7 +82,7 @@ void set_source_location(GstElement* src, const std::string& url_text, const Par
 Result<std::string> pipeline_description(const SourceOptions& o, bool with_location) {
   std::string why;
   const auto url = parse_url(o.url, &why);
-  if (!url) return make_error("camera URL " + why);
+  if (!url) return make_error(ErrorCode::kInvalid, "camera URL " + why);
   return pipeline_description(o, *url, with_location);
 }
 

@@ -15,6 +15,7 @@
 #include "matthan/ingest/gst_ptr.hpp"
 #include "matthan/ingest/gst_source.hpp"
 #include "matthan/ingest/redact.hpp"
+#include "gst_error.hpp"
 #include "pipeline.hpp"
 #include "stream_tally.hpp"
 
@@ -36,17 +37,45 @@ const char* probe_failure_name(ProbeFailure f) {
   return "failed";
 }
 
-ProbeFailure classify_connection_text(const std::string& text) {
+ProbeFailure probe_failure_from(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kUnauthorized: return ProbeFailure::kUnauthorized;
+    case ErrorCode::kNotFound: return ProbeFailure::kNotFound;
+    case ErrorCode::kUnreachable: return ProbeFailure::kUnreachable;
+    case ErrorCode::kRefused: return ProbeFailure::kRefused;
+    case ErrorCode::kTimeout: return ProbeFailure::kTimeout;
+    case ErrorCode::kUnsupported: return ProbeFailure::kNoSupportedStream;
+    case ErrorCode::kInvalid: return ProbeFailure::kInvalidUrl;
+    default: return ProbeFailure::kOther;
+  }
+}
+
+ErrorCode error_code_of(ProbeFailure f) {
+  switch (f) {
+    case ProbeFailure::kUnauthorized: return ErrorCode::kUnauthorized;
+    case ProbeFailure::kNotFound: return ErrorCode::kNotFound;
+    case ProbeFailure::kUnreachable: return ErrorCode::kUnreachable;
+    case ProbeFailure::kRefused: return ErrorCode::kRefused;
+    case ProbeFailure::kTimeout: return ErrorCode::kTimeout;
+    case ProbeFailure::kNoSupportedStream: return ErrorCode::kUnsupported;
+    case ProbeFailure::kInvalidUrl: return ErrorCode::kInvalid;
+    case ProbeFailure::kNone:
+    case ProbeFailure::kOther: return ErrorCode::kOther;
+  }
+  return ErrorCode::kOther;
+}
+
+ErrorCode classify_connection_text(const std::string& text) {
   std::string t = text;
   std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   const auto has = [&t](const char* s) { return t.find(s) != std::string::npos; };
-  if (has("connection refused")) return ProbeFailure::kRefused;
+  if (has("connection refused")) return ErrorCode::kRefused;
   if (has("no route to host") || has("host is unreachable") || has("network is unreachable") ||
       has("could not resolve") || has("error resolving") || has("name or service not known") ||
       has("temporary failure in name resolution"))
-    return ProbeFailure::kUnreachable;
-  if (has("timed out") || has("timeout") || has("could not receive any udp packets")) return ProbeFailure::kTimeout;
-  return ProbeFailure::kOther;
+    return ErrorCode::kUnreachable;
+  if (has("timed out") || has("timeout") || has("could not receive any udp packets")) return ErrorCode::kTimeout;
+  return ErrorCode::kOther;
 }
 
 namespace {
@@ -62,29 +91,6 @@ std::string caps_string(const GstStructure* s, const char* field) {
   const gchar* v = gst_structure_get_string(s, field);
   return v != nullptr ? v : "";
 }
-
-// Drops gst's "file.c(123): function (): /Pipeline/Element:\n" prefix, keeping the human part.
-std::string debug_tail(const gchar* debug) {
-  if (debug == nullptr) return {};
-  std::string d(debug);
-  const auto nl = d.rfind('\n');
-  return nl == std::string::npos ? d : d.substr(nl + 1);
-}
-
-// Sets a pipeline to NULL before its last reference goes, so no streaming thread outlives the probe.
-class OwnedPipeline {
- public:
-  OwnedPipeline() : pipeline_(gst::adopt(gst_pipeline_new("probe"))) {}
-  OwnedPipeline(const OwnedPipeline&) = delete;
-  OwnedPipeline& operator=(const OwnedPipeline&) = delete;
-  ~OwnedPipeline() {
-    if (pipeline_) gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
-  }
-  GstElement* get() const { return pipeline_.get(); }
-
- private:
-  gst::ElementPtr pipeline_;
-};
 
 class StreamProber {
  public:
@@ -408,19 +414,13 @@ void StreamProber::fail(ProbeFailure failure, std::string reason) {
 }
 
 void StreamProber::fail_from_message(GstMessage* msg) {
-  GError* raw = nullptr;
-  gchar* raw_debug = nullptr;
-  gst_message_parse_error(msg, &raw, &raw_debug);
-  gst::ErrorPtr error(raw);
-  gst::CharPtr debug(raw_debug);
-  std::string text = error ? error->message : "unknown error";
-  if (const auto tail = debug_tail(debug.get()); !tail.empty() && tail != text) text += " (" + tail + ")";
-  if (error && error->domain == GST_RESOURCE_ERROR && error->code == GST_RESOURCE_ERROR_NOT_FOUND)
-    return fail(ProbeFailure::kNotFound, "the camera answered 404 Not Found: there is no stream at this path");
-  if (error && error->domain == GST_RESOURCE_ERROR && error->code == GST_RESOURCE_ERROR_NOT_AUTHORIZED)
-    return fail(ProbeFailure::kUnauthorized,
-                "the camera answered 401 Unauthorized: the user name or password is wrong or missing");
-  const ProbeFailure kind = classify_connection_text(text);
+  const detail::GstBusError bus = detail::read_bus_error(msg);
+  const std::string& text = bus.text;
+  const ProbeFailure kind = probe_failure_from(bus.code);
+  if (kind == ProbeFailure::kNotFound)
+    return fail(kind, "the camera answered 404 Not Found: there is no stream at this path");
+  if (kind == ProbeFailure::kUnauthorized)
+    return fail(kind, "the camera answered 401 Unauthorized: the user name or password is wrong or missing");
   if (kind == ProbeFailure::kOther && (text.find("boundary") != std::string::npos ||
                                        text.find("multipart") != std::string::npos))
     return fail(ProbeFailure::kNoSupportedStream,
@@ -467,7 +467,7 @@ StreamMeasurement StreamProber::run(const std::stop_token& stop) {
     return m;
   }
   ensure_gstreamer_initialized();
-  OwnedPipeline pipeline;
+  gst::PipelineGuard pipeline(gst::adopt(gst_pipeline_new("probe")));
   bin_ = pipeline.get();
   started_ = SteadyClock::now();
   if (!(http ? build_mjpeg(pipeline.get(), *url) : build(pipeline.get(), *url)))

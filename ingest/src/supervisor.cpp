@@ -20,10 +20,15 @@ double backoff_delay(const BackoffPolicy& p, int failures, double rng01) {
   return std::max(0.0, step * (1.0 + jitter * (2.0 * r - 1.0)));
 }
 
-FailureKind classify_failure(std::string_view reason) {
-  if (reason.find("(401)") != std::string_view::npos) return FailureKind::kUnauthorized;
-  if (reason.find("(404)") != std::string_view::npos) return FailureKind::kNotFound;
-  return FailureKind::kOther;
+FailureKind classify_failure(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kUnauthorized:
+      return FailureKind::kUnauthorized;
+    case ErrorCode::kNotFound:
+      return FailureKind::kNotFound;
+    default:
+      return FailureKind::kOther;
+  }
 }
 
 // Scoped to one attempt (MediaMTX's "ready ... defer not ready"): while it lives the first packet may
@@ -290,6 +295,7 @@ CameraSupervisor::AttemptOutcome CameraSupervisor::run_attempt(std::stop_token s
     } else {
       const Status status = source->run(stop);
       out.reason = status.ok() ? std::string("stopped") : status.error().message;
+      if (!status.ok()) out.code = status.error().code;
     }
   }
   release_connect_place(false);  // no first packet came (or it did, and the place went back then)
@@ -318,7 +324,7 @@ void CameraSupervisor::loop(std::stop_token stop) {
     if (stop.stop_requested()) break;
     if (out.streamed_s >= policy_.healthy_reset_s) failures = 0;
     // Refused outright (401, 404): retrying sooner cannot help, so the delay runs ahead of the usual steps.
-    const int step = classify_failure(out.reason) == FailureKind::kOther ? failures : failures + policy_.refused_skip;
+    const int step = classify_failure(out.code) == FailureKind::kOther ? failures : failures + policy_.refused_skip;
     const double delay = backoff_delay(policy_, step, uniform(rng_));
     ++failures;
     set_state(CameraState::kBackoff, out.reason, fmt::format(", retrying in {:.2f} s", delay), delay);

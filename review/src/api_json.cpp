@@ -19,7 +19,7 @@ json clip_json(const IncidentView& v) {
   const ClipRecord& c = *v.clip;
   const std::string base = "/api/incidents/" + v.incident.id;
   return json{{"url", base + "/clip.mp4"},
-              {"state", c.state},
+              {"state", to_string(c.state)},
               {"duration_s", c.duration_s},
               {"bytes", c.bytes},
               {"sha256", c.sha256},

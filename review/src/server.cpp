@@ -352,9 +352,9 @@ struct ReviewServer::Impl {
       throw HttpError{404, "this incident has no clip"};
     }
     const ClipRecord& c = *v.clip;
-    if (c.state == "writing")
+    if (c.state == ClipState::kWriting)
       throw HttpError{409, "the clip is still being written: it is served once it is final (try again in a few seconds)"};
-    if (c.state == "deleted") throw HttpError{404, "the clip was deleted (" + (c.deleted_reason.empty() ? std::string("retention") : c.deleted_reason) + ")"};
+    if (c.state == ClipState::kDeleted) throw HttpError{404, "the clip was deleted (" + (c.deleted_reason.empty() ? std::string("retention") : c.deleted_reason) + ")"};
     auto path = resolve_under(deps.storage_root, c.path);
     if (!path) throw HttpError{404, "the clip's stored path is not under the storage root"};
     return {*path, c};

@@ -20,7 +20,7 @@ void ClipLedger::note(const std::string& camera, const RecorderNotes& notes) {
     cr.end = o.first_wall;
     cr.requested_start = o.requested_start;
     cr.created_at = std::chrono::system_clock::now();
-    cr.state = "writing";
+    cr.state = ClipState::kWriting;
     if (auto id = index_.add_clip(cr); id.ok()) writing_[o.relative_path] = id.value();
     else log->error("index: clip {} not recorded: {}", o.relative_path, id.error().message);
     if (o.requested_start && o.first_wall > *o.requested_start)
@@ -65,9 +65,9 @@ std::optional<std::int64_t> ClipLedger::record_finished(const std::string& camer
   cr.bytes = fc.summary->bytes;
   cr.sha256 = fc.summary->sha256;
   cr.finished_at = std::chrono::system_clock::now();
-  cr.state = "complete";
+  cr.state = ClipState::kComplete;
   if (!fc.summary->not_finalised.empty()) {  // it plays, but it is not the +faststart file a complete clip is
-    cr.state = "partial";
+    cr.state = ClipState::kPartial;
     cr.flag = "kept fragmented (not remuxed): " + fc.summary->not_finalised;
     log->warn("clip {} kept as a fragmented MP4 and marked partial: {}", fc.relative_path, fc.summary->not_finalised);
   }
@@ -91,7 +91,7 @@ void ClipLedger::record_failed(const std::string& camera, const FinishedClip& fc
   writing_.erase(known);
   if (!existing.ok() || !existing.value()) return;
   ClipRecord cr = *existing.value();
-  cr.state = "deleted";
+  cr.state = ClipState::kDeleted;
   cr.deleted_at = std::chrono::system_clock::now();
   cr.deleted_reason = "write failed";
   cr.flag = fc.status.ok() ? "no packets" : fc.status.error().message;

@@ -9,8 +9,8 @@
 #include <cstring>
 #include <limits>
 
-#include "libav_util.hpp"
 #include "matthan/core/time.hpp"
+#include "matthan/storage/av_ptr.hpp"
 #include "matthan/storage/file_hash.hpp"
 #include "matthan/storage/remux.hpp"
 
@@ -62,11 +62,11 @@ struct ClipWriter::Impl {
   std::filesystem::path final_path;
   std::filesystem::path part_path;
   StreamInfo stream;
-  libav::OutputContextPtr muxer;
+  av::OutputContextPtr muxer;
   AVStream* st = nullptr;  // owned by muxer
   bool closed = false;     // finish() or abort() ran
 
-  libav::PacketPtr pending;  // the newest packet, held until the next one tells its duration
+  av::PacketPtr pending;  // the newest packet, held until the next one tells its duration
   MediaTimeNs pending_duration_ns = 0;
 
   FdGuard sync_fd;        // the .part, opened read-only just to fdatasync it
@@ -96,7 +96,7 @@ struct ClipWriter::Impl {
     const int err = av_write_frame(muxer.get(), pkt);
     pending.reset();
     if (err < 0)
-      return make_error(fmt::format("write packet to {}: {}", part_path.string(), libav::error_text(err)));
+      return make_error(fmt::format("write packet to {}: {}", part_path.string(), av::error_text(err)));
     return {};
   }
 
@@ -175,27 +175,27 @@ Result<std::unique_ptr<ClipWriter>> ClipWriter::open(std::filesystem::path final
   AVFormatContext* raw = nullptr;
   int err = avformat_alloc_output_context2(&raw, nullptr, "mp4", part.c_str());
   if (err < 0 || raw == nullptr)
-    return make_error(fmt::format("mp4 muxer for {}: {}", part, libav::error_text(err)));
+    return make_error(fmt::format("mp4 muxer for {}: {}", part, av::error_text(err)));
   impl->muxer.reset(raw);
   impl->st = avformat_new_stream(raw, nullptr);
   if (impl->st == nullptr) return make_error(fmt::format("mp4 stream for {}: out of memory", part));
   describe_stream(impl->st, stream);
 
   err = avio_open(&raw->pb, part.c_str(), AVIO_FLAG_WRITE);
-  if (err < 0) return make_error(fmt::format("open {}: {}", part, libav::error_text(err)));
+  if (err < 0) return make_error(fmt::format("open {}: {}", part, av::error_text(err)));
 
   AVDictionary* opts_raw = nullptr;
   // Fragmented while recording: the moov goes first (empty) and each ~1 s fragment is self-contained, so
   // whatever reached the disk before a crash can be read back. finish() remuxes to +faststart.
   av_dict_set(&opts_raw, "movflags", "+frag_keyframe+empty_moov+default_base_moof", 0);
   av_dict_set(&opts_raw, "frag_duration", kFragmentMicroseconds, 0);
-  libav::DictionaryPtr opts(opts_raw);
+  av::DictionaryPtr opts(opts_raw);
   opts_raw = opts.release();
   err = avformat_write_header(raw, &opts_raw);
   opts.reset(opts_raw);
   if (err < 0) {
     impl->discard();
-    return make_error(fmt::format("write mp4 header to {}: {}", part, libav::error_text(err)));
+    return make_error(fmt::format("write mp4 header to {}: {}", part, av::error_text(err)));
   }
   avio_flush(raw->pb);  // the header is on disk at once: even a clip killed in its first second is found
   impl->sync_fd.fd = ::open(part.c_str(), O_RDONLY | O_CLOEXEC);
@@ -228,7 +228,7 @@ Status ClipWriter::write(const EncodedPacket& packet) {
   }
   pts = std::max(pts, dts);
 
-  libav::PacketPtr pkt(av_packet_alloc());
+  av::PacketPtr pkt(av_packet_alloc());
   if (!pkt || av_new_packet(pkt.get(), static_cast<int>(packet.size())) < 0)
     return make_error(fmt::format("clip {}: out of memory for a packet", m.final_path.string()));
   std::memcpy(pkt->data, packet.data->data(), packet.size());
@@ -262,9 +262,9 @@ Result<ClipSummary> ClipWriter::finish() {
   const MediaTimeNs last_duration = m.last_duration_ns();
   if (Status s = m.write_pending(to_ticks(last_duration)); !s) return fail(s.error().message);
   int err = av_write_trailer(m.muxer.get());
-  if (err < 0) return fail(fmt::format("finish mp4 {}: {}", m.part_path.string(), libav::error_text(err)));
+  if (err < 0) return fail(fmt::format("finish mp4 {}: {}", m.part_path.string(), av::error_text(err)));
   err = avio_closep(&m.muxer->pb);
-  if (err < 0) return fail(fmt::format("close {}: {}", m.part_path.string(), libav::error_text(err)));
+  if (err < 0) return fail(fmt::format("close {}: {}", m.part_path.string(), av::error_text(err)));
   m.muxer.reset();
 
   // The fragmented .part becomes a normal +faststart MP4 (no re-encode); the .part goes only once the final

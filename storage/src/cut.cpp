@@ -11,7 +11,7 @@ extern "C" {
 #include <libavcodec/avcodec.h>
 }
 
-#include "libav_util.hpp"
+#include "matthan/storage/av_ptr.hpp"
 #include "matthan/storage/remux.hpp"
 
 namespace matthan {
@@ -41,15 +41,9 @@ class Cutter {
   // Reads from wherever the input is now; keeps the packets since the newest keyframe at or before the
   // window's start, then everything up to the window's end.
   Status run(AVFormatContext* mux, CutSummary& summary) {
-    libav::PacketPtr pkt(av_packet_alloc());
+    av::PacketPtr pkt(av_packet_alloc());
     if (!pkt) return make_error("out of memory");
-    std::deque<AVPacket*> gop;  // owned; packets of the current GOP before the window starts
-    struct GopFree {
-      std::deque<AVPacket*>& q;
-      ~GopFree() {
-        for (AVPacket* p : q) av_packet_free(&p);
-      }
-    } free_gop{gop};
+    std::deque<av::PacketPtr> gop;  // packets of the current GOP before the window starts
     bool started = false;
     for (;;) {
       const int err = av_read_frame(in_, pkt.get());
@@ -68,15 +62,12 @@ class Cutter {
       const std::int64_t t = packet_time(*pkt);
       const bool key = (pkt->flags & AV_PKT_FLAG_KEY) != 0;
       if (!started) {
-        if (key) {
-          for (AVPacket* p : gop) av_packet_free(&p);
-          gop.clear();
-        }
+        if (key) gop.clear();
         if (!key && gop.empty()) {  // no keyframe yet: nothing could decode from here
           av_packet_unref(pkt.get());
           continue;
         }
-        gop.push_back(av_packet_clone(pkt.get()));
+        gop.emplace_back(av_packet_clone(pkt.get()));
         av_packet_unref(pkt.get());
         if (t < w_.from) continue;  // still before the window: keep this GOP in case the window starts in it
         started = true;
@@ -107,13 +98,11 @@ class Cutter {
 
  private:
   // Writes the buffered GOP in order, freeing each packet.
-  Status flush(std::deque<AVPacket*>& gop, AVFormatContext* mux, CutSummary& summary) {
+  Status flush(std::deque<av::PacketPtr>& gop, AVFormatContext* mux, CutSummary& summary) {
     while (!gop.empty()) {
-      AVPacket* p = gop.front();
+      const av::PacketPtr p = std::move(gop.front());
       gop.pop_front();
-      Status s = write(mux, *p, summary);
-      av_packet_free(&p);
-      if (!s) return s;
+      if (Status s = write(mux, *p, summary); !s) return s;
     }
     return {};
   }
@@ -137,7 +126,7 @@ class Cutter {
     p.pos = -1;
     av_packet_rescale_ts(&p, in_->streams[video_]->time_base, mux->streams[0]->time_base);
     const int err = av_interleaved_write_frame(mux, &p);
-    if (err < 0) return make_error(fmt::format("write: {}", libav::error_text(err)));
+    if (err < 0) return make_error(fmt::format("write: {}", av::error_text(err)));
     ++summary.packets;
     return {};
   }
@@ -154,13 +143,13 @@ Status write_cut(AVFormatContext* in, int video, Window w, std::int64_t origin, 
                  const char* container, CutSummary& summary) {
   AVFormatContext* raw = nullptr;
   int err = avformat_alloc_output_context2(&raw, nullptr, container, tmp.c_str());
-  if (err < 0 || raw == nullptr) return make_error(fmt::format("{} muxer: {}", container, libav::error_text(err)));
-  libav::OutputContextPtr mux(raw);
+  if (err < 0 || raw == nullptr) return make_error(fmt::format("{} muxer: {}", container, av::error_text(err)));
+  av::OutputContextPtr mux(raw);
   AVStream* ost = avformat_new_stream(raw, nullptr);
   if (ost == nullptr) return make_error("output stream: out of memory");
   AVStream* ist = in->streams[video];
   err = avcodec_parameters_copy(ost->codecpar, ist->codecpar);
-  if (err < 0) return make_error(fmt::format("codec parameters: {}", libav::error_text(err)));
+  if (err < 0) return make_error(fmt::format("codec parameters: {}", av::error_text(err)));
   ost->codecpar->codec_tag = 0;  // the source's tag (an AVI fourcc) means nothing in the new container
   if (std::string_view(container) == "mp4") {
     if (ist->codecpar->codec_id == AV_CODEC_ID_H264) ost->codecpar->codec_tag = MKTAG('a', 'v', 'c', '1');
@@ -169,17 +158,17 @@ Status write_cut(AVFormatContext* in, int video, Window w, std::int64_t origin, 
   ost->time_base = ist->time_base;
   ost->avg_frame_rate = ist->avg_frame_rate;
   err = avio_open(&raw->pb, tmp.c_str(), AVIO_FLAG_WRITE);
-  if (err < 0) return make_error(fmt::format("open: {}", libav::error_text(err)));
+  if (err < 0) return make_error(fmt::format("open: {}", av::error_text(err)));
   AVDictionary* opts = nullptr;
   if (std::string_view(container) == "mp4") av_dict_set(&opts, "movflags", "+faststart", 0);
   err = avformat_write_header(raw, &opts);
-  av_dict_free(&opts);
-  if (err < 0) return make_error(fmt::format("header: {}", libav::error_text(err)));
+  const av::DictionaryPtr unused_opts(opts);  // what the muxer did not take
+  if (err < 0) return make_error(fmt::format("header: {}", av::error_text(err)));
   Cutter cutter(in, video, w);
   cutter.set_origin(origin);
   if (Status s = cutter.run(raw, summary); !s) return s;
   if (summary.packets == 0) return make_error("no video packet in the window");
-  return libav::finish_output(raw);
+  return av::finish_output(raw);
 }
 
 }  // namespace
@@ -188,10 +177,10 @@ Result<CutSummary> cut_clip(const fs::path& source, const fs::path& stem, double
   if (!(to_s >= from_s)) return make_error(fmt::format("cut {}: the window ends before it starts", source.string()));
   AVFormatContext* raw = nullptr;
   int err = avformat_open_input(&raw, source.c_str(), nullptr, nullptr);
-  if (err < 0) return make_error(fmt::format("open {}: {}", source.string(), libav::error_text(err)));
-  libav::InputContextPtr in(raw);
+  if (err < 0) return make_error(fmt::format("open {}: {}", source.string(), av::error_text(err)));
+  av::InputContextPtr in(raw);
   err = avformat_find_stream_info(raw, nullptr);
-  if (err < 0) return make_error(fmt::format("{}: no stream info: {}", source.string(), libav::error_text(err)));
+  if (err < 0) return make_error(fmt::format("{}: no stream info: {}", source.string(), av::error_text(err)));
   const int video = av_find_best_stream(raw, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
   if (video < 0) return make_error(fmt::format("{}: no video stream", source.string()));
   AVStream* st = raw->streams[video];

@@ -57,7 +57,8 @@ ClipRecord read_clip(const Statement& s) {
   r.duration_s = s.real("duration_s");
   r.bytes = static_cast<std::uint64_t>(s.int64("bytes"));
   r.sha256 = s.text("sha256");
-  r.state = s.text("state");
+  // The column's CHECK admits only ClipState's words.
+  r.state = parse_clip_state(s.text("state")).value_or(ClipState::kPartial);
   if (auto v = s.optional_int64("requested_start_ms")) r.requested_start = from_ms(*v);
   if (auto v = s.optional_int64("created_at_ms")) r.created_at = from_ms(*v);
   if (auto v = s.optional_int64("finished_at_ms")) r.finished_at = from_ms(*v);
@@ -126,7 +127,7 @@ void bind_clip(Statement& s, const ClipRecord& r) {
       .bind(":duration_s", r.duration_s)
       .bind(":bytes", static_cast<std::int64_t>(r.bytes))
       .bind(":sha256", r.sha256)
-      .bind(":state", r.state)
+      .bind(":state", std::string(to_string(r.state)))
       .bind(":requested_start_ms", opt_ms(r.requested_start))
       .bind(":created_at_ms", opt_ms(r.created_at))
       .bind(":finished_at_ms", opt_ms(r.finished_at))
@@ -711,12 +712,12 @@ Result<std::optional<ClipRecord>> Index::clip_by_path(const std::string& path) {
   return read_row(*impl_, *s, "clip by path", read_clip);
 }
 
-Result<std::vector<ClipRecord>> Index::clips_in_state(const std::string& state) {
+Result<std::vector<ClipRecord>> Index::clips_in_state(ClipState state) {
   std::lock_guard lock(impl_->mu);
   auto s = impl_->prepare("clips in state",
                           fmt::format("SELECT {} FROM clips WHERE state = :state ORDER BY start_ms, id", kClipColumns));
   if (!s) return s.error();
-  s->bind(":state", state);
+  s->bind(":state", std::string(to_string(state)));
   return read_rows(*impl_, *s, "clips in state", read_clip);
 }
 

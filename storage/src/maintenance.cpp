@@ -139,7 +139,7 @@ class Reconciler {
   }
 
   Status recover_writing() {
-    auto writing = index_.clips_in_state("writing");
+    auto writing = index_.clips_in_state(ClipState::kWriting);
     if (!writing) return writing.error();
     for (ClipRecord c : *writing) {
       const bool has_part = files_.parts.erase(c.path) > 0;
@@ -147,13 +147,13 @@ class Reconciler {
       c.finished_at = now_;
       if (has_part) {
         if (Status s = recover_part(c); s) {
-          c.state = "partial";
+          c.state = ClipState::kPartial;
           c.flag = "recovered after an unclean stop";
           files_.finals.insert(c.path);
           ++report_.recovered_partial;
           problem(fmt::format("{}: recovered {:.1f} s of an interrupted clip; marked partial", c.path, c.duration_s));
         } else {
-          c.state = "deleted";
+          c.state = ClipState::kDeleted;
           c.deleted_at = now_;
           c.deleted_reason = "unrecoverable";
           c.flag = s.error().message;
@@ -165,12 +165,12 @@ class Reconciler {
       } else if (has_final) {
         // The remux finished and the .part was removed, but the index update did not happen.
         if (Status s = describe_file(root_, c); !s) return s;
-        c.state = "complete";
+        c.state = ClipState::kComplete;
         c.flag = "completed during recovery";
         ++report_.completed;
         problem(fmt::format("{}: clip was final on disk but not in the index; marked complete", c.path));
       } else {
-        c.state = "deleted";
+        c.state = ClipState::kDeleted;
         c.deleted_at = now_;
         c.deleted_reason = "missing";
         c.flag = "in-progress file missing at start-up";
@@ -199,7 +199,7 @@ class Reconciler {
       // No row says when it began: from its name, else its last write less its duration.
       c.start = stray_clip_start(rel, last_write, c.duration_s);
       c.end = plus_seconds(c.start, c.duration_s);
-      c.state = "partial";
+      c.state = ClipState::kPartial;
       c.flag = "in-progress file with no index row, recovered at start-up";
       if (auto id = index_.add_clip(c); !id) return id.error();
       files_.finals.insert(rel);
@@ -217,7 +217,7 @@ class Reconciler {
     for (ClipRecord c : *live) {
       known_.insert(c.path);
       if (files_.finals.count(c.path) > 0) continue;
-      c.state = "deleted";
+      c.state = ClipState::kDeleted;
       c.deleted_at = now_;
       c.deleted_reason = "missing";
       c.flag = "file missing at start-up";
@@ -244,7 +244,7 @@ class Reconciler {
       c.start = last_write;
       c.created_at = now_;
       c.finished_at = now_;
-      c.state = "partial";
+      c.state = ClipState::kPartial;
       c.flag = "stray file found at start-up (no index row)";
       if (Status s = describe_file(root_, c); !s) {
         c.flag = fmt::format("stray file found at start-up, not playable: {}", s.error().message);

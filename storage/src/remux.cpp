@@ -10,7 +10,7 @@
 #include <cstring>
 #include <limits>
 
-#include "libav_util.hpp"
+#include "matthan/storage/av_ptr.hpp"
 
 namespace matthan {
 namespace {
@@ -22,11 +22,11 @@ struct FdGuard {
   }
 };
 
-Result<libav::InputContextPtr> open_input(const std::filesystem::path& in) {
+Result<av::InputContextPtr> open_input(const std::filesystem::path& in) {
   AVFormatContext* raw = nullptr;
   const int err = avformat_open_input(&raw, in.c_str(), nullptr, nullptr);
-  if (err < 0) return make_error(fmt::format("open {}: {}", in.string(), libav::error_text(err)));
-  return libav::InputContextPtr(raw);
+  if (err < 0) return make_error(fmt::format("open {}: {}", in.string(), av::error_text(err)));
+  return av::InputContextPtr(raw);
 }
 
 int first_video_stream(AVFormatContext* ctx) {
@@ -39,7 +39,7 @@ int first_video_stream(AVFormatContext* ctx) {
 Status copy_packets(AVFormatContext* in, int video, AVFormatContext* mux, RemuxSummary& summary) {
   AVStream* ist = in->streams[video];
   AVStream* ost = mux->streams[0];
-  libav::PacketPtr pkt(av_packet_alloc());
+  av::PacketPtr pkt(av_packet_alloc());
   if (!pkt) return make_error("out of memory");
   std::int64_t first = std::numeric_limits<std::int64_t>::min();
   std::int64_t end = 0;
@@ -69,7 +69,7 @@ Status copy_packets(AVFormatContext* in, int video, AVFormatContext* mux, RemuxS
     pkt->pos = -1;
     const int werr = av_write_frame(mux, pkt.get());
     av_packet_unref(pkt.get());
-    if (werr < 0) return make_error(fmt::format("write: {}", libav::error_text(werr)));
+    if (werr < 0) return make_error(fmt::format("write: {}", av::error_text(werr)));
     ++summary.packets;
   }
   if (summary.packets > 0) summary.duration_s = static_cast<double>(end - first) * av_q2d(ist->time_base);
@@ -79,28 +79,28 @@ Status copy_packets(AVFormatContext* in, int video, AVFormatContext* mux, RemuxS
 Status write_faststart(AVFormatContext* in, int video, const std::filesystem::path& tmp, RemuxSummary& summary) {
   AVFormatContext* raw = nullptr;
   int err = avformat_alloc_output_context2(&raw, nullptr, "mp4", tmp.c_str());
-  if (err < 0 || raw == nullptr) return make_error(fmt::format("mp4 muxer: {}", libav::error_text(err)));
-  libav::OutputContextPtr mux(raw);
+  if (err < 0 || raw == nullptr) return make_error(fmt::format("mp4 muxer: {}", av::error_text(err)));
+  av::OutputContextPtr mux(raw);
   AVStream* ost = avformat_new_stream(raw, nullptr);
   if (ost == nullptr) return make_error("mp4 stream: out of memory");
   AVStream* ist = in->streams[video];
   err = avcodec_parameters_copy(ost->codecpar, ist->codecpar);
-  if (err < 0) return make_error(fmt::format("codec parameters: {}", libav::error_text(err)));
+  if (err < 0) return make_error(fmt::format("codec parameters: {}", av::error_text(err)));
   // avc1/hvc1 keep parameter sets in the sample entry, which browsers expect.
   ost->codecpar->codec_tag = ist->codecpar->codec_id == AV_CODEC_ID_HEVC ? MKTAG('h', 'v', 'c', '1')
                                                                          : MKTAG('a', 'v', 'c', '1');
   ost->time_base = AVRational{1, 90000};
   ost->avg_frame_rate = ist->avg_frame_rate;
   err = avio_open(&raw->pb, tmp.c_str(), AVIO_FLAG_WRITE);
-  if (err < 0) return make_error(fmt::format("open: {}", libav::error_text(err)));
+  if (err < 0) return make_error(fmt::format("open: {}", av::error_text(err)));
   AVDictionary* opts = nullptr;
   av_dict_set(&opts, "movflags", "+faststart", 0);
   err = avformat_write_header(raw, &opts);
-  av_dict_free(&opts);
-  if (err < 0) return make_error(fmt::format("header: {}", libav::error_text(err)));
+  const av::DictionaryPtr unused_opts(opts);  // what the muxer did not take
+  if (err < 0) return make_error(fmt::format("header: {}", av::error_text(err)));
   if (Status s = copy_packets(in, video, raw, summary); !s) return s;
   if (summary.packets == 0) return make_error("no readable video packet");
-  return libav::finish_output(raw);
+  return av::finish_output(raw);
 }
 
 }  // namespace
@@ -150,7 +150,7 @@ Result<RemuxSummary> inspect_clip(const std::filesystem::path& path) {
   if (!input) return input.error();
   const int video = first_video_stream(input->get());
   if (video < 0) return make_error(fmt::format("{}: no video stream", path.string()));
-  libav::PacketPtr pkt(av_packet_alloc());
+  av::PacketPtr pkt(av_packet_alloc());
   if (!pkt) return make_error("out of memory");
   RemuxSummary summary;
   std::int64_t first = std::numeric_limits<std::int64_t>::min();

@@ -142,7 +142,7 @@ class StorageIT : public ::testing::Test {
     EXPECT_TRUE(index.ok()) << index.error().message;
     return index.ok() ? std::move(index).value() : nullptr;
   }
-  static int clips_in(const fs::path& root, const std::string& state) {
+  static int clips_in(const fs::path& root, ClipState state) {
     auto index = Index::open(root / "index.db");
     if (!index) return 0;
     auto clips = (*index)->clips_in_state(state);
@@ -153,7 +153,7 @@ class StorageIT : public ::testing::Test {
     auto engine = start_engine(cfg, log);
     ASSERT_TRUE(wait_until(
         [&] {
-          return !engine->running() || (fs::exists(root / "index.db") && clips_in(root, "complete") >= complete);
+          return !engine->running() || (fs::exists(root / "index.db") && clips_in(root, ClipState::kComplete) >= complete);
         },
         180s))
         << read_file(log);
@@ -200,9 +200,9 @@ TEST_F(StorageIT, KillNineMidClipTwentyTimesLeavesOnlyPlayableClips) {
   EXPECT_TRUE(files_ending(root, ".tmp").empty());
   auto index = open_index(root);
   ASSERT_TRUE(index);
-  EXPECT_TRUE(index->clips_in_state("writing").value().empty());
-  const auto partial = index->clips_in_state("partial").value();
-  const auto complete = index->clips_in_state("complete").value();
+  EXPECT_TRUE(index->clips_in_state(ClipState::kWriting).value().empty());
+  const auto partial = index->clips_in_state(ClipState::kPartial).value();
+  const auto complete = index->clips_in_state(ClipState::kComplete).value();
   // Most kills land after the first fragment reached the disk; a kill inside the first second may leave
   // nothing readable (recorded as deleted, reason unrecoverable), never a broken "complete" clip.
   EXPECT_GE(partial.size(), 10u);
@@ -231,7 +231,7 @@ TEST_F(StorageIT, ReconcileFindsADeletedFileAndAStrayFile) {
   record_clips(cfg, root, 2, log);
   auto index = open_index(root);
   ASSERT_TRUE(index);
-  const auto complete = index->clips_in_state("complete").value();
+  const auto complete = index->clips_in_state(ClipState::kComplete).value();
   ASSERT_GE(complete.size(), 2u);
   index.reset();
   fs::remove(root / complete[0].path);  // behind the engine's back
@@ -248,11 +248,11 @@ TEST_F(StorageIT, ReconcileFindsADeletedFileAndAStrayFile) {
   EXPECT_NE(text.find("stray-copy.mp4"), std::string::npos);
   index = open_index(root);
   auto gone = index->clip(complete[0].id).value();
-  EXPECT_EQ(gone->state, "deleted");
+  EXPECT_EQ(gone->state, ClipState::kDeleted);
   EXPECT_EQ(gone->deleted_reason, "missing");
   auto found = index->clip_by_path("clips/cam/stray-copy.mp4").value();
   ASSERT_TRUE(found);
-  EXPECT_EQ(found->state, "partial");
+  EXPECT_EQ(found->state, ClipState::kPartial);
   EXPECT_FALSE(found->flag.empty());
 }
 
@@ -272,7 +272,7 @@ TEST_F(StorageIT, SixSecondKeyframeIntervalStillStartsTheClipBeforeThePreRoll) {
   EXPECT_NE(text.find("s is over 4 s", warned), std::string::npos);
   auto index = open_index(root);
   int checked = 0;
-  const auto complete_clips = index->clips_in_state("complete").value();
+  const auto complete_clips = index->clips_in_state(ClipState::kComplete).value();
   for (const auto& c : complete_clips) {
     const ClipProbe p = probe_clip(root / c.path);
     EXPECT_TRUE(p.first_packet_keyframe) << c.path;
@@ -297,7 +297,7 @@ TEST_F(StorageIT, SixSecondKeyframeIntervalStillStartsTheClipBeforeThePreRoll) {
   q.limit = 100;
   const auto page = index->incidents(q).value();
   for (const auto& v : page.items) {
-    if (!v.clip || v.clip->state != "complete") continue;
+    if (!v.clip || v.clip->state != ClipState::kComplete) continue;
     const double expected = std::chrono::duration<double>(v.incident.started_at - v.clip->start).count();
     EXPECT_NEAR(v.incident.clip_offset_s, std::max(0.0, expected), 0.3) << v.incident.id;
   }
@@ -316,7 +316,7 @@ TEST_F(StorageIT, OverlappingIncidentsShareOneClipWithTheirOwnOffsets) {
   const auto page = index->incidents(q).value();
   std::map<std::int64_t, std::vector<const IncidentView*>> by_clip;
   for (const auto& v : page.items)
-    if (v.clip && v.clip->state == "complete") by_clip[v.clip->id].push_back(&v);
+    if (v.clip && v.clip->state == ClipState::kComplete) by_clip[v.clip->id].push_back(&v);
   const auto shared = std::find_if(by_clip.begin(), by_clip.end(), [](const auto& kv) { return kv.second.size() >= 2; });
   ASSERT_NE(shared, by_clip.end()) << "no two incidents share a clip\n" << read_file(log);
   auto incidents = shared->second;
@@ -349,7 +349,7 @@ TEST_F(StorageIT, ExportVerifiesAndNamesTheFileWithAFlippedByte) {
   IncidentQuery q;
   const auto page = index->incidents(q).value();
   for (const auto& v : page.items)
-    if (v.clip && v.clip->state == "complete") id = v.incident.id;
+    if (v.clip && v.clip->state == ClipState::kComplete) id = v.incident.id;
   ASSERT_FALSE(id.empty());
   const auto view = index->incident(id).value();
   index.reset();
@@ -432,7 +432,7 @@ TEST_F(StorageIT, FullDiskKeepsEvidenceRefusesClipsCleanlyAndRecovers) {
   std::int64_t evidence_clip = 0;
   const auto page = index->incidents(q).value();
   for (const auto& v : page.items)
-    if (v.clip && v.clip->state == "complete") {
+    if (v.clip && v.clip->state == ClipState::kComplete) {
       evidence_id = v.incident.id;  // newest first: the last one seen is the oldest
       evidence_clip = v.clip->id;
     }
@@ -474,13 +474,13 @@ TEST_F(StorageIT, FullDiskKeepsEvidenceRefusesClipsCleanlyAndRecovers) {
   for (const auto& c : before)
     if (c.id != evidence_clip) deleted.push_back(*index->clip(c.id).value());
   for (std::size_t i = 0; i < deleted.size(); ++i) {
-    EXPECT_EQ(deleted[i].state, "deleted");
+    EXPECT_EQ(deleted[i].state, ClipState::kDeleted);
     EXPECT_NE(deleted[i].deleted_reason.find("min_free_bytes"), std::string::npos);
     if (i > 0) {
       EXPECT_LE(*deleted[i - 1].deleted_at, *deleted[i].deleted_at);
     }
   }
-  const int complete_while_full = static_cast<int>(index->clips_in_state("complete").value().size());
+  const int complete_while_full = static_cast<int>(index->clips_in_state(ClipState::kComplete).value().size());
   index.reset();
   // Events keep flowing while full: incident events are stored with growing seq.
   auto stored_events = [&] {
@@ -522,10 +522,10 @@ TEST_F(StorageIT, FullDiskKeepsEvidenceRefusesClipsCleanlyAndRecovers) {
   ASSERT_TRUE(wait_until([&] { return read_file(log).find("recording resumes") != std::string::npos; }, 60s));
   EXPECT_TRUE(wait_until([&] { return count_kind(storage_events(), "storage_ok") == 1; }, 10s))
       << "room again is published once";
-  EXPECT_TRUE(wait_until([&] { return clips_in(root, "complete") > complete_while_full; }, 90s)) << read_file(log);
+  EXPECT_TRUE(wait_until([&] { return clips_in(root, ClipState::kComplete) > complete_while_full; }, 90s)) << read_file(log);
   stop_engine(*engine);
   EXPECT_TRUE(files_ending(root, ".part").empty());
-  EXPECT_EQ(clips_in(root, "writing"), 0);
+  EXPECT_EQ(clips_in(root, ClipState::kWriting), 0);
 }
 
 }  // namespace

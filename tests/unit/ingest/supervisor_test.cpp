@@ -321,10 +321,43 @@ TEST(Supervisor, WatchdogIsQuietUnlessStreaming) {
   EXPECT_EQ(sup.check_watchdog(), "");
 }
 
+// The retry policy reads the error's code (a source sets it from GStreamer's GError), never its text.
 TEST(Supervisor, RefusalsAreClassified) {
-  EXPECT_EQ(classify_failure("unauthorized (401): the camera refused"), FailureKind::kUnauthorized);
-  EXPECT_EQ(classify_failure("not found (404): no stream"), FailureKind::kNotFound);
-  EXPECT_EQ(classify_failure("connection refused"), FailureKind::kOther);
+  EXPECT_EQ(classify_failure(ErrorCode::kUnauthorized), FailureKind::kUnauthorized);
+  EXPECT_EQ(classify_failure(ErrorCode::kNotFound), FailureKind::kNotFound);
+  EXPECT_EQ(classify_failure(ErrorCode::kRefused), FailureKind::kOther);
+  EXPECT_EQ(classify_failure(ErrorCode::kOther), FailureKind::kOther);
+}
+
+// Gaps between a backoff and the next connecting, for sources that fail at once.
+std::vector<double> backoff_gaps(const Recorder& rec) {
+  const auto events = rec.events();
+  std::vector<double> gaps;
+  for (std::size_t i = 1; i < events.size(); ++i) {
+    if (events[i - 1].health.state == CameraState::kBackoff && events[i].health.state == CameraState::kConnecting)
+      gaps.push_back(std::chrono::duration<double>(events[i].at - events[i - 1].at).count());
+  }
+  return gaps;
+}
+
+// "(401)" in a reason is only text: without the code, the failure takes the usual first step.
+TEST(Supervisor, A401InTheTextWithoutTheCodeIsNotARefusal) {
+  Recorder rec;
+  CameraSupervisor sup(
+      "cam1",
+      [&] {
+        return std::make_unique<FakeSource>([](std::stop_token) -> Status {
+          return make_error(ErrorCode::kOther, "rtspsrc: the server said (401) somewhere in its banner");
+        });
+      },
+      fast_policy({0.05, 0.1, 2.0, 4.0}), std::ref(rec));
+  sup.start();
+  ASSERT_TRUE(rec.wait_for_count(CameraState::kConnecting, 3, 5s));
+  sup.stop();
+  const auto gaps = backoff_gaps(rec);
+  ASSERT_GE(gaps.size(), 2u);
+  EXPECT_LT(gaps[0], 1.5) << "not skipped ahead to the refused step";
+  EXPECT_LT(gaps[1], 1.5);
 }
 
 // 401 and 404 wait longer than other failures: the delay starts `refused_skip` steps further on.
@@ -334,7 +367,9 @@ TEST(Supervisor, RefusedAttemptsBackOffSlowerAndStillGrow) {
       "cam1",
       [&] {
         return std::make_unique<FakeSource>(
-            [](std::stop_token) -> Status { return make_error("unauthorized (401): the camera refused"); });
+            [](std::stop_token) -> Status {
+              return make_error(ErrorCode::kUnauthorized, "unauthorized (401): the camera refused");
+            });
       },
       fast_policy({0.02, 0.04, 0.15, 0.3, 0.6}), std::ref(rec));
   sup.start();

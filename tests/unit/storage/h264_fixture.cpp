@@ -14,33 +14,22 @@ extern "C" {
 
 #include <fmt/format.h>
 
+#include "matthan/storage/av_ptr.hpp"
 #include "matthan/test/paths.hpp"
 
 namespace matthan::test {
 namespace {
 
-struct InputCloser {
-  void operator()(AVFormatContext* c) const { avformat_close_input(&c); }
-};
-using InputPtr = std::unique_ptr<AVFormatContext, InputCloser>;
-struct PacketFree {
-  void operator()(AVPacket* p) const { av_packet_free(&p); }
-};
-using PacketPtr = std::unique_ptr<AVPacket, PacketFree>;
+using av::InputContextPtr;
+using av::PacketPtr;
 
-std::string av_text(int err) {
-  char buf[AV_ERROR_MAX_STRING_SIZE] = {};
-  av_strerror(err, buf, sizeof buf);
-  return buf;
-}
-
-Result<InputPtr> open_input(const std::filesystem::path& path) {
+Result<InputContextPtr> open_input(const std::filesystem::path& path) {
   AVFormatContext* raw = nullptr;
   int err = avformat_open_input(&raw, path.c_str(), nullptr, nullptr);
-  if (err < 0) return make_error(fmt::format("open {}: {}", path.string(), av_text(err)));
-  InputPtr in(raw);
+  if (err < 0) return make_error(fmt::format("open {}: {}", path.string(), av::error_text(err)));
+  InputContextPtr in(raw);
   err = avformat_find_stream_info(in.get(), nullptr);
-  if (err < 0) return make_error(fmt::format("stream info {}: {}", path.string(), av_text(err)));
+  if (err < 0) return make_error(fmt::format("stream info {}: {}", path.string(), av::error_text(err)));
   return in;
 }
 

@@ -99,7 +99,7 @@ TEST_F(IndexTest, IncidentsAndClipsRoundTrip) {
   clip.end = ms_time(1'800'000'013'100);
   clip.duration_s = 9.1;
   clip.bytes = 123456;
-  clip.state = "writing";
+  clip.state = ClipState::kWriting;
   auto id = index->add_clip(clip);
   ASSERT_TRUE(id.ok()) << id.error().message;
   EXPECT_GT(*id, 0);
@@ -147,7 +147,7 @@ TEST_F(IndexTest, IncidentsAndClipsRoundTrip) {
   ASSERT_EQ(index->recent_incidents(1)->size(), 1u);
 
   clip.id = *id;
-  clip.state = "complete";
+  clip.state = ClipState::kComplete;
   clip.sha256 = "ab12";
   ASSERT_TRUE(index->update_clip(clip).ok());
   auto back = index->clip(*id);
@@ -162,14 +162,14 @@ TEST_F(IndexTest, IncidentsAndClipsRoundTrip) {
   EXPECT_DOUBLE_EQ(c.duration_s, 9.1);
   EXPECT_EQ(c.bytes, 123456u);
   EXPECT_EQ(c.sha256, "ab12");
-  EXPECT_EQ(c.state, "complete");
+  EXPECT_EQ(c.state, ClipState::kComplete);
 
   EXPECT_FALSE(index->clip(*id + 100)->has_value());
   ClipRecord missing = clip;
   missing.id = *id + 100;
   EXPECT_FALSE(index->update_clip(missing).ok());
   ClipRecord bad_state = clip;
-  bad_state.state = "lost";
+  bad_state.state = static_cast<ClipState>(99);  // no word: the schema must refuse it
   EXPECT_FALSE(index->update_clip(bad_state).ok()) << "the schema checks the state";
 }
 

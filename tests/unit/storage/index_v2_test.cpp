@@ -91,7 +91,7 @@ TEST_F(IndexV2Test, UpgradesAVersionOneIndexKeepingEveryRowAndReview) {
   EXPECT_EQ(a1->review.state, "reviewed");
   ASSERT_TRUE(a1->clip);
   EXPECT_EQ(a1->clip->path, "clips/a/x.mp4");
-  EXPECT_EQ(a1->clip->state, "complete");
+  EXPECT_EQ(a1->clip->state, ClipState::kComplete);
   EXPECT_DOUBLE_EQ(a1->incident.clip_offset_s, 1.0);
   ASSERT_TRUE(a1->snapshot);
   EXPECT_EQ(a1->snapshot->path, "snapshots/a/a-1.jpg");
@@ -246,7 +246,7 @@ TEST_F(IndexV2Test, IncidentViewCarriesClipAndSnapshot) {
   c.end = ms_time(8000);
   c.requested_start = ms_time(950);
   c.created_at = ms_time(1000);
-  c.state = "partial";
+  c.state = ClipState::kPartial;
   c.flag = "recovered after a crash";
   const auto clip_id = index->add_clip(c).value();
   auto rec = add_incident(*index, "a-1", "a", 1000);
@@ -266,7 +266,7 @@ TEST_F(IndexV2Test, IncidentViewCarriesClipAndSnapshot) {
   auto v = index->incident("a-1").value();
   ASSERT_TRUE(v);
   ASSERT_TRUE(v->clip);
-  EXPECT_EQ(v->clip->state, "partial");
+  EXPECT_EQ(v->clip->state, ClipState::kPartial);
   EXPECT_EQ(v->clip->requested_start, ms_time(950));
   EXPECT_EQ(v->clip->created_at, ms_time(1000));
   EXPECT_EQ(v->clip->flag, "recovered after a crash");

@@ -48,7 +48,7 @@ class MaintenanceTest : public ::testing::Test {
     c.duration_s = summary->duration_s;
     c.bytes = summary->bytes;
     c.sha256 = summary->sha256;
-    c.state = "complete";
+    c.state = ClipState::kComplete;
     c.id = index_->add_clip(c).value();
     return c;
   }
@@ -67,7 +67,7 @@ class MaintenanceTest : public ::testing::Test {
     c.camera = "cam";
     c.start = at_s(100);
     c.end = at_s(100);
-    c.state = "writing";
+    c.state = ClipState::kWriting;
     c.id = index_->add_clip(c).value();
     return c;
   }
@@ -107,14 +107,14 @@ TEST_F(MaintenanceTest, InterruptedClipsBecomePlayablePartialsAndNothingTemporar
 
   auto a = index_->clip(good.id).value();
   ASSERT_TRUE(a);
-  EXPECT_EQ(a->state, "partial");
+  EXPECT_EQ(a->state, ClipState::kPartial);
   EXPECT_GE(a->duration_s, 2.0);
   EXPECT_LE(a->duration_s, 3.5);
   EXPECT_EQ(a->end, a->start + std::chrono::duration_cast<WallTime::duration>(std::chrono::duration<double>(a->duration_s)));
   EXPECT_EQ(a->sha256, sha256_file(root_ / a->path).value());
   EXPECT_EQ(test::ffmpeg_complaints(root_ / a->path), "");
   auto b = index_->clip(empty.id).value();
-  EXPECT_EQ(b->state, "deleted");
+  EXPECT_EQ(b->state, ClipState::kDeleted);
   EXPECT_EQ(b->deleted_reason, "unrecoverable");
   EXPECT_FALSE(b->flag.empty());
 
@@ -122,7 +122,7 @@ TEST_F(MaintenanceTest, InterruptedClipsBecomePlayablePartialsAndNothingTemporar
     const std::string name = e.path().string();
     EXPECT_FALSE(name.ends_with(".part") || name.ends_with(".tmp")) << name;
   }
-  EXPECT_TRUE(index_->clips_in_state("writing").value().empty());
+  EXPECT_TRUE(index_->clips_in_state(ClipState::kWriting).value().empty());
   // A second start-up finds nothing more to do.
   EXPECT_EQ(reconcile_storage(root_, *index_, at_s(1001)).value().total(), 0);
 }
@@ -150,13 +150,13 @@ TEST_F(MaintenanceTest, MissingAndStrayFilesAreFoundAndRecorded) {
   EXPECT_EQ(report->problems.size(), 4u);
 
   auto g = index_->clip(gone.id).value();
-  EXPECT_EQ(g->state, "deleted");
+  EXPECT_EQ(g->state, ClipState::kDeleted);
   EXPECT_EQ(g->deleted_reason, "missing");
   EXPECT_EQ(g->deleted_at, at_s(1000));
-  EXPECT_EQ(index_->clip(kept.id).value()->state, "complete");
+  EXPECT_EQ(index_->clip(kept.id).value()->state, ClipState::kComplete);
   auto stray = index_->clip_by_path("clips/other/2027-01-15/stray.mp4").value();
   ASSERT_TRUE(stray);
-  EXPECT_EQ(stray->state, "partial") << "a file of unknown origin is never listed as complete";
+  EXPECT_EQ(stray->state, ClipState::kPartial) << "a file of unknown origin is never listed as complete";
   EXPECT_EQ(stray->camera, "other");
   EXPECT_FALSE(stray->flag.empty());
   EXPECT_EQ(stray->sha256, kept.sha256);
@@ -196,7 +196,7 @@ TEST_F(MaintenanceTest, RetentionDeletesOldestFirstWithSnapshotsAndNeverEvidence
   EXPECT_FALSE(fs::exists(root_ / "snapshots/cam/i2.jpg"));
   EXPECT_TRUE(fs::exists(root_ / c3.path));
   auto d2 = index_->clip(c2.id).value();
-  EXPECT_EQ(d2->state, "deleted");
+  EXPECT_EQ(d2->state, ClipState::kDeleted);
   EXPECT_EQ(d2->deleted_reason, "retention: max_bytes");
   EXPECT_EQ(index_->incident("i2").value()->snapshot->state, "deleted");
 

@@ -14,28 +14,10 @@ extern "C" {
 #include <cstring>
 
 #include "matthan/core/time.hpp"
+#include "matthan/storage/av_ptr.hpp"
 
 namespace matthan {
 namespace {
-
-struct InputCloser {
-  void operator()(AVFormatContext* c) const { avformat_close_input(&c); }
-};
-struct CodecCloser {
-  void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
-};
-struct PacketFree {
-  void operator()(AVPacket* p) const { av_packet_free(&p); }
-};
-struct FrameFree {
-  void operator()(AVFrame* f) const { av_frame_free(&f); }
-};
-
-std::string av_error(int err) {
-  char buf[AV_ERROR_MAX_STRING_SIZE] = {0};
-  av_strerror(err, buf, sizeof buf);
-  return buf;
-}
 
 // libavformat's creation_time: "2024-05-01T10:20:30.000000Z" (UTC).
 std::optional<WallTime> parse_creation_time(const char* text) {
@@ -53,10 +35,10 @@ void copy_plane(const std::uint8_t* src, int src_stride, std::uint8_t* dst, int 
 }  // namespace
 
 struct ClipDecoder::Impl {
-  std::unique_ptr<AVFormatContext, InputCloser> fmt;
-  std::unique_ptr<AVCodecContext, CodecCloser> codec;
-  std::unique_ptr<AVPacket, PacketFree> packet{av_packet_alloc()};
-  std::unique_ptr<AVFrame, FrameFree> frame{av_frame_alloc()};
+  av::InputContextPtr fmt;
+  av::CodecContextPtr codec;
+  av::PacketPtr packet{av_packet_alloc()};
+  av::FramePtr frame{av_frame_alloc()};
   int stream = -1;
   double fps = 25;
   std::uint64_t index = 0;
@@ -123,10 +105,10 @@ Result<std::unique_ptr<ClipDecoder>> ClipDecoder::open(const std::filesystem::pa
   impl->timing = timing;
   AVFormatContext* raw = nullptr;
   if (int r = avformat_open_input(&raw, path.c_str(), nullptr, nullptr); r < 0)
-    return make_error(fmt::format("cannot open {}: {}", path.string(), av_error(r)));
+    return make_error(fmt::format("cannot open {}: {}", path.string(), av::error_text(r)));
   impl->fmt.reset(raw);
   if (int r = avformat_find_stream_info(raw, nullptr); r < 0)
-    return make_error(fmt::format("{}: no stream info: {}", path.string(), av_error(r)));
+    return make_error(fmt::format("{}: no stream info: {}", path.string(), av::error_text(r)));
   const AVCodec* dec = nullptr;
   impl->stream = av_find_best_stream(raw, AVMEDIA_TYPE_VIDEO, -1, -1, &dec, 0);
   if (impl->stream < 0 || !dec) return make_error(fmt::format("{}: no decodable video stream", path.string()));
@@ -135,7 +117,7 @@ Result<std::unique_ptr<ClipDecoder>> ClipDecoder::open(const std::filesystem::pa
   avcodec_parameters_to_context(impl->codec.get(), st->codecpar);
   impl->codec->thread_count = 1;
   if (int r = avcodec_open2(impl->codec.get(), dec, nullptr); r < 0)
-    return make_error(fmt::format("{}: cannot open the decoder: {}", path.string(), av_error(r)));
+    return make_error(fmt::format("{}: cannot open the decoder: {}", path.string(), av::error_text(r)));
   const AVRational rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
   if (rate.num > 0 && rate.den > 0) impl->fps = av_q2d(rate);
   return std::unique_ptr<ClipDecoder>(new ClipDecoder(std::move(impl)));

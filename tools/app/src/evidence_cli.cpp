@@ -64,7 +64,7 @@ json incident_json(const IncidentView& v) {
            {"at", v.review.updated_at ? json(format_iso8601(*v.review.updated_at)) : json(nullptr)}}}};
   if (v.clip) {
     j["clip"] = {{"path", v.clip->path},
-                 {"state", v.clip->state},
+                 {"state", to_string(v.clip->state)},
                  {"start", format_iso8601(v.clip->start)},
                  {"end", format_iso8601(v.clip->end)},
                  {"duration_s", v.clip->duration_s},
@@ -97,7 +97,7 @@ class Exporter {
 
   Result<ExportResult> run(const IncidentView& v) {
     result_.dir = out_;
-    if (v.clip && v.clip->state != "deleted") {
+    if (v.clip && v.clip->state != ClipState::kDeleted) {
       if (Status s = add_clip(*v.clip); !s) return s.error();
     } else {
       warn(v.clip ? fmt::format("the clip {} was deleted ({})", v.clip->path, v.clip->deleted_reason)
@@ -119,8 +119,8 @@ class Exporter {
     if (Status s = add_file(config_.storage_root / c.path, "clip"); !s) return s;
     const std::string copied = files_.back()["sha256"];
     files_.back()["recorded_sha256"] = c.sha256;
-    files_.back()["state"] = c.state;
-    if (c.state != "complete") warn(fmt::format("the clip is {} (not complete): {}", c.state, c.flag));
+    files_.back()["state"] = to_string(c.state);
+    if (c.state != ClipState::kComplete) warn(fmt::format("the clip is {} (not complete): {}", to_string(c.state), c.flag));
     if (!c.sha256.empty() && copied != c.sha256)
       warn(fmt::format("the clip's SHA-256 {} differs from the one recorded when it was finalised ({})", copied,
                        c.sha256));
@@ -157,7 +157,7 @@ class Exporter {
            {"end", i.ended_at ? time_pair(*i.ended_at) : json(nullptr)},
            {"files", files_}};
     if (v.clip) {
-      m["clip"] = {{"state", v.clip->state},
+      m["clip"] = {{"state", to_string(v.clip->state)},
                    {"offset_s", i.clip_offset_s},
                    {"start", time_pair(v.clip->start)},
                    {"end", time_pair(v.clip->end)}};

@@ -8,19 +8,13 @@
 namespace matthan {
 namespace {
 
-std::string av_error_text(int code) {
-  char buf[AV_ERROR_MAX_STRING_SIZE] = {};
-  av_strerror(code, buf, sizeof buf);
-  return buf;
-}
-
-Result<av::FormatContextPtr> open_format(const std::filesystem::path& path) {
+Result<av::InputContextPtr> open_format(const std::filesystem::path& path) {
   AVFormatContext* raw = nullptr;
   const int rc = avformat_open_input(&raw, path.c_str(), nullptr, nullptr);
-  if (rc < 0) return make_error(fmt::format("cannot open {}: {}", path.string(), av_error_text(rc)));
-  av::FormatContextPtr format(raw);
+  if (rc < 0) return make_error(fmt::format("cannot open {}: {}", path.string(), av::error_text(rc)));
+  av::InputContextPtr format(raw);
   if (const int info = avformat_find_stream_info(format.get(), nullptr); info < 0)
-    return make_error(fmt::format("cannot read stream info of {}: {}", path.string(), av_error_text(info)));
+    return make_error(fmt::format("cannot read stream info of {}: {}", path.string(), av::error_text(info)));
   return format;
 }
 
@@ -102,7 +96,7 @@ Result<AccessUnit> AccessUnitReader::next() {
       if (auto s = reopen(); !s) return s.error();
       continue;
     }
-    if (rc < 0) return make_error(fmt::format("reading {}: {}", paths_[current_].string(), av_error_text(rc)));
+    if (rc < 0) return make_error(fmt::format("reading {}: {}", paths_[current_].string(), av::error_text(rc)));
     if (packet_->stream_index != stream_index_ || packet_->size <= 0) {
       av_packet_unref(packet_.get());
       continue;

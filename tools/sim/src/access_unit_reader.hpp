@@ -7,9 +7,9 @@
 #include <memory>
 #include <vector>
 
-#include "av_ptr.hpp"
 #include "matthan/core/result.hpp"
 #include "matthan/sim/simulator.hpp"
+#include "matthan/storage/av_ptr.hpp"
 
 namespace matthan {
 
@@ -56,7 +56,7 @@ class AccessUnitReader {
   std::vector<std::filesystem::path> paths_;
   std::vector<VideoFileInfo> infos_;
   std::size_t current_ = 0;  // the playlist entry being read
-  av::FormatContextPtr format_;
+  av::InputContextPtr format_;
   av::PacketPtr packet_;
   int stream_index_ = -1;
   std::int64_t loop_offset_ns_ = 0;         // added to this loop's timestamps

@@ -2,12 +2,29 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
 namespace matthan {
 
+// What kind of failure an Error is: decisions (retry policy, probe verdicts) use this, never the message text.
+enum class ErrorCode {
+  kOther,         // no decision depends on the kind
+  kUnauthorized,  // the peer refused our credentials (RTSP/HTTP 401)
+  kNotFound,      // the peer has nothing at this path (RTSP/HTTP 404), or a file is missing
+  kUnreachable,   // no route, host down, name does not resolve
+  kRefused,       // nothing listens on the port
+  kTimeout,       // the peer or the stream went silent for too long
+  kIo,            // a read, write or file-system operation failed
+  kConfig,        // a setting or argument is not acceptable
+  kUnsupported,   // a codec, container or scheme we do not handle
+  kInvalid,       // malformed input (a URL, a file, a request)
+};
+std::string_view to_string(ErrorCode code);  // "other", "unauthorized", "not_found", ...
+
 struct Error {
+  ErrorCode code = ErrorCode::kOther;
   std::string message;
 };
 
@@ -47,6 +64,7 @@ class [[nodiscard]] Result<void> {
 
 using Status = Result<void>;
 
-inline Error make_error(std::string message) { return Error{std::move(message)}; }
+inline Error make_error(std::string message) { return Error{ErrorCode::kOther, std::move(message)}; }
+inline Error make_error(ErrorCode code, std::string message) { return Error{code, std::move(message)}; }
 
 }  // namespace matthan

@@ -5,6 +5,7 @@
 #include <gst/gst.h>
 
 #include <memory>
+#include <utility>
 
 namespace matthan::gst {
 
@@ -74,5 +75,21 @@ MiniPtr<T> share_mini(T* p) {
   if (p != nullptr) gst_mini_object_ref(GST_MINI_OBJECT_CAST(p));
   return MiniPtr<T>(p);
 }
+
+// Owns a pipeline and sets it to NULL before its last reference goes, so no streaming thread outlives its
+// owner (the camera source's run, the probe).
+class PipelineGuard {
+ public:
+  explicit PipelineGuard(ElementPtr pipeline) : pipeline_(std::move(pipeline)) {}
+  PipelineGuard(const PipelineGuard&) = delete;
+  PipelineGuard& operator=(const PipelineGuard&) = delete;
+  ~PipelineGuard() {
+    if (pipeline_) gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
+  }
+  GstElement* get() const { return pipeline_.get(); }
+
+ private:
+  ElementPtr pipeline_;
+};
 
 }  // namespace matthan::gst

@@ -19,11 +19,6 @@ namespace matthan {
 // Calls gst_init once per process; safe to call from any thread, any number of times.
 void ensure_gstreamer_initialized();
 
-
-// Markers in failure reasons the supervisor's retry policy recognises (classify_failure).
-inline constexpr std::string_view kUnauthorizedMarker = "(401)";
-inline constexpr std::string_view kNotFoundMarker = "(404)";
-
 struct SourceOptions {
   std::string
       url;  // rtsp://[user:pass@]host[:port]/path or file:///path; may hold credentials: never log it raw
@@ -66,7 +61,8 @@ class CameraSource {
  public:
   virtual ~CameraSource() = default;
   // ok() only when stopped on request; an error with a clear, credential-free reason otherwise (EOS
-  // included).
+  // included), its code saying what kind of failure it was (kUnauthorized, kNotFound, kRefused, kUnreachable,
+  // kTimeout for a stall, ...).
   virtual Status run(std::stop_token stop) = 0;
 };
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "matthan/core/result.hpp"
 #include "matthan/ingest/transport.hpp"
 
 namespace matthan {
@@ -24,6 +25,9 @@ enum class ProbeFailure {
   kOther,
 };
 const char* probe_failure_name(ProbeFailure f);  // "unreachable", "refused", "unauthorized", ...
+// The probe's verdict for a failure of this code (kOther when the code has no verdict of its own), and back.
+ProbeFailure probe_failure_from(ErrorCode code);
+ErrorCode error_code_of(ProbeFailure f);  // kNone: kOther
 
 struct StreamProbeOptions {
   std::string url;  // may hold credentials: never log it raw
@@ -72,7 +76,8 @@ struct StreamMeasurement {
 // timeout_seconds + measure_seconds.
 StreamMeasurement probe_stream(const StreamProbeOptions& options, std::stop_token stop = {});
 
-// The failure kind behind a socket-level error text from GStreamer/GIO ("Connection refused", ...).
-ProbeFailure classify_connection_text(const std::string& text);
+// The code behind a socket-level error text from GStreamer/GIO ("Connection refused": kRefused, ...); kOther
+// when the text names none.
+ErrorCode classify_connection_text(const std::string& text);
 
 }  // namespace matthan

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "matthan/core/camera_health.hpp"
+#include "matthan/core/result.hpp"
 #include "matthan/core/types.hpp"
 #include "matthan/ingest/connect_gate.hpp"
 #include "matthan/ingest/gst_source.hpp"
@@ -31,9 +32,9 @@ struct BackoffPolicy {
   int refused_skip = 2;         // 401 / 404: the delay skips this many steps ahead (slower, never hammering)
 };
 
-// Why an attempt failed, as far as the retry policy cares.
+// Why an attempt failed, as far as the retry policy cares: from the error's code, never its text.
 enum class FailureKind { kOther, kUnauthorized, kNotFound };
-FailureKind classify_failure(std::string_view reason);
+FailureKind classify_failure(ErrorCode code);
 
 // Delay before retrying after the n-th consecutive failure (0-based); rng01 in [0,1) picks the jitter.
 double backoff_delay(const BackoffPolicy& p, int failures, double rng01);
@@ -92,6 +93,7 @@ class CameraSupervisor {
   class AttemptGuard;
   struct AttemptOutcome {
     std::string reason;
+    ErrorCode code = ErrorCode::kOther;
     double streamed_s = 0;  // how long the attempt was streaming
   };
   void loop(std::stop_token stop);

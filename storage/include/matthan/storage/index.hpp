@@ -11,6 +11,7 @@
 
 #include "matthan/core/result.hpp"
 #include "matthan/core/types.hpp"
+#include "matthan/storage/clip_state.hpp"
 
 namespace matthan {
 
@@ -35,7 +36,7 @@ struct ClipRecord {
   double duration_s = 0;
   std::uint64_t bytes = 0;
   std::string sha256;  // hex SHA-256 of the finished file ('' while writing)
-  std::string state;   // writing|complete|partial|deleted
+  ClipState state = ClipState::kWriting;
   // Schema v2. start/end above are the clip's real first/last instants; requested_start is
   // incident start - pre_roll (the clip must start at or before it when the ring held that keyframe).
   std::optional<WallTime> requested_start;
@@ -141,7 +142,7 @@ class Index {
 
   // ---- clip lifecycle, reconcile and retention ----
   Result<std::optional<ClipRecord>> clip_by_path(const std::string& path);
-  Result<std::vector<ClipRecord>> clips_in_state(const std::string& state);
+  Result<std::vector<ClipRecord>> clips_in_state(ClipState state);
   Result<std::vector<ClipRecord>> live_clips();  // every clip not deleted, oldest first
   Result<std::vector<SnapshotRecord>> live_snapshots();
   // Places the incident's start in a clip; an upsert_incident without a clip never clears it.

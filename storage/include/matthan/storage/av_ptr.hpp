@@ -1,4 +1,6 @@
-// RAII handles and error text for the libavformat calls of the storage module (private header).
+// RAII owners and error text for the FFmpeg (libavformat/libavcodec) handles, the one home for every module and
+// tool that calls FFmpeg: storage, the simulator, the app's clip decoder, the tests' fixtures. Include only where
+// the FFmpeg headers are available (PkgConfig::FFMPEG).
 #pragma once
 
 #include <memory>
@@ -7,13 +9,23 @@
 #include "matthan/core/result.hpp"
 
 extern "C" {
+#include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
+#include <libavutil/dict.h>
 #include <libavutil/error.h>
+#include <libavutil/frame.h>
 }
 
-namespace matthan::libav {
+namespace matthan::av {
 
-struct FormatContextDeleter {
+// A demuxer opened with avformat_open_input.
+struct InputContextDeleter {
+  void operator()(AVFormatContext* ctx) const { avformat_close_input(&ctx); }
+};
+using InputContextPtr = std::unique_ptr<AVFormatContext, InputContextDeleter>;
+
+// A muxer from avformat_alloc_output_context2: closes the file it opened (avio_open), then frees.
+struct OutputContextDeleter {
   void operator()(AVFormatContext* ctx) const {
     if (ctx == nullptr) return;
     if (ctx->pb != nullptr && ctx->oformat != nullptr && (ctx->oformat->flags & AVFMT_NOFILE) == 0) {
@@ -22,17 +34,22 @@ struct FormatContextDeleter {
     avformat_free_context(ctx);
   }
 };
-using OutputContextPtr = std::unique_ptr<AVFormatContext, FormatContextDeleter>;
+using OutputContextPtr = std::unique_ptr<AVFormatContext, OutputContextDeleter>;
 
-struct InputContextDeleter {
-  void operator()(AVFormatContext* ctx) const { avformat_close_input(&ctx); }
+struct CodecContextDeleter {
+  void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
 };
-using InputContextPtr = std::unique_ptr<AVFormatContext, InputContextDeleter>;
+using CodecContextPtr = std::unique_ptr<AVCodecContext, CodecContextDeleter>;
 
 struct PacketDeleter {
   void operator()(AVPacket* p) const { av_packet_free(&p); }
 };
 using PacketPtr = std::unique_ptr<AVPacket, PacketDeleter>;
+
+struct FrameDeleter {
+  void operator()(AVFrame* f) const { av_frame_free(&f); }
+};
+using FramePtr = std::unique_ptr<AVFrame, FrameDeleter>;
 
 struct DictionaryDeleter {
   void operator()(AVDictionary* d) const { av_dict_free(&d); }
@@ -54,4 +71,4 @@ inline Status finish_output(AVFormatContext* mux) {
   return {};
 }
 
-}  // namespace matthan::libav
+}  // namespace matthan::av
