@@ -817,7 +817,7 @@ struct Engine::Impl {
     so.fps = c.detect.fps;
     so.keyframes_only = c.detect.mode == DetectMode::kKeyframes;
     so.latency_ms = c.rtsp_latency_ms;
-    so.transport = c.transport == "tcp" ? RtspTransport::kTcp : c.transport == "udp" ? RtspTransport::kUdp : RtspTransport::kAuto;
+    so.transport = c.transport;
     so.media_epoch = started_at;  // one timeline per camera across reconnects, shared by url and detect_url
     const bool substream = !c.detect_url.empty();
     so.decode = !substream;  // with a detect_url, url is only recorded: nothing of it is decoded
@@ -841,10 +841,7 @@ struct Engine::Impl {
       sink.watchdog = [raw] { return raw->supervisor->check_watchdog(); };
       return make_gst_source(raw->cfg.id, attempt, std::move(sink));
     };
-    WatchdogPolicy wd;
-    wd.stall_s = c.watchdog.stall_s;
-    wd.frozen_s = c.watchdog.frozen_s;
-    wd.max_rate_factor = c.watchdog.max_rate_factor;
+    const WatchdogPolicy& wd = c.watchdog;
     WatchdogPolicy record_wd = wd;
     record_wd.expect_frames = !substream;
     auto on_change = [this, raw](const CameraHealth& h) { storage_tasks.post([this, raw, h] { on_health(*raw, h); }); };
