@@ -14,7 +14,6 @@
 
 #include "config_tables.hpp"
 #include "matthan/core/url.hpp"
-#include "matthan/review/auth.hpp"
 
 namespace matthan {
 namespace config {
@@ -97,7 +96,7 @@ void read_zones(ConfigReader& r, const YAML::Node& n, const std::string& path, s
   for (std::size_t i = 0; i < n.size(); ++i) {
     const std::string zp = fmt::format("{}[{}]", path, i);
     if (!r.expect_map(n[i], zp)) continue;
-    r.check_keys(n[i], zp, {"name", "polygon"});
+    r.check_keys(n[i], zp, keys_of(zone_table()));
     Zone z;
     bool good = read_rule_name(r, n[i], zp, seen, z.name, "zone");
     const YAML::Node poly = n[i]["polygon"];
@@ -128,7 +127,7 @@ void read_lines(ConfigReader& r, const YAML::Node& n, const std::string& path, s
   for (std::size_t i = 0; i < n.size(); ++i) {
     const std::string lp = fmt::format("{}[{}]", path, i);
     if (!r.expect_map(n[i], lp)) continue;
-    r.check_keys(n[i], lp, {"name", "from", "to", "direction"});
+    r.check_keys(n[i], lp, keys_of(line_table()));
     Line l;
     bool good = read_rule_name(r, n[i], lp, seen, l.name, "line");
     for (const char* key : {"from", "to"}) {
@@ -179,7 +178,7 @@ void read_rules(ConfigReader& r, const YAML::Node& cam, const std::string& cam_p
     const YAML::Node rn = n[i];
     const std::string rp = fmt::format("{}[{}]", path, i);
     if (!r.expect_map(rn, rp)) continue;
-    r.check_keys(rn, rp, {"kind", "zone", "line", "labels", "schedule", "seconds"});
+    r.check_keys(rn, rp, keys_of(rule_table()));
     Rule rule;
     bool good = true;
     std::string kind;
@@ -320,94 +319,6 @@ void check_cross_field(ConfigReader& r, const YAML::Node& n, const std::string& 
   if (c.clip.pre_roll + c.clip.post_roll >= c.clip.max_length)
     r.issue(n, ConfigReader::join(path, "clip"), "pre_roll + post_roll must be shorter than max_length");
 }
-
-// `review:` (the officers' web page and API). Present = enabled; defaults listen on loopback only.
-void read_review_users(ConfigReader& r, const YAML::Node& n, ReviewSettings& out) {
-  if (!n.IsSequence()) {
-    r.issue(n, "review.users", "must be a list of {name, role, password_hash}");
-    return;
-  }
-  static const std::regex kName("[A-Za-z0-9_.@-]{1,64}");
-  std::set<std::string> seen;
-  for (std::size_t i = 0; i < n.size(); ++i) {
-    const std::string path = fmt::format("review.users[{}]", i);
-    if (!r.expect_map(n[i], path)) continue;
-    r.check_keys(n[i], path, {"name", "role", "password_hash"});
-    ReviewUser u;
-    std::string role = "viewer";
-    if (!r.string(n[i], "name", path, u.name, 64) || !std::regex_match(u.name, kName))
-      r.issue(n[i], ConfigReader::join(path, "name"), "is required and must match [A-Za-z0-9_.@-]+ (at most 64)");
-    else if (!seen.insert(u.name).second)
-      r.issue(n[i]["name"], ConfigReader::join(path, "name"), fmt::format("duplicate user '{}'", u.name));
-    if (r.string(n[i], "role", path, role, 16) && !parse_role(role, u.role))
-      r.issue(n[i]["role"], ConfigReader::join(path, "role"), "must be viewer, officer or admin");
-    if (!r.string(n[i], "password_hash", path, u.password_hash, 256) || !looks_like_password_hash(u.password_hash))
-      r.issue(n[i], ConfigReader::join(path, "password_hash"), "is required: an argon2id hash made by `matthan passwd`");
-    out.users.push_back(std::move(u));
-  }
-}
-
-void read_review_tokens(ConfigReader& r, const YAML::Node& n, ReviewSettings& out) {
-  if (!n.IsSequence()) {
-    r.issue(n, "review.api_tokens", "must be a list of {name, role, token}");
-    return;
-  }
-  static const std::regex kSha("sha256:[0-9a-fA-F]{64}");
-  for (std::size_t i = 0; i < n.size(); ++i) {
-    const std::string path = fmt::format("review.api_tokens[{}]", i);
-    if (!r.expect_map(n[i], path)) continue;
-    r.check_keys(n[i], path, {"name", "role", "token"});
-    ApiToken t;
-    t.name = fmt::format("token-{}", i);
-    std::string role = "viewer";
-    r.string(n[i], "name", path, t.name, 64);
-    if (r.string(n[i], "role", path, role, 16) && !parse_role(role, t.role))
-      r.issue(n[i]["role"], ConfigReader::join(path, "role"), "must be viewer, officer or admin");
-    if (!r.string(n[i], "token", path, t.token, 512)) {
-      r.issue(n[i], ConfigReader::join(path, "token"), "is required: the token, or sha256:<64 hex> of it");
-    } else if (t.token.rfind("sha256:", 0) == 0 ? !std::regex_match(t.token, kSha) : t.token.size() < 16) {
-      r.issue(n[i]["token"], ConfigReader::join(path, "token"),
-              "must be at least 16 characters, or sha256: followed by 64 hex digits");
-    }
-    out.api_tokens.push_back(std::move(t));
-  }
-}
-
-}  // namespace
-
-void read_review(ConfigReader& r, const YAML::Node& n, const std::filesystem::path& base_dir, ReviewSettings& out) {
-  if (!r.expect_map(n, "review")) return;
-  r.check_keys(n, "review", {"listen", "users", "api_tokens", "session_ttl", "login_max_failures", "login_lockout",
-                             "time_zone", "tls", "secure_cookie", "metrics_public"});
-  out.enabled = true;
-  if (r.string(n, "listen", "review", out.listen, 128)) {
-    if (!valid_listen_address(out.listen)) r.issue(n["listen"], "review.listen", "must be HOST:PORT, e.g. 127.0.0.1:8080");
-  }
-  if (n["users"].IsDefined()) read_review_users(r, n["users"], out);
-  if (n["api_tokens"].IsDefined()) read_review_tokens(r, n["api_tokens"], out);
-  r.number(n, "session_ttl", "review", out.session_ttl_s, 60, 30 * 24 * 3600);
-  r.number(n, "login_max_failures", "review", out.login_max_failures, 1, 100);
-  r.number(n, "login_lockout", "review", out.login_lockout_s, 1, 24 * 3600);
-  if (r.string(n, "time_zone", "review", out.time_zone, 64)) {
-    static const std::regex kZone("[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}");
-    if (!std::regex_match(out.time_zone, kZone)) r.issue(n["time_zone"], "review.time_zone", "must be an IANA zone such as Asia/Ho_Chi_Minh");
-  }
-  r.boolean(n, "secure_cookie", "review", out.secure_cookie);
-  r.boolean(n, "metrics_public", "review", out.metrics_public);
-  if (const YAML::Node t = n["tls"]; t.IsDefined() && r.expect_map(t, "review.tls")) {
-    r.check_keys(t, "review.tls", {"cert", "key"});
-    std::string cert, key;
-    r.string(t, "cert", "review.tls", cert);
-    r.string(t, "key", "review.tls", key);
-    if (cert.empty() || key.empty()) r.issue(t, "review.tls", "needs both cert and key (PEM files)");
-    out.tls.cert = cert.empty() ? std::filesystem::path() : (base_dir / cert).lexically_normal();
-    out.tls.key = key.empty() ? std::filesystem::path() : (base_dir / key).lexically_normal();
-  }
-  if (out.users.empty() && out.api_tokens.empty())
-    r.issue(n, "review", "lists no users and no api_tokens: nobody could log in (make a hash with `matthan passwd`)");
-}
-
-namespace {
 
 void read_root(ConfigReader& r, const YAML::Node& root, const std::filesystem::path& base_dir, Config& cfg) {
   if (!r.expect_map(root, "")) return;

@@ -322,6 +322,20 @@ Field<S> block(std::string_view key, Sub S::*m, const Table<Sub>& (*table)(),
   });
 }
 
+// A list `key:` of mappings whose keys are `item`'s, read by `read` (which checks each item's keys against
+// keys_of(item())), documented by `item`'s rows under "key[].".
+template <class S, class Item>
+Field<S> items(std::string_view key, const Table<Item>& (*item)(),
+               std::function<void(ConfigReader&, const YAML::Node&, const std::string&, S&)> read) {
+  Field<S> f;
+  f.key = key;
+  f.read = std::move(read);
+  f.doc = [key, item](const std::string& prefix, std::vector<DocRow>& out) {
+    doc_rows(item(), prefix + std::string(key) + "[].", out);
+  };
+  return f;
+}
+
 // The markdown of a docs key table.
 inline std::string markdown_table(const std::vector<DocRow>& rows) {
   std::string out = "| key | type | default | bounds | meaning |\n|---|---|---|---|---|\n";

@@ -385,6 +385,36 @@ void read_root_settings(ConfigReader& r, const YAML::Node& root, Config& cfg) {
   read_fields(r, root, "", root_table(), {"node", "time_zone", "storage", "events", "health", "ingest"}, cfg);
 }
 
+const Table<Zone>& zone_table() {
+  static const Table<Zone> t{
+      custom<Zone>("name", {"", "string", "required", "1..64 printable characters, unique among the camera's zones", "the name in events (`zones`, `rule.zone`)"}),
+      custom<Zone>("polygon", {"", "list of points", "required", "≥ 3 points `[x, y]`, each in 0..1", "the zone's outline"}),
+  };
+  return t;
+}
+
+const Table<Line>& line_table() {
+  static const Table<Line> t{
+      custom<Line>("name", {"", "string", "required", "1..64 printable characters, unique among the camera's lines", "the name in events (`rule.line`)"}),
+      custom<Line>("from", {"", "point", "required", "`[x, y]` in 0..1", "the segment's first point, a: it runs from a to b"}),
+      custom<Line>("to", {"", "point", "required", "`[x, y]` in 0..1, not `from`", "the segment's second point, b"}),
+      custom<Line>("direction", {"", "string", "`both`", "`a_to_b`, `b_to_a`, `both`", "which crossings count (below)"}),
+  };
+  return t;
+}
+
+const Table<Rule>& rule_table() {
+  static const Table<Rule> t{
+      custom<Rule>("kind", {"", "string", "required", "`zone_enter`, `line_cross`, `loiter`", "what the rule watches for"}),
+      custom<Rule>("zone", {"", "string", "required for `zone_enter` and `loiter`", "a zone of this camera", "the zone watched (not allowed on `line_cross`)"}),
+      custom<Rule>("line", {"", "string", "required for `line_cross`", "a line of this camera", "the line watched (not allowed on the zone kinds)"}),
+      custom<Rule>("labels", {"", "list", "every label of `detect.objects.labels`", "non-empty, each in `detect.objects.labels`", "which objects the rule is about"}),
+      custom<Rule>("schedule", {"", "string", "always", "`HH:MM-HH:MM` in `time_zone`; may wrap past midnight", "the daily window in which the rule fires"}),
+      custom<Rule>("seconds", {"", "number", "required for `loiter`", "> 0, at most 86400 (`loiter` only)", "how long an object stays in the zone before `loiter` fires"}),
+  };
+  return t;
+}
+
 const Table<CameraConfig>& camera_table() {
   static const Table<CameraConfig> t = [] {
     Table<CameraConfig> fields{
@@ -417,9 +447,9 @@ const Table<Config>& root_table() {
       custom<Config>("defaults", {"", "mapping", "", "", "per-camera settings merged into every camera (below)"}),
       custom<Config>("cameras", {"", "list", "required", "at least one", "the cameras"}),
       block("log", &Config::log, &log_table),
-      custom<Config>("review", {},  // its own section of docs/config.md
+      custom<Config>("review", {},  // a table of its own in docs/config.md
                      [](ConfigReader& r, const YAML::Node& root, const std::string&, Config& cfg) {
-                       if (const YAML::Node rv = root["review"]; rv.IsDefined()) read_review(r, rv, r.base_dir, cfg.review);
+                       if (const YAML::Node rv = root["review"]; rv.IsDefined()) read_review(r, rv, cfg.review);
                      }),
       config_block("health", &health_table),
       block("metrics", &Config::metrics, &metrics_table),
@@ -439,10 +469,17 @@ const Table<Config>& root_table() {
 }  // namespace config
 
 std::vector<std::pair<std::string, std::string>> config_key_tables() {
-  std::vector<config::DocRow> top, camera;
+  std::vector<config::DocRow> top, camera, review, rules;
   config::doc_rows(config::root_table(), "", top);
   config::doc_rows(config::camera_table(), "", camera);
-  return {{"top-level", config::markdown_table(top)}, {"camera", config::markdown_table(camera)}};
+  config::doc_rows(config::review_table(), "review.", review);
+  config::doc_rows(config::zone_table(), "zones[].", rules);
+  config::doc_rows(config::line_table(), "lines[].", rules);
+  config::doc_rows(config::rule_table(), "rules[].", rules);
+  return {{"top-level", config::markdown_table(top)},
+          {"camera", config::markdown_table(camera)},
+          {"review", config::markdown_table(review)},
+          {"rules", config::markdown_table(rules)}};
 }
 
 }  // namespace matthan

@@ -26,7 +26,14 @@ void read_camera_settings(ConfigReader& r, const YAML::Node& n, const std::strin
 // HOST:PORT, for review.listen and metrics.listen.
 bool valid_listen_address(const std::string& listen);
 
-// `review:` (config.cpp), which the root table's `review` key reads.
-void read_review(ConfigReader& r, const YAML::Node& n, const std::filesystem::path& base_dir, ReviewSettings& out);
+// `review:` (config_review.cpp), which the root table's `review` key reads.
+const Table<ReviewSettings>& review_table();
+void read_review(ConfigReader& r, const YAML::Node& n, ReviewSettings& out);
+
+// The items of a camera's `zones:`, `lines:` and `rules:` lists (config.cpp reads them: a rule refers to zones and
+// lines by name).
+const Table<Zone>& zone_table();
+const Table<Line>& line_table();
+const Table<Rule>& rule_table();
 
 }  // namespace matthan::config
