@@ -381,6 +381,8 @@ int main(int argc, char** argv) {
   std::string check_path;
   auto* check = app.add_subcommand("check", "Validate a config file and report every problem with file:line");
   check->add_option("--config", check_path, "YAML config file")->required();
+  auto* config_keys = app.add_subcommand(
+      "config-keys", "Print docs/config.md's key tables (markdown), generated from the config's field tables");
 
   std::string listen = "127.0.0.1:8554";
   std::vector<std::string> sources;
@@ -496,6 +498,12 @@ int main(int argc, char** argv) {
     return cmd_run(config_path, run_for, log_cli, lvl->count() > 0 || ljson->count() > 0, engine_options);
   }
   if (*check) return cmd_check(check_path);
+  if (*config_keys) {
+    for (const auto& [name, table] : matthan::config_key_tables())
+      fmt::print("<!-- config-keys {} (generated: `matthan config-keys`) -->\n\n{}\n<!-- /config-keys -->\n\n", name,
+                 table);
+    return 0;
+  }
   if (*reload) return cmd_reload(reload_config, reload_socket, reload_timeout);
   if (*sim) return cmd_sim(listen, sources, sim_then, sim_codec, cache, onset_log, onset_period);
   if (*tail) return run_tail(endpoint, topic, count, [] { return false; });

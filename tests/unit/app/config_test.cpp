@@ -267,12 +267,12 @@ cameras:
   ASSERT_TRUE(l.ok()) << l.error_text();
   EXPECT_EQ(l.config.heartbeat_s, 2);
   const auto& a = l.config.cameras[0];
-  EXPECT_EQ(a.transport, "udp");
+  EXPECT_EQ(to_string(a.transport), "udp");
   EXPECT_EQ(a.watchdog.stall_s, 4);
   EXPECT_EQ(a.watchdog.frozen_s, 0);
   EXPECT_EQ(a.watchdog.max_rate_factor, 5);
   EXPECT_EQ(a.offline_after, 12);
-  EXPECT_EQ(l.config.cameras[1].transport, "auto");
+  EXPECT_EQ(to_string(l.config.cameras[1].transport), "auto");
   EXPECT_EQ(l.config.cameras[1].watchdog.max_rate_factor, 3);
 }
 

@@ -239,7 +239,7 @@ struct Engine::Impl {
     so.fps = c.detect.fps;
     so.keyframes_only = c.detect.mode == DetectMode::kKeyframes;
     so.latency_ms = c.rtsp_latency_ms;
-    so.transport = c.transport == "tcp" ? RtspTransport::kTcp : c.transport == "udp" ? RtspTransport::kUdp : RtspTransport::kAuto;
+    so.transport = c.transport;
     so.media_epoch = started_at;  // one timeline per camera across reconnects, shared by url and detect_url
     const bool substream = !c.detect_url.empty();
     CameraRuntime* raw = rt.get();
@@ -264,10 +264,7 @@ struct Engine::Impl {
       raw->ring->push(std::move(p));
     };
     if (!substream) record.on_frame = to_analysis;  // with a detect_url, url is only recorded: nothing of it is decoded
-    WatchdogPolicy wd;
-    wd.stall_s = c.watchdog.stall_s;
-    wd.frozen_s = c.watchdog.frozen_s;
-    wd.max_rate_factor = c.watchdog.max_rate_factor;
+    const WatchdogPolicy& wd = c.watchdog;
     WatchdogPolicy record_wd = wd;
     record_wd.expect_frames = !substream;
     rt->supervisor = supervise(c.url, std::move(record), record_wd, [this, raw](const CameraHealth& h) {

@@ -8,33 +8,15 @@
 #include <string>
 #include <utility>
 
-#include "matthan/app/config.hpp"
 #include "matthan/detect/tamper_detector.hpp"
 #include "matthan/events/incident.hpp"
 #include "stream_size_watch.hpp"
 
 namespace matthan {
 
-inline TamperConfig tamper_config(const TamperSettings& s) {
-  TamperConfig t;
-  t.enabled = s.enabled;
-  t.interval_s = s.interval_s;
-  t.learn_s = s.learn_s;
-  t.persist_s = s.persist_s;
-  t.clear_s = s.clear_s;
-  t.reference_time_s = s.reference_time_s;
-  t.rebaseline_s = s.rebaseline_s;
-  t.min_stddev = s.min_stddev;
-  t.brightness_factor = s.brightness_factor;
-  t.contrast_drop = s.contrast_drop;
-  t.structure_change = s.structure_change;
-  t.sharpness_drop = s.sharpness_drop;
-  return t;
-}
-
 class TamperWatch {
  public:
-  TamperWatch(CameraId camera, const TamperSettings& s) : camera_(std::move(camera)), detector_(tamper_config(s)) {}
+  TamperWatch(CameraId camera, const TamperConfig& config) : camera_(std::move(camera)), detector_(config) {}
 
   // The incident that starts or ends with this frame, if any. A start dates back to when the condition
   // began (its pts, and the wall time that far before this frame's), so the clip's pre-roll shows the act.

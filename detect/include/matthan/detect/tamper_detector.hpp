@@ -45,6 +45,7 @@ struct TamperConfig {
   // that gain and offset do not change) fell below this fraction of the reference's, without a rise in
   // contrast (a clearer view is never a blur).
   double sharpness_drop = 0.45;
+  bool operator==(const TamperConfig&) const = default;  // config reload: an unchanged camera is left alone
 };
 
 // What one evaluation measured (exposed for tests, logs and tuning).

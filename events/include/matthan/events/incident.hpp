@@ -46,6 +46,15 @@ struct IncidentPolicy {
   double update_interval_s = 1.0;  // at most one update per this much media time
 };
 
+// A camera's `clip:` block (docs/config.md), in seconds: how much video an incident's clip keeps around it
+// (the recorder's ClipPolicy comes from it), and how long an incident may last (IncidentPolicy::max_length_s).
+struct ClipSettings {
+  double pre_roll = 5;
+  double post_roll = 5;
+  double max_length = 300;
+  bool operator==(const ClipSettings&) const = default;
+};
+
 struct Observation {
   MediaTimeNs pts = 0;
   WallTime wall{};

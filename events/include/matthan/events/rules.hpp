@@ -58,6 +58,17 @@ struct Rule {
   bool operator==(const Rule&) const = default;
 };
 
+// A camera's `zones:`, `lines:` and `rules:` (docs/config.md "Rules"), in normalised 0..1 coordinates.
+// With rules, a camera raises only rule incidents (zone_enter, line_cross, loiter); without, `object`
+// incidents for its labels. Rules need a detect.objects block.
+struct RuleSettings {
+  std::vector<Zone> zones;
+  std::vector<Line> lines;
+  std::vector<Rule> rules;
+  std::string time_zone = "Asia/Ho_Chi_Minh";  // the node's `time_zone`, copied into every camera
+  bool operator==(const RuleSettings&) const = default;
+};
+
 struct RuleHit {
   RuleKind kind;
   std::string target;

@@ -21,6 +21,7 @@ struct WatchdogPolicy {
   // false for a stream that is recorded but never decoded (its camera detects on a detect_url): the
   // no-frames and frozen-picture rules do not apply to it.
   bool expect_frames = true;
+  bool operator==(const WatchdogPolicy&) const = default;  // config reload: an unchanged camera is left alone
 };
 
 // A cheap fingerprint of a frame's luma (a sampled grid), equal for bit-identical pictures.
