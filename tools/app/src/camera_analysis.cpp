@@ -33,7 +33,7 @@ constexpr double kKeyframePredictS = 4.0;    // the tracker's velocity reaches t
 // Two boxes of one kind overlapping by more than this are one object, the better-scored box stays. The
 // model's own NMS (0.45) leaves a second, weaker box on one person (head and shoulders, or a shifted
 // body): 83 of the 117 false boxes on sbi-hallandmonitor overlapped a found person by IoU 0.3-0.5. At
-// 0.3 no true box was lost on caviar1, hallandmonitor or highwayi (docs/ACCURACY.md).
+// 0.3 no true box was lost on caviar1, hallandmonitor or highwayi (bench/journal/2026-11-29-object-boxes-per-camera.md).
 constexpr double kDuplicateIou = 0.3;
 
 // How far back CameraAnalysis keeps the analysed frames' wall times: more than the gate's travel window
@@ -209,7 +209,7 @@ AnalysisOutput CameraAnalysis::process(const Frame& frame) {
     tracker_.reset();
   }
   // No frame is skipped as still while something is happening on this camera: a person who sits still must
-  // keep his incident open with his small moves (docs/ACCURACY.md, TimeOfDay).
+  // keep his incident open with his small moves (Wallflower TimeOfDay: bench/journal/2026-11-29-still-frame-gate.md).
   motion_.hold_still_gate(detector_ ? (!tracker_.tracks().empty() || object_incidents_->open_count() > 0 ||
                                        (rule_incidents_ && rule_incidents_->open_count() > 0))
                                     : motion_incidents_.active());

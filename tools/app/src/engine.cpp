@@ -207,8 +207,8 @@ struct Engine::Impl {
   // ---- lifecycle ----
   // An attempt's timeouts before its first packet (no video at all; TCP silent under `transport: auto`)
   // stretch while this node's cameras have lately been slow to connect: on a starved machine a camera that
-  // is up takes longer than 15 s, and failing it only starts its connect again (docs/PERFORMANCE.md,
-  // "Start-up").
+  // is up takes longer than 15 s, and failing it only starts its connect again 
+  // (bench/journal/2026-12-07-start-up-48-cameras.md).
   void stretch_connect_timeouts(SourceOptions& o) const {
     const double base_s = o.stall_timeout_ms / 1000.0;
     const double stretch = base_s > 0 ? connect_gate->first_packet_timeout_s(base_s) / base_s : 1.0;

@@ -261,7 +261,7 @@ std::string suggested_camera_yaml(const std::string& url, const StreamMeasuremen
   out += fmt::format("    url: {}", yaml_quoted(masked));
   if (masked != url) out += "   # put the camera's password in place of ***";
   out += "\n";
-  // No detect size: the analysis runs on the decoded picture, unscaled (the cheapest, docs/PERFORMANCE.md).
+  // No detect size: the analysis runs on the decoded picture, unscaled (the cheapest: bench/journal/2026-11-29-still-scene-profile.md).
   out += fmt::format("    detect: {{fps: {}}}\n", fps);
   out += fmt::format("    clip: {{pre_roll: {:g}, post_roll: 5}}\n", pre_roll);
   return out;

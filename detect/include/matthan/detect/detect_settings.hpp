@@ -29,7 +29,7 @@ struct CropSettings {
   double margin = 0.25;      // each motion box grows by this share of its size on every side
   double whole_frame = 0.6;  // crops covering at least this share of the frame give one whole-frame call
   // Two or more crops become one call on the square around them while every motion box in it still spans at
-  // least this many pixels of the model's input; 0: never (docs/config.md, docs/ACCURACY.md "One pass").
+  // least this many pixels of the model's input; 0: never (docs/config.md; bench/journal/2026-12-07-crops-per-call-one-pass.md).
   double one_pass_min_px = 0;
   bool operator==(const CropSettings&) const = default;
 };
@@ -44,7 +44,7 @@ struct ObjectSettings {
   int confirm_frames = 3;  // detections before a track counts (and may raise an incident)
   // Detection budget: motion explained by a confirmed track detected less than this long ago is not sent to
   // the detector again (0: every analysed frame with motion is). New motion is always looked at at once.
-  // 1 s holds box recall and the incidents on the ground-truth clips (docs/ACCURACY.md "recheck_s"). A camera
+  // 1 s holds box recall and the incidents on the ground-truth clips (bench/journal/2026-12-07-forward-call-and-detection-budget.md). A camera
   // with rules defaults to 0: between rechecks zones and lines see the last detected box, so a crossing would
   // be seen up to recheck_s late.
   double recheck_s = 1;
@@ -54,7 +54,7 @@ struct ObjectSettings {
 
 // detect.mode: which decoded frames the analysis sees. kKeyframes drops every non-key access unit before the
 // analysis decoder (recording still keeps every packet): about one analysed frame per GOP, at roughly a third
-// of the decode cost, for dense nodes and weak machines (docs/config.md, docs/PERFORMANCE.md).
+// of the decode cost, for dense nodes and weak machines (docs/config.md; bench/journal/2026-11-29-keyframes-mode.md).
 enum class DetectMode { kEveryFrame, kKeyframes };
 
 struct DetectSettings {
