@@ -8,7 +8,8 @@
 #include <opencv2/imgproc.hpp>
 
 #include "../../tests/unit/detect/frame_helpers.hpp"
-#include "../../tools/app/src/camera_analysis.hpp"
+#include "matthan/analysis/camera_analysis.hpp"
+#include "matthan/app/config.hpp"
 #include "matthan/detect/object_detector.hpp"
 
 namespace {
@@ -99,7 +100,7 @@ void run_scene(benchmark::State& state, bool busy) {
   const cv::Mat bg = textured(640, 360);
   double calls = 0;
   for (auto _ : state) {
-    auto a = CameraAnalysis::create(cam);
+    auto a = CameraAnalysis::create(cam.analysis());
     if (!a.ok()) {
       state.SkipWithError(a.error().message.c_str());
       return;

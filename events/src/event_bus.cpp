@@ -58,7 +58,7 @@ bool EventBus::post_incident(const Incident& incident, IncidentPhase phase, cons
                              const std::optional<ClipRef>& clip, const std::string& clip_error) {
   if (phase == IncidentPhase::kStart) {
     std::lock_guard counts(counts_mu_);
-    ++started_[incident.camera][incident.kind];
+    ++started_[incident.camera][std::string(to_string(incident.kind))];
   }
   return post(incident_topic(incident.camera, phase),
               [incident, phase, node = node_, snapshot, clip, clip_error](std::uint64_t seq) {

@@ -92,7 +92,7 @@ std::string incident_event_json(const Incident& incident, IncidentPhase phase, s
   j["id"] = incident.id;
   j["node"] = node;
   j["camera"] = incident.camera;
-  j["kind"] = incident.kind;
+  j["kind"] = std::string(to_string(incident.kind));
   j["label"] = incident.label ? Json(*incident.label) : Json(nullptr);
   j["score"] = unit_value(incident.score, 3);
   j["box"] = box_json(incident.box);

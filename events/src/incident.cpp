@@ -40,6 +40,33 @@ std::uint32_t random_suffix() {
 
 }  // namespace
 
+std::string_view to_string(IncidentKind kind) {
+  switch (kind) {
+    case IncidentKind::kMotion:
+      return "motion";
+    case IncidentKind::kObject:
+      return "object";
+    case IncidentKind::kZoneEnter:
+      return "zone_enter";
+    case IncidentKind::kLineCross:
+      return "line_cross";
+    case IncidentKind::kLoiter:
+      return "loiter";
+    case IncidentKind::kTamper:
+      return "tamper";
+    case IncidentKind::kCameraOffline:
+      return "camera_offline";
+  }
+  return "unknown";
+}
+
+std::optional<IncidentKind> parse_incident_kind(std::string_view text) {
+  for (IncidentKind k : {IncidentKind::kMotion, IncidentKind::kObject, IncidentKind::kZoneEnter, IncidentKind::kLineCross,
+                         IncidentKind::kLoiter, IncidentKind::kTamper, IncidentKind::kCameraOffline})
+    if (to_string(k) == text) return k;
+  return std::nullopt;
+}
+
 std::string_view to_string(IncidentPhase phase) {
   switch (phase) {
     case IncidentPhase::kStart:

@@ -32,13 +32,15 @@ void RuleIncidentManager::start(const Key& key, const TrackObservation& t, Media
   Incident& inc = o.incident;
   inc.id = make_incident_id(camera_, wall);
   inc.camera = camera_;
-  inc.kind = std::string(to_string(r.kind));
+  inc.kind = r.kind == RuleKind::kZoneEnter   ? IncidentKind::kZoneEnter
+             : r.kind == RuleKind::kLineCross ? IncidentKind::kLineCross
+                                              : IncidentKind::kLoiter;
   inc.label = t.label;
   inc.track = t.id;
   inc.score = unit(t.score);
   inc.box = t.box;
   inc.zones = engine_.zones_of(t.box);
-  IncidentRule rule{inc.kind, {}, {}};
+  IncidentRule rule{std::string(to_string(r.kind)), {}, {}};
   (r.kind == RuleKind::kLineCross ? rule.line : rule.zone) = r.target;
   inc.rule = rule;
   inc.started_at = wall;
@@ -89,7 +91,7 @@ Incident RuleIncidentManager::finish(Open& o, std::string reason) {
   o.incident.ended_at = left ? o.last_inside_wall : o.last_seen_wall;
   o.incident.end_pts = left ? o.last_inside_pts : o.last_seen_pts;
   o.incident.end_reason = std::move(reason);
-  if (o.incident.kind != "line_cross" && parked_.still(o.speed) && o.incident.label)
+  if (o.incident.kind != IncidentKind::kLineCross && parked_.still(o.speed) && o.incident.label)
     parked_.remember(*o.incident.label, o.incident.box, o.last_seen_pts);
   return o.incident;
 }

@@ -6,7 +6,8 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "../../../tools/app/src/camera_analysis.hpp"
+#include "matthan/analysis/camera_analysis.hpp"
+#include "matthan/app/config.hpp"
 #include "../../unit/detect/frame_helpers.hpp"
 
 namespace matthan {
@@ -38,7 +39,7 @@ CameraConfig camera(bool objects) {
 }
 
 TEST(AnalysisGating, NoForwardCallWithoutMotionAndCallsOnceSomethingMoves) {
-  auto a = CameraAnalysis::create(camera(true));
+  auto a = CameraAnalysis::create(camera(true).analysis());
   ASSERT_TRUE(a.ok()) << a.error().message;
   ASSERT_NE((*a)->detector(), nullptr);
   const cv::Mat bg = background();
@@ -66,7 +67,7 @@ TEST(AnalysisGating, NoForwardCallWithoutMotionAndCallsOnceSomethingMoves) {
 TEST(AnalysisGating, WithoutObjectsBlockMotionIncidentsWithItNone) {
   const cv::Mat bg = background();
   for (bool objects : {false, true}) {
-    auto a = CameraAnalysis::create(camera(objects));
+    auto a = CameraAnalysis::create(camera(objects).analysis());
     ASSERT_TRUE(a.ok());
     int starts = 0;
     for (int i = 0; i < 40; ++i) {
@@ -76,7 +77,7 @@ TEST(AnalysisGating, WithoutObjectsBlockMotionIncidentsWithItNone) {
       for (const auto& [phase, inc] : (*a)->process(frame_of(img, i)).events) {
         if (phase != IncidentPhase::kStart) continue;
         ++starts;
-        EXPECT_EQ(inc.kind, "motion");
+        EXPECT_EQ(to_string(inc.kind), "motion");
       }
     }
     EXPECT_EQ(starts, objects ? 0 : 1) << (objects ? "objects" : "motion");

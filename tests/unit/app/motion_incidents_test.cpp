@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "camera_analysis.hpp"
+#include "matthan/analysis/camera_analysis.hpp"
 #include "matthan/events/node_events.hpp"
 #include "matthan/app/config.hpp"
 #include "matthan/events/event_json.hpp"
@@ -39,7 +39,7 @@ std::unique_ptr<CameraAnalysis> motion_only(double still_level = MotionSettings{
   CameraConfig c;
   c.id = "cam";
   c.motion.still_level = still_level;
-  auto a = CameraAnalysis::create(c);
+  auto a = CameraAnalysis::create(c.analysis());
   EXPECT_TRUE(a.ok());
   return std::move(a.value());
 }

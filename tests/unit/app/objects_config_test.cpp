@@ -11,7 +11,7 @@
 
 #include "../../../tools/app/src/review_wiring.hpp"
 #include "../detect/frame_helpers.hpp"
-#include "camera_analysis.hpp"
+#include "matthan/analysis/camera_analysis.hpp"
 #include "matthan/app/config.hpp"
 #include "matthan/core/time.hpp"
 #include "matthan/test/paths.hpp"
@@ -169,7 +169,7 @@ double widest_crop_px(const CropSettings& crop) {
   c.detect.objects.crop = crop;
   auto owned = std::make_unique<CropRecorder>();
   CropRecorder* recorder = owned.get();
-  auto a = CameraAnalysis::create(c, std::move(owned));
+  auto a = CameraAnalysis::create(c.analysis(), std::move(owned));
   EXPECT_TRUE(a.ok());
   if (!a.ok()) return 0;
   cv::Mat bg(240, 320, CV_8UC1);

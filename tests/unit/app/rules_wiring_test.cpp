@@ -10,7 +10,8 @@
 #include <opencv2/imgproc.hpp>
 
 #include "../detect/frame_helpers.hpp"
-#include "camera_analysis.hpp"
+#include "matthan/analysis/camera_analysis.hpp"
+#include "matthan/app/config.hpp"
 #include "matthan/core/time.hpp"
 
 namespace matthan {
@@ -58,7 +59,7 @@ class Scene {
  public:
   Scene(const CameraConfig& c, WallTime wall0, std::chrono::milliseconds detector_cost = std::chrono::milliseconds(0))
       : wall0_(wall0), script_(std::make_shared<std::vector<Detection>>()) {
-    auto a = CameraAnalysis::create(c, std::make_unique<ScriptedDetector>(script_, detector_cost));
+    auto a = CameraAnalysis::create(c.analysis(), std::make_unique<ScriptedDetector>(script_, detector_cost));
     EXPECT_TRUE(a.ok()) << (a.ok() ? "" : a.error().message);
     if (a.ok()) analysis = std::move(a.value());
     bg_ = cv::Mat(kHeight, kWidth, CV_8UC1);
@@ -99,17 +100,17 @@ class Scene {
 
   int count(IncidentPhase phase, const std::string& kind) const {
     int n = 0;
-    for (const auto& [p, inc] : events) n += p == phase && inc.kind == kind;
+    for (const auto& [p, inc] : events) n += p == phase && to_string(inc.kind) == kind;
     return n;
   }
   const Incident* first(IncidentPhase phase, const std::string& kind) const {
     for (const auto& [p, inc] : events)
-      if (p == phase && inc.kind == kind) return &inc;
+      if (p == phase && to_string(inc.kind) == kind) return &inc;
     return nullptr;
   }
 
   std::unique_ptr<CameraAnalysis> analysis;
-  std::vector<std::pair<IncidentPhase, Incident>> events;
+  std::vector<IncidentChange> events;
   std::vector<AnalysisOutput> outputs;  // every frame's, in order
   MediaTimeNs pts = 0;
 
@@ -402,7 +403,7 @@ TEST(RulesWiring, UnknownTimeZoneIsAnError) {
   CameraConfig c = camera();
   c.rules.rules = {Rule{RuleKind::kZoneEnter, "lower", {}, std::nullopt, 0}};
   c.rules.time_zone = "Mars/Olympus_Mons";
-  auto a = CameraAnalysis::create(c, std::make_unique<ScriptedDetector>(std::make_shared<std::vector<Detection>>()));
+  auto a = CameraAnalysis::create(c.analysis(), std::make_unique<ScriptedDetector>(std::make_shared<std::vector<Detection>>()));
   ASSERT_FALSE(a.ok());
   EXPECT_NE(a.error().message.find("time_zone"), std::string::npos);
 }

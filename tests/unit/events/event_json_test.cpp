@@ -119,7 +119,7 @@ TEST(IncidentJson, OutOfRangeValuesAreClampedSoTheMessageStillValidates) {
   inc.id = make_incident_id("cam1", kWall0);
   inc.camera = "cam1";
   inc.label = "person";
-  inc.kind = "object";
+  inc.kind = IncidentKind::kObject;
   inc.score = 1.5;
   inc.box = Box{0.9, -0.1, 0.3, 1.2};  // spills over the right and top edges
   inc.started_at = kWall0;
@@ -137,7 +137,7 @@ TEST(IncidentJson, ObjectIncidentCarriesTrackAndZonesAndMotionHasNullTrack) {
   Incident inc;
   inc.id = make_incident_id("cam1", kWall0);
   inc.camera = "cam1";
-  inc.kind = "zone_enter";
+  inc.kind = IncidentKind::kZoneEnter;
   inc.label = "motorbike";
   inc.track = 42;
   inc.zones = {"cong-truong", "san", "cong-truong"};
@@ -152,7 +152,7 @@ TEST(IncidentJson, ObjectIncidentCarriesTrackAndZonesAndMotionHasNullTrack) {
   EXPECT_EQ(j["zones"], Json::array({"cong-truong", "san"})) << "duplicates dropped, order kept";
 
   Incident motion = inc;
-  motion.kind = "motion";
+  motion.kind = IncidentKind::kMotion;
   motion.label.reset();
   motion.track.reset();
   motion.zones.clear();
@@ -174,7 +174,7 @@ TEST(IncidentJson, RuleIncidentNamesItsRuleAndTheSchemaChecksIt) {
   Incident inc;
   inc.id = make_incident_id("cam1", kWall0);
   inc.camera = "cam1";
-  inc.kind = "line_cross";
+  inc.kind = IncidentKind::kLineCross;
   inc.label = "car";
   inc.track = 7;
   inc.score = 0.6;
@@ -186,7 +186,7 @@ TEST(IncidentJson, RuleIncidentNamesItsRuleAndTheSchemaChecksIt) {
   const Json j = Json::parse(s);
   EXPECT_EQ(j["rule"], Json({{"kind", "line_cross"}, {"line", "duong-vao"}}));
 
-  inc.kind = "loiter";
+  inc.kind = IncidentKind::kLoiter;
   inc.rule = IncidentRule{"loiter", "cong-truong", ""};
   const Json z = Json::parse(incident_event_json(inc, IncidentPhase::kStart, 4, "n", "", {}));
   EXPECT_EQ(z["rule"], Json({{"kind", "loiter"}, {"zone", "cong-truong"}}));

@@ -53,7 +53,7 @@ TEST(IncidentManager, StartsOnTheNthConsecutiveMotionFrameNotBefore) {
   EXPECT_EQ(r.events[0].first, IncidentPhase::kStart);
   const Incident& inc = r.events[0].second;
   EXPECT_EQ(inc.camera, "cam1");
-  EXPECT_EQ(inc.kind, "motion");
+  EXPECT_EQ(to_string(inc.kind), "motion");
   EXPECT_FALSE(inc.label.has_value());
   EXPECT_EQ(inc.start_pts, frame(1, true).pts) << "the incident starts at the first frame of the run";
   EXPECT_EQ(inc.started_at, frame(1, true).wall);
@@ -276,6 +276,26 @@ TEST(IncidentId, UniqueEvenAtTheSameInstantAndNamesTheCamera) {
   const std::string id = *ids.begin();
   EXPECT_EQ(id.rfind("gate-2-", 0), 0u) << id;
   EXPECT_NE(id.find("Z-"), std::string::npos) << "carries a UTC stamp: " << id;
+}
+
+}  // namespace
+}  // namespace matthan
+
+namespace matthan {
+namespace {
+
+TEST(IncidentKind, EveryKindHasOneWireNameThatParsesBack) {
+  const std::vector<std::pair<IncidentKind, std::string>> kinds = {
+      {IncidentKind::kMotion, "motion"},         {IncidentKind::kObject, "object"},
+      {IncidentKind::kZoneEnter, "zone_enter"},  {IncidentKind::kLineCross, "line_cross"},
+      {IncidentKind::kLoiter, "loiter"},         {IncidentKind::kTamper, "tamper"},
+      {IncidentKind::kCameraOffline, "camera_offline"}};
+  for (const auto& [kind, name] : kinds) {
+    EXPECT_EQ(to_string(kind), name);
+    EXPECT_EQ(parse_incident_kind(name), kind) << name;
+  }
+  EXPECT_FALSE(parse_incident_kind("Motion").has_value());
+  EXPECT_FALSE(parse_incident_kind("").has_value());
 }
 
 }  // namespace

@@ -52,7 +52,7 @@ TEST(ObjectIncidents, StartsOnConfirmationUpdatesAtMostOncePerSecondEndsWhenUnse
     if (i == 2) {
       ASSERT_EQ(count(r, IncidentPhase::kStart), 1);
       const Incident& inc = r.events[0].second;
-      EXPECT_EQ(inc.kind, "object");
+      EXPECT_EQ(to_string(inc.kind), "object");
       EXPECT_EQ(inc.label, "person");
       EXPECT_EQ(inc.track, 7);
       EXPECT_EQ(r.best_frame_ids, std::vector<std::string>{inc.id});

@@ -42,7 +42,7 @@ struct Feed {
   void add(const ObjectObserveResult& r) { events.insert(events.end(), r.events.begin(), r.events.end()); }
   int count(IncidentPhase p, const std::string& kind = "") const {
     int n = 0;
-    for (const auto& [ph, inc] : events) n += ph == p && (kind.empty() || inc.kind == kind);
+    for (const auto& [ph, inc] : events) n += ph == p && (kind.empty() || to_string(inc.kind) == kind);
     return n;
   }
 };
@@ -53,7 +53,7 @@ TEST(RuleIncidents, ZoneEnterLastsWhileInsideAndEndsAfterLeaving) {
   for (double y = 0.3; y < 0.8; y += 0.02, run.pts += kFrame) run.add(m.observe({person(1, 0.5, y)}, run.pts, wall_at(run.pts), kNoon));
   ASSERT_EQ(run.count(IncidentPhase::kStart), 1);
   const Incident& start = run.events.front().second;
-  EXPECT_EQ(start.kind, "zone_enter");
+  EXPECT_EQ(to_string(start.kind), "zone_enter");
   EXPECT_EQ(start.label, "person");
   EXPECT_EQ(start.track, 1);
   EXPECT_EQ(start.zones, std::vector<std::string>{"yard"});
@@ -143,7 +143,7 @@ TEST(RuleIncidents, LineCrossIsAMomentAndOnlyInItsDirection) {
   EXPECT_EQ(run.events[0].first, IncidentPhase::kStart);
   EXPECT_EQ(run.events[1].first, IncidentPhase::kEnd);
   const Incident& inc = run.events[1].second;
-  EXPECT_EQ(inc.kind, "line_cross");
+  EXPECT_EQ(to_string(inc.kind), "line_cross");
   EXPECT_EQ(inc.end_reason, "crossed");
   EXPECT_EQ(inc.end_pts, inc.start_pts);
   ASSERT_TRUE(inc.rule.has_value());

@@ -10,7 +10,9 @@
 #include <optional>
 #include <string>
 
-#include "camera_analysis.hpp"
+#include "matthan/analysis/camera_analysis.hpp"
+#include "matthan/analysis/offline_watch.hpp"
+#include "matthan/analysis/tamper_watch.hpp"
 #include "matthan/app/config.hpp"
 #include "matthan/core/bounded_queue.hpp"
 #include "matthan/core/logging.hpp"
@@ -19,8 +21,6 @@
 #include "matthan/ingest/supervisor.hpp"
 #include "matthan/storage/packet_ring.hpp"
 #include "matthan/storage/recorder.hpp"
-#include "offline_tracker.hpp"
-#include "tamper_watch.hpp"
 
 namespace matthan {
 
@@ -106,8 +106,7 @@ struct CameraRuntime {
   // Storage state: touched only by the storage thread.
   std::unique_ptr<CameraRecorder> recorder;
   bool long_gop_warned = false;
-  OfflineTracker offline;
-  std::optional<Incident> offline_incident;  // the open camera_offline incident
+  OfflineWatch offline;
   CameraState state = CameraState::kStopped;  // the last state published
   RateMeter packet_rate, analysed_rate;
 
@@ -116,7 +115,7 @@ struct CameraRuntime {
         log(camera_logger(c.id)),
         analysis(std::move(a)),
         tamper(c.id, c.tamper),
-        offline(c.offline_after, std::chrono::steady_clock::now()) {}
+        offline(c.id, c.offline_after, std::chrono::steady_clock::now()) {}
 };
 
 }  // namespace matthan

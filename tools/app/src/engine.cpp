@@ -26,8 +26,6 @@
 #include "camera_runtime.hpp"
 #include "housekeeping.hpp"
 #include "incident_desk.hpp"
-#include "camera_analysis.hpp"
-#include "offline_tracker.hpp"
 #include "matthan/core/bounded_queue.hpp"
 #include "matthan/core/logging.hpp"
 #include "matthan/core/metrics.hpp"
@@ -50,7 +48,6 @@
 #include "matthan/review/server.hpp"
 #include "review_wiring.hpp"
 #include "storage_upkeep.hpp"
-#include "tamper_watch.hpp"
 #include "task_queue.hpp"
 
 namespace matthan {
@@ -61,7 +58,8 @@ constexpr double kRingKeyframeMarginSeconds = 15.0;  // covers keyframe interval
 constexpr std::size_t kMaxReadyCameras = 1024;  // the ready queue's bound: more than any node runs
 constexpr auto kRetireClaimPoll = std::chrono::milliseconds(5);
 // Incident kinds a camera may raise: counted from zero in /metrics (matthan_camera_incidents_total{kind}).
-constexpr const char* kIncidentKinds[] = {"motion", "object", "camera_offline", "tamper"};
+constexpr IncidentKind kIncidentKinds[] = {IncidentKind::kMotion, IncidentKind::kObject, IncidentKind::kCameraOffline,
+                                           IncidentKind::kTamper};
 
 // The bus's replay store: the index's events table.
 class IndexJournal final : public EventJournal {
@@ -157,10 +155,10 @@ struct Engine::Impl {
     }
     rt.last_pts = frame.pts;
     rt.last_wall = frame.wall;
-    for (const auto& [phase, inc] : out.events) desk->change(rt, phase, inc, &frame);
+    for (const IncidentChange& change : out.events) desk->change(rt, change, &frame);
     desk->refresh_snapshots(rt, out.best_frame, frame);
     if (auto tamper = rt.tamper.observe(frame)) {
-      desk->change(rt, tamper->first, tamper->second, &frame);
+      desk->change(rt, *tamper, &frame);
       rt.tamper_open.store(rt.tamper.active(), std::memory_order_relaxed);
     }
   }
@@ -218,7 +216,7 @@ struct Engine::Impl {
 
   // Builds everything a camera owns without starting it or adding it to the set.
   Result<std::shared_ptr<CameraRuntime>> build_camera(const CameraConfig& c) {
-    auto analysis = CameraAnalysis::create(c);
+    auto analysis = CameraAnalysis::create(c.analysis());
     if (!analysis.ok()) return make_error(fmt::format("camera {}: {}", c.id, analysis.error().message));
     auto rt = std::make_shared<CameraRuntime>(c, std::move(analysis.value()));
     PacketRingLimits limits;
@@ -277,7 +275,7 @@ struct Engine::Impl {
                                         [this, raw](const CameraHealth& h) {
                                           storage_tasks.post([this, raw, h] { housekeeping->on_health(*raw, h, true); });
                                         });
-    for (const char* kind : kIncidentKinds) bus->declare_incident_kind(c.id, kind);
+    for (IncidentKind kind : kIncidentKinds) bus->declare_incident_kind(c.id, std::string(to_string(kind)));
     rt->log->info("camera '{}' at {}{}: detect {} @ {}, {}, tamper {}, pre-roll {} s, post-roll {} s", c.name,
                   redact_url(c.url), substream ? " (recorded; detection on " + redact_url(c.detect_url) + ")" : "",
                   c.detect.width > 0 ? fmt::format("{}x{}", c.detect.width, c.detect.height) : std::string("at the camera's size"),
@@ -304,8 +302,8 @@ struct Engine::Impl {
     // Frames that arrived after the workers left still count: analyse them before closing.
     while (auto f = rt.frames.try_pop()) analyse(rt, *f);
     for (const Incident& inc : rt.analysis->close(rt.last_pts, rt.last_wall, reason))
-      desk->change(rt, IncidentPhase::kEnd, inc, nullptr);
-    if (auto inc = rt.tamper.close(rt.last_pts, rt.last_wall, reason)) desk->change(rt, IncidentPhase::kEnd, *inc, nullptr);
+      desk->change(rt, {IncidentPhase::kEnd, inc}, nullptr);
+    if (auto inc = rt.tamper.close(rt.last_pts, rt.last_wall, reason)) desk->change(rt, {IncidentPhase::kEnd, *inc}, nullptr);
     rt.tamper_open.store(false, std::memory_order_relaxed);
     storage_tasks.post([this, raw = &rt, reason] { housekeeping->end_offline(*raw, reason); });
   }

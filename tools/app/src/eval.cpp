@@ -13,7 +13,7 @@
 #include <opencv2/imgproc.hpp>
 #include <optional>
 
-#include "camera_analysis.hpp"
+#include "matthan/analysis/camera_analysis.hpp"
 #include "clip_decoder.hpp"
 #include "matthan/app/config.hpp"
 #include "matthan/detect/eval_metrics.hpp"
@@ -134,7 +134,7 @@ void record_events(const AnalysisOutput& out, long frame, double fps, std::map<s
     IncidentSpan& s = spans[inc.id];
     if (phase == IncidentPhase::kStart) {
       s.id = inc.id;
-      s.kind = inc.kind;
+      s.kind = to_string(inc.kind);
       s.start_frame = frame;
       order.push_back(inc.id);
     }
@@ -214,7 +214,7 @@ int run_eval(const EvalOptions& o) {
     fmt::print(stderr, "{}\n", cam.error().message);
     return 2;
   }
-  auto analysis = CameraAnalysis::create(cam.value());
+  auto analysis = CameraAnalysis::create(cam.value().analysis());
   if (!analysis.ok()) {
     fmt::print(stderr, "{}\n", analysis.error().message);
     return 2;

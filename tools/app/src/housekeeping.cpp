@@ -64,48 +64,18 @@ void Housekeeping::post_health(const CameraRuntime& rt, const CameraHealth& h, b
 }
 
 void Housekeeping::track_offline(CameraRuntime& rt, bool online) {
-  const auto now = std::chrono::steady_clock::now();
-  const auto since = rt.offline.offline_since();
-  switch (rt.offline.update(online, now)) {
-    case OfflineTracker::Action::kStart:
-      start_offline(rt, since.value_or(now));
-      break;
-    case OfflineTracker::Action::kEnd:
-      end_offline(rt, "back_online");
-      break;
-    case OfflineTracker::Action::kNone:
-      break;
-  }
-}
-
-// The clip reaches back pre_roll before the last packet seen and on past the reconnection (media time keeps
-// running across reconnects, so the gap sits inside the clip).
-void Housekeeping::start_offline(CameraRuntime& rt, std::chrono::steady_clock::time_point since) {
-  Incident inc;
-  const auto wall_since = std::chrono::system_clock::now() -
-                          std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                              std::chrono::steady_clock::now() - since);
-  inc.id = make_incident_id(rt.cfg.id, wall_since);
-  inc.camera = rt.cfg.id;
-  inc.kind = "camera_offline";
-  inc.score = 1.0;
-  inc.box = Box{0, 0, 1, 1};
-  inc.started_at = wall_since;
-  inc.start_pts = rt.last_packet_pts.load();
-  rt.offline_incident = inc;
-  rt.offline_open = true;
-  desk_.change_now(rt, IncidentPhase::kStart, inc);
+  const auto change = rt.offline.update(online, std::chrono::steady_clock::now(), std::chrono::system_clock::now(),
+                                        rt.last_packet_pts.load());
+  if (!change) return;
+  rt.offline_open = change->phase == IncidentPhase::kStart;
+  desk_.change_now(rt, *change);
 }
 
 void Housekeeping::end_offline(CameraRuntime& rt, const std::string& reason) {
-  if (!rt.offline_incident) return;
-  Incident inc = *rt.offline_incident;
-  rt.offline_incident.reset();
+  const auto inc = rt.offline.close(std::chrono::system_clock::now(), rt.last_packet_pts.load(), reason);
+  if (!inc) return;
   rt.offline_open = false;
-  inc.ended_at = std::chrono::system_clock::now();
-  inc.end_pts = std::max(inc.start_pts, rt.last_packet_pts.load());
-  inc.end_reason = reason;
-  desk_.change_now(rt, IncidentPhase::kEnd, inc);
+  desk_.change_now(rt, {IncidentPhase::kEnd, *inc});
 }
 
 void Housekeeping::heartbeat(const std::vector<std::shared_ptr<CameraRuntime>>& cameras) {

@@ -42,7 +42,6 @@ class Housekeeping {
   void update_rates(CameraRuntime& rt);
   void check_keyframe_interval(CameraRuntime& rt);
   void track_offline(CameraRuntime& rt, bool online);
-  void start_offline(CameraRuntime& rt, std::chrono::steady_clock::time_point since);
   void post_health(const CameraRuntime& rt, const CameraHealth& health, bool detect);
   void heartbeat(const std::vector<std::shared_ptr<CameraRuntime>>& cameras);
 

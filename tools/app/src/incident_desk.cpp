@@ -27,7 +27,7 @@ std::string date_folder(WallTime t) {
 
 // A tamper snapshot shows the tampered view as it is; the others outline what moved, with its label.
 std::vector<SnapshotBox> snapshot_boxes(const Incident& inc) {
-  if (inc.kind == "tamper") return {};
+  if (inc.kind == IncidentKind::kTamper) return {};
   return {SnapshotBox{inc.box, inc.label.value_or("")}};
 }
 
@@ -35,7 +35,7 @@ IncidentRecord record_of(const Incident& inc, const std::string& snapshot) {
   IncidentRecord r;
   r.id = inc.id;
   r.camera = inc.camera;
-  r.kind = inc.kind;
+  r.kind = to_string(inc.kind);
   r.label = inc.label;
   r.score = inc.score;
   r.box = inc.box;
@@ -61,9 +61,10 @@ IncidentDesk::IncidentDesk(std::filesystem::path storage_root, Index& index, Eve
       trace_latency_(trace_latency),
       ledger_(index) {}
 
-void IncidentDesk::change(CameraRuntime& rt, IncidentPhase phase, const Incident& inc, const Frame* frame) {
-  log_change(rt, phase, inc);
-  switch (phase) {
+void IncidentDesk::change(CameraRuntime& rt, const IncidentChange& change, const Frame* frame) {
+  const Incident& inc = change.incident;
+  log_change(rt, change.phase, inc);
+  switch (change.phase) {
     case IncidentPhase::kStart: {
       const std::string snapshot = frame != nullptr ? start_snapshot(rt, inc, *frame) : std::string();
       bus_.post_incident(inc, IncidentPhase::kStart, snapshot, std::nullopt);
@@ -90,7 +91,9 @@ void IncidentDesk::change(CameraRuntime& rt, IncidentPhase phase, const Incident
   rt.analysis_open.store(static_cast<int>(rt.snapshots.size()), std::memory_order_relaxed);
 }
 
-void IncidentDesk::change_now(CameraRuntime& rt, IncidentPhase phase, const Incident& inc) {
+void IncidentDesk::change_now(CameraRuntime& rt, const IncidentChange& change) {
+  const IncidentPhase phase = change.phase;
+  const Incident& inc = change.incident;
   log_change(rt, phase, inc);
   if (phase == IncidentPhase::kStart) {
     bus_.post_incident(inc, phase, "", std::nullopt);
@@ -105,17 +108,17 @@ void IncidentDesk::change_now(CameraRuntime& rt, IncidentPhase phase, const Inci
 void IncidentDesk::log_change(CameraRuntime& rt, IncidentPhase phase, const Incident& inc) {
   const bool start = phase == IncidentPhase::kStart;
   if (phase == IncidentPhase::kUpdate) return;
-  if (inc.kind == "tamper") {
+  if (inc.kind == IncidentKind::kTamper) {
     if (start) rt.log->warn("tamper ({}): incident {} started", inc.label.value_or("?"), inc.id);
     else
       rt.log->info("tamper ({}) over ({}): incident {} ends, finishing its clip", inc.label.value_or("?"),
                    inc.end_reason, inc.id);
-  } else if (inc.kind == "camera_offline") {
+  } else if (inc.kind == IncidentKind::kCameraOffline) {
     if (start)
       rt.log->warn("camera offline for more than {:.0f} s: incident {} started", rt.cfg.offline_after, inc.id);
     else rt.log->info("camera back ({}): incident {} ends, finishing its clip", inc.end_reason, inc.id);
   } else if (start) {
-    rt.log->info("incident {} started ({}{})", inc.id, inc.kind, inc.label ? " " + *inc.label : "");
+    rt.log->info("incident {} started ({}{})", inc.id, to_string(inc.kind), inc.label ? " " + *inc.label : "");
   } else {
     rt.log->info("incident {} ended ({}), finishing its clip", inc.id, inc.end_reason);
   }

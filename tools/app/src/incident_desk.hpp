@@ -29,11 +29,11 @@ class IncidentDesk {
                TaskQueue& storage_tasks, bool trace_latency);
 
   // Analysis worker holding the camera: a change raised on `frame` (the frame is not needed for an end).
-  void change(CameraRuntime& rt, IncidentPhase phase, const Incident& incident, const Frame* frame);
+  void change(CameraRuntime& rt, const IncidentChange& change, const Frame* frame);
   // Analysis worker: open incidents for which `frame` is the best view so far get a fresher snapshot.
   void refresh_snapshots(CameraRuntime& rt, const std::vector<Incident>& best, const Frame& frame);
   // Storage thread: a change with no frame behind it (camera_offline).
-  void change_now(CameraRuntime& rt, IncidentPhase phase, const Incident& incident);
+  void change_now(CameraRuntime& rt, const IncidentChange& change);
 
   // Storage thread: polls the camera's recorder (flushing at once when asked), records the clips it finished
   // and sends the `end`s that were waiting for them.

@@ -20,7 +20,7 @@ extern "C" {
 #include <libavutil/log.h>
 }
 
-#include "camera_analysis.hpp"
+#include "matthan/analysis/camera_analysis.hpp"
 #include "clip_decoder.hpp"
 #include "matthan/app/config.hpp"
 #include "matthan/core/time.hpp"
@@ -206,7 +206,7 @@ class Scanner {
     r.time_source = r.started_at ? "creation_time" : "file_start";
     d.set_camera(camera_.id);
     d.set_start(r.started_at.value_or(WallTime{}));
-    auto analysis = CameraAnalysis::create(camera_);
+    auto analysis = CameraAnalysis::create(camera_.analysis());
     if (!analysis.ok()) {
       r.error = analysis.error().message;
       return r;
@@ -309,7 +309,8 @@ class Scanner {
 };
 
 std::string incident_what(const Incident& inc) {
-  return inc.label ? fmt::format("{} {}", inc.kind, *inc.label) : inc.kind;
+  const std::string kind(to_string(inc.kind));
+  return inc.label ? fmt::format("{} {}", kind, *inc.label) : kind;
 }
 
 std::string when_text(const FileResult& f, double offset_s) {
@@ -480,7 +481,7 @@ int run_scan(const ScanOptions& o) {
     return 2;
   }
   // What the analysis is, said once; a configured model that cannot load is a bad config, before any work.
-  auto probe = CameraAnalysis::create(camera.value());
+  auto probe = CameraAnalysis::create(camera.value().analysis());
   if (!probe.ok()) {
     fmt::print(stderr, "scan: {}\n", probe.error().message);
     return 2;

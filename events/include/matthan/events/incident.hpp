@@ -15,6 +15,12 @@ namespace matthan {
 enum class IncidentPhase { kStart, kUpdate, kEnd };
 std::string_view to_string(IncidentPhase phase);  // "start" | "update" | "end"
 
+// What raised an incident (the wire's `kind`, docs/events.md).
+enum class IncidentKind { kMotion, kObject, kZoneEnter, kLineCross, kLoiter, kTamper, kCameraOffline };
+// "motion" | "object" | "zone_enter" | "line_cross" | "loiter" | "tamper" | "camera_offline"
+std::string_view to_string(IncidentKind kind);
+std::optional<IncidentKind> parse_incident_kind(std::string_view text);
+
 // Which rule raised a zone_enter, line_cross or loiter incident (docs/events.md `rule`).
 struct IncidentRule {
   std::string kind;  // zone_enter | line_cross | loiter
@@ -25,7 +31,7 @@ struct IncidentRule {
 struct Incident {
   std::string id;
   CameraId camera;
-  std::string kind = "motion";  // motion | object | zone_enter | line_cross | loiter (docs/events.md)
+  IncidentKind kind = IncidentKind::kMotion;
   std::optional<std::string> label;  // object class; none for plain motion
   std::optional<std::int64_t> track;  // tracker id of the object; none for plain motion
   std::vector<std::string> zones;     // zones the object is in now (bottom-centre point)
@@ -37,6 +43,12 @@ struct Incident {
   std::optional<WallTime> ended_at;  // end = last frame with motion
   MediaTimeNs end_pts = 0;
   std::string end_reason;  // "quiet" | "max_length" | "shutdown" (or the reason given to close())
+};
+
+// One step of an incident's life, as every source reports it (motion, object, rule, tamper, camera_offline).
+struct IncidentChange {
+  IncidentPhase phase = IncidentPhase::kStart;
+  Incident incident;
 };
 
 struct IncidentPolicy {

@@ -31,7 +31,7 @@ struct TrackObservation {
 
 struct ObjectIncidentPolicy {
   std::vector<std::string> labels;  // wanted labels; empty: all
-  std::string kind = "object";
+  IncidentKind kind = IncidentKind::kObject;
   double end_seconds = 5;          // a track unseen this long ends its incident
   double update_interval_s = 1.0;  // at most one update per this much media time
   double max_length_s = 300;       // an incident is cut here; the same track does not fire again

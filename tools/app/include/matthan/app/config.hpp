@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "matthan/analysis/settings.hpp"
 #include "matthan/core/result.hpp"
 #include "matthan/detect/detect_settings.hpp"
 #include "matthan/detect/tamper_detector.hpp"
@@ -43,6 +44,8 @@ struct CameraConfig {
   RuleSettings rules;
 
   bool operator==(const CameraConfig&) const = default;  // reload: an unchanged camera is left alone
+  // What the camera's analysis is configured with (matthan::analysis knows nothing of this file).
+  AnalysisSettings analysis() const { return {id, detect, motion, clip, masks, rules, tamper, offline_after}; }
 };
 
 struct LogSettings {

@@ -10,7 +10,7 @@
 
 #include "matthan/detect/tamper_detector.hpp"
 #include "matthan/events/incident.hpp"
-#include "stream_size_watch.hpp"
+#include "matthan/analysis/stream_size_watch.hpp"
 
 namespace matthan {
 
@@ -20,7 +20,7 @@ class TamperWatch {
 
   // The incident that starts or ends with this frame, if any. A start dates back to when the condition
   // began (its pts, and the wall time that far before this frame's), so the clip's pre-roll shows the act.
-  std::optional<std::pair<IncidentPhase, Incident>> observe(const Frame& frame) {
+  std::optional<IncidentChange> observe(const Frame& frame) {
     // A reconfigured camera (new picture size) is not a turned one: the reference is learnt again. An open
     // incident keeps its detector, so it still ends when the view is back.
     if (size_watch_.changed(frame) && !open_) detector_.reset();
@@ -30,15 +30,15 @@ class TamperWatch {
       inc.started_at = frame.wall - std::chrono::duration_cast<WallTime::duration>(std::chrono::nanoseconds(frame.pts - ev.since));
       inc.id = make_incident_id(camera_, inc.started_at);
       inc.camera = camera_;
-      inc.kind = "tamper";
+      inc.kind = IncidentKind::kTamper;
       inc.label = ev.reason;
       inc.score = ev.score;
       inc.box = Box{0, 0, 1, 1};
       inc.start_pts = ev.since;
       open_ = inc;
-      return std::make_pair(IncidentPhase::kStart, inc);
+      return IncidentChange{IncidentPhase::kStart, inc};
     }
-    if (ev.phase == TamperPhase::kEnd && open_) return std::make_pair(IncidentPhase::kEnd, finish(frame.pts, frame.wall, ev.end_reason));
+    if (ev.phase == TamperPhase::kEnd && open_) return IncidentChange{IncidentPhase::kEnd, finish(frame.pts, frame.wall, ev.end_reason)};
     return std::nullopt;
   }
 

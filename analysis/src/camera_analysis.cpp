@@ -1,5 +1,5 @@
 // CameraAnalysis: motion, object detection only where motion is, tracking, and the incident logic.
-#include "camera_analysis.hpp"
+#include "matthan/analysis/camera_analysis.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -21,7 +21,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 // Settings given in seconds keep their meaning at that rate once nothing forgets a region or a track
 // between two keyframes; settings counted in frames are rescaled to the same time they cover at 5 fps.
 // The values cover keyframe intervals up to about 4 s (docs/config.md "detect.mode").
-bool keyframes(const CameraConfig& c) { return c.detect.mode == DetectMode::kKeyframes; }
+bool keyframes(const AnalysisSettings& c) { return c.detect.mode == DetectMode::kKeyframes; }
 constexpr int kKeyframeHistory = 50;         // KNN history: ~100 s at a 2 s GOP (the default 500 is ~100 s at 5 fps)
 constexpr int kKeyframePrime = 9;            // the first keyframe is learnt 10 times: KNN's samples are filled at once
 constexpr int kKeyframeWarmup = 1;           // so motion is reported from the second keyframe on (~2 s, as 10 frames at 5 fps)
@@ -40,7 +40,7 @@ constexpr double kDuplicateIou = 0.3;
 // (1 s), the farthest back GateResult::since reaches.
 constexpr MediaTimeNs kRecentWallsNs = 3 * kNsPerSecond;
 
-MotionConfig motion_config(const CameraConfig& c) {
+MotionConfig motion_config(const AnalysisSettings& c) {
   MotionConfig m;
   if (keyframes(c)) {
     m.history = kKeyframeHistory;
@@ -57,7 +57,7 @@ MotionConfig motion_config(const CameraConfig& c) {
   return m;
 }
 
-std::unique_ptr<MotionGate> motion_gate(const CameraConfig& c) {
+std::unique_ptr<MotionGate> motion_gate(const AnalysisSettings& c) {
   if (!c.motion.gate) return nullptr;
   MotionGateConfig g;
   g.min_area = c.motion.min_area;
@@ -76,7 +76,7 @@ std::unique_ptr<MotionGate> motion_gate(const CameraConfig& c) {
   return std::make_unique<MotionGate>(g);
 }
 
-IncidentPolicy motion_policy(const CameraConfig& c) {
+IncidentPolicy motion_policy(const AnalysisSettings& c) {
   IncidentPolicy p;
   // start_frames counts analysed frames: 3 at 5 fps is 0.6 s, less than one keyframe interval. With the gate,
   // the gate counts them (MotionGateConfig::min_frames) and one gated frame starts the incident.
@@ -93,7 +93,7 @@ double motion_score(const MotionResult& m) {
   return std::clamp(m.foreground_fraction / area, 0.0, 1.0);
 }
 
-ObjectIncidentPolicy object_policy(const CameraConfig& c) {
+ObjectIncidentPolicy object_policy(const AnalysisSettings& c) {
   ObjectIncidentPolicy p;
   p.labels = c.detect.objects.labels;
   p.end_seconds = c.motion.end_seconds;
@@ -101,14 +101,14 @@ ObjectIncidentPolicy object_policy(const CameraConfig& c) {
   return p;
 }
 
-RuleIncidentPolicy rule_policy(const CameraConfig& c) {
+RuleIncidentPolicy rule_policy(const AnalysisSettings& c) {
   RuleIncidentPolicy p;
   p.end_seconds = c.motion.end_seconds;
   p.max_length_s = c.clip.max_length;
   return p;
 }
 
-TrackerConfig tracker_config(const CameraConfig& c) {
+TrackerConfig tracker_config(const AnalysisSettings& c) {
   TrackerConfig t;
   t.confirm_hits = c.detect.objects.confirm_frames;
   if (keyframes(c)) {
@@ -139,7 +139,7 @@ Result<std::unique_ptr<ObjectDetector>> make_detector(const ObjectSettings& o) {
 
 }  // namespace
 
-Result<std::unique_ptr<CameraAnalysis>> CameraAnalysis::create(const CameraConfig& camera) {
+Result<std::unique_ptr<CameraAnalysis>> CameraAnalysis::create(const AnalysisSettings& camera) {
   std::unique_ptr<ObjectDetector> detector;
   if (camera.detect.objects.enabled) {
     auto d = make_detector(camera.detect.objects);
@@ -149,7 +149,7 @@ Result<std::unique_ptr<CameraAnalysis>> CameraAnalysis::create(const CameraConfi
   return create(camera, std::move(detector));
 }
 
-Result<std::unique_ptr<CameraAnalysis>> CameraAnalysis::create(const CameraConfig& camera,
+Result<std::unique_ptr<CameraAnalysis>> CameraAnalysis::create(const AnalysisSettings& camera,
                                                                  std::unique_ptr<ObjectDetector> detector) {
   TimeZone tz = TimeZone::fixed("UTC", 0);
   if (detector && !camera.rules.rules.empty()) {
@@ -160,7 +160,7 @@ Result<std::unique_ptr<CameraAnalysis>> CameraAnalysis::create(const CameraConfi
   return std::unique_ptr<CameraAnalysis>(new CameraAnalysis(camera, std::move(detector), std::move(tz)));
 }
 
-CameraAnalysis::CameraAnalysis(const CameraConfig& camera, std::unique_ptr<ObjectDetector> detector, TimeZone time_zone)
+CameraAnalysis::CameraAnalysis(const AnalysisSettings& camera, std::unique_ptr<ObjectDetector> detector, TimeZone time_zone)
     : camera_(camera.id),
       motion_(motion_config(camera)),
       motion_incidents_(camera.id, motion_policy(camera)),
@@ -255,7 +255,7 @@ void CameraAnalysis::process_motion_incidents(const Frame& frame, AnalysisOutput
     o.score = motion_score(out.motion);
   }
   const ObserveResult r = motion_incidents_.observe(o);
-  out.events = r.events;
+  for (const auto& [phase, inc] : r.events) out.events.push_back({phase, inc});
   if (r.best_frame && motion_incidents_.active()) out.best_frame.push_back(*motion_incidents_.current());
 }
 
@@ -352,7 +352,7 @@ void CameraAnalysis::process_objects(const Frame& frame, AnalysisOutput& out) {
   ObjectObserveResult r = rule_incidents_
                               ? rule_incidents_->observe(tracks, frame.pts, frame.wall, time_zone_.minute_of_day(frame.wall))
                               : object_incidents_->observe(tracks, frame.pts, frame.wall);
-  out.events = std::move(r.events);
+  for (auto& [phase, inc] : r.events) out.events.push_back({phase, std::move(inc)});
   for (const std::string& id : r.best_frame_ids) {
     // The incident as it stands now (after this frame's update), found among this frame's events or tracks.
     for (const auto& [phase, inc] : out.events) {

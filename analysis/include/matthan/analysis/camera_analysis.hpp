@@ -10,7 +10,8 @@
 #include <utility>
 #include <vector>
 
-#include "matthan/app/config.hpp"
+#include "matthan/analysis/settings.hpp"
+#include "matthan/analysis/stream_size_watch.hpp"
 #include "matthan/core/result.hpp"
 #include "matthan/core/time_zone.hpp"
 #include "matthan/core/types.hpp"
@@ -22,7 +23,6 @@
 #include "matthan/events/object_incidents.hpp"
 #include "matthan/events/rule_incidents.hpp"
 #include "matthan/events/rules.hpp"
-#include "stream_size_watch.hpp"
 
 namespace matthan {
 
@@ -40,7 +40,7 @@ struct AnalysisOutput {
   double motion_seconds = 0;
   double detector_seconds = 0;
   std::size_t detector_crops = 0;  // the crops of that call (one network input each)
-  std::vector<std::pair<IncidentPhase, Incident>> events;
+  std::vector<IncidentChange> events;
   // Open incidents for which this frame is the best so far: snapshot them from it.
   std::vector<Incident> best_frame;
 };
@@ -48,10 +48,10 @@ struct AnalysisOutput {
 class CameraAnalysis {
  public:
   // Builds the camera's detectors. A configured model that cannot be loaded is an error naming the file.
-  static Result<std::unique_ptr<CameraAnalysis>> create(const CameraConfig& camera);
+  static Result<std::unique_ptr<CameraAnalysis>> create(const AnalysisSettings& camera);
   // The same with the object detector given (a camera with detect.objects; tests pass a fake one).
   // With `detector` null the camera runs motion incidents only, whatever its config says.
-  static Result<std::unique_ptr<CameraAnalysis>> create(const CameraConfig& camera,
+  static Result<std::unique_ptr<CameraAnalysis>> create(const AnalysisSettings& camera,
                                                         std::unique_ptr<ObjectDetector> detector);
 
   AnalysisOutput process(const Frame& frame);
@@ -73,7 +73,7 @@ class CameraAnalysis {
   std::uint64_t stream_size_changes() const { return size_watch_.changes(); }
 
  private:
-  CameraAnalysis(const CameraConfig& camera, std::unique_ptr<ObjectDetector> detector, TimeZone time_zone);
+  CameraAnalysis(const AnalysisSettings& camera, std::unique_ptr<ObjectDetector> detector, TimeZone time_zone);
   void process_motion_incidents(const Frame& frame, AnalysisOutput& out);
   void process_objects(const Frame& frame, AnalysisOutput& out);
   std::vector<TrackObservation> track_observations(MediaTimeNs pts) const;
