@@ -15,6 +15,9 @@
 namespace matthan {
 
 struct PublishedMessage {
+  PublishedMessage() = default;
+  PublishedMessage(std::string t, std::string p) : topic(std::move(t)), payload(std::move(p)) {}
+
   std::string topic;    // first frame, what subscribers filter on
   std::string payload;  // second frame (JSON)
   // When set, the payload is made on the publisher's thread by its Stage (the event bus: it gives the seq).
