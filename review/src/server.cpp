@@ -3,8 +3,6 @@
 // POSTs (403); request values are validated (400) and never used as file paths.
 #include "matthan/review/server.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,6 +23,7 @@
 #include "metrics_http.hpp"
 #include "matthan/core/time.hpp"
 #include "matthan/review/auth.hpp"
+#include "matthan/storage/file_hash.hpp"
 #include "matthan/storage/index.hpp"
 #include "tar_bundle.hpp"
 #include "web_assets.hpp"
@@ -63,22 +62,17 @@ void send_error(httplib::Response& res, int status, const std::string& message) 
 }
 
 // An open file served by byte ranges; the descriptor closes when httplib releases the provider.
-struct OpenFile {
-  int fd = -1;
-  std::uint64_t size = 0;
-  ~OpenFile() {
-    if (fd >= 0) ::close(fd);
-  }
-};
+using OpenFile = StoredFile;
 
+// Null when the file is missing or is not a plain file (a symlink or FIFO swapped into the storage root is
+// refused at the open, never followed or waited on); the caller answers 404 either way.
 std::shared_ptr<OpenFile> open_regular(const fs::path& p) {
-  auto f = std::make_shared<OpenFile>();
-  f->fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-  if (f->fd < 0) return nullptr;
-  struct stat st {};
-  if (::fstat(f->fd, &st) != 0 || !S_ISREG(st.st_mode)) return nullptr;
-  f->size = static_cast<std::uint64_t>(st.st_size);
-  return f;
+  auto f = StoredFile::open(p);
+  if (!f.ok()) {
+    if (f.error().code != ErrorCode::kNotFound) spdlog::warn("review: not served: {}", f.error().message);
+    return nullptr;
+  }
+  return std::make_shared<OpenFile>(std::move(f).value());
 }
 
 // cpp-httplib 0.11 applies the request's Range to whatever body goes out (error bodies included) and
@@ -106,9 +100,9 @@ void serve_file(httplib::Response& res, std::shared_ptr<OpenFile> f, const char*
   res.set_header("Accept-Ranges", "bytes");
   res.set_header("Cache-Control", "private, no-cache");
   res.set_content_provider(
-      f->size, type, [f](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+      f->size(), type, [f](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
         std::string buf(std::min(length, kFileChunk), '\0');
-        const ssize_t got = ::pread(f->fd, buf.data(), buf.size(), static_cast<off_t>(offset));
+        const ssize_t got = ::pread(f->fd(), buf.data(), buf.size(), static_cast<off_t>(offset));
         if (got <= 0) return false;
         return sink.write(buf.data(), static_cast<std::size_t>(got));
       });
@@ -374,8 +368,8 @@ struct ReviewServer::Impl {
     auto [path, clip] = clip_file(v);
     auto f = open_regular(path);
     if (!f) throw HttpError{404, "the clip file is missing from disk"};
-    if (!fit_ranges(req, f->size)) {
-      res.set_header("Content-Range", fmt::format("bytes */{}", f->size));
+    if (!fit_ranges(req, f->size())) {
+      res.set_header("Content-Range", fmt::format("bytes */{}", f->size()));
       throw HttpError{416, "the requested range is outside the clip"};
     }
     serve_file(res, std::move(f), "video/mp4");
@@ -386,7 +380,7 @@ struct ReviewServer::Impl {
     auto path = snapshot_file(v);
     std::shared_ptr<OpenFile> f = path ? open_regular(*path) : nullptr;
     if (!f) throw HttpError{404, "this incident has no snapshot"};
-    if (!fit_ranges(req, f->size)) throw HttpError{416, "the requested range is outside the snapshot"};
+    if (!fit_ranges(req, f->size())) throw HttpError{416, "the requested range is outside the snapshot"};
     serve_file(res, std::move(f), "image/jpeg");
   }
 
@@ -425,8 +419,8 @@ struct ReviewServer::Impl {
     const auto add_file = [&](const std::string& name, const fs::path& path) {
       auto f = open_regular(path);
       if (!f) return;
-      std::string data(f->size, '\0');
-      if (::pread(f->fd, data.data(), data.size(), 0) != static_cast<ssize_t>(data.size()))
+      std::string data(f->size(), '\0');
+      if (::pread(f->fd(), data.data(), data.size(), 0) != static_cast<ssize_t>(data.size()))
         throw HttpError{500, "could not read " + name};
       files.push_back(json{{"name", name}, {"bytes", data.size()}, {"sha256", sha256_hex(data)}});
       bundle->add_file(dir + name, path, data.size());
@@ -594,7 +588,7 @@ struct ReviewServer::Impl {
             auto v = latest_with_snapshot(id);
             std::shared_ptr<OpenFile> f = v ? open_regular(*snapshot_file(*v)) : nullptr;
             if (!f) throw HttpError{404, "no snapshot for this camera yet"};
-            if (!fit_ranges(req, f->size)) throw HttpError{416, "the requested range is outside the snapshot"};
+            if (!fit_ranges(req, f->size())) throw HttpError{416, "the requested range is outside the snapshot"};
             serve_file(res, std::move(f), "image/jpeg");
           }));
     s.Get("/api/admin/config", guarded(Role::kAdmin, false, [this](const auto&, auto& res, const Caller&) {

@@ -1,13 +1,14 @@
 // ustar writer for the export bundle (names are ours, never a request value).
 #include "tar_bundle.hpp"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+
+#include "matthan/storage/file_hash.hpp"
 
 namespace matthan::review_detail {
 
@@ -74,11 +75,10 @@ bool TarBundle::read(std::uint64_t offset, std::uint64_t length, std::string& ou
       if (p.file.empty()) {
         out.append(p.bytes, in, take);
       } else {
-        const int fd = ::open(p.file.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) return false;
+        auto file = StoredFile::open(p.file);
+        if (!file.ok()) return false;
         std::string buf(take, '\0');
-        const ssize_t got = ::pread(fd, buf.data(), take, static_cast<off_t>(in));
-        ::close(fd);
+        const ssize_t got = ::pread(file->fd(), buf.data(), take, static_cast<off_t>(in));
         if (got != static_cast<ssize_t>(take)) return false;
         out += buf;
       }

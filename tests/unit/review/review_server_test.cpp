@@ -1,0 +1,161 @@
+// The review server over real loopback HTTP with a real index in a temp dir, for the point fixes of
+// issue 19 (D5, D9–D13, D15): each test names the item it holds.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <future>
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "matthan/review/live.hpp"
+#include "matthan/review/server.hpp"
+#include "matthan/storage/file_hash.hpp"
+#include "matthan/storage/index.hpp"
+#include "matthan/test/paths.hpp"
+
+namespace matthan {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr const char* kViewerToken = "viewer-token-0123456789abcdef";
+constexpr const char* kOfficerToken = "officer-token-0123456789abcdef";
+constexpr const char* kAdminToken = "admin-token-0123456789abcdef";
+
+class FakeLive : public LiveStatus {
+ public:
+  std::vector<CameraStatus> cameras() const override { return cameras_; }
+  std::vector<CameraStatus> cameras_;
+};
+
+WallTime ms_time(std::int64_t ms) { return WallTime(std::chrono::milliseconds(ms)); }
+
+// A review server on a free loopback port over a real index; clips live under dir/data.
+class ReviewServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = test::make_temp_dir("matthan-review-server");
+    root_ = dir_ / "data";
+    fs::create_directories(root_);
+    auto ix = Index::open(dir_ / "index.db");
+    ASSERT_TRUE(ix.ok()) << ix.error().message;
+    index_ = std::move(ix).value();
+  }
+  void TearDown() override {
+    if (server_) server_->stop();
+    server_.reset();
+    index_.reset();
+    if (!HasFailure()) fs::remove_all(dir_);
+  }
+
+  ReviewSettings settings() const {
+    ReviewSettings s;
+    s.enabled = true;
+    s.listen = "127.0.0.1:0";
+    s.api_tokens = {ApiToken{"wall", Role::kViewer, kViewerToken}, ApiToken{"robot", Role::kOfficer, kOfficerToken},
+                    ApiToken{"root", Role::kAdmin, kAdminToken}};
+    return s;
+  }
+
+  void start(const ReviewSettings& s) {
+    ReviewDeps deps;
+    deps.index = index_.get();
+    deps.storage_root = root_;
+    deps.live = &live_;
+    deps.feed = &feed_;
+    deps.node = "unit";
+    auto srv = ReviewServer::start(s, std::move(deps));
+    ASSERT_TRUE(srv.ok()) << srv.error().message;
+    server_ = std::move(srv).value();
+  }
+  void start() { start(settings()); }
+
+  httplib::Client client() const {
+    httplib::Client c("127.0.0.1", server_->port());
+    c.set_read_timeout(5, 0);
+    return c;
+  }
+  static httplib::Headers bearer(const char* token) { return {{"Authorization", std::string("Bearer ") + token}}; }
+
+  // An ended incident with a complete clip of `clip_bytes` at `clip_rel` (the file is written unless empty).
+  void add_incident(const std::string& id, const std::string& camera, const std::string& clip_rel,
+                    const std::string& clip_bytes) {
+    if (!clip_bytes.empty()) {
+      fs::create_directories((root_ / clip_rel).parent_path());
+      std::ofstream(root_ / clip_rel, std::ios::binary) << clip_bytes;
+    }
+    ClipRecord c;
+    c.path = clip_rel;
+    c.camera = camera;
+    c.start = ms_time(1'700'000'000'000);
+    c.end = ms_time(1'700'000'010'000);
+    c.bytes = clip_bytes.size();
+    c.state = ClipState::kComplete;
+    auto clip_id = index_->add_clip(c);
+    ASSERT_TRUE(clip_id.ok()) << clip_id.error().message;
+    IncidentRecord r;
+    r.id = id;
+    r.camera = camera;
+    r.kind = "motion";
+    r.started_at = ms_time(1'700'000'001'000);
+    r.ended_at = ms_time(1'700'000'009'000);
+    r.clip_id = clip_id.value();
+    ASSERT_TRUE(index_->upsert_incident(r).ok());
+  }
+
+  fs::path dir_, root_;
+  std::unique_ptr<Index> index_;
+  FakeLive live_;
+  EventFeed feed_;
+  std::unique_ptr<ReviewServer> server_;
+};
+
+// ---- D15: a FIFO or a symlink swapped into the storage root ----
+
+TEST_F(ReviewServerTest, AFifoAtAClipPathIsRefusedNotWaitedOn) {
+  add_incident("cam-1", "cam", "clips/cam/1.mp4", "");
+  fs::create_directories(root_ / "clips/cam");
+  const fs::path fifo = root_ / "clips/cam/1.mp4";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  start();
+  // The clip answers 404; the export goes out without the clip (as for a clip missing from disk).
+  for (const char* what : {"/clip.mp4", "/export"}) {
+    auto fut = std::async(std::launch::async, [&] {
+      auto r = client().Get((std::string("/api/incidents/cam-1") + what).c_str(), bearer(kOfficerToken));
+      if (!r) return -1;
+      return r->body.find("\"name\": \"clip.mp4\"") == std::string::npos ? r->status : 299;  // in the manifest
+    });
+    if (fut.wait_for(std::chrono::seconds(4)) == std::future_status::timeout) {
+      ADD_FAILURE() << what << ": the server blocked on the FIFO";
+      const int w = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);  // lets the blocked open return
+      if (w >= 0) ::close(w);
+    }
+    EXPECT_EQ(fut.get(), std::string(what) == "/export" ? 200 : 404) << what;
+  }
+}
+
+TEST_F(ReviewServerTest, ASymlinkToEtcPasswdIsNotServed) {
+  add_incident("cam-1", "cam", "clips/cam/1.mp4", "");
+  fs::create_directories(root_ / "clips/cam");
+  fs::create_symlink("/etc/passwd", root_ / "clips/cam/1.mp4");
+  start();
+  for (const char* id : {"cam-1"}) {
+    auto clip = client().Get((std::string("/api/incidents/") + id + "/clip.mp4").c_str(), bearer(kOfficerToken));
+    ASSERT_TRUE(clip) << id;
+    EXPECT_EQ(clip->status, 404) << id;
+    EXPECT_EQ(clip->body.find("root:"), std::string::npos) << id;
+    auto tar = client().Get((std::string("/api/incidents/") + id + "/export").c_str(), bearer(kOfficerToken));
+    ASSERT_TRUE(tar) << id;
+    EXPECT_EQ(tar->body.find("root:"), std::string::npos) << id;
+  }
+}
+
+}  // namespace
+}  // namespace matthan
