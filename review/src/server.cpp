@@ -631,7 +631,9 @@ struct ReviewServer::Impl {
     });
   }
 
-  static void security_headers(httplib::Response& res) {
+  void security_headers(httplib::Response& res) const {
+    // Under TLS a browser must never fall back to plain HTTP for this host (a year, as the usual preload lists ask).
+    if (settings.tls.enabled()) res.set_header("Strict-Transport-Security", "max-age=31536000");
     res.set_header("X-Content-Type-Options", "nosniff");
     res.set_header("X-Frame-Options", "DENY");
     res.set_header("Referrer-Policy", "no-referrer");
@@ -645,7 +647,7 @@ struct ReviewServer::Impl {
     s.set_payload_max_length(kMaxBody);
     s.set_read_timeout(10, 0);
     s.set_write_timeout(30, 0);
-    s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
       security_headers(res);
       const bool media = req.path.ends_with("/clip.mp4") || req.path.ends_with("/snapshot.jpg");
       if (!media || req.method != "GET") mutable_request(req).ranges.clear();
@@ -657,7 +659,7 @@ struct ReviewServer::Impl {
       }
       return httplib::Server::HandlerResponse::Unhandled;
     });
-    s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    s.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
       mutable_request(req).ranges.clear();
       if (res.status == 413) {
         // The rule: bad input, an oversized body included, is a 400 with a clear message.

@@ -157,5 +157,46 @@ TEST_F(ReviewServerTest, ASymlinkToEtcPasswdIsNotServed) {
   }
 }
 
+// ---- D13: HSTS under TLS ----
+
+// A self-signed certificate for 127.0.0.1 made with the openssl tool; false when it cannot be made.
+bool make_certificate(const fs::path& dir) {
+  const std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "
+                          "/CN=127.0.0.1 -keyout " + (dir / "key.pem").string() + " -out " + (dir / "cert.pem").string() +
+                          " >/dev/null 2>&1";
+  return std::system(cmd.c_str()) == 0;
+}
+
+TEST_F(ReviewServerTest, EveryResponseUnderTlsCarriesHsts) {
+  if (!make_certificate(dir_)) GTEST_SKIP() << "the openssl tool could not make a certificate";
+  ReviewSettings s = settings();
+  s.tls.cert = dir_ / "cert.pem";
+  s.tls.key = dir_ / "key.pem";
+  start(s);
+  httplib::SSLClient c("127.0.0.1", server_->port());
+  c.enable_server_certificate_verification(false);
+  c.set_read_timeout(5, 0);
+  // A page, a public route, an API answer, a refusal, a missing route and a bad request.
+  const std::vector<std::pair<std::string, httplib::Headers>> requests{
+      {"/", {}}, {"/healthz", {}}, {"/api/incidents", bearer(kViewerToken)}, {"/api/incidents", {}},
+      {"/api/incidents/nope", bearer(kViewerToken)}, {"/api/incidents?limit=0", bearer(kViewerToken)}};
+  for (const auto& [path, headers] : requests) {
+    auto r = c.Get(path.c_str(), headers);
+    ASSERT_TRUE(r) << path << ": " << httplib::to_string(r.error());
+    EXPECT_EQ(r->get_header_value("Strict-Transport-Security"), "max-age=31536000") << path << " " << r->status;
+  }
+  auto login = c.Post("/api/login", R"({"user":"nobody","password":"x"})", "application/json");
+  ASSERT_TRUE(login);
+  EXPECT_EQ(login->status, 401);
+  EXPECT_EQ(login->get_header_value("Strict-Transport-Security"), "max-age=31536000");
+}
+
+TEST_F(ReviewServerTest, PlainHttpSendsNoHsts) {
+  start();
+  auto r = client().Get("/healthz");
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->has_header("Strict-Transport-Security"));
+}
+
 }  // namespace
 }  // namespace matthan
