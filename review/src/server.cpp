@@ -246,14 +246,14 @@ struct ReviewServer::Impl {
       }
       if (!ok) {
         limiter.failed(req.remote_addr, std::chrono::steady_clock::now());
-        spdlog::warn("review: failed login for '{}' from {}", name.substr(0, 64), req.remote_addr);
+        spdlog::warn("review: failed login for '{}' from {}", log_safe(name.substr(0, 64)), req.remote_addr);
         throw HttpError{401, "wrong user name or password"};
       }
       limiter.succeeded(req.remote_addr);
       const std::string sid = sessions.create(name, it->second.role, now);
       res.set_header("Set-Cookie", fmt::format("{}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}", kSessionCookie,
                                                sid, settings.session_ttl_s, secure() ? "; Secure" : ""));
-      spdlog::info("review: '{}' logged in from {}", name, req.remote_addr);
+      spdlog::info("review: '{}' logged in from {}", log_safe(name), req.remote_addr);
       send_json(res, session_json(name, it->second.role, sessions.find(sid, now)->csrf));
     } catch (const HttpError& e) {
       send_error(res, e.status, e.message);
@@ -394,7 +394,7 @@ struct ReviewServer::Impl {
     load_incident(id);  // 404 before any write
     if (auto st = deps.index->set_review(id, state, note, c.who.name, std::chrono::system_clock::now()); !st.ok())
       throw HttpError{500, "index: " + st.error().message};
-    spdlog::info("review: '{}' marked incident {} {}", c.who.name, id, state);
+    spdlog::info("review: '{}' marked incident {} {}", log_safe(c.who.name), id, state);
     send_json(res, incident_json(load_incident(id), camera_names()));
   }
 
@@ -407,7 +407,7 @@ struct ReviewServer::Impl {
     load_incident(id);
     if (auto st = deps.index->set_evidence(id, hold, note, c.who.name, std::chrono::system_clock::now()); !st.ok())
       throw HttpError{500, "index: " + st.error().message};
-    spdlog::info("review: '{}' {} evidence hold on incident {}", c.who.name, hold ? "placed" : "released", id);
+    spdlog::info("review: '{}' {} evidence hold on incident {}", log_safe(c.who.name), hold ? "placed" : "released", id);
     send_json(res, incident_json(load_incident(id), camera_names()));
   }
 
@@ -436,7 +436,7 @@ struct ReviewServer::Impl {
                         {"exported_by", c.who.name},
                         {"files", files}};
     bundle->add_text(dir + "manifest.json", manifest.dump(2));
-    spdlog::info("review: '{}' exported incident {}", c.who.name, v.incident.id);
+    spdlog::info("review: '{}' exported incident {}", log_safe(c.who.name), v.incident.id);
     res.set_header("Content-Disposition", fmt::format("attachment; filename=\"{}.tar\"", v.incident.id));
     res.set_header("Cache-Control", "no-store");
     res.set_content_provider(bundle->size(), "application/x-tar",
@@ -682,7 +682,7 @@ struct ReviewServer::Impl {
       } catch (...) {
       }
       mutable_request(req).ranges.clear();
-      spdlog::error("review: {} {} failed: {}", req.method, req.path, what);
+      spdlog::error("review: {} {} failed: {}", log_safe(req.method), log_safe(req.path), log_safe(what));
       send_error(res, 500, "internal error");
     });
     register_session_routes(s);

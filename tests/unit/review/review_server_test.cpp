@@ -8,11 +8,15 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <sstream>
 
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
+#include "http_util.hpp"
 #include "matthan/review/live.hpp"
 #include "matthan/review/server.hpp"
 #include "matthan/storage/file_hash.hpp"
@@ -196,6 +200,52 @@ TEST_F(ReviewServerTest, PlainHttpSendsNoHsts) {
   auto r = client().Get("/healthz");
   ASSERT_TRUE(r);
   EXPECT_FALSE(r->has_header("Strict-Transport-Security"));
+}
+
+// ---- D9: user-supplied text cannot forge log lines ----
+
+// Sends the default logger's lines to a string for the scope's life; the old logger comes back after.
+class LogCapture {
+ public:
+  LogCapture() : old_(spdlog::default_logger()) {
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
+    auto logger = std::make_shared<spdlog::logger>("capture", sink);
+    logger->set_pattern("[%l] %v");
+    spdlog::set_default_logger(logger);
+  }
+  ~LogCapture() { spdlog::set_default_logger(old_); }
+  std::vector<std::string> lines() {
+    spdlog::default_logger()->flush();
+    std::vector<std::string> out;
+    std::istringstream in(out_.str());
+    for (std::string line; std::getline(in, line);) out.push_back(line);
+    return out;
+  }
+
+ private:
+  std::ostringstream out_;
+  std::shared_ptr<spdlog::logger> old_;
+};
+
+TEST_F(ReviewServerTest, ALoginNameWithANewlineLogsOneLine) {
+  start();
+  LogCapture log;
+  const std::string forged = "x\n[info] review: 'admin' logged in from 10.0.0.1";
+  auto r = client().Post("/api/login", json{{"user", forged}, {"password", "guess"}}.dump(), "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  const auto lines = log.lines();
+  ASSERT_EQ(lines.size(), 1u) << ::testing::PrintToString(lines);
+  EXPECT_NE(lines[0].find("failed login for 'x\\n[info] review: 'admin' logged in"), std::string::npos) << lines[0];
+}
+
+TEST(ReviewLogSafe, ControlCharactersAreEscapedAndTextStaysReadable) {
+  using review_detail::log_safe;
+  EXPECT_EQ(log_safe("officer.an"), "officer.an");
+  EXPECT_EQ(log_safe("Nguyễn Văn An"), "Nguyễn Văn An");  // UTF-8 names stay as they are
+  EXPECT_EQ(log_safe("x\n[info] forged\r\t"), "x\\n[info] forged\\r\\t");
+  EXPECT_EQ(log_safe(std::string("a\0b\x1b[31m\x7f", 9)), "a\\x00b\\x1b[31m\\x7f");
+  EXPECT_EQ(log_safe("C:\\n"), "C:\\\\n");  // a literal backslash cannot pass for an escape
 }
 
 }  // namespace
