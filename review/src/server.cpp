@@ -466,7 +466,7 @@ struct ReviewServer::Impl {
   }
 
   // ---- events ----
-  void replay(const httplib::Request& req, httplib::Response& res) {
+  void replay(const httplib::Request& req, httplib::Response& res, const Caller& c) {
     for (const auto& [k, v] : req.params)
       if (k != "since" && k != "limit") throw HttpError{400, fmt::format("unknown parameter '{}'", k.substr(0, 40))};
     std::uint64_t since = 0;
@@ -485,19 +485,22 @@ struct ReviewServer::Impl {
     if (!events.ok()) throw HttpError{500, "index: " + events.error().message};
     auto last = deps.index->last_event_seq();
     json arr = json::array();
-    for (const auto& e : *events) arr.push_back(event_json(e));
+    const bool details = c.who.role == Role::kAdmin;
+    for (const auto& e : *events) arr.push_back(event_json(e, details));
     send_json(res, json{{"events", std::move(arr)}, {"last_seq", last.ok() ? last.value() : 0}});
   }
 
-  static std::string sse_message(std::uint64_t seq, const std::string& topic, const std::string& payload) {
+  static std::string sse_message(std::uint64_t seq, const std::string& topic, const std::string& payload,
+                                 bool details) {
     // Payloads are single-line JSON; a stray newline would end the SSE field, so it is escaped away.
-    std::string data = payload;
+    std::string data = visible_payload(topic, payload, details);
     std::replace(data.begin(), data.end(), '\n', ' ');
     return fmt::format("id: {}\nevent: {}\ndata: {}\n\n", seq, topic.rfind("incident.", 0) == 0 ? "incident" : "message", data);
   }
 
-  // Writes events after `last` to the sink; from the index when the live buffer has lost some.
-  bool sse_step(std::uint64_t& last, httplib::DataSink& sink) {
+  // Writes events after `last` to the sink; from the index when the live buffer has lost some. `details`:
+  // the caller is an admin (see visible_payload).
+  bool sse_step(std::uint64_t& last, httplib::DataSink& sink, bool details) {
     bool gap = false;
     auto events = deps.feed->wait_after(last, kSseKeepalive, &gap);
     if (stopping || deps.feed->closed()) return false;
@@ -505,7 +508,7 @@ struct ReviewServer::Impl {
       auto stored = deps.index->events_after(last, 200);
       if (stored.ok() && !stored->empty()) {
         for (const auto& e : *stored) {
-          const std::string m = sse_message(e.seq, e.topic, e.payload);
+          const std::string m = sse_message(e.seq, e.topic, e.payload, details);
           if (!sink.write(m.data(), m.size())) return false;
           last = e.seq;
         }
@@ -517,14 +520,14 @@ struct ReviewServer::Impl {
       return sink.write(kPing.data(), kPing.size());
     }
     for (const auto& e : events) {
-      const std::string m = sse_message(e.seq, e.topic, e.payload);
+      const std::string m = sse_message(e.seq, e.topic, e.payload, details);
       if (!sink.write(m.data(), m.size())) return false;
       last = e.seq;
     }
     return true;
   }
 
-  void stream(const httplib::Request& req, httplib::Response& res) {
+  void stream(const httplib::Request& req, httplib::Response& res, const Caller& c) {
     if (!deps.feed) throw HttpError{503, "no live feed in this process"};
     std::uint64_t start = deps.feed->last_seq();
     const std::string resume = req.has_param("since") ? req.get_param_value("since") : req.get_header_value("Last-Event-ID");
@@ -540,14 +543,15 @@ struct ReviewServer::Impl {
     res.set_header("Cache-Control", "no-store");
     res.set_header("X-Accel-Buffering", "no");
     auto last = std::make_shared<std::uint64_t>(start);
+    const bool details = c.who.role == Role::kAdmin;
     res.set_chunked_content_provider(
         "text/event-stream",
-        [this, last](std::size_t offset, httplib::DataSink& sink) {
+        [this, last, details](std::size_t offset, httplib::DataSink& sink) {
           if (offset == 0) {
             static const std::string kHello = "retry: 3000\n: matthan live events\n\n";
             if (!sink.write(kHello.data(), kHello.size())) return false;
           }
-          if (!sse_step(*last, sink)) {
+          if (!sse_step(*last, sink, details)) {
             sink.done();
             return true;
           }
@@ -557,9 +561,10 @@ struct ReviewServer::Impl {
   }
 
   void register_event_routes(httplib::Server& s) {
-    s.Get("/api/events", guarded(Role::kViewer, false, [this](const auto& req, auto& res, const Caller&) { replay(req, res); }));
+    s.Get("/api/events",
+          guarded(Role::kViewer, false, [this](const auto& req, auto& res, const Caller& c) { replay(req, res, c); }));
     s.Get("/api/events/stream",
-          guarded(Role::kViewer, false, [this](const auto& req, auto& res, const Caller&) { stream(req, res); }));
+          guarded(Role::kViewer, false, [this](const auto& req, auto& res, const Caller& c) { stream(req, res, c); }));
   }
 
   // ---- cameras, health, admin ----

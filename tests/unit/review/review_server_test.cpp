@@ -248,5 +248,80 @@ TEST(ReviewLogSafe, ControlCharactersAreEscapedAndTextStaysReadable) {
   EXPECT_EQ(log_safe("C:\\n"), "C:\\\\n");  // a literal backslash cannot pass for an escape
 }
 
+// ---- D11: camera failure reasons are for admins, in the events feed as in /api/cameras ----
+
+constexpr const char* kSecretReason = "rtsp://10.1.2.3:554/Streaming/Channels/101: 401 Unauthorized (nvr-7 firmware)";
+
+std::string health_payload(std::uint64_t seq, const char* stream) {
+  nlohmann::ordered_json j;
+  j["schema"] = "matthan.health/1";
+  j["seq"] = seq;
+  j["node"] = "unit";
+  j["camera"] = "gate";
+  if (std::string(stream) != "record") j["stream"] = stream;
+  j["state"] = "backoff";
+  j["online"] = false;
+  j["reason"] = kSecretReason;
+  j["at"] = "2026-12-08T01:00:00.000+07:00";
+  return j.dump();
+}
+
+class ReviewEventsTest : public ReviewServerTest {
+ protected:
+  void SetUp() override {
+    ReviewServerTest::SetUp();
+    const std::string incident = R"({"schema":"matthan.incident/1","seq":3,"id":"gate-1","camera":"gate"})";
+    const std::vector<std::pair<std::string, std::string>> events{
+        {"health.gate", health_payload(1, "record")}, {"health.gate", health_payload(2, "detect")},
+        {"incident.gate.start", incident}};
+    std::uint64_t seq = 0;
+    for (const auto& [topic, payload] : events) {
+      ASSERT_TRUE(index_->record_event(++seq, topic, payload, ms_time(1'700'000'000'000)).ok());
+      feed_.push(FeedEvent{seq, topic, payload});
+    }
+    start();
+  }
+  // The SSE stream from seq 0 until the incident (seq 3) has come.
+  std::string stream(const char* token) {
+    std::string got;
+    auto c = client();
+    c.Get("/api/events/stream?since=0", bearer(token), [&](const char* data, std::size_t n) {
+      got.append(data, n);
+      return got.find("id: 3\n") == std::string::npos && got.size() < 100000;
+    });
+    return got;
+  }
+};
+
+TEST_F(ReviewEventsTest, ViewersAndOfficersSeeNoFailureReasonInReplayOrStream) {
+  for (const char* token : {kViewerToken, kOfficerToken}) {
+    auto r = client().Get("/api/events?since=0", bearer(token));
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200);
+    EXPECT_EQ(r->body.find("Unauthorized"), std::string::npos) << r->body;
+    const json j = json::parse(r->body);
+    ASSERT_EQ(j["events"].size(), 3u);
+    for (int i : {0, 1}) {
+      EXPECT_TRUE(j["events"][i]["payload"]["reason"].is_null()) << j["events"][i];
+      EXPECT_EQ(j["events"][i]["payload"]["state"], "backoff");  // the rest of the event is untouched
+    }
+    EXPECT_EQ(j["events"][1]["payload"]["stream"], "detect");
+    EXPECT_EQ(j["events"][2]["payload"]["id"], "gate-1");
+
+    const std::string sse = stream(token);
+    EXPECT_NE(sse.find("id: 3\n"), std::string::npos) << sse;
+    EXPECT_EQ(sse.find("Unauthorized"), std::string::npos) << sse;
+    EXPECT_NE(sse.find(R"("state":"backoff","online":false,"reason":null)"), std::string::npos) << sse;
+  }
+}
+
+TEST_F(ReviewEventsTest, AdminsSeeTheFailureReason) {
+  const json j = json::parse(client().Get("/api/events?since=0", bearer(kAdminToken))->body);
+  EXPECT_EQ(j["events"][0]["payload"]["reason"], kSecretReason);
+  EXPECT_EQ(j["events"][1]["payload"]["reason"], kSecretReason);
+  const std::string sse = stream(kAdminToken);
+  EXPECT_NE(sse.find(health_payload(2, "detect")), std::string::npos) << sse;  // byte for byte as published
+}
+
 }  // namespace
 }  // namespace matthan
