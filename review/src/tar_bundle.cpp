@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <string>
 
 #include "matthan/storage/file_hash.hpp"
 
@@ -18,18 +19,55 @@ constexpr std::size_t kBlock = 512;
 void put_octal(char* field, std::size_t width, std::uint64_t value) {
   std::snprintf(field, width, "%0*llo", static_cast<int>(width - 1), static_cast<unsigned long long>(value));
 }
+
+// Where a long name splits into ustar's prefix (at most 155 bytes) and name (at most 100): at the last '/' in
+// reach of the prefix, which leaves the shortest name part; npos when none fits (a pax header then carries it).
+std::size_t ustar_split(const std::string& name) {
+  if (name.size() <= 100) return 0;
+  const std::size_t slash = name.rfind('/', 155);
+  if (slash == std::string::npos || slash == 0) return std::string::npos;
+  const std::size_t rest = name.size() - slash - 1;
+  return rest == 0 || rest > 100 ? std::string::npos : slash;
+}
+
+// A pax record "<len> path=<name>\n", where <len> counts the whole record, its own digits included.
+std::string pax_path_record(const std::string& name) {
+  const std::string body = " path=" + name + "\n";
+  std::size_t len = body.size() + 1;
+  while (std::to_string(len).size() + body.size() != len) ++len;
+  return std::to_string(len) + body;
+}
+
 }  // namespace
 
 void TarBundle::add_header(const std::string& name, std::uint64_t size) {
+  const std::size_t split = ustar_split(name);
+  if (split == std::string::npos) {
+    // No ustar split fits: a pax extended header ('x') carries the whole name for the member that follows.
+    std::string record = pax_path_record(name);
+    add_raw_header("PaxHeaders/" + name.substr(name.size() - 80), record.size(), 'x', "");
+    const std::uint64_t n = record.size();
+    parts_.push_back(Part{std::move(record), {}, 0});
+    add_padding(n);
+    add_raw_header(name.substr(name.size() - 100), size, '0', "");
+  } else if (split == 0) {
+    add_raw_header(name, size, '0', "");
+  } else {
+    add_raw_header(name.substr(split + 1), size, '0', name.substr(0, split));
+  }
+}
+
+void TarBundle::add_raw_header(const std::string& name, std::uint64_t size, char type, const std::string& prefix) {
   std::string h(kBlock, '\0');
-  std::memcpy(h.data(), name.data(), std::min<std::size_t>(name.size(), 99));
+  std::memcpy(h.data(), name.data(), std::min<std::size_t>(name.size(), 100));
+  std::memcpy(&h[345], prefix.data(), std::min<std::size_t>(prefix.size(), 155));
   put_octal(&h[100], 8, 0644);
   put_octal(&h[108], 8, 0);
   put_octal(&h[116], 8, 0);
   put_octal(&h[124], 12, size);
   put_octal(&h[136], 12, static_cast<std::uint64_t>(std::time(nullptr)));
   std::memset(&h[148], ' ', 8);
-  h[156] = '0';
+  h[156] = type;
   std::memcpy(&h[257], "ustar", 6);
   std::memcpy(&h[263], "00", 2);
   unsigned sum = 0;

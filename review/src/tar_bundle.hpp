@@ -24,7 +24,9 @@ class TarBundle {
     std::uint64_t file_size = 0;
     std::uint64_t size() const { return file.empty() ? bytes.size() : file_size; }
   };
+  // Names over 100 bytes go into ustar's prefix + name, or a pax header when no split fits.
   void add_header(const std::string& name, std::uint64_t size);
+  void add_raw_header(const std::string& name, std::uint64_t size, char type, const std::string& prefix);
   void add_padding(std::uint64_t size);
   std::vector<Part> parts_;
 };

@@ -161,6 +161,25 @@ TEST_F(ReviewServerTest, ASymlinkToEtcPasswdIsNotServed) {
   }
 }
 
+// ---- D5: the export of a camera with a 64-character id ----
+
+TEST_F(ReviewServerTest, ExportOfALongCameraIdListsEveryMemberWhole) {
+  const std::string camera(64, 'k');  // the longest camera id the config allows
+  const std::string id = camera + "-20261208T014114Z-12300abcdef";
+  add_incident(id, camera, "clips/" + camera + "/" + id + ".mp4", std::string(3000, 'v'));
+  start();
+  auto r = client().Get(("/api/incidents/" + id + "/export").c_str(), bearer(kOfficerToken));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  std::ofstream(dir_ / "export.tar", std::ios::binary) << r->body;
+  const fs::path list = dir_ / "list.txt";
+  ASSERT_EQ(std::system(("tar -tf " + (dir_ / "export.tar").string() + " > " + list.string()).c_str()), 0);
+  std::vector<std::string> names;
+  std::istringstream in(test::read_file(list));
+  for (std::string line; std::getline(in, line);) names.push_back(line);
+  EXPECT_EQ(names, (std::vector<std::string>{id + "/clip.mp4", id + "/incident.json", id + "/manifest.json"}));
+}
+
 // ---- D13: HSTS under TLS ----
 
 // A self-signed certificate for 127.0.0.1 made with the openssl tool; false when it cannot be made.
