@@ -416,26 +416,32 @@ struct ReviewServer::Impl {
     auto bundle = std::make_shared<TarBundle>();
     json files = json::array();
     const std::string dir = v.incident.id + "/";
+    // Each file is opened once and read once, while it streams; its hash in the manifest is the hash of
+    // those very bytes (the manifest is made when the stream reaches it, after every file).
     const auto add_file = [&](const std::string& name, const fs::path& path) {
       auto f = open_regular(path);
       if (!f) return;
-      std::string data(f->size(), '\0');
-      if (::pread(f->fd(), data.data(), data.size(), 0) != static_cast<ssize_t>(data.size()))
-        throw HttpError{500, "could not read " + name};
-      files.push_back(json{{"name", name}, {"bytes", data.size()}, {"sha256", sha256_hex(data)}});
-      bundle->add_file(dir + name, path, data.size());
+      files.push_back(json{{"name", name}, {"bytes", f->size()}, {"sha256", std::string(64, '0')}});
+      bundle->add_file(dir + name, std::move(f));
     };
     if (v.clip) add_file("clip.mp4", clip_file(v).first);
     if (auto snap = snapshot_file(v)) add_file("snapshot.jpg", *snap);
     const std::string incident = incident_json(v, camera_names()).dump(2);
     files.push_back(json{{"name", "incident.json"}, {"bytes", incident.size()}, {"sha256", sha256_hex(incident)}});
     bundle->add_text(dir + "incident.json", incident);
-    const json manifest{{"incident", v.incident.id},
-                        {"node", deps.node},
-                        {"exported_at", format_iso8601(std::chrono::system_clock::now())},
-                        {"exported_by", c.who.name},
-                        {"files", files}};
-    bundle->add_text(dir + "manifest.json", manifest.dump(2));
+    json manifest{{"incident", v.incident.id},
+                  {"node", deps.node},
+                  {"exported_at", format_iso8601(std::chrono::system_clock::now())},
+                  {"exported_by", c.who.name},
+                  {"files", files}};
+    // The hashes are fixed-width hex, so the manifest's size is known before they are.
+    bundle->add_generated(dir + "manifest.json", manifest.dump(2).size(),
+                          [manifest, dir](const TarBundle::Hashes& sent) mutable {
+                            for (auto& f : manifest["files"])
+                              if (auto it = sent.find(dir + f["name"].get<std::string>()); it != sent.end())
+                                f["sha256"] = it->second;
+                            return manifest.dump(2);
+                          });
     spdlog::info("review: '{}' exported incident {}", log_safe(c.who.name), v.incident.id);
     res.set_header("Content-Disposition", fmt::format("attachment; filename=\"{}.tar\"", v.incident.id));
     res.set_header("Cache-Control", "no-store");

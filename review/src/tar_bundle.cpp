@@ -4,10 +4,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <string>
+
+#include <sodium.h>
 
 #include "matthan/storage/file_hash.hpp"
 
@@ -47,7 +50,7 @@ void TarBundle::add_header(const std::string& name, std::uint64_t size) {
     std::string record = pax_path_record(name);
     add_raw_header("PaxHeaders/" + name.substr(name.size() - 80), record.size(), 'x', "");
     const std::uint64_t n = record.size();
-    parts_.push_back(Part{std::move(record), {}, 0});
+    parts_.push_back(Part::text(std::move(record)));
     add_padding(n);
     add_raw_header(name.substr(name.size() - 100), size, '0', "");
   } else if (split == 0) {
@@ -74,24 +77,80 @@ void TarBundle::add_raw_header(const std::string& name, std::uint64_t size, char
   for (unsigned char c : h) sum += c;
   std::snprintf(&h[148], 8, "%06o", sum);
   h[155] = ' ';
-  parts_.push_back(Part{std::move(h), {}, 0});
+  parts_.push_back(Part::text(std::move(h)));
 }
+
+struct TarBundle::Sha256Stream {
+  crypto_hash_sha256_state state{};
+  std::uint64_t hashed = 0;  // bytes from the member's start taken into `state`
+  std::string hex;           // set once every byte of the member has been hashed
+};
+
+namespace {
+
+std::string finish_hex(crypto_hash_sha256_state& state) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256_final(&state, digest);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char b : digest) {
+    hex += kHex[b >> 4];
+    hex += kHex[b & 15];
+  }
+  return hex;
+}
+
+}  // namespace
 
 void TarBundle::add_padding(std::uint64_t size) {
   const std::uint64_t pad = (kBlock - size % kBlock) % kBlock;
-  if (pad) parts_.push_back(Part{std::string(pad, '\0'), {}, 0});
+  if (pad) parts_.push_back(Part::text(std::string(pad, '\0')));
 }
 
 void TarBundle::add_text(const std::string& name, std::string content) {
   const std::uint64_t n = content.size();
   add_header(name, n);
-  parts_.push_back(Part{std::move(content), {}, 0});
+  parts_.push_back(Part::text(std::move(content)));
+  add_padding(n);
+}
+
+void TarBundle::add_file(const std::string& name, std::shared_ptr<const StoredFile> file) {
+  const std::uint64_t n = file ? file->size() : 0;
+  add_header(name, n);
+  Part p;
+  p.length = n;
+  p.member = name;
+  p.file = std::move(file);
+  p.hash = std::make_shared<Sha256Stream>();
+  crypto_hash_sha256_init(&p.hash->state);
+  if (n == 0) p.hash->hex = finish_hex(p.hash->state);
+  parts_.push_back(std::move(p));
   add_padding(n);
 }
 
 void TarBundle::add_file(const std::string& name, const std::filesystem::path& path, std::uint64_t size) {
+  auto file = StoredFile::open(path);
+  if (file.ok() && file->size() == size) {
+    add_file(name, std::make_shared<const StoredFile>(std::move(file).value()));
+    return;
+  }
+  // Not openable, or not the size announced: the member keeps its announced size and reading it fails.
   add_header(name, size);
-  parts_.push_back(Part{{}, path, size});
+  Part p;
+  p.length = size;
+  p.member = name;
+  p.hash = std::make_shared<Sha256Stream>();
+  parts_.push_back(std::move(p));
+  add_padding(size);
+}
+
+void TarBundle::add_generated(const std::string& name, std::uint64_t size,
+                              std::function<std::string(const Hashes&)> make) {
+  add_header(name, size);
+  Part p;
+  p.length = size;
+  p.make = std::move(make);
+  parts_.push_back(std::move(p));
   add_padding(size);
 }
 
@@ -101,24 +160,54 @@ std::uint64_t TarBundle::size() const {
   return total;
 }
 
-bool TarBundle::read(std::uint64_t offset, std::uint64_t length, std::string& out) const {
+bool TarBundle::read_file(Part& p, std::uint64_t in, std::uint64_t take, std::string& out) {
+  if (!p.file) return false;
+  std::string buf(take, '\0');
+  for (std::uint64_t done = 0; done < take;) {
+    const ssize_t got = ::pread(p.file->fd(), buf.data() + done, take - done, static_cast<off_t>(in + done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return false;  // an error, or the file shrank under us
+    done += static_cast<std::uint64_t>(got);
+  }
+  // Hash exactly what goes out, in order; a byte range read again (a retried chunk) is not hashed twice.
+  Sha256Stream& h = *p.hash;
+  if (in <= h.hashed && in + take > h.hashed) {
+    const std::uint64_t skip = h.hashed - in;
+    crypto_hash_sha256_update(&h.state, reinterpret_cast<const unsigned char*>(buf.data() + skip), take - skip);
+    h.hashed = in + take;
+    if (h.hashed == p.length) h.hex = finish_hex(h.state);
+  }
+  out += buf;
+  return true;
+}
+
+bool TarBundle::make_generated(Part& p) {
+  if (!p.bytes.empty() || p.length == 0) return p.bytes.size() == p.length;
+  Hashes sent;
+  for (const auto& q : parts_) {
+    if (&q == &p) break;
+    if (!q.hash) continue;
+    if (q.hash->hex.empty()) return false;  // not streamed whole and in order: nothing true to say about it
+    sent[q.member] = q.hash->hex;
+  }
+  p.bytes = p.make(sent);
+  return p.bytes.size() == p.length;
+}
+
+bool TarBundle::read(std::uint64_t offset, std::uint64_t length, std::string& out) {
   out.clear();
   std::uint64_t start = 0;
-  for (const auto& p : parts_) {
+  for (auto& p : parts_) {
     const std::uint64_t n = p.size();
     if (length == 0) break;
     if (offset < start + n) {
       const std::uint64_t in = offset - start;
       const std::uint64_t take = std::min(length, n - in);
-      if (p.file.empty()) {
-        out.append(p.bytes, in, take);
+      if (p.file || p.hash) {
+        if (!read_file(p, in, take, out)) return false;
       } else {
-        auto file = StoredFile::open(p.file);
-        if (!file.ok()) return false;
-        std::string buf(take, '\0');
-        const ssize_t got = ::pread(file->fd(), buf.data(), take, static_cast<off_t>(in));
-        if (got != static_cast<ssize_t>(take)) return false;
-        out += buf;
+        if (p.make && !make_generated(p)) return false;
+        out.append(p.bytes, in, take);
       }
       offset += take;
       length -= take;

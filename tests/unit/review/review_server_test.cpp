@@ -180,6 +180,43 @@ TEST_F(ReviewServerTest, ExportOfALongCameraIdListsEveryMemberWhole) {
   EXPECT_EQ(names, (std::vector<std::string>{id + "/clip.mp4", id + "/incident.json", id + "/manifest.json"}));
 }
 
+// ---- D12: the manifest hashes the bytes that are sent ----
+
+TEST_F(ReviewServerTest, ManifestHashIsTheHashOfTheClipInTheBundleEvenIfTheFileChangesMidExport) {
+  // Large enough that the server is still reading the clip when the first bytes reach the client (the
+  // loopback socket buffers hold a few MB at most).
+  std::string clip(24 << 20, '\0');
+  for (std::size_t i = 0; i < clip.size(); ++i) clip[i] = static_cast<char>((i * 2654435761u) >> 13);
+  const std::string rel = "clips/cam/1.mp4";
+  add_incident("cam-1", "cam", rel, clip);
+  start();
+  std::string body;
+  bool changed = false;
+  auto c = client();
+  auto r = c.Get("/api/incidents/cam-1/export", bearer(kOfficerToken), [&](const char* data, std::size_t n) {
+    body.append(data, n);
+    if (!changed) {
+      // The clip is overwritten in place while the export streams (a writer, a repair, an attacker).
+      std::fstream f(root_ / rel, std::ios::in | std::ios::out | std::ios::binary);
+      f.write(std::string(clip.size(), 'X').data(), static_cast<std::streamsize>(clip.size()));
+      changed = true;
+    }
+    return true;
+  });
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  std::ofstream(dir_ / "export.tar", std::ios::binary) << body;
+  fs::create_directories(dir_ / "out");
+  ASSERT_EQ(std::system(("tar -xf " + (dir_ / "export.tar").string() + " -C " + (dir_ / "out").string()).c_str()), 0);
+  const json manifest = json::parse(test::read_file(dir_ / "out/cam-1/manifest.json"));
+  ASSERT_EQ(manifest["files"].size(), 2u);
+  for (const auto& f : manifest["files"]) {
+    const fs::path member = dir_ / "out/cam-1" / f["name"].get<std::string>();
+    EXPECT_EQ(f["sha256"], sha256_file(member).value()) << f["name"];
+    EXPECT_EQ(f["bytes"], fs::file_size(member)) << f["name"];
+  }
+}
+
 // ---- D13: HSTS under TLS ----
 
 // A self-signed certificate for 127.0.0.1 made with the openssl tool; false when it cannot be made.
