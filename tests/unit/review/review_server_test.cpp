@@ -1,6 +1,10 @@
 // The review server over real loopback HTTP with a real index in a temp dir, for the point fixes of
 // issue 19 (D5, D9–D13, D15): each test names the item it holds.
 #include <fcntl.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,13 +12,8 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
-#include <sstream>
-
-#include <gtest/gtest.h>
-#include <httplib.h>
 #include <nlohmann/json.hpp>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
+#include <sstream>
 
 #include "http_util.hpp"
 #include "matthan/review/live.hpp"
@@ -39,7 +38,9 @@ class FakeLive : public LiveStatus {
   std::vector<CameraStatus> cameras_;
 };
 
-WallTime ms_time(std::int64_t ms) { return WallTime(std::chrono::milliseconds(ms)); }
+WallTime ms_time(std::int64_t ms) {
+  return WallTime(std::chrono::milliseconds(ms));
+}
 
 // A review server on a free loopback port over a real index; clips live under dir/data.
 class ReviewServerTest : public ::testing::Test {
@@ -63,7 +64,8 @@ class ReviewServerTest : public ::testing::Test {
     ReviewSettings s;
     s.enabled = true;
     s.listen = "127.0.0.1:0";
-    s.api_tokens = {ApiToken{"wall", Role::kViewer, kViewerToken}, ApiToken{"robot", Role::kOfficer, kOfficerToken},
+    s.api_tokens = {ApiToken{"wall", Role::kViewer, kViewerToken},
+                    ApiToken{"robot", Role::kOfficer, kOfficerToken},
                     ApiToken{"root", Role::kAdmin, kAdminToken}};
     return s;
   }
@@ -86,7 +88,9 @@ class ReviewServerTest : public ::testing::Test {
     c.set_read_timeout(5, 0);
     return c;
   }
-  static httplib::Headers bearer(const char* token) { return {{"Authorization", std::string("Bearer ") + token}}; }
+  static httplib::Headers bearer(const char* token) {
+    return {{"Authorization", std::string("Bearer ") + token}};
+  }
 
   // An ended incident with a complete clip of `clip_bytes` at `clip_rel` (the file is written unless empty).
   void add_incident(const std::string& id, const std::string& camera, const std::string& clip_rel,
@@ -134,7 +138,8 @@ TEST_F(ReviewServerTest, AFifoAtAClipPathIsRefusedNotWaitedOn) {
     auto fut = std::async(std::launch::async, [&] {
       auto r = client().Get((std::string("/api/incidents/cam-1") + what).c_str(), bearer(kOfficerToken));
       if (!r) return -1;
-      return r->body.find("\"name\": \"clip.mp4\"") == std::string::npos ? r->status : 299;  // in the manifest
+      return r->body.find("\"name\": \"clip.mp4\"") == std::string::npos ? r->status
+                                                                         : 299;  // in the manifest
     });
     if (fut.wait_for(std::chrono::seconds(4)) == std::future_status::timeout) {
       ADD_FAILURE() << what << ": the server blocked on the FIFO";
@@ -151,7 +156,8 @@ TEST_F(ReviewServerTest, ASymlinkToEtcPasswdIsNotServed) {
   fs::create_symlink("/etc/passwd", root_ / "clips/cam/1.mp4");
   start();
   for (const char* id : {"cam-1"}) {
-    auto clip = client().Get((std::string("/api/incidents/") + id + "/clip.mp4").c_str(), bearer(kOfficerToken));
+    auto clip =
+        client().Get((std::string("/api/incidents/") + id + "/clip.mp4").c_str(), bearer(kOfficerToken));
     ASSERT_TRUE(clip) << id;
     EXPECT_EQ(clip->status, 404) << id;
     EXPECT_EQ(clip->body.find("root:"), std::string::npos) << id;
@@ -177,7 +183,8 @@ TEST_F(ReviewServerTest, ExportOfALongCameraIdListsEveryMemberWhole) {
   std::vector<std::string> names;
   std::istringstream in(test::read_file(list));
   for (std::string line; std::getline(in, line);) names.push_back(line);
-  EXPECT_EQ(names, (std::vector<std::string>{id + "/clip.mp4", id + "/incident.json", id + "/manifest.json"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{id + "/clip.mp4", id + "/incident.json", id + "/manifest.json"}));
 }
 
 // ---- D12: the manifest hashes the bytes that are sent ----
@@ -207,7 +214,9 @@ TEST_F(ReviewServerTest, ManifestHashIsTheHashOfTheClipInTheBundleEvenIfTheFileC
   ASSERT_EQ(r->status, 200);
   std::ofstream(dir_ / "export.tar", std::ios::binary) << body;
   fs::create_directories(dir_ / "out");
-  ASSERT_EQ(std::system(("tar -xf " + (dir_ / "export.tar").string() + " -C " + (dir_ / "out").string()).c_str()), 0);
+  ASSERT_EQ(
+      std::system(("tar -xf " + (dir_ / "export.tar").string() + " -C " + (dir_ / "out").string()).c_str()),
+      0);
   const json manifest = json::parse(test::read_file(dir_ / "out/cam-1/manifest.json"));
   ASSERT_EQ(manifest["files"].size(), 2u);
   for (const auto& f : manifest["files"]) {
@@ -221,9 +230,10 @@ TEST_F(ReviewServerTest, ManifestHashIsTheHashOfTheClipInTheBundleEvenIfTheFileC
 
 // A self-signed certificate for 127.0.0.1 made with the openssl tool; false when it cannot be made.
 bool make_certificate(const fs::path& dir) {
-  const std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "
-                          "/CN=127.0.0.1 -keyout " + (dir / "key.pem").string() + " -out " + (dir / "cert.pem").string() +
-                          " >/dev/null 2>&1";
+  const std::string cmd =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "
+      "/CN=127.0.0.1 -keyout " +
+      (dir / "key.pem").string() + " -out " + (dir / "cert.pem").string() + " >/dev/null 2>&1";
   return std::system(cmd.c_str()) == 0;
 }
 
@@ -238,12 +248,17 @@ TEST_F(ReviewServerTest, EveryResponseUnderTlsCarriesHsts) {
   c.set_read_timeout(5, 0);
   // A page, a public route, an API answer, a refusal, a missing route and a bad request.
   const std::vector<std::pair<std::string, httplib::Headers>> requests{
-      {"/", {}}, {"/healthz", {}}, {"/api/incidents", bearer(kViewerToken)}, {"/api/incidents", {}},
-      {"/api/incidents/nope", bearer(kViewerToken)}, {"/api/incidents?limit=0", bearer(kViewerToken)}};
+      {"/", {}},
+      {"/healthz", {}},
+      {"/api/incidents", bearer(kViewerToken)},
+      {"/api/incidents", {}},
+      {"/api/incidents/nope", bearer(kViewerToken)},
+      {"/api/incidents?limit=0", bearer(kViewerToken)}};
   for (const auto& [path, headers] : requests) {
     auto r = c.Get(path.c_str(), headers);
     ASSERT_TRUE(r) << path << ": " << httplib::to_string(r.error());
-    EXPECT_EQ(r->get_header_value("Strict-Transport-Security"), "max-age=31536000") << path << " " << r->status;
+    EXPECT_EQ(r->get_header_value("Strict-Transport-Security"), "max-age=31536000")
+        << path << " " << r->status;
   }
   auto login = c.Post("/api/login", R"({"user":"nobody","password":"x"})", "application/json");
   ASSERT_TRUE(login);
@@ -287,12 +302,14 @@ TEST_F(ReviewServerTest, ALoginNameWithANewlineLogsOneLine) {
   start();
   LogCapture log;
   const std::string forged = "x\n[info] review: 'admin' logged in from 10.0.0.1";
-  auto r = client().Post("/api/login", json{{"user", forged}, {"password", "guess"}}.dump(), "application/json");
+  auto r =
+      client().Post("/api/login", json{{"user", forged}, {"password", "guess"}}.dump(), "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 401);
   const auto lines = log.lines();
   ASSERT_EQ(lines.size(), 1u) << ::testing::PrintToString(lines);
-  EXPECT_NE(lines[0].find("failed login for 'x\\n[info] review: 'admin' logged in"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("failed login for 'x\\n[info] review: 'admin' logged in"), std::string::npos)
+      << lines[0];
 }
 
 TEST(ReviewLogSafe, ControlCharactersAreEscapedAndTextStaysReadable) {
@@ -306,7 +323,8 @@ TEST(ReviewLogSafe, ControlCharactersAreEscapedAndTextStaysReadable) {
 
 // ---- D11: camera failure reasons are for admins, in the events feed as in /api/cameras ----
 
-constexpr const char* kSecretReason = "rtsp://10.1.2.3:554/Streaming/Channels/101: 401 Unauthorized (nvr-7 firmware)";
+constexpr const char* kSecretReason =
+    "rtsp://10.1.2.3:554/Streaming/Channels/101: 401 Unauthorized (nvr-7 firmware)";
 
 std::string health_payload(std::uint64_t seq, const char* stream) {
   nlohmann::ordered_json j;
@@ -328,7 +346,8 @@ class ReviewEventsTest : public ReviewServerTest {
     ReviewServerTest::SetUp();
     const std::string incident = R"({"schema":"matthan.incident/1","seq":3,"id":"gate-1","camera":"gate"})";
     const std::vector<std::pair<std::string, std::string>> events{
-        {"health.gate", health_payload(1, "record")}, {"health.gate", health_payload(2, "detect")},
+        {"health.gate", health_payload(1, "record")},
+        {"health.gate", health_payload(2, "detect")},
         {"incident.gate.start", incident}};
     std::uint64_t seq = 0;
     for (const auto& [topic, payload] : events) {

@@ -1,14 +1,13 @@
 // Opening files under the storage root (issue 19 D15): a FIFO swapped in at a clip path gives a clean error
 // instead of blocking the opener forever, and a symlink (to /etc/passwd, say) is refused, not followed.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <fstream>
 #include <future>
-
-#include <gtest/gtest.h>
 
 #include "matthan/storage/file_hash.hpp"
 #include "matthan/test/paths.hpp"
