@@ -66,8 +66,18 @@ json incident_json(const IncidentView& v, const CameraNames& names) {
               {"review", review_json(v.review)}};
 }
 
-json event_json(const EventRecord& e) {
-  json payload = json::parse(e.payload, nullptr, false);
+std::string visible_payload(const std::string& topic, const std::string& payload, bool details) {
+  if (details || topic.rfind("health.", 0) != 0) return payload;
+  // Ordered, so that what goes out differs from what was published only in the reason.
+  auto j = nlohmann::ordered_json::parse(payload, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return payload;
+  if (!j.contains("reason") || j["reason"].is_null()) return payload;
+  j["reason"] = nullptr;
+  return j.dump();
+}
+
+json event_json(const EventRecord& e, bool details) {
+  json payload = json::parse(visible_payload(e.topic, e.payload, details), nullptr, false);
   if (payload.is_discarded()) payload = e.payload;
   return json{{"seq", e.seq}, {"topic", e.topic}, {"at", format_iso8601(e.at)}, {"payload", std::move(payload)}};
 }

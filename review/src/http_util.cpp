@@ -132,6 +132,29 @@ bool constant_time_equal(const std::string& a, const std::string& b) {
   return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+std::string log_safe(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\\': out += "\\\\"; break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          char hex[5];
+          std::snprintf(hex, sizeof hex, "\\x%02x", c);
+          out += hex;
+        } else {
+          out += ch;
+        }
+    }
+  }
+  return out;
+}
+
 std::optional<fs::path> resolve_under(const fs::path& root, const std::string& rel) {
   if (rel.empty() || rel.size() > 4096) return std::nullopt;
   const fs::path p(rel);

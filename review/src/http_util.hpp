@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "matthan/core/result.hpp"
 #include "matthan/core/types.hpp"
@@ -31,6 +32,10 @@ bool decode_cursor(const std::string& s, WallTime& started, std::string& id);
 
 std::optional<std::string> cookie_value(const std::string& header, const std::string& name);
 bool constant_time_equal(const std::string& a, const std::string& b);
+
+// Request text (a login name, a path, a note) made safe for one log line: control characters and '\' are
+// escaped (\n, \r, \t, \\, \xNN), so a value cannot end the line and forge the next one.
+std::string log_safe(std::string_view text);
 
 // root/rel when rel is relative, has no "..", and stays inside root after resolving links.
 std::optional<std::filesystem::path> resolve_under(const std::filesystem::path& root, const std::string& rel);

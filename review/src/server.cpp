@@ -3,8 +3,6 @@
 // POSTs (403); request values are validated (400) and never used as file paths.
 #include "matthan/review/server.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,6 +23,7 @@
 #include "metrics_http.hpp"
 #include "matthan/core/time.hpp"
 #include "matthan/review/auth.hpp"
+#include "matthan/storage/file_hash.hpp"
 #include "matthan/storage/index.hpp"
 #include "tar_bundle.hpp"
 #include "web_assets.hpp"
@@ -63,22 +62,17 @@ void send_error(httplib::Response& res, int status, const std::string& message) 
 }
 
 // An open file served by byte ranges; the descriptor closes when httplib releases the provider.
-struct OpenFile {
-  int fd = -1;
-  std::uint64_t size = 0;
-  ~OpenFile() {
-    if (fd >= 0) ::close(fd);
-  }
-};
+using OpenFile = StoredFile;
 
+// Null when the file is missing or is not a plain file (a symlink or FIFO swapped into the storage root is
+// refused at the open, never followed or waited on); the caller answers 404 either way.
 std::shared_ptr<OpenFile> open_regular(const fs::path& p) {
-  auto f = std::make_shared<OpenFile>();
-  f->fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-  if (f->fd < 0) return nullptr;
-  struct stat st {};
-  if (::fstat(f->fd, &st) != 0 || !S_ISREG(st.st_mode)) return nullptr;
-  f->size = static_cast<std::uint64_t>(st.st_size);
-  return f;
+  auto f = StoredFile::open(p);
+  if (!f.ok()) {
+    if (f.error().code != ErrorCode::kNotFound) spdlog::warn("review: not served: {}", f.error().message);
+    return nullptr;
+  }
+  return std::make_shared<OpenFile>(std::move(f).value());
 }
 
 // cpp-httplib 0.11 applies the request's Range to whatever body goes out (error bodies included) and
@@ -106,9 +100,9 @@ void serve_file(httplib::Response& res, std::shared_ptr<OpenFile> f, const char*
   res.set_header("Accept-Ranges", "bytes");
   res.set_header("Cache-Control", "private, no-cache");
   res.set_content_provider(
-      f->size, type, [f](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+      f->size(), type, [f](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
         std::string buf(std::min(length, kFileChunk), '\0');
-        const ssize_t got = ::pread(f->fd, buf.data(), buf.size(), static_cast<off_t>(offset));
+        const ssize_t got = ::pread(f->fd(), buf.data(), buf.size(), static_cast<off_t>(offset));
         if (got <= 0) return false;
         return sink.write(buf.data(), static_cast<std::size_t>(got));
       });
@@ -252,14 +246,14 @@ struct ReviewServer::Impl {
       }
       if (!ok) {
         limiter.failed(req.remote_addr, std::chrono::steady_clock::now());
-        spdlog::warn("review: failed login for '{}' from {}", name.substr(0, 64), req.remote_addr);
+        spdlog::warn("review: failed login for '{}' from {}", log_safe(name.substr(0, 64)), req.remote_addr);
         throw HttpError{401, "wrong user name or password"};
       }
       limiter.succeeded(req.remote_addr);
       const std::string sid = sessions.create(name, it->second.role, now);
       res.set_header("Set-Cookie", fmt::format("{}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}", kSessionCookie,
                                                sid, settings.session_ttl_s, secure() ? "; Secure" : ""));
-      spdlog::info("review: '{}' logged in from {}", name, req.remote_addr);
+      spdlog::info("review: '{}' logged in from {}", log_safe(name), req.remote_addr);
       send_json(res, session_json(name, it->second.role, sessions.find(sid, now)->csrf));
     } catch (const HttpError& e) {
       send_error(res, e.status, e.message);
@@ -374,8 +368,8 @@ struct ReviewServer::Impl {
     auto [path, clip] = clip_file(v);
     auto f = open_regular(path);
     if (!f) throw HttpError{404, "the clip file is missing from disk"};
-    if (!fit_ranges(req, f->size)) {
-      res.set_header("Content-Range", fmt::format("bytes */{}", f->size));
+    if (!fit_ranges(req, f->size())) {
+      res.set_header("Content-Range", fmt::format("bytes */{}", f->size()));
       throw HttpError{416, "the requested range is outside the clip"};
     }
     serve_file(res, std::move(f), "video/mp4");
@@ -386,7 +380,7 @@ struct ReviewServer::Impl {
     auto path = snapshot_file(v);
     std::shared_ptr<OpenFile> f = path ? open_regular(*path) : nullptr;
     if (!f) throw HttpError{404, "this incident has no snapshot"};
-    if (!fit_ranges(req, f->size)) throw HttpError{416, "the requested range is outside the snapshot"};
+    if (!fit_ranges(req, f->size())) throw HttpError{416, "the requested range is outside the snapshot"};
     serve_file(res, std::move(f), "image/jpeg");
   }
 
@@ -400,7 +394,7 @@ struct ReviewServer::Impl {
     load_incident(id);  // 404 before any write
     if (auto st = deps.index->set_review(id, state, note, c.who.name, std::chrono::system_clock::now()); !st.ok())
       throw HttpError{500, "index: " + st.error().message};
-    spdlog::info("review: '{}' marked incident {} {}", c.who.name, id, state);
+    spdlog::info("review: '{}' marked incident {} {}", log_safe(c.who.name), id, state);
     send_json(res, incident_json(load_incident(id), camera_names()));
   }
 
@@ -413,7 +407,7 @@ struct ReviewServer::Impl {
     load_incident(id);
     if (auto st = deps.index->set_evidence(id, hold, note, c.who.name, std::chrono::system_clock::now()); !st.ok())
       throw HttpError{500, "index: " + st.error().message};
-    spdlog::info("review: '{}' {} evidence hold on incident {}", c.who.name, hold ? "placed" : "released", id);
+    spdlog::info("review: '{}' {} evidence hold on incident {}", log_safe(c.who.name), hold ? "placed" : "released", id);
     send_json(res, incident_json(load_incident(id), camera_names()));
   }
 
@@ -422,27 +416,33 @@ struct ReviewServer::Impl {
     auto bundle = std::make_shared<TarBundle>();
     json files = json::array();
     const std::string dir = v.incident.id + "/";
+    // Each file is opened once and read once, while it streams; its hash in the manifest is the hash of
+    // those very bytes (the manifest is made when the stream reaches it, after every file).
     const auto add_file = [&](const std::string& name, const fs::path& path) {
       auto f = open_regular(path);
       if (!f) return;
-      std::string data(f->size, '\0');
-      if (::pread(f->fd, data.data(), data.size(), 0) != static_cast<ssize_t>(data.size()))
-        throw HttpError{500, "could not read " + name};
-      files.push_back(json{{"name", name}, {"bytes", data.size()}, {"sha256", sha256_hex(data)}});
-      bundle->add_file(dir + name, path, data.size());
+      files.push_back(json{{"name", name}, {"bytes", f->size()}, {"sha256", std::string(64, '0')}});
+      bundle->add_file(dir + name, std::move(f));
     };
     if (v.clip) add_file("clip.mp4", clip_file(v).first);
     if (auto snap = snapshot_file(v)) add_file("snapshot.jpg", *snap);
     const std::string incident = incident_json(v, camera_names()).dump(2);
     files.push_back(json{{"name", "incident.json"}, {"bytes", incident.size()}, {"sha256", sha256_hex(incident)}});
     bundle->add_text(dir + "incident.json", incident);
-    const json manifest{{"incident", v.incident.id},
-                        {"node", deps.node},
-                        {"exported_at", format_iso8601(std::chrono::system_clock::now())},
-                        {"exported_by", c.who.name},
-                        {"files", files}};
-    bundle->add_text(dir + "manifest.json", manifest.dump(2));
-    spdlog::info("review: '{}' exported incident {}", c.who.name, v.incident.id);
+    json manifest{{"incident", v.incident.id},
+                  {"node", deps.node},
+                  {"exported_at", format_iso8601(std::chrono::system_clock::now())},
+                  {"exported_by", c.who.name},
+                  {"files", files}};
+    // The hashes are fixed-width hex, so the manifest's size is known before they are.
+    bundle->add_generated(dir + "manifest.json", manifest.dump(2).size(),
+                          [manifest, dir](const TarBundle::Hashes& sent) mutable {
+                            for (auto& f : manifest["files"])
+                              if (auto it = sent.find(dir + f["name"].get<std::string>()); it != sent.end())
+                                f["sha256"] = it->second;
+                            return manifest.dump(2);
+                          });
+    spdlog::info("review: '{}' exported incident {}", log_safe(c.who.name), v.incident.id);
     res.set_header("Content-Disposition", fmt::format("attachment; filename=\"{}.tar\"", v.incident.id));
     res.set_header("Cache-Control", "no-store");
     res.set_content_provider(bundle->size(), "application/x-tar",
@@ -472,7 +472,7 @@ struct ReviewServer::Impl {
   }
 
   // ---- events ----
-  void replay(const httplib::Request& req, httplib::Response& res) {
+  void replay(const httplib::Request& req, httplib::Response& res, const Caller& c) {
     for (const auto& [k, v] : req.params)
       if (k != "since" && k != "limit") throw HttpError{400, fmt::format("unknown parameter '{}'", k.substr(0, 40))};
     std::uint64_t since = 0;
@@ -491,19 +491,22 @@ struct ReviewServer::Impl {
     if (!events.ok()) throw HttpError{500, "index: " + events.error().message};
     auto last = deps.index->last_event_seq();
     json arr = json::array();
-    for (const auto& e : *events) arr.push_back(event_json(e));
+    const bool details = c.who.role == Role::kAdmin;
+    for (const auto& e : *events) arr.push_back(event_json(e, details));
     send_json(res, json{{"events", std::move(arr)}, {"last_seq", last.ok() ? last.value() : 0}});
   }
 
-  static std::string sse_message(std::uint64_t seq, const std::string& topic, const std::string& payload) {
+  static std::string sse_message(std::uint64_t seq, const std::string& topic, const std::string& payload,
+                                 bool details) {
     // Payloads are single-line JSON; a stray newline would end the SSE field, so it is escaped away.
-    std::string data = payload;
+    std::string data = visible_payload(topic, payload, details);
     std::replace(data.begin(), data.end(), '\n', ' ');
     return fmt::format("id: {}\nevent: {}\ndata: {}\n\n", seq, topic.rfind("incident.", 0) == 0 ? "incident" : "message", data);
   }
 
-  // Writes events after `last` to the sink; from the index when the live buffer has lost some.
-  bool sse_step(std::uint64_t& last, httplib::DataSink& sink) {
+  // Writes events after `last` to the sink; from the index when the live buffer has lost some. `details`:
+  // the caller is an admin (see visible_payload).
+  bool sse_step(std::uint64_t& last, httplib::DataSink& sink, bool details) {
     bool gap = false;
     auto events = deps.feed->wait_after(last, kSseKeepalive, &gap);
     if (stopping || deps.feed->closed()) return false;
@@ -511,7 +514,7 @@ struct ReviewServer::Impl {
       auto stored = deps.index->events_after(last, 200);
       if (stored.ok() && !stored->empty()) {
         for (const auto& e : *stored) {
-          const std::string m = sse_message(e.seq, e.topic, e.payload);
+          const std::string m = sse_message(e.seq, e.topic, e.payload, details);
           if (!sink.write(m.data(), m.size())) return false;
           last = e.seq;
         }
@@ -523,14 +526,14 @@ struct ReviewServer::Impl {
       return sink.write(kPing.data(), kPing.size());
     }
     for (const auto& e : events) {
-      const std::string m = sse_message(e.seq, e.topic, e.payload);
+      const std::string m = sse_message(e.seq, e.topic, e.payload, details);
       if (!sink.write(m.data(), m.size())) return false;
       last = e.seq;
     }
     return true;
   }
 
-  void stream(const httplib::Request& req, httplib::Response& res) {
+  void stream(const httplib::Request& req, httplib::Response& res, const Caller& c) {
     if (!deps.feed) throw HttpError{503, "no live feed in this process"};
     std::uint64_t start = deps.feed->last_seq();
     const std::string resume = req.has_param("since") ? req.get_param_value("since") : req.get_header_value("Last-Event-ID");
@@ -546,14 +549,15 @@ struct ReviewServer::Impl {
     res.set_header("Cache-Control", "no-store");
     res.set_header("X-Accel-Buffering", "no");
     auto last = std::make_shared<std::uint64_t>(start);
+    const bool details = c.who.role == Role::kAdmin;
     res.set_chunked_content_provider(
         "text/event-stream",
-        [this, last](std::size_t offset, httplib::DataSink& sink) {
+        [this, last, details](std::size_t offset, httplib::DataSink& sink) {
           if (offset == 0) {
             static const std::string kHello = "retry: 3000\n: matthan live events\n\n";
             if (!sink.write(kHello.data(), kHello.size())) return false;
           }
-          if (!sse_step(*last, sink)) {
+          if (!sse_step(*last, sink, details)) {
             sink.done();
             return true;
           }
@@ -563,9 +567,10 @@ struct ReviewServer::Impl {
   }
 
   void register_event_routes(httplib::Server& s) {
-    s.Get("/api/events", guarded(Role::kViewer, false, [this](const auto& req, auto& res, const Caller&) { replay(req, res); }));
+    s.Get("/api/events",
+          guarded(Role::kViewer, false, [this](const auto& req, auto& res, const Caller& c) { replay(req, res, c); }));
     s.Get("/api/events/stream",
-          guarded(Role::kViewer, false, [this](const auto& req, auto& res, const Caller&) { stream(req, res); }));
+          guarded(Role::kViewer, false, [this](const auto& req, auto& res, const Caller& c) { stream(req, res, c); }));
   }
 
   // ---- cameras, health, admin ----
@@ -594,7 +599,7 @@ struct ReviewServer::Impl {
             auto v = latest_with_snapshot(id);
             std::shared_ptr<OpenFile> f = v ? open_regular(*snapshot_file(*v)) : nullptr;
             if (!f) throw HttpError{404, "no snapshot for this camera yet"};
-            if (!fit_ranges(req, f->size)) throw HttpError{416, "the requested range is outside the snapshot"};
+            if (!fit_ranges(req, f->size())) throw HttpError{416, "the requested range is outside the snapshot"};
             serve_file(res, std::move(f), "image/jpeg");
           }));
     s.Get("/api/admin/config", guarded(Role::kAdmin, false, [this](const auto&, auto& res, const Caller&) {
@@ -637,7 +642,9 @@ struct ReviewServer::Impl {
     });
   }
 
-  static void security_headers(httplib::Response& res) {
+  void security_headers(httplib::Response& res) const {
+    // Under TLS a browser must never fall back to plain HTTP for this host (a year, as the usual preload lists ask).
+    if (settings.tls.enabled()) res.set_header("Strict-Transport-Security", "max-age=31536000");
     res.set_header("X-Content-Type-Options", "nosniff");
     res.set_header("X-Frame-Options", "DENY");
     res.set_header("Referrer-Policy", "no-referrer");
@@ -651,7 +658,7 @@ struct ReviewServer::Impl {
     s.set_payload_max_length(kMaxBody);
     s.set_read_timeout(10, 0);
     s.set_write_timeout(30, 0);
-    s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
       security_headers(res);
       const bool media = req.path.ends_with("/clip.mp4") || req.path.ends_with("/snapshot.jpg");
       if (!media || req.method != "GET") mutable_request(req).ranges.clear();
@@ -663,7 +670,7 @@ struct ReviewServer::Impl {
       }
       return httplib::Server::HandlerResponse::Unhandled;
     });
-    s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    s.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
       mutable_request(req).ranges.clear();
       if (res.status == 413) {
         // The rule: bad input, an oversized body included, is a 400 with a clear message.
@@ -686,7 +693,7 @@ struct ReviewServer::Impl {
       } catch (...) {
       }
       mutable_request(req).ranges.clear();
-      spdlog::error("review: {} {} failed: {}", req.method, req.path, what);
+      spdlog::error("review: {} {} failed: {}", log_safe(req.method), log_safe(req.path), log_safe(what));
       send_error(res, 500, "internal error");
     });
     register_session_routes(s);

@@ -578,8 +578,9 @@ Status Index::set_evidence(const std::string& incident_id, bool hold, const std:
     INSERT INTO review (incident_id, evidence, note, updated_by, updated_at_ms)
     VALUES (:incident_id, :evidence, :note, :user, :at_ms)
     ON CONFLICT (incident_id) DO UPDATE SET
-      evidence = excluded.evidence, note = excluded.note, updated_by = excluded.updated_by,
-      updated_at_ms = excluded.updated_at_ms)sql");
+      evidence = excluded.evidence,
+      note = CASE WHEN excluded.note = '' THEN review.note ELSE excluded.note END,
+      updated_by = excluded.updated_by, updated_at_ms = excluded.updated_at_ms)sql");
   if (!s) return s.error();
   s->bind(":incident_id", incident_id)
       .bind(":evidence", static_cast<std::int64_t>(hold ? 1 : 0))

@@ -1,6 +1,7 @@
 // Unit tests for review's building blocks: passwords, tokens, sessions, the login limiter, strict
 // parsing of request values, safe path resolution, the tar bundle and the event feed.
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -160,6 +161,68 @@ TEST(ReviewTar, BundleReadsBackWithTar) {
   ASSERT_EQ(std::system(("tar -xf " + (dir / "out.tar").string() + " -C " + (dir / "out").string()).c_str()), 0);
   EXPECT_EQ(::matthan::test::read_file(dir / "out" / "x" / "big.bin"), big);
   EXPECT_EQ(::matthan::test::read_file(dir / "out" / "x" / "note.txt"), "xin chào\n");
+  fs::remove_all(dir);
+}
+
+// Issue 19 D5: names were cut at 99 bytes. Long ones go into ustar's prefix field, or a pax header when no
+// '/' splits them into 155 + 100; GNU tar lists and extracts every member under its full name.
+TEST(ReviewTar, LongNamesReadBackWhole) {
+  const fs::path dir = test::make_temp_dir("matthan-review-tar-long");
+  const std::string camera(64, 'c');
+  const std::string id = camera + "-20261208T014114Z-12300abcdef";
+  const std::string no_slash(180, 'n');              // no split possible: pax
+  const std::string deep = std::string(150, 'd') + "/" + std::string(120, 'e') + "/f.txt";  // rest > 100: pax
+  const std::vector<std::string> names{id + "/clip.mp4", id + "/manifest.json", std::string(100, 'x'),
+                                       no_slash, deep, "x/" + std::string(100, 'y')};
+  TarBundle b;
+  for (const auto& n : names) b.add_text(n, "content of " + n.substr(0, 8));
+  std::string all, chunk;
+  for (std::uint64_t off = 0; off < b.size(); off += chunk.size()) {
+    ASSERT_TRUE(b.read(off, 4096, chunk));
+    ASSERT_FALSE(chunk.empty());
+    all += chunk;
+  }
+  std::ofstream(dir / "out.tar", std::ios::binary) << all;
+  const std::string list = (dir / "list.txt").string();
+  ASSERT_EQ(std::system(("tar -tf " + (dir / "out.tar").string() + " > " + list).c_str()), 0);
+  std::vector<std::string> listed;
+  std::istringstream in(::matthan::test::read_file(list));
+  for (std::string line; std::getline(in, line);) listed.push_back(line);
+  EXPECT_EQ(listed, names);
+  fs::create_directories(dir / "out");
+  ASSERT_EQ(std::system(("tar -xf " + (dir / "out.tar").string() + " -C " + (dir / "out").string()).c_str()), 0);
+  EXPECT_EQ(::matthan::test::read_file(dir / "out" / id / "clip.mp4"), "content of " + id.substr(0, 8));
+  EXPECT_EQ(::matthan::test::read_file(dir / "out" / deep), "content of " + deep.substr(0, 8));
+  fs::remove_all(dir);
+}
+
+// Issue 19 D12: a generated member (the manifest) is made from the hashes of the bytes streamed, and refuses
+// to be made when a file member was not streamed whole and in order.
+TEST(ReviewTar, GeneratedMemberGetsTheHashesOfTheBytesSent) {
+  const fs::path dir = test::make_temp_dir("matthan-review-tar-hash");
+  const std::string data(100000, 'q');
+  std::ofstream(dir / "f.bin", std::ios::binary) << data;
+  const auto make_bundle = [&] {
+    auto b = std::make_unique<TarBundle>();
+    b->add_file("x/f.bin", dir / "f.bin", data.size());
+    b->add_generated("x/sums.txt", 64, [](const TarBundle::Hashes& sent) {
+      auto it = sent.find("x/f.bin");
+      return it == sent.end() ? std::string() : it->second;
+    });
+    return b;
+  };
+  auto b = make_bundle();
+  std::string all, chunk;
+  for (std::uint64_t off = 0; off < b->size(); off += chunk.size()) {
+    ASSERT_TRUE(b->read(off, 7777, chunk));
+    all += chunk;
+  }
+  EXPECT_NE(all.find(sha256_hex(data)), std::string::npos);
+  // Skipping part of the file leaves its hash unknown: the generated member is not made, the read fails.
+  auto skipped = make_bundle();
+  ASSERT_TRUE(skipped->read(0, 512, chunk));  // the header only
+  ASSERT_TRUE(skipped->read(512 + 5000, 1000, chunk));
+  EXPECT_FALSE(skipped->read(512 + data.size() + 352, 512 + 64, chunk));
   fs::remove_all(dir);
 }
 

@@ -173,6 +173,25 @@ TEST_F(IndexV2Test, ReviewAndEvidenceAreRecordedWithWhoAndWhenAndLogged) {
             "review:officer.an evidence_hold:officer.binh evidence_release:officer.an");
 }
 
+// Issue 19 D10: a hold placed without a note used to wipe the officer's review note.
+TEST_F(IndexV2Test, AnEvidenceHoldWithoutANoteKeepsTheReviewNote) {
+  auto index = open_index();
+  ASSERT_TRUE(index);
+  add_incident(*index, "c-1", "cam", 1000);
+  ASSERT_TRUE(index->set_review("c-1", "reviewed", "two men at the gate", "officer.an", ms_time(5000)).ok());
+  ASSERT_TRUE(index->set_evidence("c-1", true, "", "officer.binh", ms_time(6000)).ok());
+  auto r = index->review("c-1").value();
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->evidence);
+  EXPECT_EQ(r->note, "two men at the gate");
+  EXPECT_EQ(r->updated_by, "officer.binh");
+  ASSERT_TRUE(index->set_evidence("c-1", false, "", "officer.an", ms_time(7000)).ok());
+  EXPECT_EQ(index->review("c-1").value()->note, "two men at the gate");
+  // A note given with the hold still replaces it.
+  ASSERT_TRUE(index->set_evidence("c-1", true, "case 42", "officer.an", ms_time(8000)).ok());
+  EXPECT_EQ(index->review("c-1").value()->note, "case 42");
+}
+
 TEST_F(IndexV2Test, FiltersAndPagesIncidentsNewestFirst) {
   auto index = open_index();
   ASSERT_TRUE(index);

@@ -131,7 +131,8 @@ class Index {
   // the incident does not exist or the state is not one of the three.
   Status set_review(const std::string& incident_id, const std::string& state, const std::string& note,
                     const std::string& user, WallTime at);
-  // Places (hold = true) or releases an evidence hold; the note replaces the review note. Logged too.
+  // Places (hold = true) or releases an evidence hold; a non-empty note replaces the review note, an empty
+  // one keeps it (a hold is often placed without a word, and must not wipe what the officer wrote). Logged too.
   Status set_evidence(const std::string& incident_id, bool hold, const std::string& note, const std::string& user,
                       WallTime at);
   // The incident's review (the default "new" record when never reviewed); nullopt when no such incident.
