@@ -11,7 +11,43 @@ bool valid_scheme(const std::string& s) {
   return s == "rtsp" || s == "rtsps" || s == "http" || s == "https" || s == "file" || s == "test";
 }
 
+bool is_host_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
+}
+
+// Whether `s` holds, from `pos`, a host (a name, an IPv4 address or a bracketed IPv6 literal), an optional
+// ":port", and then a path.
+bool host_then_path(std::string_view s, std::size_t pos) {
+  if (pos < s.size() && s[pos] == '[') {
+    const auto close = s.find(']', pos);
+    if (close == std::string_view::npos) return false;
+    pos = close + 1;
+  } else {
+    while (pos < s.size() && is_host_char(s[pos])) ++pos;
+  }
+  if (pos < s.size() && s[pos] == ':') {
+    const auto digits = ++pos;
+    while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) ++pos;
+    if (pos == digits) return false;
+  }
+  return pos < s.size() && s[pos] == '/';
+}
+
 }  // namespace
+
+std::size_t find_userinfo_end(std::string_view rest) {
+  constexpr auto npos = std::string_view::npos;
+  const auto slash = rest.find('/');
+  const auto colon = rest.find(':');
+  // No ':' before the first '/': a user name alone, which holds no '/', so the authority ends there (RFC 3986).
+  if (colon == npos || (slash != npos && colon > slash)) return rest.rfind('@', slash);
+  std::size_t last = npos, last_before_path = npos;
+  for (auto at = rest.find('@'); at != npos; at = rest.find('@', at + 1)) {
+    last = at;
+    if (host_then_path(rest, at + 1)) last_before_path = at;
+  }
+  return last_before_path != npos ? last_before_path : last;
+}
 
 std::optional<ParsedUrl> parse_url(const std::string& url, std::string* why) {
   auto fail = [&](const char* reason) -> std::optional<ParsedUrl> {
@@ -34,17 +70,18 @@ std::optional<ParsedUrl> parse_url(const std::string& url, std::string* why) {
   }
   if (url.compare(colon, 3, "://") != 0) return fail("must have '//' after the scheme");
   std::string rest = url.substr(colon + 3);
+  if (out.scheme != "file") {
+    if (const auto at = find_userinfo_end(rest); at != std::string::npos) {
+      out.userinfo = rest.substr(0, at);
+      rest.erase(0, at + 1);
+    }
+  }
   const auto slash = rest.find('/');
   std::string authority = rest.substr(0, slash);
   out.path = slash == std::string::npos ? "/" : rest.substr(slash);
   if (out.scheme == "file") {
     if (!authority.empty()) return fail("file URLs must look like file:///absolute/path");
     return out;
-  }
-  const auto at = authority.rfind('@');
-  if (at != std::string::npos) {
-    out.userinfo = authority.substr(0, at);
-    authority = authority.substr(at + 1);
   }
   if (authority.empty()) return fail("has no host");
   std::string host = authority;
@@ -111,10 +148,9 @@ Userinfo find_userinfo(const std::string& url) {
   const auto scheme_end = url.find("://");
   if (scheme_end == std::string::npos) return {};
   const auto start = scheme_end + 3;
-  const auto slash = url.find('/', start);
-  const auto at = url.rfind('@', slash == std::string::npos ? std::string::npos : slash);
-  if (at == std::string::npos || at < start) return {};
-  return {start, at};
+  const auto at = find_userinfo_end(std::string_view(url).substr(start));
+  if (at == std::string::npos) return {};
+  return {start, start + at};
 }
 
 }  // namespace

@@ -67,12 +67,30 @@ std::string mjpeg_source_description(unsigned timeout_s, const std::string& loca
                      location, timeout_s);
 }
 
+namespace {
+
+// rtspsrc unescaped the user name and password of its location ("p%40ss" is "p@ss"); its user-id and user-pw
+// take them as they are, so they are unescaped here. Text that is not valid escaping is passed on unchanged.
+std::string rtsp_unescaped(const std::string& text) {
+  gchar* raw = g_uri_unescape_string(text.c_str(), nullptr);
+  if (raw == nullptr) return text;
+  std::string out(raw);
+  g_free(raw);
+  return out;
+}
+
+}  // namespace
+
 void set_source_location(GstElement* src, const std::string& url_text, const ParsedUrl& url) {
   std::string location = url.scheme == "file" ? url.path : url_text;
-  if (is_http_url(url)) {
+  if (is_http_url(url) || is_rtsp_url(url)) {
+    // The credentials go off the location: rtspsrc's own parser ends the userinfo at the first '/' (a password
+    // "1234/5678" would make "1234" a port), and a location with no secret cannot leak one into GStreamer's
+    // messages.
     location = strip_userinfo(url_text);
     if (!url.userinfo.empty()) {
-      const UrlCredentials c = credentials_of(url);
+      UrlCredentials c = credentials_of(url);
+      if (is_rtsp_url(url)) c = {rtsp_unescaped(c.user), rtsp_unescaped(c.password)};
       g_object_set(src, "user-id", c.user.c_str(), "user-pw", c.password.c_str(), nullptr);
     }
   }

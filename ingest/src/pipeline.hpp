@@ -33,9 +33,9 @@ std::string rtsp_source_description(int latency_ms, RtspTransport transport,
 // same way. `timeout_s` is souphttpsrc's network timeout; `location` is "" or " location=\"...\"".
 std::string mjpeg_source_description(unsigned timeout_s, const std::string& location = "");
 
-// Points a source element ("src" of either description) at the camera: the path of a file:// URL; for HTTP the
-// URL without its user:password, which go to souphttpsrc's own properties (basic or digest, as the camera
-// asks); for RTSP the URL as given.
+// Points a source element ("src" of either description) at the camera: the path of a file:// URL; for HTTP and
+// RTSP the URL without its user:password, which go to the element's own user-id and user-pw (basic or digest,
+// as the camera asks), so a password may hold any character.
 void set_source_location(GstElement* src, const std::string& url_text, const ParsedUrl& url);
 
 }  // namespace matthan::detail

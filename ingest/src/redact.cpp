@@ -12,19 +12,20 @@ void replace_all(std::string& text, std::string_view what, std::string_view with
     text.replace(pos, what.size(), with);
 }
 
-bool ends_authority(char c) {
-  return c == '/' || c == ' ' || c == '\t' || c == '\n' || c == '"' || c == '\'';
+bool ends_url(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '"' || c == '\'';
 }
 
-// Every "://user:pass@" becomes "://***@"; an '@' past the authority (in a path) is left alone.
+// Every "://user:pass@" becomes "://***@", its userinfo found by the URL parser's own rule (a password may hold
+// '/' and '@'); an '@' in a path is left alone.
 void redact_embedded_urls(std::string& text) {
   for (auto pos = text.find("://"); pos != std::string::npos; pos = text.find("://", pos + 3)) {
     const auto start = pos + 3;
     auto end = start;
-    while (end < text.size() && !ends_authority(text[end])) ++end;
-    const auto at = text.rfind('@', end == 0 ? 0 : end - 1);
-    if (at == std::string::npos || at < start) continue;
-    text.replace(start, at - start, "***");
+    while (end < text.size() && !ends_url(text[end])) ++end;
+    const auto at = find_userinfo_end(std::string_view(text).substr(start, end - start));
+    if (at == std::string::npos) continue;
+    text.replace(start, at, "***");
   }
 }
 

@@ -11,11 +11,22 @@
 
 namespace matthan {
 
-double backoff_delay(const BackoffPolicy& p, int failures, double rng01) {
+BackoffPolicy backoff_policy(double max_s) {
+  BackoffPolicy p;
+  p.max_s = max_s;
+  return p;
+}
+
+double backoff_delay(const BackoffPolicy& p, int failures, double rng01, FailureKind kind) {
   if (p.steps_s.empty()) return 0;
+  const bool refused = kind != FailureKind::kOther;
   const auto last = static_cast<int>(p.steps_s.size()) - 1;
-  const double step = p.steps_s[static_cast<std::size_t>(std::clamp(failures, 0, last))];
+  const int n = refused ? std::max(failures, 0) + std::clamp(p.refused_skip, 0, last) : failures;
+  double step = p.steps_s[static_cast<std::size_t>(std::clamp(n, 0, last))];
   const double jitter = std::clamp(p.jitter, 0.0, 1.0);
+  // The step, not the delay, is cut (to max / (1 + jitter)): capped retries stay spread by their jitter rather
+  // than all landing on the cap, and none waits longer than it.
+  if (!refused) step = std::min(step, std::max(0.0, p.max_s) / (1.0 + jitter));
   const double r = std::clamp(rng01, 0.0, 1.0);
   return std::max(0.0, step * (1.0 + jitter * (2.0 * r - 1.0)));
 }
@@ -324,8 +335,7 @@ void CameraSupervisor::loop(std::stop_token stop) {
     if (stop.stop_requested()) break;
     if (out.streamed_s >= policy_.healthy_reset_s) failures = 0;
     // Refused outright (401, 404): retrying sooner cannot help, so the delay runs ahead of the usual steps.
-    const int step = classify_failure(out.code) == FailureKind::kOther ? failures : failures + policy_.refused_skip;
-    const double delay = backoff_delay(policy_, step, uniform(rng_));
+    const double delay = backoff_delay(policy_, failures, uniform(rng_), classify_failure(out.code));
     ++failures;
     set_state(CameraState::kBackoff, out.reason, fmt::format(", retrying in {:.2f} s", delay), delay);
     if (!wait_backoff(stop, delay)) break;

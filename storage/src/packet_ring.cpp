@@ -11,12 +11,22 @@ PacketRing::PacketRing(PacketRingLimits limits) : limits_(limits) {}
 std::uint64_t PacketRing::push(EncodedPacket packet) {
   std::lock_guard lock(mu_);
   ++counters_.pushed;
+  note_connection(packet);
   if (!accept_or_count_drop(packet)) return 0;
   if (!make_room_for(packet)) return 0;
   const std::uint64_t seq = next_seq_;
   append(std::move(packet));
   enforce_seconds_bound();
   return seq;
+}
+
+void PacketRing::note_connection(const EncodedPacket& packet) {
+  const bool first = counters_.pushed == 1;
+  const bool timed = packet.wall != WallTime{} && last_wall_ != WallTime{};
+  if (!first && (packet.stream != last_stream_ || (timed && packet.wall - last_wall_ > kConnectionGap)))
+    connection_began_ = true;
+  if (packet.stream != last_stream_) last_stream_ = packet.stream;
+  last_wall_ = packet.wall;
 }
 
 bool PacketRing::accept_or_count_drop(const EncodedPacket& packet) {
@@ -65,9 +75,10 @@ void PacketRing::append(EncodedPacket packet) {
     newest_pts_ = packet.pts;
   }
   if (packet.keyframe) {
-    if (!gops_.empty() && packet.pts > gops_.back().first_pts)
+    if (!gops_.empty() && !connection_began_ && packet.pts > gops_.back().first_pts)
       counters_.keyframe_interval = packet.pts - gops_.back().first_pts;
-    gops_.push_back(Gop{next_seq_, packet.pts, 0, 0});
+    gops_.push_back(Gop{next_seq_, packet.pts, 0, 0, connection_began_});
+    connection_began_ = false;
   }
   Gop& gop = gops_.back();
   ++gop.packets;
@@ -155,9 +166,12 @@ PacketRingStats PacketRing::stats() const {
   s.gops = gops_.size();
   s.span = packets_.empty() ? 0 : newest_pts_ - packets_.front().pts;
   // The longest interval among the keyframes held (the ring spans pre-roll + margin): one short GOP
-  // at a stream loop or restart does not hide a camera's long keyframe interval.
-  for (std::size_t i = 1; i < gops_.size(); ++i)
-    s.keyframe_interval = std::max(s.keyframe_interval, gops_[i].first_pts - gops_[i - 1].first_pts);
+  // at a stream loop or restart does not hide a camera's long keyframe interval. The interval that spans a
+  // reconnect is the outage, not the camera's.
+  for (std::size_t i = 1; i < gops_.size(); ++i) {
+    if (!gops_[i].new_connection)
+      s.keyframe_interval = std::max(s.keyframe_interval, gops_[i].first_pts - gops_[i - 1].first_pts);
+  }
   return s;
 }
 

@@ -61,6 +61,54 @@ TEST(Url, StripsUserinfoForClientsThatTakeCredentialsApart) {
   EXPECT_EQ(credentials_of(*parse_url("http://viewer@cam/x")).password, "");
 }
 
+// Cameras' passwords hold '/', '@', ':' and '#', pasted unescaped: the userinfo runs to the last '@' before
+// the host, in parsing and in every redaction alike (issue 19, D7).
+TEST(Url, APasswordMayHoldSlashAtColonAndHash) {
+  auto u = parse_url("rtsp://admin:1234/5678@cam.local");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->userinfo, "admin:1234/5678");
+  EXPECT_EQ(u->host, "cam.local");
+  EXPECT_EQ(u->port, 0);
+  EXPECT_EQ(u->path, "/");
+  EXPECT_EQ(redact_url("rtsp://admin:1234/5678@host"), "rtsp://***@host");
+  EXPECT_EQ(mask_password("rtsp://admin:1234/5678@host"), "rtsp://admin:***@host");
+  EXPECT_EQ(strip_userinfo("rtsp://admin:1234/5678@host"), "rtsp://host");
+
+  const std::string url = "rtsp://admin:p@ss/w:rd#1@10.0.0.5:554/Streaming/Channels/101?transport=tcp";
+  u = parse_url(url);
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->userinfo, "admin:p@ss/w:rd#1");
+  EXPECT_EQ(u->host, "10.0.0.5");
+  EXPECT_EQ(u->port, 554);
+  EXPECT_EQ(u->path, "/Streaming/Channels/101?transport=tcp");
+  EXPECT_EQ(credentials_of(*u).user, "admin");
+  EXPECT_EQ(credentials_of(*u).password, "p@ss/w:rd#1");
+  EXPECT_EQ(redact_url(url), "rtsp://***@10.0.0.5:554/Streaming/Channels/101?transport=tcp");
+  EXPECT_EQ(mask_password(url), "rtsp://admin:***@10.0.0.5:554/Streaming/Channels/101?transport=tcp");
+  EXPECT_EQ(strip_userinfo(url), "rtsp://10.0.0.5:554/Streaming/Channels/101?transport=tcp");
+
+  u = parse_url("http://viewer:a/b@c@[fe80::1]:8080/video.mjpg");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->userinfo, "viewer:a/b@c");
+  EXPECT_EQ(u->host, "[fe80::1]");
+  EXPECT_EQ(u->port, 8080);
+  EXPECT_EQ(redact_url("http://viewer:a/b@c@[fe80::1]:8080/video.mjpg"), "http://***@[fe80::1]:8080/video.mjpg");
+}
+
+TEST(Url, AnAtInThePathOfAUrlWithoutAPasswordIsNotUserinfo) {
+  auto u = parse_url("rtsp://10.0.0.1/cam@night");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->userinfo, "");
+  EXPECT_EQ(u->host, "10.0.0.1");
+  EXPECT_EQ(u->path, "/cam@night");
+  u = parse_url("rtsp://u:p@h/a@b");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->userinfo, "u:p") << "the host a path follows ends the userinfo";
+  EXPECT_EQ(u->host, "h");
+  EXPECT_EQ(u->path, "/a@b");
+  EXPECT_EQ(redact_url("http://cam/x?mail=a@b.c"), "http://cam/x?mail=a@b.c");
+}
+
 TEST(Url, KnowsEachSchemesKindAndDefaultPort) {
   auto at = [](const char* text) {
     auto u = parse_url(text);

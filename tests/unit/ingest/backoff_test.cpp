@@ -1,6 +1,8 @@
 // Reconnect backoff: steps, cap at the last step, jitter bounds.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "matthan/ingest/supervisor.hpp"
 
 namespace matthan {
@@ -52,6 +54,44 @@ TEST(Backoff, DegenerateInputsStaySane) {
   p.jitter = 5;  // more than 100 % would allow negative delays
   EXPECT_GE(backoff_delay(p, 0, 0.0), 0);
   EXPECT_LE(backoff_delay(p, 0, 2.0), 8);
+}
+
+// Issue 19, section 3: a camera revived after 18 s was read again only 30 s later (the 30 s step). The
+// engine's policy caps ordinary failures at ingest.backoff_max_s (10 s by default), jitter included.
+TEST(Backoff, OrdinaryFailuresNeverWaitPastTheCap) {
+  const BackoffPolicy p = backoff_policy(10);
+  double longest = 0;
+  for (int failures = 0; failures < 50; ++failures) {
+    for (int i = 0; i <= 1000; ++i) {
+      const double d = backoff_delay(p, failures, i / 1000.0);
+      EXPECT_LE(d, 10.0) << failures << " " << i;
+      longest = std::max(longest, d);
+    }
+  }
+  EXPECT_NEAR(longest, 10.0, 1e-9) << "the cap is reached";
+  // The early steps are untouched, and capped retries keep their spread (they do not all land on the cap).
+  EXPECT_DOUBLE_EQ(backoff_delay(p, 0, 0.5), 1);
+  EXPECT_DOUBLE_EQ(backoff_delay(p, 2, 0.5), 5);
+  EXPECT_LT(backoff_delay(p, 5, 0.0), 7.0);
+  EXPECT_LE(backoff_delay(p, 4, 1.0), 10.0);
+  EXPECT_LE(backoff_delay(backoff_policy(3), 9, 0.999), 3.0);
+}
+
+// 401 and 404 cannot be cured by retrying sooner: they keep the slower steps, up to the old 60 s.
+TEST(Backoff, RefusalsStaySlowerThanTheCap) {
+  const BackoffPolicy p = backoff_policy(10);
+  for (const FailureKind kind : {FailureKind::kUnauthorized, FailureKind::kNotFound}) {
+    const std::vector<double> expected{5, 10, 30, 60, 60};
+    for (int i = 0; i < 5; ++i) {
+      EXPECT_DOUBLE_EQ(backoff_delay(p, i, 0.5, kind), expected[static_cast<std::size_t>(i)]) << i;
+      EXPECT_GT(backoff_delay(p, i, 0.5, kind), backoff_delay(p, i, 0.5)) << "slower than an ordinary failure";
+    }
+    EXPECT_DOUBLE_EQ(backoff_delay(p, 1000, 0.5, kind), 60);
+  }
+  // Without a cap (BackoffPolicy{}), a refusal is the ordinary failure `refused_skip` steps further on.
+  const BackoffPolicy plain;
+  for (int i = 0; i < 8; ++i)
+    EXPECT_DOUBLE_EQ(backoff_delay(plain, i, 0.3, FailureKind::kUnauthorized), backoff_delay(plain, i + 2, 0.3));
 }
 
 }  // namespace

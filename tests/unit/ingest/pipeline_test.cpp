@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "matthan/ingest/gst_ptr.hpp"
+#include "matthan/core/url.hpp"
 #include "matthan/ingest/gst_source.hpp"
 #include "pipeline.hpp"
 
@@ -186,6 +187,43 @@ TEST(Pipeline, RtspsIsAccepted) {
   auto o = rtsp_options();
   o.url = "rtsps://cam.local/x";
   EXPECT_NE(describe_pipeline(o).find("rtspsrc"), std::string::npos);
+}
+
+// rtspsrc's own parser ends the userinfo at the first '/', so a password "1234/5678" would make "1234" a port:
+// the credentials go to user-id and user-pw, unescaped as rtspsrc did, and the location holds no secret.
+TEST(Pipeline, RtspCredentialsGoToTheirOwnPropertiesWhateverThePasswordHolds) {
+  ensure_gstreamer_initialized();
+  const auto read = [](GstElement* e, const char* property) {
+    gchar* raw = nullptr;
+    g_object_get(e, property, &raw, nullptr);
+    std::string out = raw ? raw : "(null)";
+    g_free(raw);
+    return out;
+  };
+  const auto source_for = [](const std::string& url) {
+    auto src = gst::adopt(gst_element_factory_make("rtspsrc", nullptr));
+    const auto parsed = parse_url(url);
+    EXPECT_TRUE(parsed) << url;
+    if (src && parsed) detail::set_source_location(src.get(), url, *parsed);
+    return src;
+  };
+  auto src = source_for("rtsp://admin:p@ss/w:rd#1@10.0.0.5:554/Streaming/Channels/101");
+  ASSERT_TRUE(src);
+  EXPECT_EQ(read(src.get(), "location"), "rtsp://10.0.0.5:554/Streaming/Channels/101");
+  EXPECT_EQ(read(src.get(), "user-id"), "admin");
+  EXPECT_EQ(read(src.get(), "user-pw"), "p@ss/w:rd#1");
+
+  src = source_for("rtsp://admin:1234/5678@cam.local");
+  EXPECT_EQ(read(src.get(), "location"), "rtsp://cam.local");
+  EXPECT_EQ(read(src.get(), "user-pw"), "1234/5678");
+
+  src = source_for("rtsp://us%65r:p%40ss%2Fx@cam.local/x");
+  EXPECT_EQ(read(src.get(), "user-id"), "user") << "escapes are undone as rtspsrc undid them";
+  EXPECT_EQ(read(src.get(), "user-pw"), "p@ss/x");
+
+  src = source_for("rtsp://cam.local:8554/x");
+  EXPECT_EQ(read(src.get(), "location"), "rtsp://cam.local:8554/x");
+  EXPECT_EQ(read(src.get(), "user-id"), "(null)") << "no credentials, nothing set";
 }
 
 TEST(Pipeline, UnsupportedSchemesGiveNoPipelineAndAClearError) {

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <memory>
 #include <thread>
 
 namespace matthan {
@@ -194,6 +196,51 @@ TEST(PacketRing, OnePusherOneReaderSeeEveryPacketOnceOrCountItMissed) {
   EXPECT_EQ(received + missed, ring.next_seq() - 1);
   EXPECT_EQ(ring.stats().pushed, static_cast<std::uint64_t>(kPackets));
   EXPECT_LE(ring.stats().bytes, 64u * 1000u);
+}
+
+// Issue 19, section 3: after a reconnect the log warned "keyframe interval 53.0 s is over 4 s": the ring
+// measured from the last keyframe before the outage to the first one after it. A connection brings its own
+// stream config, and the interval is measured within one.
+TEST(PacketRingKeyframes, TheOutageOfAReconnectIsNoKeyframeInterval) {
+  PacketRing ring(PacketRingLimits{.max_seconds = 30, .max_bytes = 64u << 20});
+  const WallTime t0 = WallTime{} + std::chrono::hours(24 * 365 * 56);
+  const auto push = [&](int frame, bool key, const std::shared_ptr<const StreamInfo>& stream) {
+    EncodedPacket p = packet(frame * 100 * kMs, key);
+    p.stream = stream;
+    p.wall = t0 + std::chrono::milliseconds(frame * 100);
+    ring.push(std::move(p));
+  };
+  const auto before = std::make_shared<const StreamInfo>();
+  const auto after = std::make_shared<const StreamInfo>();  // equal in value, but another connection's
+  // 2 s GOPs at 10 fps for 6 s, 50 s of outage, then the new connection with 3 s GOPs.
+  for (int n = 0; n < 60; ++n) push(n, n % 20 == 0, before);
+  for (int n = 560; n < 570; ++n) push(n, (n - 560) % 30 == 0, after);
+  EXPECT_EQ(ring.stats().keyframe_interval, 2 * kNsPerSecond) << "the 50 s outage is not counted";
+  for (int n = 570; n < 600; ++n) push(n, (n - 560) % 30 == 0, after);
+  EXPECT_EQ(ring.stats().keyframe_interval, 3 * kNsPerSecond) << "the new connection's own interval is";
+}
+
+// The same when the stream config is shared (or unknown): a silence longer than any connected camera's marks
+// the reconnect.
+TEST(PacketRingKeyframes, ASilenceOfMoreThanTheConnectionGapStartsANewEstimate) {
+  PacketRing ring(PacketRingLimits{.max_seconds = 30, .max_bytes = 64u << 20});
+  const WallTime t0 = WallTime{} + std::chrono::hours(24 * 365 * 56);
+  const auto push = [&](int frame, bool key) {
+    EncodedPacket p = packet(frame * 100 * kMs, key);
+    p.wall = t0 + std::chrono::milliseconds(frame * 100);
+    ring.push(std::move(p));
+  };
+  for (int n = 0; n < 60; ++n) push(n, n % 20 == 0);
+  for (int n = 560; n < 570; ++n) push(n, n % 20 == 0);
+  EXPECT_EQ(ring.stats().keyframe_interval, 2 * kNsPerSecond);
+  // A long GOP without a silence is still a long GOP: 8 s between keyframes, packets flowing.
+  PacketRing steady(PacketRingLimits{.max_seconds = 30, .max_bytes = 64u << 20});
+  for (int n = 0; n < 200; ++n) {
+    EncodedPacket p = packet(n * 100 * kMs, n % 80 == 0);
+    p.wall = t0 + std::chrono::milliseconds(n * 100);
+    steady.push(std::move(p));
+  }
+  EXPECT_EQ(steady.stats().keyframe_interval, 8 * kNsPerSecond);
 }
 
 }  // namespace

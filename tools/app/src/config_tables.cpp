@@ -296,6 +296,7 @@ const Table<Config>& health_table() {
 const Table<IngestSettings>& ingest_table() {
   static const Table<IngestSettings> t{
       number("max_connecting", &IngestSettings::max_connecting, 0, 1024, "at most this many cameras (`url` and `detect_url` streams alike) connect at once, from the start of an attempt to the arrival of its first access unit; the others wait their turn, first come first served, in `connecting` with the reason `waiting for N camera(s) connecting ahead`, and the wait does not count against the first-packet timeout (docs/operations.md, \"Connecting\"); 0: no bound"),
+      number("backoff_max_s", &IngestSettings::backoff_max_s, 1.0, 60.0, "the longest wait, jitter included, before a camera that failed (refused, dropped, timed out) is tried again, so one that comes back is read again within about this long; 401 and 404 keep their slower steps up to 60 s (docs/operations.md, \"Camera states\")"),
   };
   return t;
 }

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace matthan {
 
@@ -32,6 +33,16 @@ bool is_http_url(const ParsedUrl& url);
 int port_or_default(const ParsedUrl& url);
 // The host without the brackets of an IPv6 literal ("[::1]" -> "::1"), for a socket call.
 std::string bare_host(const ParsedUrl& url);
+
+// Where the userinfo of a URL ends. `rest` is the text after "scheme://" up to the URL's end; the answer is the
+// position in it of the '@' that ends "user:password", or std::string_view::npos when there is none.
+// Cameras' passwords hold '/', '@', ':' and '#', and users paste them unescaped, so when a ':' comes before the
+// first '/' (a user:password, or a host:port) the userinfo runs to the LAST '@' that a host and a path follow
+// ("admin:p@ss/w:rd#1@10.0.0.5:554/stream1"), or else, with no path at all, to the last '@'
+// ("admin:1234/5678@host"). A user name holds no '/', so with no ':' before the first '/' the userinfo can only
+// sit before it (an '@' in "10.0.0.1/cam@night" is the path's). parse_url, the redaction below and
+// ingest's redact_credentials all read a URL through this one rule.
+std::size_t find_userinfo_end(std::string_view rest);
 
 // Parses the URL forms Matthan accepts; nullopt with a reason in `why` when malformed.
 std::optional<ParsedUrl> parse_url(const std::string& url, std::string* why = nullptr);

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -30,14 +31,22 @@ struct BackoffPolicy {
   double jitter = 0.2;          // +-20 % of the step
   double healthy_reset_s = 30;  // streaming this long forgives earlier failures
   int refused_skip = 2;         // 401 / 404: the delay skips this many steps ahead (slower, never hammering)
+  // Any other failure (refused, dropped, timed out) waits at most this long, jitter included: retrying a
+  // connection on a LAN costs nothing, and a camera that comes back is read again within it. 401 / 404 keep
+  // the full steps. Infinity: no cap.
+  double max_s = std::numeric_limits<double>::infinity();
 };
+
+// The engine's policy: the default steps, with ordinary failures capped at `max_s` (ingest.backoff_max_s).
+BackoffPolicy backoff_policy(double max_s);
 
 // Why an attempt failed, as far as the retry policy cares: from the error's code, never its text.
 enum class FailureKind { kOther, kUnauthorized, kNotFound };
 FailureKind classify_failure(ErrorCode code);
 
-// Delay before retrying after the n-th consecutive failure (0-based); rng01 in [0,1) picks the jitter.
-double backoff_delay(const BackoffPolicy& p, int failures, double rng01);
+// Delay before retrying after the n-th consecutive failure (0-based) of this kind; rng01 in [0,1) picks the
+// jitter. A refusal (401, 404) starts `refused_skip` steps further on and is not capped by `max_s`.
+double backoff_delay(const BackoffPolicy& p, int failures, double rng01, FailureKind kind = FailureKind::kOther);
 
 
 // What a stream's consumer gets from it: packets and frames, nothing else. The supervisor keeps the rest (its

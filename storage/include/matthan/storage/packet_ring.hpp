@@ -1,9 +1,11 @@
 // PacketRing: a camera's recent encoded packets, GOP-aligned, bounded in seconds and bytes (the pre-roll).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -26,7 +28,8 @@ struct PacketRingStats {
   // the next keyframe.
   std::uint64_t pushed = 0, evicted = 0, dropped_before_keyframe = 0, dropped_oversized_gop = 0;
   // The longest interval between consecutive keyframes held, or the newest one (0 until two were seen):
-  // long intervals make pre-roll costly.
+  // long intervals make pre-roll costly. Measured within one connection only: across a reconnect the ring
+  // keeps the old packets, and the outage between them is no keyframe interval.
   MediaTimeNs keyframe_interval = 0;
 };
 
@@ -45,9 +48,15 @@ struct PacketRingStats {
 // - Bytes bound (hard): oldest GOPs leave while bytes > max_bytes. If the newest GOP alone would exceed
 //   max_bytes, that whole GOP is dropped and later packets are refused until the next keyframe
 //   (dropped_oversized_gop), so memory stays bounded and the ring stays GOP-aligned.
+// - Keyframe interval: a packet of a new stream configuration (each connection has its own) or one that
+//   arrives more than kConnectionGap after the packet before it (no camera is silent that long and stays
+//   connected: the stall watchdog's default) starts a new connection, and the interval from the keyframe
+//   before it is not counted.
 // - Packets hold shared_ptr data: reads copy pointers, never payloads.
 class PacketRing {
  public:
+  static constexpr std::chrono::seconds kConnectionGap{5};
+
   explicit PacketRing(PacketRingLimits limits);
 
   // Returns the sequence number given to the packet (1, 2, 3, ...), or 0 when it was dropped.
@@ -78,8 +87,10 @@ class PacketRing {
     MediaTimeNs first_pts = 0;
     std::size_t packets = 0;
     std::size_t bytes = 0;
+    bool new_connection = false;  // its keyframe began a new connection: no interval from the GOP before
   };
 
+  void note_connection(const EncodedPacket& packet);
   bool accept_or_count_drop(const EncodedPacket& packet);
   bool make_room_for(const EncodedPacket& packet);
   void append(EncodedPacket packet);
@@ -97,6 +108,11 @@ class PacketRing {
   std::size_t bytes_ = 0;                 // guarded by mu_
   MediaTimeNs newest_pts_ = 0;            // guarded by mu_; max pts held (B-frames arrive out of order)
   bool refusing_until_keyframe_ = false;  // guarded by mu_; set after an oversized GOP was dropped
+  // guarded by mu_: the last packet offered (its stream config and arrival), and whether a new connection
+  // began since the last keyframe held, which the next GOP then carries.
+  std::shared_ptr<const StreamInfo> last_stream_;  // held, so a new config can never reuse its address
+  WallTime last_wall_{};
+  bool connection_began_ = false;
   PacketRingStats counters_;              // guarded by mu_; only the cumulative counters are kept here
 };
 

@@ -79,6 +79,9 @@ struct ControlSettings {
 struct IngestSettings {
   // At most this many cameras connect at once (from an attempt's start to its first packet); 0: no bound.
   int max_connecting = 8;
+  // Ordinary failures wait at most this long before the next attempt (ingest's backoff_policy); 401 / 404 keep
+  // their slower steps.
+  double backoff_max_s = 10;
   bool operator==(const IngestSettings&) const = default;
 };
 
