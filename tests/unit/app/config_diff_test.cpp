@@ -129,3 +129,19 @@ TEST(ConfigDiff, ControlSocketDefaultsUnderTheStorageRoot) {
 
 }  // namespace
 }  // namespace matthan
+
+namespace matthan {
+namespace {
+
+// Each ingest key is named on its own: a changed backoff cap is not reported as max_connecting, nor the other way.
+TEST(ConfigDiff, EachIngestKeyIsNamedOnItsOwn) {
+  const Config a = load_config_text("cameras:\n  - {id: a, url: rtsp://127.0.0.1:8554/a}\n", "a.yaml", "/").config;
+  const Config b = load_config_text("ingest: {backoff_max_s: 30}\ncameras:\n  - {id: a, url: rtsp://127.0.0.1:8554/a}\n",
+                                    "b.yaml", "/")
+                       .config;
+  const ConfigDiff d = diff_config(a, b);
+  EXPECT_EQ(d.needs_restart, std::vector<std::string>{"ingest.backoff_max_s"});
+}
+
+}  // namespace
+}  // namespace matthan

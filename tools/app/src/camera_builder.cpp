@@ -68,7 +68,8 @@ Result<std::shared_ptr<CameraRuntime>> Engine::Impl::build_camera(const CameraCo
       stretch_connect_timeouts(attempt);
       return make_gst_source(id, attempt, std::move(sink));
     };
-    return std::make_unique<CameraSupervisor>(c.id, make_source, std::move(output), BackoffPolicy{},
+    return std::make_unique<CameraSupervisor>(c.id, make_source, std::move(output),
+                                              backoff_policy(config.ingest.backoff_max_s),
                                               std::move(on_change), wd, connect_gate);
   };
   const auto to_analysis = [this, raw](Frame f) { on_frame(*raw, std::move(f)); };

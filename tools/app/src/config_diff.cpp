@@ -37,7 +37,8 @@ ConfigDiff diff_config(const Config& running, const Config& next) {
   node(running.review == next.review, "review");
   node(running.metrics == next.metrics, "metrics.listen");
   node(running.control == next.control, "control.socket");
-  node(running.ingest == next.ingest, "ingest.max_connecting");
+  node(running.ingest.max_connecting == next.ingest.max_connecting, "ingest.max_connecting");
+  node(running.ingest.backoff_max_s == next.ingest.backoff_max_s, "ingest.backoff_max_s");
   return d;
 }
 
