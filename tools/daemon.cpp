@@ -1,35 +1,35 @@
 // The daemon side of `matthan` (daemon.hpp): signals, run, reload, demo.
+#include "daemon.hpp"
+
+#include <fmt/format.h>
 #include <malloc.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <iostream>
 #include <memory>
-#include <algorithm>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
-
-#include "daemon.hpp"
 #include "matthan/app/config.hpp"
 #include "matthan/app/console.hpp"
 #include "matthan/app/control.hpp"
 #include "matthan/app/engine.hpp"
 #include "matthan/app/eval.hpp"
-#include "matthan/app/scan.hpp"
 #include "matthan/app/evidence.hpp"
 #include "matthan/app/net.hpp"
 #include "matthan/app/probe.hpp"
+#include "matthan/app/scan.hpp"
 #include "matthan/app/tail.hpp"
 #include "matthan/core/logging.hpp"
 #include "matthan/core/version.hpp"
@@ -62,14 +62,15 @@ sigset_t hangup_signal() {
 std::string wait_for_stop(std::optional<double> seconds, const std::function<void()>& on_hangup) {
   sigset_t set = blocked_signals();
   if (on_hangup) sigaddset(&set, SIGHUP);
-  const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::milliseconds(static_cast<long long>(seconds.value_or(0) * 1000));
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<long long>(seconds.value_or(0) * 1000));
   while (true) {
     timespec ts{0, 200'000'000};
     if (seconds) {
       const auto left = deadline - std::chrono::steady_clock::now();
       if (left <= std::chrono::nanoseconds(0)) return "time";
-      const auto ns = std::min<long long>(std::chrono::duration_cast<std::chrono::nanoseconds>(left).count(), 200'000'000);
+      const auto ns =
+          std::min<long long>(std::chrono::duration_cast<std::chrono::nanoseconds>(left).count(), 200'000'000);
       ts.tv_nsec = static_cast<long>(ns);
     }
     const int sig = sigtimedwait(&set, nullptr, &ts);
@@ -78,7 +79,6 @@ std::string wait_for_stop(std::optional<double> seconds, const std::function<voi
     if (sig == SIGHUP && on_hangup) on_hangup();
   }
 }
-
 
 namespace {
 
@@ -95,8 +95,10 @@ std::unique_ptr<ControlServer> start_control(Engine& engine, const std::filesyst
     return fmt::format("error: unknown command '{}' (known: reload)\n", command);
   });
   if (!server.ok()) {
-    spdlog::warn("control socket not available ({}); `matthan reload` will not reach this engine, SIGHUP still "
-                 "reloads", server.error().message);
+    spdlog::warn(
+        "control socket not available ({}); `matthan reload` will not reach this engine, SIGHUP still "
+        "reloads",
+        server.error().message);
     return nullptr;
   }
   spdlog::info("control socket at {} (matthan reload)", socket.string());
@@ -170,7 +172,8 @@ int cmd_demo(double seconds, const std::string& data_dir, int review_port_opt) {
   init_logging({});
   const std::filesystem::path clip = kDemoClip;
   if (!std::filesystem::exists(clip)) {
-    fmt::print(stderr, "matthan demo: {} is missing; install Debian's opencv-doc package (scripts/install-deps.sh does)\n",
+    fmt::print(stderr,
+               "matthan demo: {} is missing; install Debian's opencv-doc package (scripts/install-deps.sh does)\n",
                clip.string());
     return 1;
   }
@@ -181,7 +184,8 @@ int cmd_demo(double seconds, const std::string& data_dir, int review_port_opt) {
   sim_opts.address = "127.0.0.1";
   sim_opts.port = rtsp_port;
   sim_opts.sources.push_back(SimSource{"vtest", clip.string()});
-  fmt::print("demo: preparing the simulated camera (the first run transcodes {} to H.264 once)...\n", clip.filename().string());
+  fmt::print("demo: preparing the simulated camera (the first run transcodes {} to H.264 once)...\n",
+             clip.filename().string());
   auto sim = Simulator::start(sim_opts);
   if (!sim.ok()) {
     fmt::print(stderr, "matthan demo: simulator: {}\n", sim.error().message);
@@ -193,7 +197,8 @@ int cmd_demo(double seconds, const std::string& data_dir, int review_port_opt) {
     fmt::print(stderr, "matthan demo: {}\n", demo_hash.error().message);
     return 1;
   }
-  const std::string yaml = demo_config_yaml(rtsp_port, events_port, root) + demo_review_yaml(review_port, demo_hash.value());
+  const std::string yaml =
+      demo_config_yaml(rtsp_port, events_port, root) + demo_review_yaml(review_port, demo_hash.value());
   ConfigLoad load = load_config_text(yaml, "<demo>", root);
   if (!load.ok()) {
     fmt::print(stderr, "matthan demo: internal config error:\n{}", load.error_text());

@@ -1,25 +1,24 @@
 // `matthan`: the daemon and its subcommands (run, reload, demo, sim, tail, check, probe, export, verify,
 // events, passwd, eval, scan). Only this file decides to exit.
+#include <fmt/format.h>
 #include <malloc.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <iostream>
 #include <memory>
-#include <algorithm>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "daemon.hpp"
 #include "matthan/app/config.hpp"
@@ -27,10 +26,10 @@
 #include "matthan/app/control.hpp"
 #include "matthan/app/engine.hpp"
 #include "matthan/app/eval.hpp"
-#include "matthan/app/scan.hpp"
 #include "matthan/app/evidence.hpp"
 #include "matthan/app/net.hpp"
 #include "matthan/app/probe.hpp"
+#include "matthan/app/scan.hpp"
 #include "matthan/app/tail.hpp"
 #include "matthan/core/logging.hpp"
 #include "matthan/core/version.hpp"
@@ -111,7 +110,6 @@ int cmd_sim(const std::string& listen, const std::vector<std::string>& sources, 
   (*sim)->stop();
   return 0;
 }
-
 
 // Reads a password without echo from a terminal, or one line from a pipe (for scripts).
 std::optional<std::string> read_password(const char* prompt) {
@@ -206,12 +204,14 @@ int main(int argc, char** argv) {
   double reload_timeout = kReloadAnswerTimeout;
   auto* reload = app.add_subcommand(
       "reload", "Make a running engine re-read its config (as SIGHUP does) and print what changed, or the errors");
-  auto* reload_cfg_opt = reload->add_option("--config", reload_config, "The engine's config file (finds control.socket)")
-                             ->capture_default_str();
+  auto* reload_cfg_opt =
+      reload->add_option("--config", reload_config, "The engine's config file (finds control.socket)")
+          ->capture_default_str();
   reload->add_option("--socket", reload_socket, "The control socket itself (instead of --config)")
       ->excludes(reload_cfg_opt);
   reload->add_option("--timeout", reload_timeout, "Seconds to wait for the answer")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
 
   std::string check_path;
   auto* check = app.add_subcommand("check", "Validate a config file and report every problem with file:line");
@@ -228,7 +228,8 @@ int main(int argc, char** argv) {
   int onset_period = 60;
   auto* sim = app.add_subcommand("sim", "Serve video files (looped for ever) or test patterns as RTSP cameras");
   sim->add_option("--listen", listen, "HOST:PORT to serve on")->capture_default_str();
-  sim->add_option("--source", sources, "NAME=PATH (repeatable); PATH may be test:ball or test:onsets "
+  sim->add_option("--source", sources,
+                  "NAME=PATH (repeatable); PATH may be test:ball or test:onsets "
                   "(a still 720p scene with a scripted motion onset every --onset-period frames)")
       ->required();
   sim->add_option("--then", sim_then,
@@ -281,17 +282,22 @@ int main(int argc, char** argv) {
   ProbeRequest probe_request;
   bool probe_json = false;
   auto* probe = app.add_subcommand("probe", "Connect to a camera as the engine would and report what it sends");
-  probe->add_option("url", probe_request.url, "rtsp://[user:pass@]host[:port]/path, or http(s):// for an MJPEG camera")->required();
+  probe->add_option("url", probe_request.url, "rtsp://[user:pass@]host[:port]/path, or http(s):// for an MJPEG camera")
+      ->required();
   probe->add_option("--seconds", probe_request.seconds, "Seconds to measure after the first keyframe")
-      ->check(CLI::Range(1.0, 300.0))->capture_default_str();
+      ->check(CLI::Range(1.0, 300.0))
+      ->capture_default_str();
   probe->add_option("--pre-roll", probe_request.pre_roll, "Clip pre-roll to judge the keyframe interval against")
-      ->check(CLI::Range(0.0, 60.0))->capture_default_str();
+      ->check(CLI::Range(0.0, 60.0))
+      ->capture_default_str();
   probe->add_option("--timeout", probe_request.timeout, "Seconds to wait for the connection and the first keyframe")
-      ->check(CLI::Range(1.0, 120.0))->capture_default_str();
+      ->check(CLI::Range(1.0, 120.0))
+      ->capture_default_str();
   probe->add_flag("--json", probe_json, "Print one JSON object instead of text");
 
   EvalOptions eval_opts;
-  auto* eval = app.add_subcommand("eval", "Run a camera's analysis offline over a clip and score it against ground truth");
+  auto* eval =
+      app.add_subcommand("eval", "Run a camera's analysis offline over a clip and score it against ground truth");
   eval->add_option("--clip", eval_opts.clip, "Video file")->required()->check(CLI::ExistingFile);
   eval->add_option("--config", eval_opts.config, "Config whose camera settings to use (default: motion only)")
       ->check(CLI::ExistingFile);
@@ -303,10 +309,14 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"every_frame", "keyframes"}));
   eval->add_option("--gop", eval_opts.gop_s,
                    "keyframes mode: analyse one frame every this many seconds (0: the clip's own keyframes)")
-      ->check(CLI::Range(0.0, 60.0))->capture_default_str();
-  eval->add_option("--gt-offset", eval_opts.gt_offset, "Ground-truth number = decoded frame index + N")->capture_default_str();
-  eval->add_option("--min-box-area", eval_opts.min_box_area, "Ground-truth blobs below this share of the frame are not counted")
-      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+      ->check(CLI::Range(0.0, 60.0))
+      ->capture_default_str();
+  eval->add_option("--gt-offset", eval_opts.gt_offset, "Ground-truth number = decoded frame index + N")
+      ->capture_default_str();
+  eval->add_option("--min-box-area", eval_opts.min_box_area,
+                   "Ground-truth blobs below this share of the frame are not counted")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   eval->add_option("--dump-boxes", eval_opts.dump_boxes,
                    "Write every scored frame's predicted and ground-truth boxes to this CSV (for finding false alarms; "
                    "source pred, track for a track's predicted box where recheck_s spared the detector, or gt)");
@@ -314,14 +324,16 @@ int main(int argc, char** argv) {
 
   ScanOptions scan_opts;
   std::string scan_progress = "auto";
-  auto* scan = app.add_subcommand("scan", "Run a camera's detection and rules over recorded files; write incidents, clips, snapshots and a report");
+  auto* scan = app.add_subcommand(
+      "scan", "Run a camera's detection and rules over recorded files; write incidents, clips, snapshots and a report");
   scan->add_option("inputs", scan_opts.inputs, "Video files, or folders searched for them")->required();
   scan->add_option("--config", scan_opts.config, "Config whose camera settings to use (default: motion only)")
       ->check(CLI::ExistingFile);
   scan->add_option("--camera-like", scan_opts.camera_like, "Camera id in the config (default: the first)");
   scan->add_option("--out", scan_opts.out, "Output folder (created; must not hold an earlier scan)")->required();
   scan->add_option("--progress", scan_progress, "auto (a bar on a terminal, lines otherwise), bar, lines or none")
-      ->check(CLI::IsMember({"auto", "bar", "lines", "none"}))->capture_default_str();
+      ->check(CLI::IsMember({"auto", "bar", "lines", "none"}))
+      ->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);
   if (*exp) return run_export_command(ev_config, ev_incident, ev_out);

@@ -21,10 +21,12 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 // Settings given in seconds keep their meaning at that rate once nothing forgets a region or a track
 // between two keyframes; settings counted in frames are rescaled to the same time they cover at 5 fps.
 // The values cover keyframe intervals up to about 4 s (docs/config.md "detect.mode").
-bool keyframes(const AnalysisSettings& c) { return c.detect.mode == DetectMode::kKeyframes; }
-constexpr int kKeyframeHistory = 50;         // KNN history: ~100 s at a 2 s GOP (the default 500 is ~100 s at 5 fps)
-constexpr int kKeyframePrime = 9;            // the first keyframe is learnt 10 times: KNN's samples are filled at once
-constexpr int kKeyframeWarmup = 1;           // so motion is reported from the second keyframe on (~2 s, as 10 frames at 5 fps)
+bool keyframes(const AnalysisSettings& c) {
+  return c.detect.mode == DetectMode::kKeyframes;
+}
+constexpr int kKeyframeHistory = 50;  // KNN history: ~100 s at a 2 s GOP (the default 500 is ~100 s at 5 fps)
+constexpr int kKeyframePrime = 9;     // the first keyframe is learnt 10 times: KNN's samples are filled at once
+constexpr int kKeyframeWarmup = 1;    // so motion is reported from the second keyframe on (~2 s, as 10 frames at 5 fps)
 constexpr double kKeyframeMaxGapS = 5.0;     // the gate keeps a region across one missing keyframe or two
 constexpr double kKeyframeTentativeS = 5.0;  // an unconfirmed track survives to the next keyframe
 constexpr int kKeyframeConfirmHits = 2;      // two keyframes (~2 s) instead of three frames
@@ -33,7 +35,8 @@ constexpr double kKeyframePredictS = 4.0;    // the tracker's velocity reaches t
 // Two boxes of one kind overlapping by more than this are one object, the better-scored box stays. The
 // model's own NMS (0.45) leaves a second, weaker box on one person (head and shoulders, or a shifted
 // body): 83 of the 117 false boxes on sbi-hallandmonitor overlapped a found person by IoU 0.3-0.5. At
-// 0.3 no true box was lost on caviar1, hallandmonitor or highwayi (bench/journal/2026-11-29-object-boxes-per-camera.md).
+// 0.3 no true box was lost on caviar1, hallandmonitor or highwayi
+// (bench/journal/2026-11-29-object-boxes-per-camera.md).
 constexpr double kDuplicateIou = 0.3;
 
 // How far back CameraAnalysis keeps the analysed frames' wall times: more than the gate's travel window
@@ -150,7 +153,7 @@ Result<std::unique_ptr<CameraAnalysis>> CameraAnalysis::create(const AnalysisSet
 }
 
 Result<std::unique_ptr<CameraAnalysis>> CameraAnalysis::create(const AnalysisSettings& camera,
-                                                                 std::unique_ptr<ObjectDetector> detector) {
+                                                               std::unique_ptr<ObjectDetector> detector) {
   TimeZone tz = TimeZone::fixed("UTC", 0);
   if (detector && !camera.rules.rules.empty()) {
     auto z = TimeZone::load(camera.rules.time_zone);
@@ -160,7 +163,8 @@ Result<std::unique_ptr<CameraAnalysis>> CameraAnalysis::create(const AnalysisSet
   return std::unique_ptr<CameraAnalysis>(new CameraAnalysis(camera, std::move(detector), std::move(tz)));
 }
 
-CameraAnalysis::CameraAnalysis(const AnalysisSettings& camera, std::unique_ptr<ObjectDetector> detector, TimeZone time_zone)
+CameraAnalysis::CameraAnalysis(const AnalysisSettings& camera, std::unique_ptr<ObjectDetector> detector,
+                               TimeZone time_zone)
     : camera_(camera.id),
       motion_(motion_config(camera)),
       motion_incidents_(camera.id, motion_policy(camera)),
@@ -217,8 +221,10 @@ AnalysisOutput CameraAnalysis::process(const Frame& frame) {
   out.motion = motion_.process(frame);
   out.motion_seconds = seconds_since(t0);
   last_pts_ = frame.pts;
-  if (detector_) process_objects(frame, out);
-  else process_motion_incidents(frame, out);
+  if (detector_)
+    process_objects(frame, out);
+  else
+    process_motion_incidents(frame, out);
   return out;
 }
 
@@ -259,8 +265,7 @@ void CameraAnalysis::process_motion_incidents(const Frame& frame, AnalysisOutput
   if (r.best_frame && motion_incidents_.active()) out.best_frame.push_back(*motion_incidents_.current());
 }
 
-CameraAnalysis::DetectionBudget CameraAnalysis::boxes_to_detect(const std::vector<Box>& motion,
-                                                                MediaTimeNs pts) const {
+CameraAnalysis::DetectionBudget CameraAnalysis::boxes_to_detect(const std::vector<Box>& motion, MediaTimeNs pts) const {
   DetectionBudget budget;
   if (recheck_s_ <= 0) {
     budget.to_detect = motion;
@@ -294,16 +299,15 @@ CameraAnalysis::DetectionBudget CameraAnalysis::boxes_to_detect(const std::vecto
   return budget;
 }
 
-std::vector<Detection> CameraAnalysis::tracked_boxes(
-    const std::vector<std::pair<std::int64_t, Box>>& explaining, const std::vector<Box>& looked_at,
-    MediaTimeNs pts) const {
+std::vector<Detection> CameraAnalysis::tracked_boxes(const std::vector<std::pair<std::int64_t, Box>>& explaining,
+                                                     const std::vector<Box>& looked_at, MediaTimeNs pts) const {
   std::vector<Detection> out;
   for (const auto& [id, predicted] : explaining) {
     // The part of the prediction inside the picture (an object leaving is predicted past the border).
     const Box box = clip_to_picture(predicted);
     if (box.w <= 0 || box.h <= 0) continue;
-    const auto t = std::find_if(tracker_.tracks().begin(), tracker_.tracks().end(),
-                                [&](const Track& x) { return x.id == id; });
+    const auto t =
+        std::find_if(tracker_.tracks().begin(), tracker_.tracks().end(), [&](const Track& x) { return x.id == id; });
     // A track the detector saw on this frame (its motion also reached a crop) is already among the
     // detections.
     if (t == tracker_.tracks().end() || t->last_seen == pts) continue;
@@ -319,12 +323,10 @@ std::vector<Detection> CameraAnalysis::tracked_boxes(
 
 void CameraAnalysis::process_objects(const Frame& frame, AnalysisOutput& out) {
   // The detector only ever sees frames with motion, and only the parts that moved.
-  const DetectionBudget budget =
-      out.motion.motion ? boxes_to_detect(out.motion.boxes, frame.pts) : DetectionBudget{};
+  const DetectionBudget budget = out.motion.motion ? boxes_to_detect(out.motion.boxes, frame.pts) : DetectionBudget{};
   std::vector<Box> looked_at;  // the crops the detector's passes stand for
   if (!budget.to_detect.empty()) {
-    const std::vector<CropPass> passes =
-        plan_crop_passes(budget.to_detect, frame.width, frame.height, crop_plan_);
+    const std::vector<CropPass> passes = plan_crop_passes(budget.to_detect, frame.width, frame.height, crop_plan_);
     std::vector<CropRequest> crops;
     crops.reserve(passes.size());
     for (const CropPass& p : passes) {
@@ -349,9 +351,9 @@ void CameraAnalysis::process_objects(const Frame& frame, AnalysisOutput& out) {
   out.tracked = tracked_boxes(budget.explaining, looked_at, frame.pts);
   // With rules, the rules decide what is an incident; without, every confirmed track of a wanted label.
   const std::vector<TrackObservation> tracks = track_observations(frame.pts);
-  ObjectObserveResult r = rule_incidents_
-                              ? rule_incidents_->observe(tracks, frame.pts, frame.wall, time_zone_.minute_of_day(frame.wall))
-                              : object_incidents_->observe(tracks, frame.pts, frame.wall);
+  ObjectObserveResult r =
+      rule_incidents_ ? rule_incidents_->observe(tracks, frame.pts, frame.wall, time_zone_.minute_of_day(frame.wall))
+                      : object_incidents_->observe(tracks, frame.pts, frame.wall);
   for (auto& [phase, inc] : r.events) out.events.push_back({phase, std::move(inc)});
   for (const std::string& id : r.best_frame_ids) {
     // The incident as it stands now (after this frame's update), found among this frame's events or tracks.
@@ -362,7 +364,8 @@ void CameraAnalysis::process_objects(const Frame& frame, AnalysisOutput& out) {
       }
     }
     if (!out.best_frame.empty() && out.best_frame.back().id == id) continue;
-    if (auto inc = rule_incidents_ ? rule_incidents_->find(id) : object_incidents_->find(id)) out.best_frame.push_back(*inc);
+    if (auto inc = rule_incidents_ ? rule_incidents_->find(id) : object_incidents_->find(id))
+      out.best_frame.push_back(*inc);
   }
 }
 

@@ -2,9 +2,9 @@
 // little sensor noise on each frame, and whatever the bench draws on top.
 #pragma once
 
+#include <functional>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
-#include <functional>
 #include <vector>
 
 #include "matthan/core/types.hpp"
@@ -14,9 +14,9 @@ namespace matthan::bench {
 struct GrayScene {
   std::uint64_t seed = 7;
   int background_low = 60, background_high = 110;  // the texture's level range
-  cv::Size blur_kernel{0, 0};                       // Gaussian blur of the texture: kernel ({0, 0}: from sigma)
-  double blur_sigma = 2.0;                          // and sigma (0: from the kernel)
-  int noise_levels = 4;                             // noise in [0, noise_levels) added to every pixel
+  cv::Size blur_kernel{0, 0};                      // Gaussian blur of the texture: kernel ({0, 0}: from sigma)
+  double blur_sigma = 2.0;                         // and sigma (0: from the kernel)
+  int noise_levels = 4;                            // noise in [0, noise_levels) added to every pixel
 };
 
 // `count` frames of `width` x `height`; `draw(image, i)` may paint frame i (a moving object, say).

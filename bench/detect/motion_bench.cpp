@@ -5,10 +5,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <string>
-
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
+#include <string>
 #include <vector>
 
 #include "gray_scene.hpp"
@@ -43,7 +42,6 @@ void BM_MotionPerFrame(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-
 
 // The still-frame gate on a still 1280x720 colour scene (I420, ±1 level of noise): per frame with the gate on
 // (mostly thumbnails and a skip; a full update every 2 s of 5 fps frames) and off (conversion + KNN + morphology

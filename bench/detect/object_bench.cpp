@@ -49,7 +49,8 @@ void BM_DnnCrops(benchmark::State& state) {
     return;
   }
   const Frame f = frame_of(textured(640, 360), 0);
-  const std::vector<CropRequest> crops(static_cast<std::size_t>(state.range(0)), CropRequest{&f, Box{0.1, 0.0, 0.5, 0.9}});
+  const std::vector<CropRequest> crops(static_cast<std::size_t>(state.range(0)),
+                                       CropRequest{&f, Box{0.1, 0.0, 0.5, 0.9}});
   for (auto _ : state) benchmark::DoNotOptimize((*det)->detect(crops));
   // Rate inverted: seconds of wall time per crop (the table prints it with an SI prefix, e.g. 11m = 11 ms).
   state.counters["s_per_crop"] = benchmark::Counter(static_cast<double>(state.iterations() * crops.size()),
@@ -95,8 +96,8 @@ void run_scene(benchmark::State& state, bool busy) {
   CameraConfig cam;
   cam.id = "bench";
   cam.detect.objects.enabled = true;
-  cam.detect.objects.model = ObjectModelSettings{model_dir() / "yolo-fastest-1.1.cfg",
-                                                 model_dir() / "yolo-fastest-1.1.weights", model_dir() / "coco.names", 320};
+  cam.detect.objects.model = ObjectModelSettings{
+      model_dir() / "yolo-fastest-1.1.cfg", model_dir() / "yolo-fastest-1.1.weights", model_dir() / "coco.names", 320};
   const cv::Mat bg = textured(640, 360);
   double calls = 0;
   for (auto _ : state) {
@@ -120,8 +121,12 @@ void run_scene(benchmark::State& state, bool busy) {
   state.counters["forward_calls_per_min"] = calls;
 }
 
-void BM_ForwardCallsEmptyScene(benchmark::State& state) { run_scene(state, false); }
-void BM_ForwardCallsBusyScene(benchmark::State& state) { run_scene(state, true); }
+void BM_ForwardCallsEmptyScene(benchmark::State& state) {
+  run_scene(state, false);
+}
+void BM_ForwardCallsBusyScene(benchmark::State& state) {
+  run_scene(state, true);
+}
 BENCHMARK(BM_ForwardCallsEmptyScene)->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ForwardCallsBusyScene)->Iterations(1)->Unit(benchmark::kMillisecond);
 

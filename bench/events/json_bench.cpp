@@ -33,8 +33,7 @@ void BM_EncodeEndEvent(benchmark::State& state) {
 BENCHMARK(BM_EncodeEndEvent);
 
 void BM_ValidateEndEvent(benchmark::State& state) {
-  auto validator =
-      matthan::JsonSchemaValidator::from_file(std::string(MATTHAN_SCHEMA_DIR) + "/incident.schema.json");
+  auto validator = matthan::JsonSchemaValidator::from_file(std::string(MATTHAN_SCHEMA_DIR) + "/incident.schema.json");
   if (!validator) {
     state.SkipWithError(validator.error().message.c_str());
     return;

@@ -1,17 +1,16 @@
 // spdlog set-up: plain or JSON lines on stderr (journald-friendly under systemd), one cached logger per camera.
 #include "matthan/core/logging.hpp"
 
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <unordered_map>
-
-#include <spdlog/pattern_formatter.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
 
 namespace matthan {
 namespace {
@@ -27,12 +26,23 @@ class SyslogPriorityFlag final : public spdlog::custom_flag_formatter {
     const char* p = "<6>";
     switch (msg.level) {
       case spdlog::level::trace:
-      case spdlog::level::debug: p = "<7>"; break;
-      case spdlog::level::info: p = "<6>"; break;
-      case spdlog::level::warn: p = "<4>"; break;
-      case spdlog::level::err: p = "<3>"; break;
-      case spdlog::level::critical: p = "<2>"; break;
-      default: break;
+      case spdlog::level::debug:
+        p = "<7>";
+        break;
+      case spdlog::level::info:
+        p = "<6>";
+        break;
+      case spdlog::level::warn:
+        p = "<4>";
+        break;
+      case spdlog::level::err:
+        p = "<3>";
+        break;
+      case spdlog::level::critical:
+        p = "<2>";
+        break;
+      default:
+        break;
     }
     dest.append(p, p + 3);
   }

@@ -1,10 +1,10 @@
 // Histogram, RateMeter and the Prometheus text exposition writer.
 #include "matthan/core/metrics.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include <fmt/format.h>
 
 namespace matthan {
 
@@ -62,9 +62,12 @@ bool name_char(char c, bool first, bool colon) {
 
 const char* type_name(MetricType t) {
   switch (t) {
-    case MetricType::kCounter: return "counter";
-    case MetricType::kGauge: return "gauge";
-    case MetricType::kHistogram: return "histogram";
+    case MetricType::kCounter:
+      return "counter";
+    case MetricType::kGauge:
+      return "gauge";
+    case MetricType::kHistogram:
+      return "histogram";
   }
   return "untyped";
 }
@@ -89,10 +92,14 @@ std::string escape_label_value(std::string_view value) {
   std::string out;
   out.reserve(value.size());
   for (char c : value) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -101,9 +108,12 @@ std::string escape_help(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (char c : text) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -141,7 +151,9 @@ void ExpositionWriter::line(std::string_view name, const MetricLabels& labels,
   out_ += '\n';
 }
 
-void ExpositionWriter::sample(const MetricLabels& labels, double value) { line(name_, labels, nullptr, value); }
+void ExpositionWriter::sample(const MetricLabels& labels, double value) {
+  line(name_, labels, nullptr, value);
+}
 
 void ExpositionWriter::histogram(const MetricLabels& labels, const Histogram::Snapshot& h) {
   const std::string bucket = name_ + "_bucket";

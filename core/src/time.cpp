@@ -1,9 +1,9 @@
 // Wall-clock formatting: local ISO-8601 with offset for events, compact UTC for file names.
 #include "matthan/core/time.hpp"
 
-#include <ctime>
-
 #include <fmt/format.h>
+
+#include <ctime>
 
 namespace matthan {
 

@@ -19,11 +19,24 @@ struct FixedZone {
 
 // Zones without daylight saving, usable when tzdata is missing. Vietnam and its neighbours first.
 constexpr FixedZone kFixed[] = {
-    {"UTC", 0},           {"Etc/UTC", 0},           {"Etc/GMT", 0},           {"GMT", 0},
-    {"Asia/Ho_Chi_Minh", 420}, {"Asia/Saigon", 420}, {"Asia/Bangkok", 420},   {"Asia/Phnom_Penh", 420},
-    {"Asia/Vientiane", 420},   {"Asia/Jakarta", 420}, {"Asia/Singapore", 480}, {"Asia/Kuala_Lumpur", 480},
-    {"Asia/Manila", 480},      {"Asia/Shanghai", 480}, {"Asia/Hong_Kong", 480}, {"Asia/Tokyo", 540},
-    {"Asia/Seoul", 540},       {"Asia/Kolkata", 330},
+    {"UTC", 0},
+    {"Etc/UTC", 0},
+    {"Etc/GMT", 0},
+    {"GMT", 0},
+    {"Asia/Ho_Chi_Minh", 420},
+    {"Asia/Saigon", 420},
+    {"Asia/Bangkok", 420},
+    {"Asia/Phnom_Penh", 420},
+    {"Asia/Vientiane", 420},
+    {"Asia/Jakarta", 420},
+    {"Asia/Singapore", 480},
+    {"Asia/Kuala_Lumpur", 480},
+    {"Asia/Manila", 480},
+    {"Asia/Shanghai", 480},
+    {"Asia/Hong_Kong", 480},
+    {"Asia/Tokyo", 540},
+    {"Asia/Seoul", 540},
+    {"Asia/Kolkata", 330},
 };
 
 std::int64_t be(const unsigned char* p, int bytes) {
@@ -69,8 +82,8 @@ Result<TimeZone> TimeZone::load(const std::string& name, const std::filesystem::
   if (!in) {
     for (const auto& f : kFixed)
       if (name == f.name) return fixed(name, f.minutes);
-    return make_error(fmt::format("unknown time zone '{}' (not in {}, nor a built-in fixed-offset zone)", name,
-                                  dir.string()));
+    return make_error(
+        fmt::format("unknown time zone '{}' (not in {}, nor a built-in fixed-offset zone)", name, dir.string()));
   }
   const std::string d((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   Header h{};
@@ -80,7 +93,8 @@ Result<TimeZone> TimeZone::load(const std::string& name, const std::filesystem::
   int time_bytes = 4;
   if (version >= '2') {  // skip the 32-bit block; the 64-bit one follows with its own header
     at += block_size(h, 4);
-    if (!read_header(d, at, h, version)) return make_error(fmt::format("{}: bad TZif v2 header", (dir / name).string()));
+    if (!read_header(d, at, h, version))
+      return make_error(fmt::format("{}: bad TZif v2 header", (dir / name).string()));
     at += 44;
     time_bytes = 8;
   }

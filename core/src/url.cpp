@@ -61,7 +61,8 @@ std::optional<ParsedUrl> parse_url(const std::string& url, std::string* why) {
   const auto colon = url.find(':');
   if (colon == std::string::npos || colon == 0) return fail("has no scheme (expected e.g. rtsp://host/path)");
   ParsedUrl out;
-  for (std::size_t i = 0; i < colon; ++i) out.scheme += static_cast<char>(std::tolower(static_cast<unsigned char>(url[i])));
+  for (std::size_t i = 0; i < colon; ++i)
+    out.scheme += static_cast<char>(std::tolower(static_cast<unsigned char>(url[i])));
   if (!valid_scheme(out.scheme)) return fail("has an unsupported scheme (use rtsp, rtsps, http, https, file or test)");
   if (out.scheme == "test") {
     out.path = url.substr(colon + 1);
@@ -100,7 +101,8 @@ std::optional<ParsedUrl> parse_url(const std::string& url, std::string* why) {
   }
   if (host.empty()) return fail("has no host");
   for (char c : host) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' || c == '[' || c == ']' || c == ':'))
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' || c == '[' || c == ']' ||
+          c == ':'))
       return fail("has an invalid character in the host name");
   }
   out.host = host;
@@ -114,8 +116,12 @@ std::optional<ParsedUrl> parse_url(const std::string& url, std::string* why) {
   return out;
 }
 
-bool is_rtsp_url(const ParsedUrl& url) { return url.scheme == "rtsp" || url.scheme == "rtsps"; }
-bool is_http_url(const ParsedUrl& url) { return url.scheme == "http" || url.scheme == "https"; }
+bool is_rtsp_url(const ParsedUrl& url) {
+  return url.scheme == "rtsp" || url.scheme == "rtsps";
+}
+bool is_http_url(const ParsedUrl& url) {
+  return url.scheme == "http" || url.scheme == "https";
+}
 
 int port_or_default(const ParsedUrl& url) {
   if (url.port != 0) return url.port;

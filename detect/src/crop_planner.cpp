@@ -108,9 +108,8 @@ double size_on_input(const PixelRect& object, const PixelRect& crop, double inpu
 void join_while_resolved(std::vector<CropGroup>& groups, double W, double H, const CropPlan& plan) {
   const double input = plan.input > 0 ? plan.input : plan.min_side;
   const auto resolved = [&](const CropGroup& g, const PixelRect& crop) {
-    return std::all_of(g.objects.begin(), g.objects.end(), [&](const PixelRect& o) {
-      return size_on_input(o, crop, input) >= plan.one_pass_min_px;
-    });
+    return std::all_of(g.objects.begin(), g.objects.end(),
+                       [&](const PixelRect& o) { return size_on_input(o, crop, input) >= plan.one_pass_min_px; });
   };
   while (groups.size() >= 2) {
     std::size_t bi = 0, bj = 0;
@@ -118,8 +117,7 @@ void join_while_resolved(std::vector<CropGroup>& groups, double W, double H, con
     for (std::size_t i = 0; i < groups.size(); ++i) {
       for (std::size_t j = i + 1; j < groups.size(); ++j) {
         const PixelRect c = joint_crop(groups[i].crop, groups[j].crop, W, H);
-        if ((bj != 0 && c.area() >= best.area()) || !resolved(groups[i], c) || !resolved(groups[j], c))
-          continue;
+        if ((bj != 0 && c.area() >= best.area()) || !resolved(groups[i], c) || !resolved(groups[j], c)) continue;
         bi = i;
         bj = j;
         best = c;
@@ -134,21 +132,24 @@ void join_while_resolved(std::vector<CropGroup>& groups, double W, double H, con
 // Car, bus and truck are one kind of object for suppression: the model often calls one vehicle both a
 // car and a truck with nearly the same box, and the class-aware NMS inside a crop keeps both. Measured on
 // sbi-highwayi with the xl model: 265 of 359 false boxes were such a second label on a found vehicle.
-bool vehicle(const std::string& label) { return label == "car" || label == "bus" || label == "truck"; }
-bool same_kind(const std::string& a, const std::string& b) { return a == b || (vehicle(a) && vehicle(b)); }
+bool vehicle(const std::string& label) {
+  return label == "car" || label == "bus" || label == "truck";
+}
+bool same_kind(const std::string& a, const std::string& b) {
+  return a == b || (vehicle(a) && vehicle(b));
+}
 
 }  // namespace
 
-std::vector<CropPass> plan_crop_passes(const std::vector<Box>& motion_boxes, int frame_width,
-                                       int frame_height, const CropPlan& plan) {
+std::vector<CropPass> plan_crop_passes(const std::vector<Box>& motion_boxes, int frame_width, int frame_height,
+                                       const CropPlan& plan) {
   if (motion_boxes.empty() || frame_width <= 0 || frame_height <= 0) return {};
   const double W = frame_width;
   const double H = frame_height;
   std::vector<CropGroup> groups;
   groups.reserve(motion_boxes.size());
   for (const Box& b : motion_boxes)
-    groups.push_back(
-        {crop_around(b, W, H, plan), {PixelRect{b.x * W, b.y * H, (b.x + b.w) * W, (b.y + b.h) * H}}, {}});
+    groups.push_back({crop_around(b, W, H, plan), {PixelRect{b.x * W, b.y * H, (b.x + b.w) * W, (b.y + b.h) * H}}, {}});
   merge_overlapping(groups);
   // The whole frame once when the crops cover most of it, judged on the crops themselves (before any join).
   double covered = 0;

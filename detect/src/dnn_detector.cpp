@@ -44,7 +44,8 @@ Result<std::vector<std::string>> read_names(const std::filesystem::path& path) {
 Status check_readable(const std::filesystem::path& p, const char* what) {
   std::error_code ec;
   if (p.empty()) return make_error(fmt::format("no {} file given", what));
-  if (!std::filesystem::is_regular_file(p, ec)) return make_error(fmt::format("{} file {} does not exist", what, p.string()));
+  if (!std::filesystem::is_regular_file(p, ec))
+    return make_error(fmt::format("{} file {} does not exist", what, p.string()));
   std::ifstream in(p, std::ios::binary);
   if (!in) return make_error(fmt::format("{} file {} cannot be read", what, p.string()));
   return {};
@@ -174,8 +175,8 @@ Result<std::shared_ptr<NetPool>> shared_pool(const DnnModelConfig& config) {
   try {
     first = NetPool::load(cfg.value(), weights.value());
   } catch (const cv::Exception& e) {
-    return make_error(fmt::format("cv::dnn could not load {} with {}: {}", config.weights.string(),
-                                  config.cfg.string(), e.what()));
+    return make_error(
+        fmt::format("cv::dnn could not load {} with {}: {}", config.weights.string(), config.cfg.string(), e.what()));
   }
   if (first.empty())
     return make_error(fmt::format("cv::dnn could not load {} with {}", config.weights.string(), config.cfg.string()));
@@ -244,8 +245,8 @@ class DnnDetector final : public ObjectDetector {
     }
     if (images.empty()) return;
     // A plain stretch to the square input, RGB order, 0..1: what the model was trained with.
-    const cv::Mat blob = cv::dnn::blobFromImages(images, 1.0 / 255.0, cv::Size(config_.input, config_.input),
-                                                 cv::Scalar(), true, false);
+    const cv::Mat blob =
+        cv::dnn::blobFromImages(images, 1.0 / 255.0, cv::Size(config_.input, config_.input), cv::Scalar(), true, false);
     std::vector<cv::Mat> outs;
     {
       NetLease net(*pool_);
@@ -259,8 +260,8 @@ class DnnDetector final : public ObjectDetector {
   }
 
   // Rows of image k in every output (the Region layer stacks the batch image after image), class-aware NMS.
-  std::vector<Detection> decode(const std::vector<cv::Mat>& outs, std::size_t k, std::size_t n,
-                                const Box& region, cv::Size crop_size) const {
+  std::vector<Detection> decode(const std::vector<cv::Mat>& outs, std::size_t k, std::size_t n, const Box& region,
+                                cv::Size crop_size) const {
     std::vector<cv::Rect> boxes;
     std::vector<float> scores;
     std::vector<int> classes;
@@ -269,7 +270,8 @@ class DnnDetector final : public ObjectDetector {
       const bool batched = out.dims == 3;
       const int per_image = batched ? out.size[1] : out.rows / static_cast<int>(n);
       const int cols = batched ? out.size[2] : out.cols;
-      const float* base = batched ? out.ptr<float>(static_cast<int>(k)) : out.ptr<float>(static_cast<int>(k) * per_image);
+      const float* base =
+          batched ? out.ptr<float>(static_cast<int>(k)) : out.ptr<float>(static_cast<int>(k) * per_image);
       for (int r = 0; r < per_image; ++r) {
         const float* row = base + static_cast<std::ptrdiff_t>(r) * cols;
         if (row[4] < min_floor_) continue;  // objectness bounds every class score
@@ -301,9 +303,9 @@ class DnnDetector final : public ObjectDetector {
       Detection d;
       d.label = names_[classes[i]];
       d.score = scores[i];
-      d.box = clip_to_picture(Box{region.x + x / crop_size.width * region.w,
-                                  region.y + b.y / double(crop_size.height) * region.h,
-                                  b.width / double(crop_size.width) * region.w, b.height / double(crop_size.height) * region.h});
+      d.box = clip_to_picture(
+          Box{region.x + x / crop_size.width * region.w, region.y + b.y / double(crop_size.height) * region.h,
+              b.width / double(crop_size.width) * region.w, b.height / double(crop_size.height) * region.h});
       if (d.box.w > 0 && d.box.h > 0) found.push_back(std::move(d));
     }
     return found;
@@ -321,15 +323,18 @@ class DnnDetector final : public ObjectDetector {
 // The 80 COCO classes in darknet order, for models given without a names file.
 std::vector<std::string> coco_names() {
   static const char* const kNames[] = {
-      "person", "bicycle", "car", "motorbike", "aeroplane", "bus", "train", "truck", "boat", "traffic light",
-      "fire hydrant", "stop sign", "parking meter", "bench", "bird", "cat", "dog", "horse", "sheep", "cow",
-      "elephant", "bear", "zebra", "giraffe", "backpack", "umbrella", "handbag", "tie", "suitcase", "frisbee",
-      "skis", "snowboard", "sports ball", "kite", "baseball bat", "baseball glove", "skateboard", "surfboard",
-      "tennis racket", "bottle", "wine glass", "cup", "fork", "knife", "spoon", "bowl", "banana", "apple",
-      "sandwich", "orange", "broccoli", "carrot", "hot dog", "pizza", "donut", "cake", "chair", "sofa",
-      "pottedplant", "bed", "diningtable", "toilet", "tvmonitor", "laptop", "mouse", "remote", "keyboard",
-      "cell phone", "microwave", "oven", "toaster", "sink", "refrigerator", "book", "clock", "vase", "scissors",
-      "teddy bear", "hair drier", "toothbrush"};
+      "person",         "bicycle",    "car",           "motorbike",     "aeroplane",   "bus",           "train",
+      "truck",          "boat",       "traffic light", "fire hydrant",  "stop sign",   "parking meter", "bench",
+      "bird",           "cat",        "dog",           "horse",         "sheep",       "cow",           "elephant",
+      "bear",           "zebra",      "giraffe",       "backpack",      "umbrella",    "handbag",       "tie",
+      "suitcase",       "frisbee",    "skis",          "snowboard",     "sports ball", "kite",          "baseball bat",
+      "baseball glove", "skateboard", "surfboard",     "tennis racket", "bottle",      "wine glass",    "cup",
+      "fork",           "knife",      "spoon",         "bowl",          "banana",      "apple",         "sandwich",
+      "orange",         "broccoli",   "carrot",        "hot dog",       "pizza",       "donut",         "cake",
+      "chair",          "sofa",       "pottedplant",   "bed",           "diningtable", "toilet",        "tvmonitor",
+      "laptop",         "mouse",      "remote",        "keyboard",      "cell phone",  "microwave",     "oven",
+      "toaster",        "sink",       "refrigerator",  "book",          "clock",       "vase",          "scissors",
+      "teddy bear",     "hair drier", "toothbrush"};
   std::vector<std::string> out;
   for (const char* n : kNames) out.push_back(our_label(n));
   return out;
@@ -364,6 +369,8 @@ Result<std::unique_ptr<ObjectDetector>> make_dnn_detector(const DnnModelConfig& 
       std::make_unique<DnnDetector>(std::move(pool.value()), std::move(out_names), std::move(names), config));
 }
 
-std::size_t dnn_networks_in_memory() { return g_networks.load(); }
+std::size_t dnn_networks_in_memory() {
+  return g_networks.load();
+}
 
 }  // namespace matthan

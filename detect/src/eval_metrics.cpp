@@ -37,14 +37,17 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
 
 }  // namespace
 
-MaskCounts score_mask(const std::uint8_t* predicted, const std::uint8_t* truth, const std::uint8_t* roi, std::size_t n) {
+MaskCounts score_mask(const std::uint8_t* predicted, const std::uint8_t* truth, const std::uint8_t* roi,
+                      std::size_t n) {
   MaskCounts c;
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint8_t t = truth[i];
     if (t == kUnknown || t == kOutsideRoi || (roi && roi[i] == 0)) continue;
     const bool p = predicted[i] != 0;
-    if (t == kMotion) (p ? c.tp : c.fn)++;
-    else (p ? c.fp : c.tn)++;
+    if (t == kMotion)
+      (p ? c.tp : c.fn)++;
+    else
+      (p ? c.fp : c.tn)++;
   }
   return c;
 }
@@ -105,7 +108,8 @@ Result<std::map<int, std::vector<Box>>> read_gt_summary(const std::filesystem::p
     const auto fields = split(line, ',');
     int frame = 0;
     if (fields.size() < 4 || !to_int(fields[0], frame))
-      return make_error(fmt::format("{}:{}: expected frame,fg_pixels,unknown_pixels,blobs,boxes", csv.string(), line_no));
+      return make_error(
+          fmt::format("{}:{}: expected frame,fg_pixels,unknown_pixels,blobs,boxes", csv.string(), line_no));
     out[frame] = fields.size() >= 5 ? parse_box_list(fields[4], width, height) : std::vector<Box>{};
   }
   return out;

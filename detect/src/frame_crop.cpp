@@ -45,8 +45,7 @@ cv::Mat crop_bgr(const Frame& frame, const cv::Rect& r) {
     std::memcpy(dst, frame.plane[0] + static_cast<std::ptrdiff_t>(r.y + y) * frame.stride[0] + r.x, w);
   for (int p = 1; p <= 2; ++p) {
     for (int y = 0; y < h / 2; ++y, dst += w / 2) {
-      std::memcpy(dst, frame.plane[p] + static_cast<std::ptrdiff_t>(r.y / 2 + y) * frame.stride[p] + r.x / 2,
-                  w / 2);
+      std::memcpy(dst, frame.plane[p] + static_cast<std::ptrdiff_t>(r.y / 2 + y) * frame.stride[p] + r.x / 2, w / 2);
     }
   }
   cv::cvtColor(i420, bgr, cv::COLOR_YUV2BGR_I420);

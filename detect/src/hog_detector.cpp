@@ -44,8 +44,10 @@ class HogPeopleDetector final : public ObjectDetector {
     if (luma.empty()) return {};
     const double scale = std::max(1.0, static_cast<double>(config_.min_scan_height) / luma.rows);
     cv::Mat input;
-    if (scale > 1.0) cv::resize(luma, input, cv::Size(), scale, scale, cv::INTER_LINEAR);
-    else input = luma;
+    if (scale > 1.0)
+      cv::resize(luma, input, cv::Size(), scale, scale, cv::INTER_LINEAR);
+    else
+      input = luma;
     if (input.cols < 64 || input.rows < 128) return {};
     std::vector<cv::Rect> found;
     std::vector<double> weights;

@@ -108,7 +108,7 @@ std::uint8_t KnnBackground::classify(const std::uint8_t* m, std::uint8_t newest,
     near_bits &= (1u << samples) - 1;
     const unsigned near_background = near_bits & flag_bits;
     background = (near_background & (near_background - 1)) != 0;  // two or more
-    near = (near_bits & (near_bits - 1)) != 0 ? kNeighbours : 0;    // two or more is all that counts
+    near = (near_bits & (near_bits - 1)) != 0 ? kNeighbours : 0;  // two or more is all that counts
   } else
 #endif
   {
@@ -304,8 +304,10 @@ void KnnBackground::apply(const cv::Mat& image, cv::Mat& fgmask, double learning
   const int mid_every = k_mid / kSamples + 1;
   const int long_every = k_long / kSamples + 1;
 
-  if (image.channels() == 3) apply_rows<3>(image, fgmask);
-  else apply_rows<1>(image, fgmask);
+  if (image.channels() == 3)
+    apply_rows<3>(image, fgmask);
+  else
+    apply_rows<1>(image, fgmask);
 
   if (++short_counter_ >= short_every) {
     short_counter_ = 0;

@@ -49,7 +49,7 @@ class KnnBackground {
   int history_;
   float dist2_threshold_;
   bool detect_shadows_;
-  static constexpr int kSamples = 7;  // nN, per list
+  static constexpr int kSamples = 7;     // nN, per list
   static constexpr int kNeighbours = 2;  // kNN: OpenCV's max(1, round(0.1 * nN * 3 + 0.4))
   static constexpr float kShadowTau = 0.5f;
   static constexpr std::uint8_t kShadowValue = 127;
@@ -58,7 +58,7 @@ class KnnBackground {
   int type_ = 0;
   int frames_ = 0;
   int short_counter_ = 0, mid_counter_ = 0, long_counter_ = 0;
-  cv::Mat model_;  // per pixel 3 * kSamples samples of (channels..., flag)
+  cv::Mat model_;                                 // per pixel 3 * kSamples samples of (channels..., flag)
   cv::Mat index_short_, index_mid_, index_long_;  // per pixel, the next slot of each list
   cv::Mat next_short_, next_mid_, next_long_;     // per pixel, the counter value at which its list takes a sample
   cv::Mat newest_;  // copies of each pixel's two newest short-term samples, planar per channel (apply_rows)

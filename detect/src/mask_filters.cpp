@@ -3,8 +3,8 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <vector>
 #include <opencv2/imgproc.hpp>
+#include <vector>
 
 namespace matthan::detail {
 
@@ -61,8 +61,11 @@ cv::Rect set_bounds(const cv::Mat& mask, std::vector<std::uint8_t>& any_in_colum
   }
   if (top < 0) return {};
   const auto set = [](std::uint8_t v) { return v != 0; };
-  const int left = static_cast<int>(std::find_if(any_in_column.begin(), any_in_column.end(), set) - any_in_column.begin());
-  const int right = w - 1 - static_cast<int>(std::find_if(any_in_column.rbegin(), any_in_column.rend(), set) - any_in_column.rbegin());
+  const int left =
+      static_cast<int>(std::find_if(any_in_column.begin(), any_in_column.end(), set) - any_in_column.begin());
+  const int right =
+      w - 1 -
+      static_cast<int>(std::find_if(any_in_column.rbegin(), any_in_column.rend(), set) - any_in_column.rbegin());
   return {left, top, right - left + 1, bottom - top + 1};
 }
 
@@ -81,8 +84,10 @@ bool dilate_by_runs(const cv::Mat& src, cv::Mat& dst, const cv::Mat& element, st
     int first = -1, last = -1;
     for (int j = 0; j < element.cols; ++j) {
       if (e[j] == 0) continue;
-      if (first < 0) first = j;
-      else if (last != j - 1) return false;  // two runs
+      if (first < 0)
+        first = j;
+      else if (last != j - 1)
+        return false;  // two runs
       last = j;
     }
     if (first < 0) continue;
@@ -108,8 +113,9 @@ bool dilate_by_runs(const cv::Mat& src, cv::Mat& dst, const cv::Mat& element, st
     std::copy(s, s + w, row_a);
     for (int l = 0;; ++l) {
       if (slot[static_cast<std::size_t>(l)] >= 0)
-        std::copy(row_a, row_a + w, levels + plane * static_cast<std::size_t>(slot[static_cast<std::size_t>(l)]) +
-                                        static_cast<std::size_t>(y) * w);
+        std::copy(row_a, row_a + w,
+                  levels + plane * static_cast<std::size_t>(slot[static_cast<std::size_t>(l)]) +
+                      static_cast<std::size_t>(y) * w);
       if (l == widest) break;
       const std::uint8_t* __restrict a = row_a;
       std::uint8_t* __restrict b = row_b;
@@ -131,8 +137,8 @@ bool dilate_by_runs(const cv::Mat& src, cv::Mat& dst, const cv::Mat& element, st
     for (int i = 0; i < element.rows; ++i) {
       const int hw = half[static_cast<std::size_t>(i)], sy = y + i - ay;
       if (hw < 0 || sy < 0 || sy >= h) continue;
-      const std::uint8_t* __restrict l =
-          levels + plane * static_cast<std::size_t>(slot[static_cast<std::size_t>(hw)]) + static_cast<std::size_t>(sy) * w;
+      const std::uint8_t* __restrict l = levels + plane * static_cast<std::size_t>(slot[static_cast<std::size_t>(hw)]) +
+                                         static_cast<std::size_t>(sy) * w;
       for (int x = 0; x < w; ++x) o[x] = std::max(o[x], l[x]);
     }
   }

@@ -46,8 +46,10 @@ bool has_chroma(const Frame& f) {
 
 // Scales `src` to `dst`'s size into dst's own memory (dst may be a view into a larger buffer).
 void scale_into(const cv::Mat& src, cv::Mat dst) {
-  if (src.size() == dst.size()) src.copyTo(dst);
-  else if (!detail::area_downscale_integer(src, dst)) cv::resize(src, dst, dst.size(), 0, 0, cv::INTER_AREA);
+  if (src.size() == dst.size())
+    src.copyTo(dst);
+  else if (!detail::area_downscale_integer(src, dst))
+    cv::resize(src, dst, dst.size(), 0, 0, cv::INTER_AREA);
 }
 
 // A kernel size given for the reference width, scaled to `width` and kept odd.
@@ -116,14 +118,14 @@ struct MotionDetector::Impl {
 
   MotionConfig config;
   std::unique_ptr<detail::KnnBackground> model;  // OpenCV's KNN, bit for bit, cheaper (knn_background.hpp)
-  cv::Size size;  // analysis size the model and mask were built for
+  cv::Size size;                                 // analysis size the model and mask were built for
   cv::Mat keep_mask;
   cv::Mat close_element;
   int median_kernel = 1;
   bool color = false;  // the model was built for BGR (from I420) rather than luma
-  cv::Mat resized;  // downscaled luma, reused between frames
-  cv::Mat i420;     // the frame's planes at the analysis size, packed as OpenCV's I420
-  cv::Mat bgr;      // i420 converted, what the colour model sees
+  cv::Mat resized;     // downscaled luma, reused between frames
+  cv::Mat i420;        // the frame's planes at the analysis size, packed as OpenCV's I420
+  cv::Mat bgr;         // i420 converted, what the colour model sees
   cv::Mat foreground;
   cv::Mat median_counts, median_out;  // binary_median's scratch
   int frames_seen = 0;
@@ -174,11 +176,14 @@ struct MotionDetector::Impl {
 
   void make_thumbnails(const Frame& frame, bool with_chroma) {
     const int tw = std::min(frame.width, kStillThumbWidth);
-    const cv::Size ts(tw, std::max(1, static_cast<int>(std::lround(static_cast<double>(frame.height) * tw / frame.width))));
+    const cv::Size ts(tw,
+                      std::max(1, static_cast<int>(std::lround(static_cast<double>(frame.height) * tw / frame.width))));
     thumbnail(frame.plane[0], frame.width, frame.height, frame.stride[0], ts, thumb[0]);
     for (int p = 1; p <= 2; ++p) {
-      if (with_chroma) thumbnail(frame.plane[p], (frame.width + 1) / 2, (frame.height + 1) / 2, frame.stride[p], ts, thumb[p]);
-      else thumb[p].release();
+      if (with_chroma)
+        thumbnail(frame.plane[p], (frame.width + 1) / 2, (frame.height + 1) / 2, frame.stride[p], ts, thumb[p]);
+      else
+        thumb[p].release();
     }
   }
 
@@ -188,8 +193,7 @@ struct MotionDetector::Impl {
   bool still_skip_possible(const Frame& frame) const {
     if (still_held || !still_ref_empty || frames_seen <= config.warmup_frames) return false;
     if (still_run >= kStillMaxRun) return false;
-    return frame.pts >= still_ref_pts &&
-           static_cast<double>(frame.pts - still_ref_pts) < config.still_refresh_s * 1e9;
+    return frame.pts >= still_ref_pts && static_cast<double>(frame.pts - still_ref_pts) < config.still_refresh_s * 1e9;
   }
 
   // True when this frame can reuse the last processed frame's (empty) result: still_skip_possible(), and no
@@ -287,8 +291,7 @@ struct MotionDetector::Impl {
     }
     rects = merge_overlapping(std::move(rects), config.merge_overlap);
     std::erase_if(rects, [&](const cv::Rect& r) { return r.area() < min_pixels || r.area() <= 0; });
-    std::sort(rects.begin(), rects.end(),
-              [](const cv::Rect& a, const cv::Rect& b) { return a.area() > b.area(); });
+    std::sort(rects.begin(), rects.end(), [](const cv::Rect& a, const cv::Rect& b) { return a.area() > b.area(); });
     return rects;
   }
 
@@ -328,9 +331,10 @@ struct MotionDetector::Impl {
     // KNN's automatic learning rate is 1 / min(2 * frames it has seen, history): with the gate it would see fewer
     // frames and stay young (learning fast) for longer. Count the skipped frames too, as without the gate.
     ++frames_with_skips;
-    const double rate = gate && frames_with_skips > 1
-                            ? 1.0 / static_cast<double>(std::min<std::int64_t>(2 * frames_with_skips, std::max(1, config.history)))
-                            : -1.0;
+    const double rate =
+        gate && frames_with_skips > 1
+            ? 1.0 / static_cast<double>(std::min<std::int64_t>(2 * frames_with_skips, std::max(1, config.history)))
+            : -1.0;
     model->apply(input, foreground, rate);
     background_current = false;
     last_gray_f.release();
@@ -347,8 +351,10 @@ struct MotionDetector::Impl {
     }
     const std::vector<cv::Rect> rects = foreground_boxes();
     if (!rects.empty()) {
-      if (input.data == frame.plane[0]) to_gray_f32(input, current_gray, last_gray_f);  // a view of the frame
-      else last_input = input;  // bgr or resized: unchanged until the next frame's analysis
+      if (input.data == frame.plane[0])
+        to_gray_f32(input, current_gray, last_gray_f);  // a view of the frame
+      else
+        last_input = input;  // bgr or resized: unchanged until the next frame's analysis
     }
     result.foreground_fraction = static_cast<double>(cv::countNonZero(foreground)) / size.area();
     for (const cv::Rect& r : rects) result.boxes.push_back(normalise(r, size));
@@ -389,8 +395,7 @@ struct MotionDetector::Impl {
     if (error_logged) return;
     error_logged = true;
     camera_logger(frame.camera)
-        ->error("motion detection failed on a {}x{} frame, frames give no motion: {}", frame.width,
-                frame.height, what);
+        ->error("motion detection failed on a {}x{} frame, frames give no motion: {}", frame.width, frame.height, what);
   }
 };
 
@@ -437,11 +442,17 @@ double MotionDetector::background_match(const Box& region) const {
   }
 }
 
-std::uint64_t MotionDetector::global_changes() const { return impl_->global_changes; }
+std::uint64_t MotionDetector::global_changes() const {
+  return impl_->global_changes;
+}
 
-std::uint64_t MotionDetector::still_skipped() const { return impl_->still_skipped; }
+std::uint64_t MotionDetector::still_skipped() const {
+  return impl_->still_skipped;
+}
 
-void MotionDetector::hold_still_gate(bool hold) { impl_->still_held = hold; }
+void MotionDetector::hold_still_gate(bool hold) {
+  impl_->still_held = hold;
+}
 
 const MotionConfig& MotionDetector::config() const {
   return impl_->config;

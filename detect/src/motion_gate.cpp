@@ -2,11 +2,11 @@
 #include "matthan/detect/motion_gate.hpp"
 
 #include <algorithm>
-#include <deque>
-#include <utility>
 #include <cmath>
+#include <deque>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
+#include <utility>
 
 #include "mask_filters.hpp"
 #include "rect_box.hpp"
@@ -16,7 +16,7 @@ namespace {
 
 struct Region {
   cv::Rect rect;
-  double fill = 0;  // foreground share of the rect
+  double fill = 0;   // foreground share of the rect
   double habit = 1;  // share of the rect where foreground is habitual (solid-sized regions only; else 1)
 };
 
@@ -26,7 +26,7 @@ struct RegionTrack {
   double habit = 1;
   cv::Rect first_rect;
   std::deque<std::pair<MediaTimeNs, cv::Rect>> path;  // where it was over the last travel window, oldest first
-  int hits = 0, frames = 0;  // frames seen / frames since first seen
+  int hits = 0, frames = 0;                           // frames seen / frames since first seen
   MediaTimeNs first_pts = 0, last_pts = 0;
   bool counts = false;
   bool seen_now = false;
@@ -86,9 +86,9 @@ struct MotionGate::Impl {
   explicit Impl(MotionGateConfig c) : config(c) {}
 
   MotionGateConfig config;
-  cv::Mat activity;  // CV_32F, 0..1
+  cv::Mat activity;            // CV_32F, 0..1
   bool activity_zero = false;  // activity is all zeros (it stays so while masks are empty)
-  cv::Mat zeros;  // an all-zero CV_32F map of activity's size, for the decay on an empty mask
+  cv::Mat zeros;               // an all-zero CV_32F map of activity's size, for the decay on an empty mask
   cv::Mat fg, novel, habitual, grow, dilate_scratch;
   cv::Size grow_for;
   MediaTimeNs started = 0, last_pts = 0;
@@ -184,8 +184,8 @@ struct MotionGate::Impl {
   }
 
   Box normalised(const cv::Rect& r, int width, int height) const {
-    return Box{r.x / static_cast<double>(width), r.y / static_cast<double>(height), r.width / static_cast<double>(width),
-               r.height / static_cast<double>(height)};
+    return Box{r.x / static_cast<double>(width), r.y / static_cast<double>(height),
+               r.width / static_cast<double>(width), r.height / static_cast<double>(height)};
   }
 
   // update() on an all-zero mask, with the same outcome as the general path: the map decays towards zero
@@ -272,8 +272,8 @@ struct MotionGate::Impl {
       while (t.path.size() > 1 && pts - t.path[1].first >= window) t.path.pop_front();
       const bool solid = t.fill >= config.solid_fill && t.rect.area() >= config.solid_area * area;
       // Solid, where nothing habitually moves: confirmed sooner (solid_persist_s), without min_frames.
-      const bool quick = solid && config.solid_persist_s >= 0 && t.habit <= kQuickHabitShare &&
-                         pts - t.first_pts >= solid_persist;
+      const bool quick =
+          solid && config.solid_persist_s >= 0 && t.habit <= kQuickHabitShare && pts - t.first_pts >= solid_persist;
       const bool persisted = pts - t.first_pts >= persist && t.hits >= config.min_frames;
       if (!t.counts && (persisted || quick)) {
         const cv::Rect& f = t.path.front().second;
@@ -311,7 +311,11 @@ GateResult MotionGate::update(const std::vector<std::uint8_t>& mask, int width, 
                               const BackgroundMatch& background) {
   return impl_->update(mask, width, height, pts, background);
 }
-void MotionGate::reset() { impl_->restart(); }
-const MotionGateConfig& MotionGate::config() const { return impl_->config; }
+void MotionGate::reset() {
+  impl_->restart();
+}
+const MotionGateConfig& MotionGate::config() const {
+  return impl_->config;
+}
 
 }  // namespace matthan

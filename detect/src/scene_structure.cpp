@@ -3,8 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <vector>
 #include <opencv2/imgproc.hpp>
+#include <vector>
 
 namespace matthan::detail {
 namespace {
@@ -25,8 +25,8 @@ void edge_structure(const cv::Mat& luma_f32, cv::Mat& edges, cv::Mat& gx, cv::Ma
   cv::Sobel(luma_f32, gx, CV_32F, 1, 0, 3);
   cv::Sobel(luma_f32, gy, CV_32F, 0, 1, 3);
   cv::magnitude(gx, gy, mag);
-  cv::resize(mag, edges, {std::max(kStructureCols, luma_f32.cols / 2), std::max(kStructureRows, luma_f32.rows / 2)},
-             0, 0, cv::INTER_AREA);
+  cv::resize(mag, edges, {std::max(kStructureCols, luma_f32.cols / 2), std::max(kStructureRows, luma_f32.rows / 2)}, 0,
+             0, cv::INTER_AREA);
   cv::sqrt(edges, edges);
 }
 

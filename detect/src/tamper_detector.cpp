@@ -36,7 +36,9 @@ cv::Size analysis_size(int width, int height) {
   return {kAnalysisWidth, std::max(8, static_cast<int>(std::lround(height * scale)))};
 }
 
-MediaTimeNs seconds_to_ns(double s) { return static_cast<MediaTimeNs>(s * 1e9); }
+MediaTimeNs seconds_to_ns(double s) {
+  return static_cast<MediaTimeNs>(s * 1e9);
+}
 
 }  // namespace
 
@@ -47,7 +49,7 @@ struct TamperDetector::Impl {
 
   TamperConfig config;
   State state = State::kLearning;
-  cv::Size size;                 // analysis size the reference was built for
+  cv::Size size;  // analysis size the reference was built for
   bool evaluated_once = false;
   MediaTimeNs last_eval = 0;
   MediaTimeNs learn_started = 0;
@@ -91,7 +93,8 @@ struct TamperDetector::Impl {
     const cv::Mat luma(frame.height, frame.width, CV_8UC1, const_cast<std::uint8_t*>(frame.plane[0]),
                        static_cast<std::size_t>(frame.stride[0]));
     const cv::Size s = analysis_size(frame.width, frame.height);
-    if (s == luma.size()) luma.convertTo(small, CV_32F);
+    if (s == luma.size())
+      luma.convertTo(small, CV_32F);
     else {
       cv::resize(luma, resized, s, 0, 0, cv::INTER_AREA);
       resized.convertTo(small, CV_32F);
@@ -150,9 +153,12 @@ struct TamperDetector::Impl {
 
   double score_of(const TamperMeasures& m) const {
     double s = 1.0;
-    if (m.condition == "covered") s = 1.0 - m.stddev / std::max(m.reference_stddev, 1.0);
-    else if (m.condition == "turned") s = m.structure_change;
-    else if (m.condition == "defocused") s = 1.0 - m.sharpness / std::max(m.reference_sharpness, 1e-9);
+    if (m.condition == "covered")
+      s = 1.0 - m.stddev / std::max(m.reference_stddev, 1.0);
+    else if (m.condition == "turned")
+      s = m.structure_change;
+    else if (m.condition == "defocused")
+      s = 1.0 - m.sharpness / std::max(m.reference_sharpness, 1e-9);
     return std::clamp(s, 0.0, 1.0);
   }
 
@@ -211,8 +217,10 @@ struct TamperDetector::Impl {
   void track_recent(TamperMeasures& m) {
     double before = 0;
     for (double v : recent_stddevs) before = std::max(before, v);
-    if (m.stddev >= config.min_stddev) blackout_from = 0;
-    else if (blackout_from == 0 && m.stddev < config.contrast_drop * before) blackout_from = before;
+    if (m.stddev >= config.min_stddev)
+      blackout_from = 0;
+    else if (blackout_from == 0 && m.stddev < config.contrast_drop * before)
+      blackout_from = before;
     m.recent_stddev = blackout_from > 0 ? blackout_from : before;
     m.condition = judge(m);
     recent_stddevs.push_back(m.stddev);
@@ -272,8 +280,7 @@ struct TamperDetector::Impl {
 
   TamperEvent process(const Frame& frame) {
     if (!config.enabled) return {};
-    if (evaluated_once && frame.pts >= last_eval && frame.pts - last_eval < seconds_to_ns(config.interval_s))
-      return {};
+    if (evaluated_once && frame.pts >= last_eval && frame.pts - last_eval < seconds_to_ns(config.interval_s)) return {};
     evaluated_once = true;
     last_eval = frame.pts;
     return evaluate(frame);
@@ -283,8 +290,8 @@ struct TamperDetector::Impl {
     if (error_logged) return;
     error_logged = true;
     camera_logger(frame.camera)
-        ->error("tamper detection failed on a {}x{} frame, it is off for such frames: {}", frame.width,
-                frame.height, what);
+        ->error("tamper detection failed on a {}x{} frame, it is off for such frames: {}", frame.width, frame.height,
+                what);
   }
 };
 
@@ -313,8 +320,14 @@ void TamperDetector::reset() {
   impl_->restart_learning(0);
 }
 
-bool TamperDetector::active() const { return impl_->state == Impl::State::kTampered; }
-const std::optional<TamperMeasures>& TamperDetector::last_measures() const { return impl_->last; }
-const TamperConfig& TamperDetector::config() const { return impl_->config; }
+bool TamperDetector::active() const {
+  return impl_->state == Impl::State::kTampered;
+}
+const std::optional<TamperMeasures>& TamperDetector::last_measures() const {
+  return impl_->last;
+}
+const TamperConfig& TamperDetector::config() const {
+  return impl_->config;
+}
 
 }  // namespace matthan

@@ -10,9 +10,13 @@ namespace {
 
 constexpr double kVelocitySmoothing = 0.5;  // weight of the newest velocity sample
 
-double seconds(MediaTimeNs ns) { return static_cast<double>(ns) / kNsPerSecond; }
+double seconds(MediaTimeNs ns) {
+  return static_cast<double>(ns) / kNsPerSecond;
+}
 
-bool is_vehicle(const std::string& l) { return l == "car" || l == "truck" || l == "bus"; }
+bool is_vehicle(const std::string& l) {
+  return l == "car" || l == "truck" || l == "bus";
+}
 
 // How well detection `d` fits a track predicted at `p` (0 = not at all). IoU wins over centroid distance.
 double affinity(const Box& p, const Detection& d, const TrackerConfig& c) {
@@ -39,7 +43,9 @@ Box Track::predicted(MediaTimeNs pts, double horizon_s) const {
   return Box{box.x + vx * dt, box.y + vy * dt, box.w, box.h};
 }
 
-double Track::speed() const { return std::hypot(vx, vy); }
+double Track::speed() const {
+  return std::hypot(vx, vy);
+}
 
 Tracker::Tracker(TrackerConfig config) : config_(config) {}
 

@@ -25,7 +25,9 @@ Result<std::unique_ptr<EventBus>> EventBus::start(EventBusOptions options, Event
   return bus;
 }
 
-EventBus::~EventBus() { stop(); }
+EventBus::~EventBus() {
+  stop();
+}
 
 void EventBus::stop() {
   if (publisher_) publisher_->stop();

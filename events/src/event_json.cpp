@@ -135,8 +135,7 @@ Result<JsonSchemaValidator> JsonSchemaValidator::from_string(const std::string& 
 
 Result<JsonSchemaValidator> JsonSchemaValidator::from_file(const std::filesystem::path& schema_path) {
   std::ifstream in(schema_path, std::ios::binary);
-  if (!in)
-    return make_error(fmt::format("cannot read schema {}: {}", schema_path.string(), std::strerror(errno)));
+  if (!in) return make_error(fmt::format("cannot read schema {}: {}", schema_path.string(), std::strerror(errno)));
   std::ostringstream text;
   text << in.rdbuf();
   auto v = from_string(text.str());
@@ -148,16 +147,16 @@ Status JsonSchemaValidator::validate(const std::string& json) const {
   rapidjson::Document doc;
   doc.Parse(json.c_str(), json.size());
   if (doc.HasParseError()) {
-    return make_error(fmt::format("not valid JSON: {} at offset {}",
-                                  rapidjson::GetParseError_En(doc.GetParseError()), doc.GetErrorOffset()));
+    return make_error(fmt::format("not valid JSON: {} at offset {}", rapidjson::GetParseError_En(doc.GetParseError()),
+                                  doc.GetErrorOffset()));
   }
   rapidjson::SchemaValidator validator(*impl_->schema);
   if (doc.Accept(validator)) return {};
   const std::string keyword = validator.GetInvalidSchemaKeyword();
   const rapidjson::Pointer doc_ptr = validator.GetInvalidDocumentPointer();
   const rapidjson::Pointer schema_ptr = validator.GetInvalidSchemaPointer();
-  std::string message = fmt::format("'{}' failed at document {} (schema #{})", keyword, pointer_text(doc_ptr),
-                                    pointer_text(schema_ptr));
+  std::string message =
+      fmt::format("'{}' failed at document {} (schema #{})", keyword, pointer_text(doc_ptr), pointer_text(schema_ptr));
   if (keyword == "required") message += missing_required(schema_ptr.Get(impl_->source), doc_ptr.Get(doc));
   if (keyword == "oneOf" && doc_ptr.GetTokenCount() == 0) {
     message +=

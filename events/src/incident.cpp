@@ -21,7 +21,9 @@ constexpr double kScoreEpsilon = 0.01;
 
 using detail::seconds_to_ns;
 
-bool box_changed(const Box& a, const Box& b) { return detail::box_changed(a, b, kBoxEpsilon); }
+bool box_changed(const Box& a, const Box& b) {
+  return detail::box_changed(a, b, kBoxEpsilon);
+}
 
 Observation sanitised(Observation o) {
   o.score = std::isfinite(o.score) ? std::clamp(o.score, 0.0, 1.0) : 0.0;
@@ -31,8 +33,7 @@ Observation sanitised(Observation o) {
 std::uint32_t random_suffix() {
   thread_local std::mt19937 rng([] {
     std::random_device rd;
-    std::seed_seq seq{rd(), rd(),
-                      static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count())};
+    std::seed_seq seq{rd(), rd(), static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count())};
     return std::mt19937(seq);
   }());
   return static_cast<std::uint32_t>(rng());
@@ -61,8 +62,9 @@ std::string_view to_string(IncidentKind kind) {
 }
 
 std::optional<IncidentKind> parse_incident_kind(std::string_view text) {
-  for (IncidentKind k : {IncidentKind::kMotion, IncidentKind::kObject, IncidentKind::kZoneEnter, IncidentKind::kLineCross,
-                         IncidentKind::kLoiter, IncidentKind::kTamper, IncidentKind::kCameraOffline})
+  for (IncidentKind k :
+       {IncidentKind::kMotion, IncidentKind::kObject, IncidentKind::kZoneEnter, IncidentKind::kLineCross,
+        IncidentKind::kLoiter, IncidentKind::kTamper, IncidentKind::kCameraOffline})
     if (to_string(k) == text) return k;
   return std::nullopt;
 }
@@ -147,13 +149,11 @@ ObserveResult IncidentManager::observe_active(const Observation& o) {
     return result;
   }
   if (o.pts - current_->start_pts >= seconds_to_ns(policy_.max_length_s)) {
-    result.events.emplace_back(IncidentPhase::kEnd,
-                               finish(last_motion_.pts, last_motion_.wall, "max_length"));
+    result.events.emplace_back(IncidentPhase::kEnd, finish(last_motion_.pts, last_motion_.wall, "max_length"));
     return result;
   }
   const bool due = o.pts - last_published_pts_ >= seconds_to_ns(policy_.update_interval_s);
-  const bool changed =
-      box_changed(o.box, published_box_) || std::abs(o.score - published_score_) > kScoreEpsilon;
+  const bool changed = box_changed(o.box, published_box_) || std::abs(o.score - published_score_) > kScoreEpsilon;
   if (o.motion && due && changed) {
     last_published_pts_ = o.pts;
     published_box_ = o.box;

@@ -10,10 +10,14 @@
 
 namespace matthan::detail {
 
-inline MediaTimeNs seconds_to_ns(double s) { return static_cast<MediaTimeNs>(std::llround(s * kNsPerSecond)); }
+inline MediaTimeNs seconds_to_ns(double s) {
+  return static_cast<MediaTimeNs>(std::llround(s * kNsPerSecond));
+}
 
 // 0..1, NaN and infinities as 0.
-inline double unit_interval(double v) { return std::isfinite(v) ? std::clamp(v, 0.0, 1.0) : 0.0; }
+inline double unit_interval(double v) {
+  return std::isfinite(v) ? std::clamp(v, 0.0, 1.0) : 0.0;
+}
 
 inline bool box_changed(const Box& a, const Box& b, double epsilon) {
   return std::abs(a.x - b.x) > epsilon || std::abs(a.y - b.y) > epsilon || std::abs(a.w - b.w) > epsilon ||

@@ -121,5 +121,4 @@ std::string storage_event_json(const StorageNotice& n, std::uint64_t seq, const 
   return j.dump();
 }
 
-
 }  // namespace matthan

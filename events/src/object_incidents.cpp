@@ -1,10 +1,10 @@
 // ObjectIncidentManager: per-track incident lifecycle with throttled updates and parked-object memory.
 #include "matthan/events/object_incidents.hpp"
 
-#include "incident_change.hpp"
-
 #include <algorithm>
 #include <cmath>
+
+#include "incident_change.hpp"
 
 namespace matthan {
 namespace {
@@ -21,7 +21,8 @@ ObjectIncidentManager::ObjectIncidentManager(CameraId camera, ObjectIncidentPoli
       parked_(policy_.parked_memory_s, policy_.parked_iou, policy_.still_speed) {}
 
 bool ObjectIncidentManager::wanted(const std::string& label) const {
-  return policy_.labels.empty() || std::find(policy_.labels.begin(), policy_.labels.end(), label) != policy_.labels.end();
+  return policy_.labels.empty() ||
+         std::find(policy_.labels.begin(), policy_.labels.end(), label) != policy_.labels.end();
 }
 
 void ObjectIncidentManager::start(const TrackObservation& t, MediaTimeNs pts, WallTime wall, ObjectObserveResult& out) {
@@ -63,7 +64,8 @@ void ObjectIncidentManager::follow(Open& o, const TrackObservation& t, MediaTime
     o.best_score = o.incident.score;
     out.best_frame_ids.push_back(o.incident.id);
   }
-  if (pts - o.last_published_pts < seconds_to_ns(policy_.update_interval_s) || !changed(o.incident, o.published)) return;
+  if (pts - o.last_published_pts < seconds_to_ns(policy_.update_interval_s) || !changed(o.incident, o.published))
+    return;
   o.last_published_pts = pts;
   o.published = o.incident;
   out.events.emplace_back(IncidentPhase::kUpdate, o.incident);
@@ -73,8 +75,7 @@ Incident ObjectIncidentManager::finish(Open& o, std::string reason) {
   o.incident.ended_at = o.last_seen_wall;
   o.incident.end_pts = o.last_seen_pts;
   o.incident.end_reason = std::move(reason);
-  if (parked_.still(o.speed) && o.incident.label)
-    parked_.remember(*o.incident.label, o.incident.box, o.last_seen_pts);
+  if (parked_.still(o.speed) && o.incident.label) parked_.remember(*o.incident.label, o.incident.box, o.last_seen_pts);
   return o.incident;
 }
 
@@ -89,8 +90,10 @@ ObjectObserveResult ObjectIncidentManager::observe(const std::vector<TrackObserv
     auto found = by_id.find(it->first);
     if (found != by_id.end()) follow(it->second, *found->second, pts, wall, out);
     std::string reason;
-    if (found == by_id.end() || pts - it->second.last_seen_pts > seconds_to_ns(policy_.end_seconds)) reason = "quiet";
-    else if (pts - it->second.incident.start_pts >= seconds_to_ns(policy_.max_length_s)) reason = "max_length";
+    if (found == by_id.end() || pts - it->second.last_seen_pts > seconds_to_ns(policy_.end_seconds))
+      reason = "quiet";
+    else if (pts - it->second.incident.start_pts >= seconds_to_ns(policy_.max_length_s))
+      reason = "max_length";
     if (reason.empty()) {
       ++it;
       continue;
@@ -121,7 +124,8 @@ std::optional<Incident> ObjectIncidentManager::find(const std::string& id) const
   return std::nullopt;
 }
 
-std::vector<Incident> ObjectIncidentManager::close_all(MediaTimeNs /*pts*/, WallTime /*wall*/, const std::string& reason) {
+std::vector<Incident> ObjectIncidentManager::close_all(MediaTimeNs /*pts*/, WallTime /*wall*/,
+                                                       const std::string& reason) {
   std::vector<Incident> ended;
   for (auto& [id, o] : open_) ended.push_back(finish(o, reason));
   open_.clear();

@@ -38,8 +38,7 @@ struct EventPublisher::Worker {
   void send(const PublishedMessage& m) {
     try {
       // PUB never blocks on a slow subscriber (it drops at the high-water mark); dontwait makes sure.
-      const auto first =
-          socket.send(zmq::buffer(m.topic), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+      const auto first = socket.send(zmq::buffer(m.topic), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
       const auto second = first ? socket.send(zmq::buffer(m.payload), zmq::send_flags::dontwait) : first;
       if (second) {
         owner.sent_.fetch_add(1);
@@ -69,8 +68,7 @@ struct EventPublisher::Worker {
 EventPublisher::EventPublisher(std::size_t queue_capacity, Stage stage)
     : queue_(queue_capacity), stage_(std::move(stage)) {}
 
-Result<std::unique_ptr<EventPublisher>> EventPublisher::bind(const std::string& endpoint,
-                                                             std::size_t queue_capacity) {
+Result<std::unique_ptr<EventPublisher>> EventPublisher::bind(const std::string& endpoint, std::size_t queue_capacity) {
   return bind(endpoint, queue_capacity, nullptr);
 }
 

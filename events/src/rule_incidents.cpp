@@ -1,10 +1,10 @@
 // RuleIncidentManager: zone_enter / line_cross / loiter incidents from RuleEngine hits on confirmed tracks.
 #include "matthan/events/rule_incidents.hpp"
 
-#include "incident_change.hpp"
-
 #include <algorithm>
 #include <cmath>
+
+#include "incident_change.hpp"
 
 namespace matthan {
 namespace {
@@ -13,7 +13,9 @@ using detail::seconds_to_ns;
 constexpr auto changed = detail::object_incident_changed;
 constexpr auto unit = detail::unit_interval;
 
-bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+bool has(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
 
 }  // namespace
 
@@ -118,9 +120,12 @@ ObjectObserveResult RuleIncidentManager::observe(const std::vector<TrackObservat
     if (found != by_id.end() && found->second->seen)
       follow(o, *found->second, has(engine_.zones_of(found->second->box), r.target), pts, wall, out);
     std::string reason;
-    if (found == by_id.end() || pts - o.last_seen_pts > seconds_to_ns(policy_.end_seconds)) reason = "quiet";
-    else if (pts - o.last_inside_pts > seconds_to_ns(policy_.end_seconds)) reason = "left_zone";
-    else if (pts - o.incident.start_pts >= seconds_to_ns(policy_.max_length_s)) reason = "max_length";
+    if (found == by_id.end() || pts - o.last_seen_pts > seconds_to_ns(policy_.end_seconds))
+      reason = "quiet";
+    else if (pts - o.last_inside_pts > seconds_to_ns(policy_.end_seconds))
+      reason = "left_zone";
+    else if (pts - o.incident.start_pts >= seconds_to_ns(policy_.max_length_s))
+      reason = "max_length";
     if (reason.empty()) {
       ++it;
       continue;
@@ -133,7 +138,8 @@ ObjectObserveResult RuleIncidentManager::observe(const std::vector<TrackObservat
   // A still object seen again where a zone incident of its kind ended is not a new arrival.
   for (const auto& [key, t] : hits) {
     if (open_.count(key)) continue;
-    if (rules_[key.second].kind != RuleKind::kLineCross && parked_.seen_again(t->label, t->box, t->speed, pts)) continue;
+    if (rules_[key.second].kind != RuleKind::kLineCross && parked_.seen_again(t->label, t->box, t->speed, pts))
+      continue;
     start(key, *t, pts, wall, out);
   }
 

@@ -10,7 +10,9 @@
 namespace matthan {
 namespace {
 
-RulePoint bottom_centre(const Box& b) { return {b.x + b.w / 2, b.y + b.h}; }
+RulePoint bottom_centre(const Box& b) {
+  return {b.x + b.w / 2, b.y + b.h};
+}
 
 // Even-odd ray casting.
 bool inside(const std::vector<RulePoint>& poly, const RulePoint& p) {
@@ -64,7 +66,8 @@ bool Schedule::contains(int minute) const {
 }
 
 int minute_of_day(WallTime t, int utc_offset_minutes) {
-  const auto minutes = std::chrono::duration_cast<std::chrono::minutes>(t.time_since_epoch()).count() + utc_offset_minutes;
+  const auto minutes =
+      std::chrono::duration_cast<std::chrono::minutes>(t.time_since_epoch()).count() + utc_offset_minutes;
   return static_cast<int>(((minutes % 1440) + 1440) % 1440);
 }
 
@@ -159,6 +162,8 @@ std::vector<RuleHit> RuleEngine::observe(std::int64_t track, const std::string& 
   return hits;
 }
 
-void RuleEngine::forget(std::int64_t track) { tracks_.erase(track); }
+void RuleEngine::forget(std::int64_t track) {
+  tracks_.erase(track);
+}
 
 }  // namespace matthan

@@ -13,13 +13,13 @@
 #include <string_view>
 #include <vector>
 
+#include "gst_error.hpp"
 #include "matthan/core/logging.hpp"
 #include "matthan/core/url.hpp"
 #include "matthan/ingest/au_clock.hpp"
 #include "matthan/ingest/gst_ptr.hpp"
 #include "matthan/ingest/redact.hpp"
 #include "matthan/ingest/wall_map.hpp"
-#include "gst_error.hpp"
 #include "pipeline.hpp"
 
 namespace matthan {
@@ -55,8 +55,8 @@ std::shared_ptr<const StreamInfo> stream_info_from_caps(const GstCaps* caps) {
   auto info = std::make_shared<StreamInfo>();
   const GstStructure* s = gst_caps_get_structure(caps, 0);
   info->codec = gst_structure_has_name(s, "video/x-h265") ? VideoCodec::kH265
-                : gst_structure_has_name(s, "image/jpeg")  ? VideoCodec::kMjpeg
-                                                           : VideoCodec::kH264;
+                : gst_structure_has_name(s, "image/jpeg") ? VideoCodec::kMjpeg
+                                                          : VideoCodec::kH264;
   gst_structure_get_int(s, "width", &info->width);
   gst_structure_get_int(s, "height", &info->height);
   int num = 0, den = 1;
@@ -160,8 +160,8 @@ class GstCameraSource final : public CameraSource {
   const CameraId camera_;
   const SourceOptions options_;
   const SourceSink sink_;
-  std::string url_error_;                 // why options_.url does not parse (set before url_)
-  const std::optional<ParsedUrl> url_;    // options_.url, parsed once
+  std::string url_error_;               // why options_.url does not parse (set before url_)
+  const std::optional<ParsedUrl> url_;  // options_.url, parsed once
 
   // Touched only by the packets branch's streaming thread.
   gst::CapsPtr packet_caps_;
@@ -178,14 +178,14 @@ class GstCameraSource final : public CameraSource {
   std::atomic<std::int64_t> last_packet_steady_ns_{0};
   std::atomic<std::uint64_t> decoder_in_{0};
   std::uint64_t decoder_out_ = 0, decoder_lost_ = 0;  // the decoder's streaming thread only
-  std::int64_t mjpeg_next_pts_ = -1;  // the frame branch's streaming thread only (limit_mjpeg_rate)
+  std::int64_t mjpeg_next_pts_ = -1;                  // the frame branch's streaming thread only (limit_mjpeg_rate)
   std::mutex shift_mu_;
   std::optional<std::int64_t> shift_ns_;  // guarded by shift_mu_; added to running time (media_epoch set)
   std::atomic<std::uint64_t> packets_{0};
   std::atomic<std::uint64_t> frame_index_{0};
-  std::int64_t run_started_steady_ns_ = 0;  // run() only
+  std::int64_t run_started_steady_ns_ = 0;        // run() only
   std::atomic<std::uint64_t> unit_period_ns_{0};  // the stream's frame period from its caps (0 unknown)
-  AccessUnitClock unit_clock_;  // the parser's streaming thread only (stamp_untimed_units)
+  AccessUnitClock unit_clock_;                    // the parser's streaming thread only (stamp_untimed_units)
 };
 
 Result<gst::ElementPtr> GstCameraSource::build(RtspTransport transport) {
@@ -280,7 +280,8 @@ void GstCameraSource::stamp_untimed_units(GstElement* pipeline) {
           self->unit_clock_.stamp(static_cast<std::int64_t>(GST_BUFFER_PTS(buffer)), duration, period);
           return GST_PAD_PROBE_OK;
         }
-        const std::int64_t known = GST_BUFFER_DTS_IS_VALID(buffer) ? static_cast<std::int64_t>(GST_BUFFER_DTS(buffer)) : -1;
+        const std::int64_t known =
+            GST_BUFFER_DTS_IS_VALID(buffer) ? static_cast<std::int64_t>(GST_BUFFER_DTS(buffer)) : -1;
         const std::int64_t t = self->unit_clock_.stamp(known, duration, period);
         if (t < 0) return GST_PAD_PROBE_OK;
         buffer = gst_buffer_make_writable(buffer);
@@ -328,13 +329,11 @@ void GstCameraSource::configure_decoder(GstElement* pipeline) {
   g_signal_connect(dec.get(), "autoplug-select",
                    G_CALLBACK(+[](GstElement*, GstPad*, GstCaps*, GstElementFactory* factory, gpointer) -> int {
                      const gchar* klass = gst_element_factory_get_metadata(factory, GST_ELEMENT_METADATA_KLASS);
-                     return klass != nullptr && std::string_view(klass).find("Parser") != std::string_view::npos
-                                ? kSkip
-                                : kTry;
+                     return klass != nullptr && std::string_view(klass).find("Parser") != std::string_view::npos ? kSkip
+                                                                                                                 : kTry;
                    }),
                    nullptr);
-  g_signal_connect(dec.get(), "deep-element-added",
-                   G_CALLBACK(+[](GstBin*, GstBin*, GstElement* element, gpointer) {
+  g_signal_connect(dec.get(), "deep-element-added", G_CALLBACK(+[](GstBin*, GstBin*, GstElement* element, gpointer) {
                      GstElementFactory* factory = gst_element_get_factory(element);
                      const gchar* name = factory ? gst_plugin_feature_get_name(GST_PLUGIN_FEATURE(factory)) : nullptr;
                      if (name == nullptr || std::string_view(name).rfind("avdec_", 0) != 0) return;
@@ -438,7 +437,9 @@ void GstCameraSource::reset_run_state() {
   last_packet_steady_ns_ = run_started_steady_ns_;
 }
 
-bool GstCameraSource::is_rtsp() const { return url_ && is_rtsp_url(*url_); }
+bool GstCameraSource::is_rtsp() const {
+  return url_ && is_rtsp_url(*url_);
+}
 
 Status GstCameraSource::run(std::stop_token stop) {
   ensure_gstreamer_initialized();
@@ -513,7 +514,8 @@ void GstCameraSource::on_warning(GstMessage* msg) {
 }
 
 std::string GstCameraSource::stall_reason(int first_packet_timeout_ms) const {
-  const int ms = packets_.load() == 0 && first_packet_timeout_ms > 0 ? first_packet_timeout_ms : options_.stall_timeout_ms;
+  const int ms =
+      packets_.load() == 0 && first_packet_timeout_ms > 0 ? first_packet_timeout_ms : options_.stall_timeout_ms;
   if (ms <= 0) return {};
   const std::int64_t limit = std::int64_t{ms} * 1'000'000;
   if (steady_now_ns() - last_packet_steady_ns_.load() < limit) return {};
@@ -535,7 +537,8 @@ Status GstCameraSource::error_from(GstMessage* msg) const {
   if (code != ErrorCode::kRefused && bus.text.find("Failed to connect") != std::string::npos)
     code = ErrorCode::kUnreachable;
   const char* element = GST_MESSAGE_SRC_NAME(msg);
-  return make_error(code, redact_credentials(fmt::format("{}: {}", element ? element : "pipeline", bus.text), options_.url));
+  return make_error(code,
+                    redact_credentials(fmt::format("{}: {}", element ? element : "pipeline", bus.text), options_.url));
 }
 
 GstFlowReturn GstCameraSource::on_packet_sample(GstAppSink* sink, gpointer self) {
@@ -573,8 +576,7 @@ void GstCameraSource::handle_packet(GstSample* sample) {
   const MediaTimeNs dts = running_time(sample, GST_BUFFER_DTS(buffer));
   packet.pts = shifted(pts >= 0 ? pts : dts);
   packet.dts = shifted(dts >= 0 ? dts : (pts >= 0 ? pts : dts));
-  packet.duration =
-      GST_BUFFER_DURATION_IS_VALID(buffer) ? static_cast<MediaTimeNs>(GST_BUFFER_DURATION(buffer)) : 0;
+  packet.duration = GST_BUFFER_DURATION_IS_VALID(buffer) ? static_cast<MediaTimeNs>(GST_BUFFER_DURATION(buffer)) : 0;
   packet.keyframe = !GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT);
   // Only a unit ahead of any timed one can still be untimed here (stamp_untimed_units): nothing can place it.
   if (packet.pts < 0) {
@@ -636,8 +638,7 @@ void GstCameraSource::handle_frame(GstSample* sample) {
 
   Frame frame;
   frame.camera = camera_;
-  frame.format =
-      GST_VIDEO_INFO_FORMAT(&info) == GST_VIDEO_FORMAT_GRAY8 ? PixelFormat::kGray8 : PixelFormat::kI420;
+  frame.format = GST_VIDEO_INFO_FORMAT(&info) == GST_VIDEO_FORMAT_GRAY8 ? PixelFormat::kGray8 : PixelFormat::kI420;
   frame.width = GST_VIDEO_INFO_WIDTH(&info);
   frame.height = GST_VIDEO_INFO_HEIGHT(&info);
   const guint planes = GST_VIDEO_FRAME_N_PLANES(&mapped->frame);

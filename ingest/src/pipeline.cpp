@@ -38,7 +38,8 @@ Result<std::string> source_part(const SourceOptions& o, const ParsedUrl& url, bo
     const std::string location = with_location ? " location=" + quoted(o.url) : "";
     return mjpeg_source_description(15, location) + " ! jpegparse name=parse";
   }
-  return make_error(ErrorCode::kUnsupported, "unsupported URL scheme '" + url.scheme + "' for a camera (use rtsp, rtsps, http, https or file)");
+  return make_error(ErrorCode::kUnsupported,
+                    "unsupported URL scheme '" + url.scheme + "' for a camera (use rtsp, rtsps, http, https or file)");
 }
 
 }  // namespace
@@ -62,9 +63,10 @@ std::string rtsp_source_description(int latency_ms, RtspTransport transport, con
 
 std::string mjpeg_source_description(unsigned timeout_s, const std::string& location) {
   // multipartdemux is named so the probe can take its part pad.
-  return fmt::format("souphttpsrc name=src{} is-live=true do-timestamp=true retries=0 timeout={} "
-                     "! multipartdemux name=demux single-stream=true",
-                     location, timeout_s);
+  return fmt::format(
+      "souphttpsrc name=src{} is-live=true do-timestamp=true retries=0 timeout={} "
+      "! multipartdemux name=demux single-stream=true",
+      location, timeout_s);
 }
 
 namespace {
@@ -111,10 +113,10 @@ Result<std::string> pipeline_description(const SourceOptions& o, const ParsedUrl
   // Scaling is the costliest step after decoding (a profile of a still scene: decode 38 %, scaling 25 %,
   // motion 12 %), so by default there is none: videoconvert is a passthrough when the decoder already gives
   // I420, which H.264 4:2:0 always does, and the analysis scales only the luma plane it reads.
-  const std::string shape = o.width > 0 && o.height > 0
-                                ? fmt::format("videoconvertscale ! video/x-raw,format={},width={},height={}", format,
-                                              o.width, o.height)
-                                : fmt::format("videoconvert ! video/x-raw,format={}", format);
+  const std::string shape =
+      o.width > 0 && o.height > 0
+          ? fmt::format("videoconvertscale ! video/x-raw,format={},width={},height={}", format, o.width, o.height)
+          : fmt::format("videoconvert ! video/x-raw,format={}", format);
   // The frame branch's queue leaks so a slow decoder can never hold back the packets (the clip path);
   // the rate is cut before converting or scaling so dropped frames cost nothing more than their decode.
   // `dec` is a decodebin so the decoder follows the codec (avdec_h264 or avdec_h265); GstCameraSource sets

@@ -25,8 +25,7 @@ extern const char* const kEncodedCaps;
 // The camera pipeline and `matthan probe` both build it from here, so the probe measures the packets (and
 // their times) the camera pipeline gets. kAuto leaves `protocols` to the caller (the camera source sets it
 // per try); `location` is "" or " location=\"...\"".
-std::string rtsp_source_description(int latency_ms, RtspTransport transport,
-                                    const std::string& location = "");
+std::string rtsp_source_description(int latency_ms, RtspTransport transport, const std::string& location = "");
 
 // An HTTP MJPEG camera's source up to its demuxer, as launch text: "souphttpsrc name=src ... ! multipartdemux
 // name=demux ...". The camera pipeline and `matthan probe` both build it from here, so they ask the camera the

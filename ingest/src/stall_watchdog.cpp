@@ -58,7 +58,8 @@ void StallWatchdog::on_packet(Clock::time_point now, MediaTimeNs dts, double nom
     return;
   }
   if (max_dts_ && *max_dts_ - dts > static_cast<MediaTimeNs>(policy_.backwards_s * kNsPerSecond) && !tripped_) {
-    tripped_ = fmt::format("stalled: timestamps jumped back by {:.1f} s", static_cast<double>(*max_dts_ - dts) / kNsPerSecond);
+    tripped_ =
+        fmt::format("stalled: timestamps jumped back by {:.1f} s", static_cast<double>(*max_dts_ - dts) / kNsPerSecond);
   }
   if (!max_dts_ || dts > *max_dts_) max_dts_ = dts;
   // How far the packet's media time is ahead of its arrival (any constant offset; only changes matter).
@@ -112,7 +113,8 @@ std::optional<std::string> StallWatchdog::check(Clock::time_point now) const {
   // Frozen is identical pictures spanning frozen_s (up to the last frame): no frames at all is the rule above.
   if (policy_.expect_frames && policy_.frozen_s > 0 && frozen_since_ && last_frame_ &&
       seconds_between(*frozen_since_, *last_frame_) >= policy_.frozen_s)
-    return fmt::format("stalled: the picture has not changed for {:.1f} s", seconds_between(*frozen_since_, *last_frame_));
+    return fmt::format("stalled: the picture has not changed for {:.1f} s",
+                       seconds_between(*frozen_since_, *last_frame_));
   // The rate is judged only over a full window after a warm-up, so the jitter buffer's first burst is forgiven.
   const bool warmed = seconds_between(started_, now) >= 2 * policy_.rate_window_s;
   if (warmed && nominal_fps_ > 0 && policy_.max_rate_factor > 0 && arrivals_.size() > 1) {

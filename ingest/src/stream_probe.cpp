@@ -11,56 +11,80 @@
 #include <chrono>
 #include <mutex>
 
+#include "gst_error.hpp"
 #include "matthan/core/url.hpp"
 #include "matthan/ingest/gst_ptr.hpp"
 #include "matthan/ingest/gst_source.hpp"
 #include "matthan/ingest/redact.hpp"
-#include "gst_error.hpp"
 #include "pipeline.hpp"
 #include "stream_tally.hpp"
 
 namespace matthan {
 
-
 const char* probe_failure_name(ProbeFailure f) {
   switch (f) {
-    case ProbeFailure::kNone: return "none";
-    case ProbeFailure::kInvalidUrl: return "invalid_url";
-    case ProbeFailure::kUnreachable: return "unreachable";
-    case ProbeFailure::kRefused: return "refused";
-    case ProbeFailure::kUnauthorized: return "unauthorized";
-    case ProbeFailure::kNotFound: return "not_found";
-    case ProbeFailure::kNoSupportedStream: return "no_supported_stream";
-    case ProbeFailure::kTimeout: return "timeout";
-    case ProbeFailure::kOther: return "failed";
+    case ProbeFailure::kNone:
+      return "none";
+    case ProbeFailure::kInvalidUrl:
+      return "invalid_url";
+    case ProbeFailure::kUnreachable:
+      return "unreachable";
+    case ProbeFailure::kRefused:
+      return "refused";
+    case ProbeFailure::kUnauthorized:
+      return "unauthorized";
+    case ProbeFailure::kNotFound:
+      return "not_found";
+    case ProbeFailure::kNoSupportedStream:
+      return "no_supported_stream";
+    case ProbeFailure::kTimeout:
+      return "timeout";
+    case ProbeFailure::kOther:
+      return "failed";
   }
   return "failed";
 }
 
 ProbeFailure probe_failure_from(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kUnauthorized: return ProbeFailure::kUnauthorized;
-    case ErrorCode::kNotFound: return ProbeFailure::kNotFound;
-    case ErrorCode::kUnreachable: return ProbeFailure::kUnreachable;
-    case ErrorCode::kRefused: return ProbeFailure::kRefused;
-    case ErrorCode::kTimeout: return ProbeFailure::kTimeout;
-    case ErrorCode::kUnsupported: return ProbeFailure::kNoSupportedStream;
-    case ErrorCode::kInvalid: return ProbeFailure::kInvalidUrl;
-    default: return ProbeFailure::kOther;
+    case ErrorCode::kUnauthorized:
+      return ProbeFailure::kUnauthorized;
+    case ErrorCode::kNotFound:
+      return ProbeFailure::kNotFound;
+    case ErrorCode::kUnreachable:
+      return ProbeFailure::kUnreachable;
+    case ErrorCode::kRefused:
+      return ProbeFailure::kRefused;
+    case ErrorCode::kTimeout:
+      return ProbeFailure::kTimeout;
+    case ErrorCode::kUnsupported:
+      return ProbeFailure::kNoSupportedStream;
+    case ErrorCode::kInvalid:
+      return ProbeFailure::kInvalidUrl;
+    default:
+      return ProbeFailure::kOther;
   }
 }
 
 ErrorCode error_code_of(ProbeFailure f) {
   switch (f) {
-    case ProbeFailure::kUnauthorized: return ErrorCode::kUnauthorized;
-    case ProbeFailure::kNotFound: return ErrorCode::kNotFound;
-    case ProbeFailure::kUnreachable: return ErrorCode::kUnreachable;
-    case ProbeFailure::kRefused: return ErrorCode::kRefused;
-    case ProbeFailure::kTimeout: return ErrorCode::kTimeout;
-    case ProbeFailure::kNoSupportedStream: return ErrorCode::kUnsupported;
-    case ProbeFailure::kInvalidUrl: return ErrorCode::kInvalid;
+    case ProbeFailure::kUnauthorized:
+      return ErrorCode::kUnauthorized;
+    case ProbeFailure::kNotFound:
+      return ErrorCode::kNotFound;
+    case ProbeFailure::kUnreachable:
+      return ErrorCode::kUnreachable;
+    case ProbeFailure::kRefused:
+      return ErrorCode::kRefused;
+    case ProbeFailure::kTimeout:
+      return ErrorCode::kTimeout;
+    case ProbeFailure::kNoSupportedStream:
+      return ErrorCode::kUnsupported;
+    case ProbeFailure::kInvalidUrl:
+      return ErrorCode::kInvalid;
     case ProbeFailure::kNone:
-    case ProbeFailure::kOther: return ErrorCode::kOther;
+    case ProbeFailure::kOther:
+      return ErrorCode::kOther;
   }
   return ErrorCode::kOther;
 }
@@ -119,7 +143,7 @@ class StreamProber {
   StreamMeasurement summarize(SteadyClock::time_point end);
 
   const StreamProbeOptions options_;
-  GstElement* bin_ = nullptr;  // the pipeline, borrowed from run()
+  GstElement* bin_ = nullptr;       // the pipeline, borrowed from run()
   GstElement* part_bin_ = nullptr;  // an MJPEG camera's source bin, where its demuxer's part pad is linked
   // Where elements for a new source pad go: beside the element that made the pad.
   GstBin* home() const { return GST_BIN(part_bin_ != nullptr ? part_bin_ : bin_); }
@@ -142,8 +166,8 @@ class StreamProber {
 bool StreamProber::build(GstElement* pipeline, const ParsedUrl& url) {
   GError* raw_error = nullptr;
   // One element in the description: gst_parse_launch returns that element itself, not a bin around it.
-  GstElement* src = gst_parse_launch(
-      detail::rtsp_source_description(options_.latency_ms, options_.transport).c_str(), &raw_error);
+  GstElement* src =
+      gst_parse_launch(detail::rtsp_source_description(options_.latency_ms, options_.transport).c_str(), &raw_error);
   gst::ErrorPtr error(raw_error);
   if (src == nullptr || error) {
     if (src != nullptr) gst::adopt(src);
@@ -211,8 +235,10 @@ void StreamProber::handle_part(GstPad* pad) {
   }
   {
     std::lock_guard lock(mu_);
-    if (already) tally_.other_stream();
-    else tally_.unsupported_video(type.empty() ? "unknown" : type);
+    if (already)
+      tally_.other_stream();
+    else
+      tally_.unsupported_video(type.empty() ? "unknown" : type);
   }
   link_to_fakesink(pad, false);
 }
@@ -421,11 +447,12 @@ void StreamProber::fail_from_message(GstMessage* msg) {
     return fail(kind, "the camera answered 404 Not Found: there is no stream at this path");
   if (kind == ProbeFailure::kUnauthorized)
     return fail(kind, "the camera answered 401 Unauthorized: the user name or password is wrong or missing");
-  if (kind == ProbeFailure::kOther && (text.find("boundary") != std::string::npos ||
-                                       text.find("multipart") != std::string::npos))
+  if (kind == ProbeFailure::kOther &&
+      (text.find("boundary") != std::string::npos || text.find("multipart") != std::string::npos))
     return fail(ProbeFailure::kNoSupportedStream,
                 "the server's answer is not an MJPEG stream (multipart/x-mixed-replace): is this the camera's MJPEG "
-                "video URL, not a snapshot or web page? (" + text + ")");
+                "video URL, not a snapshot or web page? (" +
+                    text + ")");
   if (kind == ProbeFailure::kOther && text.find("Parse error") != std::string::npos)
     return fail(kind, "the server did not answer in RTSP (is this the camera's RTSP port?): " + text);
   fail(kind, text);
@@ -451,8 +478,9 @@ void StreamProber::check_deadline(SteadyClock::time_point now) {
                 fmt::format("the camera offers no H.264, H.265 or MJPEG video (it offers: {})",
                             offered.empty() ? "nothing" : offered));
   if (timed_out)
-    fail(ProbeFailure::kTimeout, packets ? fmt::format("video arrived but no keyframe within {:.0f} s", options_.timeout_seconds)
-                                         : fmt::format("connected, but no video arrived within {:.0f} s", options_.timeout_seconds));
+    fail(ProbeFailure::kTimeout,
+         packets ? fmt::format("video arrived but no keyframe within {:.0f} s", options_.timeout_seconds)
+                 : fmt::format("connected, but no video arrived within {:.0f} s", options_.timeout_seconds));
 }
 
 StreamMeasurement StreamProber::run(const std::stop_token& stop) {
@@ -470,13 +498,14 @@ StreamMeasurement StreamProber::run(const std::stop_token& stop) {
   gst::PipelineGuard pipeline(gst::adopt(gst_pipeline_new("probe")));
   bin_ = pipeline.get();
   started_ = SteadyClock::now();
-  if (!(http ? build_mjpeg(pipeline.get(), *url) : build(pipeline.get(), *url)))
-    return summarize(SteadyClock::now());
+  if (!(http ? build_mjpeg(pipeline.get(), *url) : build(pipeline.get(), *url))) return summarize(SteadyClock::now());
   auto bus = gst::adopt(gst_element_get_bus(pipeline.get()));
   if (gst_element_set_state(pipeline.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     auto msg = gst::adopt_mini(gst_bus_pop_filtered(bus.get(), GST_MESSAGE_ERROR));
-    if (msg) fail_from_message(msg.get());
-    else fail(ProbeFailure::kOther, "the probe pipeline refused to start");
+    if (msg)
+      fail_from_message(msg.get());
+    else
+      fail(ProbeFailure::kOther, "the probe pipeline refused to start");
   }
   const auto filter = static_cast<GstMessageType>(GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
   while (!stop.stop_requested()) {
@@ -520,8 +549,7 @@ StreamMeasurement StreamProber::summarize(SteadyClock::time_point end) {
   if (keyframe_pts_.size() >= 2) {
     const auto n = static_cast<double>(keyframe_pts_.size() - 1);
     m.keyframe_interval_s = static_cast<double>(keyframe_pts_.back() - keyframe_pts_.front()) / 1e9 / n;
-    m.keyframe_interval_frames =
-        static_cast<double>(keyframe_frame_index_.back() - keyframe_frame_index_.front()) / n;
+    m.keyframe_interval_frames = static_cast<double>(keyframe_frame_index_.back() - keyframe_frame_index_.front()) / n;
   }
   if (m.audio && first_keyframe_) {
     const double wall = seconds_between(*first_keyframe_, end);

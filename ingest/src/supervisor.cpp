@@ -61,8 +61,7 @@ class CameraSupervisor::AttemptGuard {
     std::lock_guard lock(owner_.mu_);
     owner_.attempt_active_ = false;
     if (owner_.state_ != CameraState::kStreaming && owner_.state_ != CameraState::kStalled) return;
-    streamed_s_ =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - owner_.streaming_since_).count();
+    streamed_s_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - owner_.streaming_since_).count();
     // The supervisor thread reports the next state (backoff or stopped) with its reason right after.
     owner_.state_ = CameraState::kConnecting;
     owner_.reason_ = "stream ended";
@@ -75,8 +74,8 @@ class CameraSupervisor::AttemptGuard {
 };
 
 CameraSupervisor::CameraSupervisor(CameraId camera, SourceFactory factory, BackoffPolicy policy,
-                                   std::function<void(const CameraHealth&)> on_change,
-                                   WatchdogPolicy watchdog, std::shared_ptr<ConnectGate> connect_gate)
+                                   std::function<void(const CameraHealth&)> on_change, WatchdogPolicy watchdog,
+                                   std::shared_ptr<ConnectGate> connect_gate)
     : camera_(std::move(camera)),
       factory_(std::move(factory)),
       policy_(std::move(policy)),
@@ -84,9 +83,9 @@ CameraSupervisor::CameraSupervisor(CameraId camera, SourceFactory factory, Backo
       connect_gate_(std::move(connect_gate)),
       watchdog_(watchdog) {}
 
-CameraSupervisor::CameraSupervisor(CameraId camera, SourceMaker make_source, StreamOutput output,
-                                   BackoffPolicy policy, std::function<void(const CameraHealth&)> on_change,
-                                   WatchdogPolicy watchdog, std::shared_ptr<ConnectGate> connect_gate)
+CameraSupervisor::CameraSupervisor(CameraId camera, SourceMaker make_source, StreamOutput output, BackoffPolicy policy,
+                                   std::function<void(const CameraHealth&)> on_change, WatchdogPolicy watchdog,
+                                   std::shared_ptr<ConnectGate> connect_gate)
     : CameraSupervisor(
           std::move(camera),
           [this, make = std::move(make_source), out = std::move(output)] { return make(sink_for(out)); },
@@ -154,8 +153,7 @@ CameraHealth CameraSupervisor::health() const {
     std::lock_guard lock(watchdog_mu_);
     last_frame = watchdog_.last_frame();
   }
-  if (last_frame)
-    h.last_frame_age_s = std::chrono::duration<double>(StallWatchdog::Clock::now() - *last_frame).count();
+  if (last_frame) h.last_frame_age_s = std::chrono::duration<double>(StallWatchdog::Clock::now() - *last_frame).count();
   return h;
 }
 
@@ -271,8 +269,7 @@ bool CameraSupervisor::take_connect_place(const std::stop_token& stop) {
   if (!connect_gate_) return true;
   const int ahead = connect_gate_->connecting() + connect_gate_->waiting();
   const bool queued = connect_gate_->max_connecting() > 0 && ahead >= connect_gate_->max_connecting();
-  if (queued)
-    set_state(CameraState::kConnecting, fmt::format("waiting for {} camera(s) connecting ahead", ahead));
+  if (queued) set_state(CameraState::kConnecting, fmt::format("waiting for {} camera(s) connecting ahead", ahead));
   if (!connect_gate_->acquire(stop)) return false;
   // The store below publishes it to the streaming threads.
   place_taken_at_ = std::chrono::steady_clock::now();

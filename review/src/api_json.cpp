@@ -11,8 +11,12 @@ using nlohmann::json;
 
 namespace {
 
-json time_or_null(const std::optional<WallTime>& t) { return t ? json(format_iso8601(*t)) : json(nullptr); }
-json ms_or_null(const std::optional<WallTime>& t) { return t ? json(to_ms(*t)) : json(nullptr); }
+json time_or_null(const std::optional<WallTime>& t) {
+  return t ? json(format_iso8601(*t)) : json(nullptr);
+}
+json ms_or_null(const std::optional<WallTime>& t) {
+  return t ? json(to_ms(*t)) : json(nullptr);
+}
 
 json clip_json(const IncidentView& v) {
   if (!v.clip) return nullptr;
@@ -95,9 +99,9 @@ json camera_json(const CameraStatus& c, bool has_snapshot, bool details) {
          {"snapshot_url", has_snapshot ? json("/api/cameras/" + c.id + "/snapshot.jpg") : json(nullptr)}};
   // A camera with a detect_url: the substream is analysed on its own and can be down while the recording
   // stream is up (the camera then records but raises no incident).
-  j["detect_stream"] = c.detect_stream ? json{{"state", c.detect_stream->state},
-                                              {"online", c.detect_stream->state == "streaming"}}
-                                       : json(nullptr);
+  j["detect_stream"] = c.detect_stream
+                           ? json{{"state", c.detect_stream->state}, {"online", c.detect_stream->state == "streaming"}}
+                           : json(nullptr);
   if (details) {
     j["details"] = json{{"reason", c.reason}, {"frames", c.frames}, {"packets", c.packets}};
     if (c.detect_stream) j["details"]["detect_reason"] = c.detect_stream->reason;
@@ -105,6 +109,8 @@ json camera_json(const CameraStatus& c, bool has_snapshot, bool details) {
   return j;
 }
 
-std::string error_body(const std::string& message) { return json{{"error", message}}.dump(); }
+std::string error_body(const std::string& message) {
+  return json{{"error", message}}.dump();
+}
 
 }  // namespace matthan::review_detail

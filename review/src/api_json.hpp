@@ -2,9 +2,8 @@
 #pragma once
 
 #include <map>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "matthan/review/live.hpp"
 #include "matthan/storage/index.hpp"

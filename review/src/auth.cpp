@@ -29,18 +29,25 @@ std::string to_hex(const unsigned char* p, std::size_t n) {
 
 const char* to_string(Role role) {
   switch (role) {
-    case Role::kViewer: return "viewer";
-    case Role::kOfficer: return "officer";
-    case Role::kAdmin: return "admin";
+    case Role::kViewer:
+      return "viewer";
+    case Role::kOfficer:
+      return "officer";
+    case Role::kAdmin:
+      return "admin";
   }
   return "viewer";
 }
 
 bool parse_role(const std::string& text, Role& out) {
-  if (text == "viewer") out = Role::kViewer;
-  else if (text == "officer") out = Role::kOfficer;
-  else if (text == "admin") out = Role::kAdmin;
-  else return false;
+  if (text == "viewer")
+    out = Role::kViewer;
+  else if (text == "officer")
+    out = Role::kOfficer;
+  else if (text == "admin")
+    out = Role::kAdmin;
+  else
+    return false;
   return true;
 }
 
@@ -161,7 +168,8 @@ int LoginLimiter::blocked_for(const std::string& address, SteadyTime now) {
 
 void LoginLimiter::failed(const std::string& address, SteadyTime now) {
   std::lock_guard lock(mu_);
-  if (by_address_.size() > 10000) std::erase_if(by_address_, [now](const auto& kv) { return kv.second.blocked_until <= now; });
+  if (by_address_.size() > 10000)
+    std::erase_if(by_address_, [now](const auto& kv) { return kv.second.blocked_until <= now; });
   Record& r = by_address_[address];
   if (r.failures == 0 || now - r.first > lockout_) {
     r.failures = 0;

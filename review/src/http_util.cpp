@@ -73,7 +73,8 @@ Result<WallTime> parse_iso_time(const std::string& s) {
   }
   if (pos != s.size()) return bad();
   if (Y < 1970 || Y > 2200 ||  // nanosecond time points end in 2262
-      M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60) return bad();
+      M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
+    return bad();
   std::tm tm{};
   tm.tm_year = Y - 1900;
   tm.tm_mon = M - 1;
@@ -97,9 +98,13 @@ std::int64_t to_ms(WallTime t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-WallTime from_ms(std::int64_t ms) { return WallTime(std::chrono::milliseconds(ms)); }
+WallTime from_ms(std::int64_t ms) {
+  return WallTime(std::chrono::milliseconds(ms));
+}
 
-std::string encode_cursor(WallTime started, const std::string& id) { return std::to_string(to_ms(started)) + "_" + id; }
+std::string encode_cursor(WallTime started, const std::string& id) {
+  return std::to_string(to_ms(started)) + "_" + id;
+}
 
 bool decode_cursor(const std::string& s, WallTime& started, std::string& id) {
   const auto us = s.find('_');
@@ -138,10 +143,18 @@ std::string log_safe(std::string_view text) {
   for (const char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\\': out += "\\\\"; break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           char hex[5];

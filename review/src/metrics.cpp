@@ -8,7 +8,9 @@ namespace {
 
 using CameraValue = std::function<std::optional<double>(const CameraMetrics&)>;
 
-double as_double(std::uint64_t v) { return static_cast<double>(v); }
+double as_double(std::uint64_t v) {
+  return static_cast<double>(v);
+}
 std::optional<double> as_double(const std::optional<std::uint64_t>& v) {
   return v ? std::optional(as_double(*v)) : std::nullopt;
 }
@@ -37,7 +39,8 @@ void render_node(ExpositionWriter& w, const NodeMetrics& n) {
   w.family("matthan_analysis_workers", MetricType::kGauge, "Analysis worker threads.");
   w.sample({}, n.analysis_workers);
 
-  w.family("matthan_detector_calls_total", MetricType::kCounter, "Detector calls (one per analysed frame and detector).");
+  w.family("matthan_detector_calls_total", MetricType::kCounter,
+           "Detector calls (one per analysed frame and detector).");
   for (const auto& d : n.detectors) w.sample({{"detector", d.detector}}, as_double(d.latency_s.count));
   w.family("matthan_detector_latency_seconds", MetricType::kHistogram, "Duration of one detector call.");
   for (const auto& d : n.detectors) w.histogram({{"detector", d.detector}}, d.latency_s);
@@ -79,8 +82,7 @@ void render_cameras(ExpositionWriter& w, const MetricsSnapshot& s) {
     for (const char* state : kCameraStates) w.sample({{"camera", c.id}, {"state", state}}, c.state == state ? 1 : 0);
 
   const auto counter = [&](const char* name, const char* help, std::uint64_t CameraMetrics::*field) {
-    per_camera(w, s, name, MetricType::kCounter, help,
-               [field](const CameraMetrics& c) { return as_double(c.*field); });
+    per_camera(w, s, name, MetricType::kCounter, help, [field](const CameraMetrics& c) { return as_double(c.*field); });
   };
   counter("matthan_camera_packets_total", "Encoded video packets received (what recording uses).",
           &CameraMetrics::packets);

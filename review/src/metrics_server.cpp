@@ -1,12 +1,12 @@
 // The scrape response, and the stand-alone /metrics listener.
 #include "matthan/review/metrics_server.hpp"
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
 #include <atomic>
 #include <chrono>
 #include <thread>
-
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "http_util.hpp"
 #include "listen_thread.hpp"
@@ -40,13 +40,15 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& l
   const MetricsSource* src = &source;
   impl->server.Get("/metrics", [src](const httplib::Request&, httplib::Response& res) { send_metrics(res, *src); });
   impl->server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.body.empty()) res.set_content(res.status == 404 ? "not found: only /metrics is served here\n" : "error\n",
-                                          "text/plain; charset=utf-8");
+    if (res.body.empty())
+      res.set_content(res.status == 404 ? "not found: only /metrics is served here\n" : "error\n",
+                      "text/plain; charset=utf-8");
   });
   if (port.value() == 0) {
     impl->port = impl->server.bind_to_any_port(impl->host);
   } else {
-    impl->port = impl->server.bind_to_port(impl->host, static_cast<int>(port.value())) ? static_cast<int>(port.value()) : -1;
+    impl->port =
+        impl->server.bind_to_port(impl->host, static_cast<int>(port.value())) ? static_cast<int>(port.value()) : -1;
   }
   if (impl->port <= 0) return make_error(fmt::format("metrics: cannot listen on {}", listen));
   impl->loop.start(impl->server);
@@ -57,14 +59,18 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& l
 
 MetricsServer::MetricsServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-MetricsServer::~MetricsServer() { stop(); }
+MetricsServer::~MetricsServer() {
+  stop();
+}
 
 void MetricsServer::stop() {
   if (!impl_ || impl_->stopping.exchange(true)) return;
   impl_->loop.stop(impl_->server);
 }
 
-int MetricsServer::port() const { return impl_->port; }
+int MetricsServer::port() const {
+  return impl_->port;
+}
 
 std::string MetricsServer::url() const {
   const std::string host = impl_->host == "0.0.0.0" ? "127.0.0.1" : impl_->host;

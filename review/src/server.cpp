@@ -3,28 +3,27 @@
 // POSTs (403); request values are validated (400) and never used as file paths.
 #include "matthan/review/server.hpp"
 
+#include <fmt/format.h>
+#include <httplib.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <limits>
-#include <set>
 #include <map>
-#include <thread>
-
-#include <httplib.h>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
+#include <set>
+#include <thread>
 
 #include "api_json.hpp"
 #include "http_util.hpp"
 #include "listen_thread.hpp"
-#include "metrics_http.hpp"
 #include "matthan/core/time.hpp"
 #include "matthan/review/auth.hpp"
 #include "matthan/storage/file_hash.hpp"
 #include "matthan/storage/index.hpp"
+#include "metrics_http.hpp"
 #include "tar_bundle.hpp"
 #include "web_assets.hpp"
 
@@ -78,7 +77,9 @@ std::shared_ptr<OpenFile> open_regular(const fs::path& p) {
 // cpp-httplib 0.11 applies the request's Range to whatever body goes out (error bodies included) and
 // does not check it against the file size. The request object is the server's own non-const local, so
 // we clear or clamp its ranges here: errors go out whole, and a bad range gets a proper 416.
-httplib::Request& mutable_request(const httplib::Request& req) { return const_cast<httplib::Request&>(req); }
+httplib::Request& mutable_request(const httplib::Request& req) {
+  return const_cast<httplib::Request&>(req);
+}
 
 // Clamps ranges to the file; false (ranges cleared) when one cannot be satisfied.
 bool fit_ranges(const httplib::Request& req, std::uint64_t size) {
@@ -99,13 +100,12 @@ bool fit_ranges(const httplib::Request& req, std::uint64_t size) {
 void serve_file(httplib::Response& res, std::shared_ptr<OpenFile> f, const char* type) {
   res.set_header("Accept-Ranges", "bytes");
   res.set_header("Cache-Control", "private, no-cache");
-  res.set_content_provider(
-      f->size(), type, [f](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
-        std::string buf(std::min(length, kFileChunk), '\0');
-        const ssize_t got = ::pread(f->fd(), buf.data(), buf.size(), static_cast<off_t>(offset));
-        if (got <= 0) return false;
-        return sink.write(buf.data(), static_cast<std::size_t>(got));
-      });
+  res.set_content_provider(f->size(), type, [f](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+    std::string buf(std::min(length, kFileChunk), '\0');
+    const ssize_t got = ::pread(f->fd(), buf.data(), buf.size(), static_cast<off_t>(offset));
+    if (got <= 0) return false;
+    return sink.write(buf.data(), static_cast<std::size_t>(got));
+  });
 }
 
 }  // namespace
@@ -162,7 +162,8 @@ struct ReviewServer::Impl {
       c.csrf = s->csrf;
     }
     if (static_cast<int>(c.who.role) < static_cast<int>(need))
-      throw HttpError{403, fmt::format("role '{}' may not do this (needs '{}')", to_string(c.who.role), to_string(need))};
+      throw HttpError{403,
+                      fmt::format("role '{}' may not do this (needs '{}')", to_string(c.who.role), to_string(need))};
     if (mutating && !c.who.via_token && !constant_time_equal(req.get_header_value("X-CSRF-Token"), c.csrf))
       throw HttpError{403, "CSRF token missing or wrong (send the X-CSRF-Token header from /api/session)"};
     return c;
@@ -185,7 +186,8 @@ struct ReviewServer::Impl {
 
   static json parse_body(const httplib::Request& req) {
     const std::string type = req.get_header_value("Content-Type");
-    if (type.rfind("application/json", 0) != 0) throw HttpError{400, "the body must be JSON (Content-Type: application/json)"};
+    if (type.rfind("application/json", 0) != 0)
+      throw HttpError{400, "the body must be JSON (Content-Type: application/json)"};
     json j = json::parse(req.body, nullptr, false);
     if (j.is_discarded()) throw HttpError{400, "the body is not valid JSON"};
     if (!j.is_object()) throw HttpError{400, "the body must be a JSON object"};
@@ -206,9 +208,12 @@ struct ReviewServer::Impl {
   static std::string incident_id_of(const httplib::Request& req) {
     const std::string id = req.matches[1];
     switch (check_incident_id(id)) {
-      case IdCheck::kOk: return id;
-      case IdCheck::kTraversal: throw HttpError{404, "not found"};
-      case IdCheck::kMalformed: break;
+      case IdCheck::kOk:
+        return id;
+      case IdCheck::kTraversal:
+        throw HttpError{404, "not found"};
+      case IdCheck::kMalformed:
+        break;
     }
     throw HttpError{400, "malformed incident id (expected [A-Za-z0-9_-], at most 128)"};
   }
@@ -261,8 +266,11 @@ struct ReviewServer::Impl {
   }
 
   json session_json(const std::string& user, Role role, const std::string& csrf) const {
-    return json{{"user", user},    {"role", to_string(role)}, {"csrf", csrf},
-                {"node", deps.node}, {"time_zone", settings.time_zone}};
+    return json{{"user", user},
+                {"role", to_string(role)},
+                {"csrf", csrf},
+                {"node", deps.node},
+                {"time_zone", settings.time_zone}};
   }
 
   void register_session_routes(httplib::Server& s) {
@@ -280,7 +288,8 @@ struct ReviewServer::Impl {
 
   // ---- incidents ----
   IncidentQuery query_of(const httplib::Request& req) {
-    static const std::set<std::string> kKnown{"camera", "kind", "label", "from", "to", "state", "evidence", "limit", "cursor"};
+    static const std::set<std::string> kKnown{"camera", "kind",     "label", "from",  "to",
+                                              "state",  "evidence", "limit", "cursor"};
     for (const auto& [k, v] : req.params)
       if (!kKnown.count(k)) throw HttpError{400, fmt::format("unknown parameter '{}'", k.substr(0, 40))};
     IncidentQuery q;
@@ -294,7 +303,8 @@ struct ReviewServer::Impl {
     }
     for (auto [key, field] : {std::pair{"kind", &q.kind}, std::pair{"label", &q.label}}) {
       if (auto v = param(key)) {
-        if (!valid_word(*v)) throw HttpError{400, fmt::format("{}: expected letters, digits, '_', '-' (at most 64)", key)};
+        if (!valid_word(*v))
+          throw HttpError{400, fmt::format("{}: expected letters, digits, '_', '-' (at most 64)", key)};
         *field = *v;
       }
     }
@@ -342,13 +352,18 @@ struct ReviewServer::Impl {
   // The clip file of an incident, or the reason there is none (409 while still being written).
   std::pair<fs::path, ClipRecord> clip_file(const IncidentView& v) {
     if (!v.clip) {
-      if (!v.incident.ended_at) throw HttpError{409, "the incident is still going on: its clip is served once it has ended and the clip is final"};
+      if (!v.incident.ended_at)
+        throw HttpError{409,
+                        "the incident is still going on: its clip is served once it has ended and the clip is final"};
       throw HttpError{404, "this incident has no clip"};
     }
     const ClipRecord& c = *v.clip;
     if (c.state == ClipState::kWriting)
-      throw HttpError{409, "the clip is still being written: it is served once it is final (try again in a few seconds)"};
-    if (c.state == ClipState::kDeleted) throw HttpError{404, "the clip was deleted (" + (c.deleted_reason.empty() ? std::string("retention") : c.deleted_reason) + ")"};
+      throw HttpError{409,
+                      "the clip is still being written: it is served once it is final (try again in a few seconds)"};
+    if (c.state == ClipState::kDeleted)
+      throw HttpError{404, "the clip was deleted (" +
+                               (c.deleted_reason.empty() ? std::string("retention") : c.deleted_reason) + ")"};
     auto path = resolve_under(deps.storage_root, c.path);
     if (!path) throw HttpError{404, "the clip's stored path is not under the storage root"};
     return {*path, c};
@@ -407,7 +422,8 @@ struct ReviewServer::Impl {
     load_incident(id);
     if (auto st = deps.index->set_evidence(id, hold, note, c.who.name, std::chrono::system_clock::now()); !st.ok())
       throw HttpError{500, "index: " + st.error().message};
-    spdlog::info("review: '{}' {} evidence hold on incident {}", log_safe(c.who.name), hold ? "placed" : "released", id);
+    spdlog::info("review: '{}' {} evidence hold on incident {}", log_safe(c.who.name), hold ? "placed" : "released",
+                 id);
     send_json(res, incident_json(load_incident(id), camera_names()));
   }
 
@@ -448,14 +464,16 @@ struct ReviewServer::Impl {
     res.set_content_provider(bundle->size(), "application/x-tar",
                              [bundle](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
                                std::string chunk;
-                               if (!bundle->read(offset, std::min(length, kFileChunk), chunk) || chunk.empty()) return false;
+                               if (!bundle->read(offset, std::min(length, kFileChunk), chunk) || chunk.empty())
+                                 return false;
                                return sink.write(chunk.data(), chunk.size());
                              });
   }
 
   void register_incident_routes(httplib::Server& s) {
     const auto viewer = [this](auto fn) {
-      return guarded(Role::kViewer, false, [this, fn](const auto& req, auto& res, const Caller&) { (this->*fn)(req, res); });
+      return guarded(Role::kViewer, false,
+                     [this, fn](const auto& req, auto& res, const Caller&) { (this->*fn)(req, res); });
     };
     s.Get("/api/incidents", viewer(&Impl::list_incidents));
     s.Get(R"(/api/incidents/([^/]+))", guarded(Role::kViewer, false, [this](const auto& req, auto& res, const Caller&) {
@@ -464,11 +482,14 @@ struct ReviewServer::Impl {
     s.Get(R"(/api/incidents/([^/]+)/clip\.mp4)", viewer(&Impl::send_clip));
     s.Get(R"(/api/incidents/([^/]+)/snapshot\.jpg)", viewer(&Impl::send_snapshot));
     s.Get(R"(/api/incidents/([^/]+)/export)",
-          guarded(Role::kOfficer, false, [this](const auto& req, auto& res, const Caller& c) { send_export(req, res, c); }));
+          guarded(Role::kOfficer, false,
+                  [this](const auto& req, auto& res, const Caller& c) { send_export(req, res, c); }));
     s.Post(R"(/api/incidents/([^/]+)/review)",
-           guarded(Role::kOfficer, true, [this](const auto& req, auto& res, const Caller& c) { post_review(req, res, c); }));
+           guarded(Role::kOfficer, true,
+                   [this](const auto& req, auto& res, const Caller& c) { post_review(req, res, c); }));
     s.Post(R"(/api/incidents/([^/]+)/evidence)",
-           guarded(Role::kOfficer, true, [this](const auto& req, auto& res, const Caller& c) { post_evidence(req, res, c); }));
+           guarded(Role::kOfficer, true,
+                   [this](const auto& req, auto& res, const Caller& c) { post_evidence(req, res, c); }));
   }
 
   // ---- events ----
@@ -501,7 +522,8 @@ struct ReviewServer::Impl {
     // Payloads are single-line JSON; a stray newline would end the SSE field, so it is escaped away.
     std::string data = visible_payload(topic, payload, details);
     std::replace(data.begin(), data.end(), '\n', ' ');
-    return fmt::format("id: {}\nevent: {}\ndata: {}\n\n", seq, topic.rfind("incident.", 0) == 0 ? "incident" : "message", data);
+    return fmt::format("id: {}\nevent: {}\ndata: {}\n\n", seq,
+                       topic.rfind("incident.", 0) == 0 ? "incident" : "message", data);
   }
 
   // Writes events after `last` to the sink; from the index when the live buffer has lost some. `details`:
@@ -536,7 +558,8 @@ struct ReviewServer::Impl {
   void stream(const httplib::Request& req, httplib::Response& res, const Caller& c) {
     if (!deps.feed) throw HttpError{503, "no live feed in this process"};
     std::uint64_t start = deps.feed->last_seq();
-    const std::string resume = req.has_param("since") ? req.get_param_value("since") : req.get_header_value("Last-Event-ID");
+    const std::string resume =
+        req.has_param("since") ? req.get_param_value("since") : req.get_header_value("Last-Event-ID");
     if (!resume.empty()) {
       auto n = parse_int(resume, 0, std::numeric_limits<long long>::max());
       if (!n.ok()) throw HttpError{400, "since / Last-Event-ID: " + n.error().message};
@@ -593,7 +616,8 @@ struct ReviewServer::Impl {
                 arr.push_back(camera_json(cam, latest_with_snapshot(cam.id).has_value(), c.who.role == Role::kAdmin));
             send_json(res, json{{"cameras", std::move(arr)}, {"node", deps.node}});
           }));
-    s.Get(R"(/api/cameras/([^/]+)/snapshot\.jpg)", guarded(Role::kViewer, false, [this](const auto& req, auto& res, const Caller&) {
+    s.Get(R"(/api/cameras/([^/]+)/snapshot\.jpg)",
+          guarded(Role::kViewer, false, [this](const auto& req, auto& res, const Caller&) {
             const std::string id = req.matches[1];
             if (!valid_camera_id(id)) throw HttpError{404, "not found"};
             auto v = latest_with_snapshot(id);
@@ -623,9 +647,8 @@ struct ReviewServer::Impl {
       s.Get("/metrics", [source](const httplib::Request&, httplib::Response& res) { send_metrics(res, *source); });
       return;
     }
-    s.Get("/metrics", guarded(Role::kViewer, false, [source](const auto&, auto& res, const Caller&) {
-            send_metrics(res, *source);
-          }));
+    s.Get("/metrics", guarded(Role::kViewer, false,
+                              [source](const auto&, auto& res, const Caller&) { send_metrics(res, *source); }));
   }
 
   // ---- static page ----
@@ -750,7 +773,9 @@ Result<std::unique_ptr<ReviewServer>> ReviewServer::start(const ReviewSettings& 
 
 ReviewServer::ReviewServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-ReviewServer::~ReviewServer() { stop(); }
+ReviewServer::~ReviewServer() {
+  stop();
+}
 
 void ReviewServer::stop() {
   if (!impl_ || impl_->stopping.exchange(true)) return;
@@ -758,7 +783,9 @@ void ReviewServer::stop() {
   impl_->loop.stop(*impl_->server);
 }
 
-int ReviewServer::port() const { return impl_->port; }
+int ReviewServer::port() const {
+  return impl_->port;
+}
 
 std::string ReviewServer::url() const {
   const std::string host = impl_->host == "0.0.0.0" ? "127.0.0.1" : impl_->host;

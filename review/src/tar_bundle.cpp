@@ -1,6 +1,7 @@
 // ustar writer for the export bundle (names are ours, never a request value).
 #include "tar_bundle.hpp"
 
+#include <sodium.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,8 +10,6 @@
 #include <cstring>
 #include <ctime>
 #include <string>
-
-#include <sodium.h>
 
 #include "matthan/storage/file_hash.hpp"
 

@@ -36,7 +36,7 @@ class TarBundle {
  private:
   struct Sha256Stream;  // the running hash of one file member
   struct Part {
-    std::string bytes;  // header, in-memory content, padding, or a generated member once made
+    std::string bytes;         // header, in-memory content, padding, or a generated member once made
     std::uint64_t length = 0;  // of a file or generated member
     std::string member;        // a file member's name
     std::shared_ptr<const StoredFile> file;

@@ -21,8 +21,10 @@ void ClipLedger::note(const std::string& camera, const RecorderNotes& notes) {
     cr.requested_start = o.requested_start;
     cr.created_at = std::chrono::system_clock::now();
     cr.state = ClipState::kWriting;
-    if (auto id = index_.add_clip(cr); id.ok()) writing_[o.relative_path] = id.value();
-    else log->error("index: clip {} not recorded: {}", o.relative_path, id.error().message);
+    if (auto id = index_.add_clip(cr); id.ok())
+      writing_[o.relative_path] = id.value();
+    else
+      log->error("index: clip {} not recorded: {}", o.relative_path, id.error().message);
     if (o.requested_start && o.first_wall > *o.requested_start)
       log->warn("clip {} starts {:.1f} s after start - pre_roll: the ring held no older keyframe", o.relative_path,
                 std::chrono::duration<double>(o.first_wall - *o.requested_start).count());
@@ -78,8 +80,10 @@ std::optional<std::int64_t> ClipLedger::record_finished(const std::string& camer
     }
     return cr.id;
   }
-  if (auto id = index_.add_clip(cr); id.ok()) return id.value();
-  else log->error("index: clip {} not recorded: {}", fc.relative_path, id.error().message);
+  if (auto id = index_.add_clip(cr); id.ok())
+    return id.value();
+  else
+    log->error("index: clip {} not recorded: {}", fc.relative_path, id.error().message);
   return std::nullopt;
 }
 

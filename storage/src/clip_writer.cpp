@@ -69,7 +69,7 @@ struct ClipWriter::Impl {
   av::PacketPtr pending;  // the newest packet, held until the next one tells its duration
   MediaTimeNs pending_duration_ns = 0;
 
-  FdGuard sync_fd;        // the .part, opened read-only just to fdatasync it
+  FdGuard sync_fd;                // the .part, opened read-only just to fdatasync it
   MediaTimeNs last_sync_pts = 0;  // media time of the last flush to disk
 
   MediaTimeNs base_ns = 0;  // the first packet's DTS: it lands at 0
@@ -95,8 +95,7 @@ struct ClipWriter::Impl {
     av_packet_rescale_ts(pkt, kClipTimeBase, st->time_base);
     const int err = av_write_frame(muxer.get(), pkt);
     pending.reset();
-    if (err < 0)
-      return make_error(fmt::format("write packet to {}: {}", part_path.string(), av::error_text(err)));
+    if (err < 0) return make_error(fmt::format("write packet to {}: {}", part_path.string(), av::error_text(err)));
     return {};
   }
 
@@ -135,8 +134,7 @@ void describe_stream(AVStream* st, const StreamInfo& stream) {
   par->width = stream.width;
   par->height = stream.height;
   st->time_base = kClipTimeBase;
-  if (stream.fps_num > 0 && stream.fps_den > 0)
-    st->avg_frame_rate = AVRational{stream.fps_num, stream.fps_den};
+  if (stream.fps_num > 0 && stream.fps_den > 0) st->avg_frame_rate = AVRational{stream.fps_num, stream.fps_den};
   if (stream.codec == VideoCodec::kMjpeg) {
     // MJPEG in MP4 (sample entry mp4v, object type 0x6C): each sample a whole JPEG. ffmpeg, VLC and mpv play
     // it; browsers do not (docs/operations.md).
@@ -148,16 +146,14 @@ void describe_stream(AVStream* st, const StreamInfo& stream) {
   par->codec_id = hevc ? AV_CODEC_ID_HEVC : AV_CODEC_ID_H264;
   // hvc1/avc1: parameter sets live in the sample entry, which is what Safari and browsers expect.
   par->codec_tag = hevc ? MKTAG('h', 'v', 'c', '1') : MKTAG('a', 'v', 'c', '1');
-  par->extradata =
-      static_cast<std::uint8_t*>(av_mallocz(stream.extradata.size() + AV_INPUT_BUFFER_PADDING_SIZE));
+  par->extradata = static_cast<std::uint8_t*>(av_mallocz(stream.extradata.size() + AV_INPUT_BUFFER_PADDING_SIZE));
   std::memcpy(par->extradata, stream.extradata.data(), stream.extradata.size());
   par->extradata_size = static_cast<int>(stream.extradata.size());
 }
 
 }  // namespace
 
-Result<std::unique_ptr<ClipWriter>> ClipWriter::open(std::filesystem::path final_path,
-                                                     const StreamInfo& stream) {
+Result<std::unique_ptr<ClipWriter>> ClipWriter::open(std::filesystem::path final_path, const StreamInfo& stream) {
   if (Status s = check_stream(stream); !s)
     return make_error(fmt::format("clip {}: {}", final_path.string(), s.error().message));
   auto impl = std::make_unique<Impl>();
@@ -167,15 +163,12 @@ Result<std::unique_ptr<ClipWriter>> ClipWriter::open(std::filesystem::path final
   const std::string part = impl->part_path.string();
 
   std::error_code ec;
-  if (impl->final_path.has_parent_path())
-    std::filesystem::create_directories(impl->final_path.parent_path(), ec);
-  if (ec)
-    return make_error(fmt::format("create {}: {}", impl->final_path.parent_path().string(), ec.message()));
+  if (impl->final_path.has_parent_path()) std::filesystem::create_directories(impl->final_path.parent_path(), ec);
+  if (ec) return make_error(fmt::format("create {}: {}", impl->final_path.parent_path().string(), ec.message()));
 
   AVFormatContext* raw = nullptr;
   int err = avformat_alloc_output_context2(&raw, nullptr, "mp4", part.c_str());
-  if (err < 0 || raw == nullptr)
-    return make_error(fmt::format("mp4 muxer for {}: {}", part, av::error_text(err)));
+  if (err < 0 || raw == nullptr) return make_error(fmt::format("mp4 muxer for {}: {}", part, av::error_text(err)));
   impl->muxer.reset(raw);
   impl->st = avformat_new_stream(raw, nullptr);
   if (impl->st == nullptr) return make_error(fmt::format("mp4 stream for {}: out of memory", part));
@@ -279,8 +272,9 @@ Result<ClipSummary> ClipWriter::finish() {
     // Nothing recorded is thrown away: the fragmented .part, trailer written, is itself a playable MP4
     // (only not +faststart). A rename needs no free space.
     std::filesystem::rename(m.part_path, m.final_path, ec);
-    if (ec) return fail(fmt::format("{}; keeping the fragmented file as {} failed too: {}", remuxed.error().message,
-                                    m.final_path.string(), ec.message()));
+    if (ec)
+      return fail(fmt::format("{}; keeping the fragmented file as {} failed too: {}", remuxed.error().message,
+                              m.final_path.string(), ec.message()));
     not_finalised = remuxed.error().message;
   }
   m.closed = true;

@@ -20,7 +20,9 @@ namespace {
 namespace fs = std::filesystem;
 constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::min();
 
-std::int64_t packet_time(const AVPacket& p) { return p.pts != AV_NOPTS_VALUE ? p.pts : p.dts; }
+std::int64_t packet_time(const AVPacket& p) {
+  return p.pts != AV_NOPTS_VALUE ? p.pts : p.dts;
+}
 
 // MP4 when its muxer takes the codec (H.264, H.265, MPEG-4 part 2, MJPEG…), Matroska for the rest
 // (msmpeg4, old DVR codecs), which holds nearly anything and plays in VLC and browsers' players alike.
@@ -191,7 +193,8 @@ Result<CutSummary> cut_clip(const fs::path& source, const fs::path& stem, double
   w.to = origin + static_cast<std::int64_t>(std::ceil(to_s / tb));
   // Seek to the keyframe before the window when the file is indexed; the cutter still finds the keyframe
   // itself, so an unindexed stream (raw H.264, some DVR exports) is simply read from the start.
-  if (av_seek_frame(raw, video, w.from, AVSEEK_FLAG_BACKWARD) < 0) (void)av_seek_frame(raw, video, origin, AVSEEK_FLAG_BACKWARD);
+  if (av_seek_frame(raw, video, w.from, AVSEEK_FLAG_BACKWARD) < 0)
+    (void)av_seek_frame(raw, video, origin, AVSEEK_FLAG_BACKWARD);
 
   const char* container = container_for(st->codecpar->codec_id);
   CutSummary summary;

@@ -2,11 +2,10 @@
 #include "matthan/storage/file_hash.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
 #include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <array>
 #include <cerrno>
@@ -38,7 +37,8 @@ Result<StoredFile> StoredFile::open(const std::filesystem::path& path) {
   struct stat st {};
   if (::fstat(fd, &st) != 0)
     return make_error(ErrorCode::kIo, fmt::format("{}: cannot stat: {}", path.string(), std::strerror(errno)));
-  if (!S_ISREG(st.st_mode)) return make_error(ErrorCode::kInvalid, fmt::format("{}: not a regular file", path.string()));
+  if (!S_ISREG(st.st_mode))
+    return make_error(ErrorCode::kInvalid, fmt::format("{}: not a regular file", path.string()));
   f.size_ = static_cast<std::uint64_t>(st.st_size);
   return f;
 }

@@ -117,7 +117,9 @@ EventRecord read_event(const Statement& s) {
                      from_ms(s.int64("at_ms"))};
 }
 
-bool valid_review_state(const std::string& s) { return s == "new" || s == "reviewed" || s == "false_alarm"; }
+bool valid_review_state(const std::string& s) {
+  return s == "new" || s == "reviewed" || s == "false_alarm";
+}
 
 void bind_clip(Statement& s, const ClipRecord& r) {
   s.bind(":path", r.path)
@@ -154,15 +156,13 @@ struct Index::Impl {
   }
 
   Result<int> current_version() {
-    auto exists =
-        prepare("read schema version",
-                "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
+    auto exists = prepare("read schema version",
+                          "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
     if (!exists) return exists.error();
     auto row = exists->step();
     if (!row) return fail("read schema version", row.error().message);
     if (exists->int64("n") == 0) return 0;
-    auto version =
-        prepare("read schema version", "SELECT COALESCE(MAX(version), 0) AS version FROM schema_version");
+    auto version = prepare("read schema version", "SELECT COALESCE(MAX(version), 0) AS version FROM schema_version");
     if (!version) return version.error();
     row = version->step();
     if (!row) return fail("read schema version", row.error().message);
@@ -289,8 +289,8 @@ Result<std::unique_ptr<Index>> Index::open(const std::filesystem::path& db_path,
   if (ec) return impl->fail("create directory", ec.message());
 
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(db_path.c_str(), &raw,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  const int rc =
+      sqlite3_open_v2(db_path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   impl->db.reset(raw);  // even a failed open hands back a handle to close
   if (rc != SQLITE_OK) return impl->fail("open", sqlite::describe(raw, rc));
   if (Status s = impl->configure(busy_timeout); !s) return s.error();
@@ -309,12 +309,11 @@ Result<std::uint64_t> Index::last_event_seq() {
   return static_cast<std::uint64_t>(s->int64("seq"));
 }
 
-Status Index::record_event(std::uint64_t seq, const std::string& topic, const std::string& payload,
-                           WallTime at) {
+Status Index::record_event(std::uint64_t seq, const std::string& topic, const std::string& payload, WallTime at) {
   std::lock_guard lock(impl_->mu);
   const std::string what = fmt::format("record event {}", seq);
-  auto s = impl_->prepare(
-      what, "INSERT INTO events (seq, topic, payload, at_ms) VALUES (:seq, :topic, :payload, :at_ms)");
+  auto s =
+      impl_->prepare(what, "INSERT INTO events (seq, topic, payload, at_ms) VALUES (:seq, :topic, :payload, :at_ms)");
   if (!s) return s.error();
   s->bind(":seq", static_cast<std::int64_t>(seq))
       .bind(":topic", topic)
@@ -326,9 +325,8 @@ Status Index::record_event(std::uint64_t seq, const std::string& topic, const st
 
 Result<std::vector<EventRecord>> Index::events_after(std::uint64_t after, int limit) {
   std::lock_guard lock(impl_->mu);
-  auto s = impl_->prepare(
-      "read events",
-      "SELECT seq, topic, payload, at_ms FROM events WHERE seq > :after ORDER BY seq LIMIT :limit");
+  auto s = impl_->prepare("read events",
+                          "SELECT seq, topic, payload, at_ms FROM events WHERE seq > :after ORDER BY seq LIMIT :limit");
   if (!s) return s.error();
   s->bind(":after", static_cast<std::int64_t>(after)).bind(":limit", static_cast<std::int64_t>(limit));
   return read_rows(*impl_, *s, "read events", read_event);
@@ -459,8 +457,8 @@ Result<std::optional<ClipRecord>> index_detail::clip_locked(Index::Impl& impl, s
 
 Result<std::optional<SnapshotRecord>> index_detail::snapshot_locked(Index::Impl& impl, const std::string& incident_id) {
   const std::string what = fmt::format("read snapshot of {}", incident_id);
-  auto s = impl.prepare(what,
-                        fmt::format("SELECT {} FROM snapshots WHERE incident_id = :incident_id", kSnapshotColumns));
+  auto s =
+      impl.prepare(what, fmt::format("SELECT {} FROM snapshots WHERE incident_id = :incident_id", kSnapshotColumns));
   if (!s) return s.error();
   s->bind(":incident_id", incident_id);
   return read_row(impl, *s, what, read_snapshot);
@@ -557,16 +555,19 @@ Status Index::set_review(const std::string& incident_id, const std::string& stat
       state = excluded.state, note = excluded.note, updated_by = excluded.updated_by,
       updated_at_ms = excluded.updated_at_ms)sql");
   if (!s) return s.error();
-  s->bind(":incident_id", incident_id).bind(":state", state).bind(":note", note).bind(":user", user).bind(
-      ":at_ms", to_ms(at));
+  s->bind(":incident_id", incident_id)
+      .bind(":state", state)
+      .bind(":note", note)
+      .bind(":user", user)
+      .bind(":at_ms", to_ms(at));
   if (Status r = s->run(); !r) return impl_->fail(what, r.error().message);
   if (Status r = index_detail::log_review_locked(*impl_, incident_id, "review", state, note, user, at); !r) return r;
   if (Status r = tx.commit(); !r) return impl_->fail(what, r.error().message);
   return {};
 }
 
-Status Index::set_evidence(const std::string& incident_id, bool hold, const std::string& note,
-                           const std::string& user, WallTime at) {
+Status Index::set_evidence(const std::string& incident_id, bool hold, const std::string& note, const std::string& user,
+                           WallTime at) {
   const std::string what = fmt::format("evidence hold on incident {}", incident_id);
   std::lock_guard lock(impl_->mu);
   Transaction tx(impl_->db.get());
@@ -617,8 +618,7 @@ Result<IncidentPage> Index::incidents(const IncidentQuery& q) {
   if (q.to) where += " AND i.started_at_ms < :to_ms";
   if (q.review_state) where += " AND COALESCE(r.state, 'new') = :review_state";
   if (q.evidence) where += " AND COALESCE(r.evidence, 0) = :evidence";
-  if (q.before)
-    where += " AND (i.started_at_ms < :cursor_ms OR (i.started_at_ms = :cursor_ms AND i.id < :cursor_id))";
+  if (q.before) where += " AND (i.started_at_ms < :cursor_ms OR (i.started_at_ms = :cursor_ms AND i.id < :cursor_id))";
   const std::string sql = fmt::format(
       "SELECT {}, {} FROM incidents i LEFT JOIN review r ON r.incident_id = i.id WHERE {} "
       "ORDER BY i.started_at_ms DESC, i.id DESC LIMIT :limit",
@@ -652,8 +652,8 @@ Result<std::optional<IncidentView>> Index::incident(const std::string& id) {
   std::lock_guard lock(impl_->mu);
   auto s = impl_->prepare(
       "read incident",
-      fmt::format("SELECT {}, {} FROM incidents i LEFT JOIN review r ON r.incident_id = i.id WHERE i.id = :id",
-                  columns, kReviewColumns));
+      fmt::format("SELECT {}, {} FROM incidents i LEFT JOIN review r ON r.incident_id = i.id WHERE i.id = :id", columns,
+                  kReviewColumns));
   if (!s) return s.error();
   s->bind(":id", id);
   auto views = index_detail::views_locked(*impl_, *s);
@@ -686,7 +686,6 @@ Result<std::int64_t> Index::upsert_snapshot(const SnapshotRecord& r) {
   if (!*row) return impl_->fail(what, "no id returned");
   return s->int64("id");
 }
-
 
 // ---------------------------------------------------------------------------------------------------------
 // Clip lifecycle, reconcile and retention.
@@ -752,11 +751,10 @@ Status Index::link_incident_clip(const std::string& incident_id, std::int64_t cl
 
 Result<std::vector<ClipRecord>> Index::retention_candidates(int limit) {
   std::lock_guard lock(impl_->mu);
-  auto s = impl_->prepare(
-      "retention candidates",
-      fmt::format("SELECT {} FROM clips c WHERE c.state IN ('complete', 'partial') AND NOT {} "
-                  "ORDER BY c.end_ms, c.id LIMIT :limit",
-                  kClipColumns, kHeldClause));
+  auto s = impl_->prepare("retention candidates",
+                          fmt::format("SELECT {} FROM clips c WHERE c.state IN ('complete', 'partial') AND NOT {} "
+                                      "ORDER BY c.end_ms, c.id LIMIT :limit",
+                                      kClipColumns, kHeldClause));
   if (!s) return s.error();
   s->bind(":limit", static_cast<std::int64_t>(std::max(limit, 1)));
   return read_rows(*impl_, *s, "retention candidates", read_clip);

@@ -159,8 +159,8 @@ class Reconciler {
           c.flag = s.error().message;
           files_.finals.erase(c.path);
           ++report_.unrecoverable;
-          problem(fmt::format("{}: interrupted clip had nothing playable ({}); marked deleted", c.path,
-                              s.error().message));
+          problem(
+              fmt::format("{}: interrupted clip had nothing playable ({}); marked deleted", c.path, s.error().message));
         }
       } else if (has_final) {
         // The remux finished and the .part was removed, but the index update did not happen.
@@ -287,8 +287,8 @@ Result<ReconcileReport> reconcile_storage(const fs::path& root, Index& index, Wa
   spdlog::info(
       "reconcile: {} recovered as partial, {} completed, {} unrecoverable, {} missing files, {} stray files, "
       "{} stray in-progress files, {} temporaries removed, {} missing snapshots",
-      report->recovered_partial, report->completed, report->unrecoverable, report->missing_files,
-      report->stray_files, report->stray_parts, report->temp_files_removed, report->missing_snapshots);
+      report->recovered_partial, report->completed, report->unrecoverable, report->missing_files, report->stray_files,
+      report->stray_parts, report->temp_files_removed, report->missing_snapshots);
   return report;
 }
 

@@ -24,8 +24,7 @@ MediaTimeNs seconds_to_ns(double s) {
 std::string path_safe(const std::string& s) {
   std::string out = s;
   for (char& c : out) {
-    const bool ok =
-        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
     if (!ok) c = '_';
   }
   return out.empty() ? "_" : out;
@@ -33,8 +32,8 @@ std::string path_safe(const std::string& s) {
 
 }  // namespace
 
-CameraRecorder::CameraRecorder(CameraId camera, std::shared_ptr<PacketRing> ring,
-                               std::filesystem::path storage_root, ClipPolicy policy)
+CameraRecorder::CameraRecorder(CameraId camera, std::shared_ptr<PacketRing> ring, std::filesystem::path storage_root,
+                               ClipPolicy policy)
     : camera_(std::move(camera)), ring_(std::move(ring)), root_(std::move(storage_root)), policy_(policy) {}
 
 CameraRecorder::~CameraRecorder() = default;
@@ -64,13 +63,14 @@ void CameraRecorder::link_incident(const Incident& i, MediaTimeNs clip_start_pts
 
 Status CameraRecorder::begin(const std::string& incident_id, MediaTimeNs start_pts) {
   if (incident_id.empty()) return make_error(fmt::format("camera {}: incident without an id", camera_));
-  const auto known = std::find_if(incidents_.begin(), incidents_.end(),
-                                  [&](const Incident& i) { return i.id == incident_id; });
+  const auto known =
+      std::find_if(incidents_.begin(), incidents_.end(), [&](const Incident& i) { return i.id == incident_id; });
   if (known != incidents_.end()) return {};  // a repeated start changes nothing
   incidents_.push_back(Incident{incident_id, start_pts, std::nullopt});
   close_at_.reset();  // an open incident keeps the clip open
   if (active_) {
-    if (writer_) link_incident(incidents_.back(), writer_->first_pts());  // joins the open clip (overlap, or within the post-roll)
+    if (writer_)
+      link_incident(incidents_.back(), writer_->first_pts());  // joins the open clip (overlap, or within the post-roll)
     return {};
   }
 
@@ -81,8 +81,7 @@ Status CameraRecorder::begin(const std::string& incident_id, MediaTimeNs start_p
 }
 
 void CameraRecorder::end(const std::string& incident_id, MediaTimeNs end_pts) {
-  auto it = std::find_if(incidents_.begin(), incidents_.end(),
-                         [&](const Incident& i) { return i.id == incident_id; });
+  auto it = std::find_if(incidents_.begin(), incidents_.end(), [&](const Incident& i) { return i.id == incident_id; });
   if (it == incidents_.end()) {
     camera_logger(camera_)->warn("end of incident {} that is not being recorded", incident_id);
     return;
@@ -124,9 +123,8 @@ std::vector<FinishedClip> CameraRecorder::poll(bool flush_now) {
       finish_clip(out);
       end_recording();
     } else {
-      fail_recording(
-          make_error(fmt::format("camera {}: no keyframe reached the recorder before shutdown", camera_)),
-          out);
+      fail_recording(make_error(fmt::format("camera {}: no keyframe reached the recorder before shutdown", camera_)),
+                     out);
     }
   }
   return out;
@@ -139,8 +137,8 @@ void CameraRecorder::consume(const EncodedPacket& packet, std::vector<FinishedCl
       finish_clip(out);
       end_recording();
     } else {
-      fail_recording(
-          make_error(fmt::format("camera {}: no keyframe arrived before the incidents ended", camera_)), out);
+      fail_recording(make_error(fmt::format("camera {}: no keyframe arrived before the incidents ended", camera_)),
+                     out);
     }
     return;
   }
@@ -176,8 +174,7 @@ std::string CameraRecorder::next_relative_path(WallTime wall) const {
   const std::string cam = path_safe(camera_);
   const std::filesystem::path dir = std::filesystem::path("clips") / cam / day;
   for (int n = 0;; ++n) {
-    const std::string name =
-        n == 0 ? fmt::format("{}-{}.mp4", cam, stamp) : fmt::format("{}-{}-{}.mp4", cam, stamp, n);
+    const std::string name = n == 0 ? fmt::format("{}-{}.mp4", cam, stamp) : fmt::format("{}-{}-{}.mp4", cam, stamp, n);
     const std::filesystem::path rel = dir / name;
     std::error_code ec;
     std::filesystem::path part = root_ / rel;

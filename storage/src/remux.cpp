@@ -87,8 +87,8 @@ Status write_faststart(AVFormatContext* in, int video, const std::filesystem::pa
   err = avcodec_parameters_copy(ost->codecpar, ist->codecpar);
   if (err < 0) return make_error(fmt::format("codec parameters: {}", av::error_text(err)));
   // avc1/hvc1 keep parameter sets in the sample entry, which browsers expect.
-  ost->codecpar->codec_tag = ist->codecpar->codec_id == AV_CODEC_ID_HEVC ? MKTAG('h', 'v', 'c', '1')
-                                                                         : MKTAG('a', 'v', 'c', '1');
+  ost->codecpar->codec_tag =
+      ist->codecpar->codec_id == AV_CODEC_ID_HEVC ? MKTAG('h', 'v', 'c', '1') : MKTAG('a', 'v', 'c', '1');
   ost->time_base = AVRational{1, 90000};
   ost->avg_frame_rate = ist->avg_frame_rate;
   err = avio_open(&raw->pb, tmp.c_str(), AVIO_FLAG_WRITE);

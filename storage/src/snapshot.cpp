@@ -17,8 +17,7 @@ namespace {
 
 // Copies a strided plane into a contiguous destination region.
 void copy_plane(const std::uint8_t* src, int stride, int width, int height, cv::Mat dst) {
-  for (int y = 0; y < height; ++y)
-    std::memcpy(dst.ptr(y), src + static_cast<std::ptrdiff_t>(y) * stride, width);
+  for (int y = 0; y < height; ++y) std::memcpy(dst.ptr(y), src + static_cast<std::ptrdiff_t>(y) * stride, width);
 }
 
 // cvtColor wants I420 as one contiguous (h * 3/2) x w image with even sides; odd edges are cropped.
@@ -102,11 +101,10 @@ Status write_atomically(const std::vector<std::uint8_t>& bytes, const std::files
 
 }  // namespace
 
-Status write_snapshot(const Frame& frame, const std::vector<SnapshotBox>& boxes,
-                      const std::filesystem::path& path, int quality) {
+Status write_snapshot(const Frame& frame, const std::vector<SnapshotBox>& boxes, const std::filesystem::path& path,
+                      int quality) {
   if (frame.empty()) return make_error(fmt::format("snapshot {}: empty frame", path.string()));
-  if (frame.format == PixelFormat::kI420 &&
-      (frame.width < 2 || frame.height < 2 || !frame.plane[1] || !frame.plane[2]))
+  if (frame.format == PixelFormat::kI420 && (frame.width < 2 || frame.height < 2 || !frame.plane[1] || !frame.plane[2]))
     return make_error(fmt::format("snapshot {}: incomplete I420 frame", path.string()));
   std::vector<std::uint8_t> jpeg;
   try {

@@ -66,12 +66,10 @@ class Statement {
     return check_bind(sqlite3_bind_double(stmt_.get(), index_of(name), v));
   }
   Statement& bind(const char* name, const std::string& v) {
-    return check_bind(sqlite3_bind_text(stmt_.get(), index_of(name), v.data(), static_cast<int>(v.size()),
-                                        SQLITE_TRANSIENT));
+    return check_bind(
+        sqlite3_bind_text(stmt_.get(), index_of(name), v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
   }
-  Statement& bind_null(const char* name) {
-    return check_bind(sqlite3_bind_null(stmt_.get(), index_of(name)));
-  }
+  Statement& bind_null(const char* name) { return check_bind(sqlite3_bind_null(stmt_.get(), index_of(name))); }
   template <class T>
   Statement& bind(const char* name, const std::optional<T>& v) {
     return v ? bind(name, *v) : bind_null(name);
@@ -92,13 +90,9 @@ class Statement {
     return {};
   }
 
-  std::int64_t int64(const char* column) const {
-    return sqlite3_column_int64(stmt_.get(), column_of(column));
-  }
+  std::int64_t int64(const char* column) const { return sqlite3_column_int64(stmt_.get(), column_of(column)); }
   double real(const char* column) const { return sqlite3_column_double(stmt_.get(), column_of(column)); }
-  bool is_null(const char* column) const {
-    return sqlite3_column_type(stmt_.get(), column_of(column)) == SQLITE_NULL;
-  }
+  bool is_null(const char* column) const { return sqlite3_column_type(stmt_.get(), column_of(column)) == SQLITE_NULL; }
   std::string text(const char* column) const {
     const int i = column_of(column);
     const auto* p = sqlite3_column_text(stmt_.get(), i);

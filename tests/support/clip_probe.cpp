@@ -10,8 +10,8 @@ namespace matthan::test {
 ClipProbe probe_clip(const std::filesystem::path& path) {
   ClipProbe p;
   auto [rc, out] = run_command({"ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
-                                "format=duration:stream=codec_name,codec_tag_string,width,height:packet=flags", "-of", "json",
-                                path.string()});
+                                "format=duration:stream=codec_name,codec_tag_string,width,height:packet=flags", "-of",
+                                "json", path.string()});
   // ffprobe prints its errors before the JSON; keep them and parse from the first brace.
   const auto brace = out.find('{');
   p.errors = out.substr(0, brace == std::string::npos ? out.size() : brace);
@@ -29,7 +29,8 @@ ClipProbe probe_clip(const std::filesystem::path& path) {
   }
   if (j.contains("packets")) {
     p.video_packets = static_cast<int>(j["packets"].size());
-    if (p.video_packets > 0) p.first_packet_keyframe = j["packets"][0].value("flags", "").find('K') != std::string::npos;
+    if (p.video_packets > 0)
+      p.first_packet_keyframe = j["packets"][0].value("flags", "").find('K') != std::string::npos;
   }
   // Passthrough timing: judge the file's own timestamps, not ffmpeg's retiming to a constant output rate
   // (which complains "non monotonically increasing dts" about its own output when the input jitters by a tick).

@@ -14,7 +14,9 @@
 
 namespace matthan::test {
 
-std::filesystem::path matthan_binary() { return MATTHAN_TEST_BINARY; }
+std::filesystem::path matthan_binary() {
+  return MATTHAN_TEST_BINARY;
+}
 
 std::filesystem::path shared_dir() {
   std::filesystem::path p = MATTHAN_TEST_SHARED_DIR;

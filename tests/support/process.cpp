@@ -64,7 +64,8 @@ std::optional<std::string> Process::read_line(std::chrono::milliseconds timeout)
       buffer_.erase(0, nl + 1);
       return line;
     }
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return std::nullopt;
     pollfd p{out_fd_, POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 100))) > 0 && (p.revents & POLLHUP) &&
@@ -95,7 +96,9 @@ std::optional<int> Process::wait(std::chrono::milliseconds timeout) {
   }
 }
 
-bool Process::running() { return pid_ > 0 && !status_ && !wait(std::chrono::milliseconds(0)); }
+bool Process::running() {
+  return pid_ > 0 && !status_ && !wait(std::chrono::milliseconds(0));
+}
 
 std::pair<int, std::string> run_command(const std::vector<std::string>& argv) {
   std::string cmd;

@@ -47,10 +47,14 @@ bool parse_labels(const std::string& line, std::size_t& pos, PromLabels& out, st
         continue;
       }
       if (++i >= line.size()) return err = "escape at end of line", false;
-      if (line[i] == '\\') value += '\\';
-      else if (line[i] == '"') value += '"';
-      else if (line[i] == 'n') value += '\n';
-      else return err = std::string("unknown escape \\") + line[i], false;
+      if (line[i] == '\\')
+        value += '\\';
+      else if (line[i] == '"')
+        value += '"';
+      else if (line[i] == 'n')
+        value += '\n';
+      else
+        return err = std::string("unknown escape \\") + line[i], false;
     }
     if (i >= line.size()) return err = "unterminated label value", false;
     if (out.count(key)) return err = "label '" + key + "' twice", false;
@@ -98,8 +102,10 @@ void check_histograms(PromText& t) {
     const std::string key = series_key(PromSample{fam, rest, 0});
     if (s.name == fam + "_bucket") {
       auto v = parse_value(le_text);
-      if (!v) t.errors.push_back(s.name + ": bucket without a numeric le");
-      else buckets[key].push_back({*v, s.value});
+      if (!v)
+        t.errors.push_back(s.name + ": bucket without a numeric le");
+      else
+        buckets[key].push_back({*v, s.value});
     } else if (s.name == fam + "_count") {
       counts[key] = s.value;
     }
@@ -108,8 +114,10 @@ void check_histograms(PromText& t) {
     for (std::size_t i = 1; i < list.size(); ++i)
       if (list[i].first <= list[i - 1].first || list[i].second < list[i - 1].second)
         t.errors.push_back(key + ": buckets not ascending or not cumulative");
-    if (list.empty() || !std::isinf(list.back().first)) t.errors.push_back(key + ": no +Inf bucket");
-    else if (!counts.count(key) || counts[key] != list.back().second) t.errors.push_back(key + ": +Inf bucket != _count");
+    if (list.empty() || !std::isinf(list.back().first))
+      t.errors.push_back(key + ": no +Inf bucket");
+    else if (!counts.count(key) || counts[key] != list.back().second)
+      t.errors.push_back(key + ": +Inf bucket != _count");
   }
 }
 

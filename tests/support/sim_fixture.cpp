@@ -12,8 +12,8 @@ std::filesystem::path cut_vtest(const std::filesystem::path& dir, int seconds) {
   const auto src = vtest_avi();
   if (src.empty()) return {};
   const auto out = dir / ("vtest-" + std::to_string(seconds) + "s.avi");
-  auto [rc, text] = run_command({"ffmpeg", "-y", "-v", "error", "-i", src.string(), "-t", std::to_string(seconds),
-                                 "-c", "copy", out.string()});
+  auto [rc, text] = run_command(
+      {"ffmpeg", "-y", "-v", "error", "-i", src.string(), "-t", std::to_string(seconds), "-c", "copy", out.string()});
   if (rc != 0) return {};
   return out;
 }
@@ -36,9 +36,10 @@ std::filesystem::path make_tamper_clip(const std::filesystem::path& dir, const s
   else
     return {};
   const auto out = dir / ("tamper-" + scenario + ".mp4");
-  auto [rc, text] = run_command({"ffmpeg", "-y", "-v", "error", "-i", src.string(), "-t", std::to_string(seconds), "-vf", vf,
-                                 "-an", "-c:v", "libx264", "-preset", "ultrafast", "-g", "20", "-bf", "0", "-pix_fmt",
-                                 "yuv420p", out.string()});
+  auto [rc, text] =
+      run_command({"ffmpeg", "-y",  "-v",  "error",    "-i",      src.string(), "-t",        std::to_string(seconds),
+                   "-vf",    vf,    "-an", "-c:v",     "libx264", "-preset",    "ultrafast", "-g",
+                   "20",     "-bf", "0",   "-pix_fmt", "yuv420p", out.string()});
   if (rc != 0) return {};
   return out;
 }
@@ -47,8 +48,9 @@ SimCamera::SimCamera(const std::string& name, const std::filesystem::path& sourc
                      const std::filesystem::path& cache_dir, const std::vector<std::string>& extra_args) {
   port_ = free_tcp_port();
   stderr_path_ = cache_dir / ("sim-" + name + ".log");
-  std::vector<std::string> args{matthan_binary().string(), "sim", "--listen", "127.0.0.1:" + std::to_string(port_),
-                                "--source", name + "=" + source.string(), "--cache", cache_dir.string()};
+  std::vector<std::string> args{
+      matthan_binary().string(),    "sim",     "--listen",        "127.0.0.1:" + std::to_string(port_), "--source",
+      name + "=" + source.string(), "--cache", cache_dir.string()};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   proc_ = std::make_unique<Process>(std::move(args), stderr_path_.string());
   while (auto line = proc_->read_line(std::chrono::seconds(120))) {

@@ -1,6 +1,6 @@
 // Accuracy regression gate: `matthan eval --json` on two short clips with ground truth from
-// ../shared/media, motion masks and (with the shared Yolo-Fastest model) person boxes. Thresholds sit a little under what the code reached when they were set
-// (docs/ACCURACY.md); a drop below them is a red build.
+// ../shared/media, motion masks and (with the shared Yolo-Fastest model) person boxes. Thresholds sit a little under
+// what the code reached when they were set (docs/ACCURACY.md); a drop below them is a red build.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -17,7 +17,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // Motion F-measure floors, a little under the values measured when they were set (docs/ACCURACY.md).
-constexpr double kHallF1 = 0.89;  // measured 0.913
+constexpr double kHallF1 = 0.89;     // measured 0.913
 constexpr double kHighwayF1 = 0.76;  // measured 0.779
 // Person box floors on sbi-hallandmonitor with bench/detect/configs/people-near.yaml (1.1 model).
 constexpr double kHallBoxPrecision = 0.97;  // measured 0.991
@@ -37,7 +37,9 @@ nlohmann::json eval(const std::vector<std::string>& args) {
   return nlohmann::json::parse(start == std::string::npos ? std::string("{}") : out.substr(start), nullptr, false);
 }
 
-fs::path media(const std::string& rel) { return shared_dir() / "media" / rel; }
+fs::path media(const std::string& rel) {
+  return shared_dir() / "media" / rel;
+}
 
 TEST(EvalAccuracy, HallAndMonitorMotionMask) {
   MATTHAN_REQUIRE_SHARED();
@@ -66,8 +68,9 @@ TEST(EvalAccuracy, HallAndMonitorPersonBoxes) {
   const fs::path dir = make_temp_dir("matthan-evalbox");
   fs::copy_file(fs::path(MATTHAN_BENCH_CONFIG_DIR) / "people-near.yaml", dir / "people-near.yaml");
   fs::create_directory_symlink(fs::absolute(shared_dir() / "models"), dir / "models");
-  const auto j = eval({"--clip", media("sbi-hallandmonitor/hallandmonitor.mp4").string(), "--gt-boxes",
-                       media("sbi-hallandmonitor/gt_summary.csv").string(), "--config", (dir / "people-near.yaml").string()});
+  const auto j =
+      eval({"--clip", media("sbi-hallandmonitor/hallandmonitor.mp4").string(), "--gt-boxes",
+            media("sbi-hallandmonitor/gt_summary.csv").string(), "--config", (dir / "people-near.yaml").string()});
   ASSERT_TRUE(j.is_object() && j["boxes"].is_object()) << j.dump();
   EXPECT_GE(j["boxes"]["precision"].get<double>(), kHallBoxPrecision) << j["boxes"].dump();
   EXPECT_GE(j["boxes"]["recall"].get<double>(), kHallBoxRecall) << j["boxes"].dump();
@@ -97,13 +100,11 @@ TEST(EvalAccuracy, HallAndMonitorPersonBoxesWithRecheck) {
                        (dir / "people-near.yaml").string(), "--dump-boxes", (dir / "boxes.csv").string()});
   ASSERT_TRUE(j.is_object() && j["boxes"].is_object()) << j.dump();
   const auto& b = j["boxes"];
-  EXPECT_LE(j["forward_calls"].get<long>(), b["frames_scored"].get<long>() / 2)
-      << "recheck_s spares the detector";
+  EXPECT_LE(j["forward_calls"].get<long>(), b["frames_scored"].get<long>() / 2) << "recheck_s spares the detector";
   EXPECT_LE(b["frames_detected"].get<long>(), b["frames_scored"].get<long>() / 2) << b.dump();
   EXPECT_GT(b["tracked_boxes"].get<long>(), 0) << b.dump();
   EXPECT_GE(b["precision"].get<double>(), kHallRecheckBoxPrecision) << b.dump();
-  EXPECT_GE(b["recall"].get<double>(), kHallRecheckBoxRecall)
-      << "spared frames must not score as misses: " << b.dump();
+  EXPECT_GE(b["recall"].get<double>(), kHallRecheckBoxRecall) << "spared frames must not score as misses: " << b.dump();
   std::ifstream dump(dir / "boxes.csv");
   long track_lines = 0;
   for (std::string line; std::getline(dump, line);) track_lines += line.find(",track,") != std::string::npos;

@@ -20,7 +20,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path model_dir() { return shared_dir() / "models" / "yolo-fastest-1.1"; }
+fs::path model_dir() {
+  return shared_dir() / "models" / "yolo-fastest-1.1";
+}
 
 // The walkers camera served for one test, and one 25 s engine run on it with the model.
 class PeopleWalkingWithModel : public ::testing::Test {
@@ -103,8 +105,8 @@ using ObjectIncidentE2E = PeopleWalkingWithModel;
 
 TEST_F(ObjectIncidentE2E, PersonWalkingGivesAnObjectIncidentOnZeroMq) {
   const Run run = run_engine("it-detect", "", "      min_score: {person: 0.4, default: 0.5}\n", "");
-  EXPECT_NE(run.log.find("dnn yolo-fastest-1.1.weights"), std::string::npos)
-      << "start-up must name the detector:\n" << run.log;
+  EXPECT_NE(run.log.find("dnn yolo-fastest-1.1.weights"), std::string::npos) << "start-up must name the detector:\n"
+                                                                             << run.log;
 
   int person_starts = 0;
   for (const auto& e : run.events) {
@@ -122,12 +124,12 @@ TEST_F(ObjectIncidentE2E, PersonWalkingGivesAnObjectIncidentOnZeroMq) {
 using RulesE2E = PeopleWalkingWithModel;
 
 TEST_F(RulesE2E, PersonWalkingIntoTheLowerHalfGivesZoneEnterOnZeroMq) {
-  const Run run = run_engine(
-      "it-rules", "time_zone: Asia/Ho_Chi_Minh\n", "",
-      "    zones:\n"
-      "      - {name: lower-half, polygon: [[0,0.5],[1,0.5],[1,1],[0,1]]}\n"
-      "    rules:\n"
-      "      - {kind: zone_enter, zone: lower-half, labels: [person], schedule: \"00:00-24:00\"}\n");
+  const Run run =
+      run_engine("it-rules", "time_zone: Asia/Ho_Chi_Minh\n", "",
+                 "    zones:\n"
+                 "      - {name: lower-half, polygon: [[0,0.5],[1,0.5],[1,1],[0,1]]}\n"
+                 "    rules:\n"
+                 "      - {kind: zone_enter, zone: lower-half, labels: [person], schedule: \"00:00-24:00\"}\n");
   EXPECT_NE(run.log.find("zone_enter lower-half"), std::string::npos) << "start-up must list the rules:\n" << run.log;
 
   int starts = 0;

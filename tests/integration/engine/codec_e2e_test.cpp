@@ -1,12 +1,12 @@
 // End to end for camera codecs and streams that change: `matthan sim` serving H.265, and a camera that changes
 // resolution mid-stream, through `matthan run`, a real ZeroMQ subscriber and ffprobe on the clips.
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <set>
-
-#include <gtest/gtest.h>
 
 #include "event_collector.hpp"
 #include "matthan/test/clip_probe.hpp"
@@ -68,10 +68,10 @@ TEST_F(CodecE2E, H265CameraGivesIncidentsAndHvc1Clips) {
   const fs::path root = dir_ / "var";
   const int port = free_tcp_port();
   EventCollector events("tcp://127.0.0.1:" + std::to_string(port), "incident.");
-  Process engine({matthan_binary().string(), "run", "--config",
-                  write_config(dir_, "h265", root, port, sim.url(), "{width: 640, height: 360, fps: 5}").string(),
-                  "--for", "24"},
-                 (dir_ / "h265.log").string());
+  Process engine(
+      {matthan_binary().string(), "run", "--config",
+       write_config(dir_, "h265", root, port, sim.url(), "{width: 640, height: 360, fps: 5}").string(), "--for", "24"},
+      (dir_ / "h265.log").string());
   const auto rc = engine.wait(90s);
   ASSERT_TRUE(rc.has_value()) << "engine did not stop after --for";
   EXPECT_EQ(*rc, 0) << engine.output();
@@ -104,9 +104,10 @@ TEST_F(CodecE2E, ResolutionChangeKeepsAnalysingAndStartsANewClip) {
   const fs::path big = cut_vtest(dir_, 8);
   ASSERT_FALSE(big.empty()) << "could not cut vtest.avi with ffmpeg";
   const fs::path small = dir_ / "small.mp4";
-  auto [frc, fout] = run_command({"ffmpeg", "-y", "-v", "error", "-ss", "8", "-i", vtest_avi().string(), "-t", "8",
-                                  "-vf", "scale=512:288", "-an", "-c:v", "libx264", "-preset", "ultrafast", "-g", "20",
-                                  "-bf", "0", small.string()});
+  auto [frc, fout] =
+      run_command({"ffmpeg",    "-y", "-v",  "error",         "-ss", "8",           "-i",      vtest_avi().string(),
+                   "-t",        "8",  "-vf", "scale=512:288", "-an", "-c:v",        "libx264", "-preset",
+                   "ultrafast", "-g", "20",  "-bf",           "0",   small.string()});
   ASSERT_EQ(frc, 0) << fout;
   SimCamera sim("cam", big, dir_, {"--then", "cam=" + small.string()});
   ASSERT_TRUE(sim.ok()) << "matthan sim did not print its URL:\n" << sim.log();
@@ -158,8 +159,8 @@ TEST_F(CodecE2E, ResolutionChangeKeepsAnalysingAndStartsANewClip) {
     EXPECT_TRUE(p.decodes_cleanly) << clip << ": " << p.errors;
     EXPECT_TRUE(p.one_size) << clip << " mixes picture sizes (declared " << p.width << "x" << p.height << ")";
     sizes.insert({p.width, p.height});
-    std::cout << "[ figures ] " << clip.filename().string() << " " << p.width << "x" << p.height << " "
-              << p.duration_s << " s\n";
+    std::cout << "[ figures ] " << clip.filename().string() << " " << p.width << "x" << p.height << " " << p.duration_s
+              << " s\n";
   }
   EXPECT_TRUE(sizes.count({768, 576})) << "no clip at the first size";
   EXPECT_TRUE(sizes.count({512, 288})) << "no clip at the second size";

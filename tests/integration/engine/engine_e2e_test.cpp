@@ -1,17 +1,16 @@
 // End to end through real parts: `matthan sim` serves a cut of vtest.avi over RTSP on 127.0.0.1,
 // `matthan run` ingests it, a real ZeroMQ subscriber checks the events, ffprobe/ffmpeg check the clips.
+#include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
-#include <algorithm>
 #include <fstream>
 #include <iostream>
+#include <opencv2/imgcodecs.hpp>
 #include <set>
 #include <sstream>
-
-#include <gtest/gtest.h>
-#include <opencv2/imgcodecs.hpp>
 
 #include "event_collector.hpp"
 #include "matthan/events/event_json.hpp"
@@ -86,8 +85,7 @@ class EngineE2E : public ::testing::Test {
     std::ofstream(cfg) << "node: it-node\n"
                        << "storage: {root: \"" << root.string() << "\"}\n"
                        << "events: {bind: \"tcp://127.0.0.1:" << events_port << "\"}\n"
-                       << top
-                       << "defaults:\n"
+                       << top << "defaults:\n"
                        << "  detect: " << detect << "\n"
                        << "  motion: {min_area: 0.002, start_frames: 3, end_seconds: 2}\n"
                        << "  clip: {pre_roll: 3, post_roll: " << kPostRoll << ", max_length: " << max_length << "}\n"
@@ -218,9 +216,10 @@ TEST_F(EngineE2E, SigtermMidIncidentEndsItAndFinishesItsClip) {
   const int port = free_tcp_port();
   EventCollector events("tcp://127.0.0.1:" + std::to_string(port), "incident.");
   Process engine(run_args(write_config(root, port, /*max_length=*/120, "kill")), (*dir_ / "kill.log").string());
-  ASSERT_TRUE(events.wait_for(
-      [](auto& ev) { return !ev.empty() && ev.front().json.value("phase", "") == "start"; }, std::chrono::seconds(60)))
-      << "no incident started; engine stdout:\n" << engine.output();
+  ASSERT_TRUE(events.wait_for([](auto& ev) { return !ev.empty() && ev.front().json.value("phase", "") == "start"; },
+                              std::chrono::seconds(60)))
+      << "no incident started; engine stdout:\n"
+      << engine.output();
   std::this_thread::sleep_for(std::chrono::seconds(3));  // mid-incident, with a clip being written
   const std::string id = events.events().front().json["id"];
   engine.signal(SIGTERM);

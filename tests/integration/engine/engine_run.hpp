@@ -11,7 +11,7 @@
 namespace matthan::test {
 
 struct EngineRun {
-  std::filesystem::path root;        // storage.root of the run (clips and snapshots are under it)
+  std::filesystem::path root;         // storage.root of the run (clips and snapshots are under it)
   std::vector<ReceivedEvent> events;  // every message published, in order
   std::string output;                 // the engine's stdout and its log (for failure messages)
 };

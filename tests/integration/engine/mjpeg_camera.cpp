@@ -45,7 +45,8 @@ MjpegCamera::MjpegCamera(std::vector<std::string> pictures) : pictures_(std::mov
     }
     ++clients_;
     res.set_chunked_content_provider(
-        "multipart/x-mixed-replace; boundary=frame", [this, i = std::size_t{0}](std::size_t, httplib::DataSink& sink) mutable {
+        "multipart/x-mixed-replace; boundary=frame",
+        [this, i = std::size_t{0}](std::size_t, httplib::DataSink& sink) mutable {
           if (stop_) return false;
           const std::string& jpeg = pictures_[i++ % pictures_.size()];
           const std::string head =
@@ -73,8 +74,8 @@ std::string MjpegCamera::url(const std::string& password) const {
 
 std::vector<std::string> vtest_jpegs(const std::filesystem::path& dir, int seconds) {
   namespace fs = std::filesystem;
-  auto [rc, text] = run_command({"ffmpeg", "-y", "-v", "error", "-i", vtest_avi().string(), "-t", std::to_string(seconds),
-                                 "-q:v", "6", (dir / "p%04d.jpg").string()});
+  auto [rc, text] = run_command({"ffmpeg", "-y", "-v", "error", "-i", vtest_avi().string(), "-t",
+                                 std::to_string(seconds), "-q:v", "6", (dir / "p%04d.jpg").string()});
   if (rc != 0) return {};
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(dir))

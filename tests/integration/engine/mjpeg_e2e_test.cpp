@@ -1,15 +1,15 @@
 // An HTTP MJPEG camera through real parts: a real HTTP server on 127.0.0.1 (cpp-httplib, mjpeg_camera.hpp) sends
 // vtest.avi's pictures as multipart/x-mixed-replace JPEGs at 10 fps behind basic authentication; `matthan run`
 // watches it, a real ZeroMQ subscriber checks the events, and ffprobe/ffmpeg check the MJPEG-in-MP4 clip.
-#include <algorithm>
-
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "engine_run.hpp"
-#include "mjpeg_camera.hpp"
 #include "matthan/test/clip_probe.hpp"
 #include "matthan/test/paths.hpp"
 #include "matthan/test/process.hpp"
+#include "mjpeg_camera.hpp"
 
 namespace matthan::test {
 namespace {
@@ -43,9 +43,10 @@ class MjpegE2E : public ::testing::Test, protected LastEngineRun {
   std::vector<ReceivedEvent> run(const std::string& name, const std::string& url, int seconds) {
     return run_engine(*dir_, name,
                       short_run_defaults() +
-                      "cameras:\n"
-                      "  - id: mj\n"
-                      "    url: " + url + "\n",
+                          "cameras:\n"
+                          "  - id: mj\n"
+                          "    url: " +
+                          url + "\n",
                       seconds);
   }
 

@@ -4,15 +4,13 @@
 // open incidents end and it stops, e streams, c restarts, a and d never stop and their frames keep coming
 // without a gap, and that the node's seq is contiguous throughout.
 #include <gtest/gtest.h>
-
+#include <httplib.h>
 #include <signal.h>
 
 #include <algorithm>
 #include <fstream>
 #include <map>
 #include <set>
-
-#include <httplib.h>
 
 #include "event_collector.hpp"
 #include "matthan/events/event_json.hpp"
@@ -108,8 +106,9 @@ TEST(ReloadE2E, AddRemoveChangeLeaveTheRestUntouchedAndRejectAnInvalidFile) {
   const fs::path clip = make_tamper_clip(dir, "turn", 1000, 20);
   ASSERT_FALSE(clip.empty()) << "ffmpeg could not prepare the clip";
   const std::vector<std::string> all{"a", "b", "c", "d", "e"};
-  std::vector<std::string> sim_args{matthan_binary().string(), "sim", "--listen",
-                                    "127.0.0.1:" + std::to_string(free_tcp_port()), "--cache", (dir / "cache").string()};
+  std::vector<std::string> sim_args{
+      matthan_binary().string(), "sim", "--listen", "127.0.0.1:" + std::to_string(free_tcp_port()), "--cache",
+      (dir / "cache").string()};
   for (const auto& id : all) sim_args.insert(sim_args.end(), {"--source", id + "=" + clip.string()});
   Process sim(sim_args, (dir / "sim.log").string());
   std::map<std::string, std::string> urls;
@@ -144,7 +143,8 @@ TEST(ReloadE2E, AddRemoveChangeLeaveTheRestUntouchedAndRejectAnInvalidFile) {
   write_config(cfg, root, port, urls, {"a", "c", "d", "e"}, "2", review_port);
   const std::size_t before_reload = collector.events().size();
   engine.signal(SIGHUP);
-  ASSERT_TRUE(collector.wait_for([](const Events& ev) { return index_of_config_event(ev, "reload_ok") < ev.size(); }, 30s))
+  ASSERT_TRUE(
+      collector.wait_for([](const Events& ev) { return index_of_config_event(ev, "reload_ok") < ev.size(); }, 30s))
       << log();
   // c restarts: a `stopped` after the SIGHUP, then `streaming` again.
   auto c_restarted = [&](const Events& ev) {
@@ -153,7 +153,8 @@ TEST(ReloadE2E, AddRemoveChangeLeaveTheRestUntouchedAndRejectAnInvalidFile) {
     return false;
   };
   ASSERT_TRUE(collector.wait_for([&](const Events& ev) { return streaming(ev, "e") && c_restarted(ev); }, 30s))
-      << "added or changed camera did not stream\n" << log();
+      << "added or changed camera did not stream\n"
+      << log();
   // The admin view follows the reload (it showed the start-up config before).
   EXPECT_EQ(admin_view_cameras(review_port), (std::vector<std::string>{"a", "c", "d", "e"}));
   std::this_thread::sleep_for(3s);
@@ -231,7 +232,8 @@ TEST(ReloadE2E, AddRemoveChangeLeaveTheRestUntouchedAndRejectAnInvalidFile) {
   const auto failed_at = index_of_config_event(ev, "reload_failed");
   ASSERT_LT(failed_at, ev.size());
   ASSERT_FALSE(ev[failed_at].json["errors"].empty());
-  EXPECT_EQ(ev[failed_at].json["errors"][0].get<std::string>().rfind(cfg.string() + ":", 0), 0u) << ev[failed_at].payload;
+  EXPECT_EQ(ev[failed_at].json["errors"][0].get<std::string>().rfind(cfg.string() + ":", 0), 0u)
+      << ev[failed_at].payload;
   bool streams_after_failure = false;
   for (std::size_t i = failed_at; i < ev.size(); ++i)
     streams_after_failure |= ev[i].topic == "health.e" && ev[i].json["state"] == "streaming";
@@ -242,7 +244,8 @@ TEST(ReloadE2E, AddRemoveChangeLeaveTheRestUntouchedAndRejectAnInvalidFile) {
   expect_no_gap(ev, "d", before_stop);
   for (std::size_t i = 1; i < ev.size(); ++i)
     ASSERT_EQ(ev[i].json["seq"].get<std::uint64_t>(), ev[i - 1].json["seq"].get<std::uint64_t>() + 1)
-        << ev[i - 1].payload << "\n" << ev[i].payload;
+        << ev[i - 1].payload << "\n"
+        << ev[i].payload;
 
   // Every heartbeat and config message matches its schema.
   auto hb = JsonSchemaValidator::from_file(fs::path(MATTHAN_SCHEMA_DIR) / "heartbeat.schema.json");

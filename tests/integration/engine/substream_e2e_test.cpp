@@ -2,11 +2,11 @@
 // its own 768x576 as the main stream, and a 384x288 copy as the substream), `matthan run`, a real ZeroMQ
 // subscriber, and ffprobe on the clip. Detection reads the substream, the clip is cut from the main stream, and
 // either stream may fail alone without taking the other down.
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <fstream>
 #include <iterator>
-
-#include <gtest/gtest.h>
 
 #include "engine_run.hpp"
 #include "matthan/test/clip_probe.hpp"
@@ -23,7 +23,9 @@ using namespace std::chrono_literals;
 bool is_detect_health(const ReceivedEvent& e) {
   return e.topic == "health.cam" && e.json.value("stream", "record") == "detect";
 }
-bool is_record_health(const ReceivedEvent& e) { return e.topic == "health.cam" && !e.json.contains("stream"); }
+bool is_record_health(const ReceivedEvent& e) {
+  return e.topic == "health.cam" && !e.json.contains("stream");
+}
 
 class SubstreamE2E : public ::testing::Test, protected LastEngineRun {
  protected:
@@ -34,9 +36,10 @@ class SubstreamE2E : public ::testing::Test, protected LastEngineRun {
     ASSERT_FALSE(main.empty()) << "could not cut vtest.avi with ffmpeg";
     // The substream: the same scene at half size, as a camera's second encoder gives it.
     const fs::path sub = *dir_ / "vtest-sub.mp4";
-    auto [rc, text] = run_command({"ffmpeg", "-y", "-v", "error", "-i", main.string(), "-vf", "scale=384:288", "-an",
-                                   "-c:v", "libx264", "-preset", "ultrafast", "-g", "10", "-bf", "0", "-pix_fmt",
-                                   "yuv420p", sub.string()});
+    auto [rc, text] =
+        run_command({"ffmpeg", "-y",       "-v",      "error",     "-i",        main.string(), "-vf", "scale=384:288",
+                     "-an",    "-c:v",     "libx264", "-preset",   "ultrafast", "-g",          "10",  "-bf",
+                     "0",      "-pix_fmt", "yuv420p", sub.string()});
     ASSERT_EQ(rc, 0) << text;
     main_ = new SimCamera("main", main, *dir_);
     ASSERT_TRUE(main_->ok()) << "matthan sim did not print its URL:\n" << main_->log();
@@ -61,10 +64,13 @@ class SubstreamE2E : public ::testing::Test, protected LastEngineRun {
                                  int seconds) {
     return run_engine(*dir_, name,
                       short_run_defaults("  offline_after: 600\n") +
-                      "cameras:\n"
-                      "  - id: cam\n"
-                      "    url: " + url + "\n"
-                      "    detect_url: " + detect_url + "\n",
+                          "cameras:\n"
+                          "  - id: cam\n"
+                          "    url: " +
+                          url +
+                          "\n"
+                          "    detect_url: " +
+                          detect_url + "\n",
                       seconds);
   }
 

@@ -3,7 +3,6 @@
 // ZeroMQ subscriber checks that the first three raise a `tamper` incident with the right label and the
 // fading one raises none.
 #include <gtest/gtest.h>
-
 #include <signal.h>
 
 #include <fstream>
@@ -26,9 +25,11 @@ constexpr double kTamperAt = 12;
 TEST(TamperE2E, BlackCutAndBlurRaiseTamperAndALightingRampDoesNot) {
   if (vtest_avi().empty()) GTEST_SKIP() << "Debian's opencv-doc (vtest.avi) is not installed";
   const fs::path dir = make_temp_dir("matthan-tamper-it");
-  const std::map<std::string, std::string> expected{{"black", "covered"}, {"turn", "turned"}, {"blur", "defocused"}, {"ramp", ""}};
-  std::vector<std::string> sim_args{matthan_binary().string(), "sim", "--listen", "127.0.0.1:" + std::to_string(free_tcp_port()),
-                                    "--cache", (dir / "cache").string()};
+  const std::map<std::string, std::string> expected{
+      {"black", "covered"}, {"turn", "turned"}, {"blur", "defocused"}, {"ramp", ""}};
+  std::vector<std::string> sim_args{
+      matthan_binary().string(), "sim", "--listen", "127.0.0.1:" + std::to_string(free_tcp_port()), "--cache",
+      (dir / "cache").string()};
   for (const auto& [scenario, label] : expected) {
     const fs::path clip = make_tamper_clip(dir, scenario, kTamperAt, 32);
     ASSERT_FALSE(clip.empty()) << "ffmpeg could not prepare the " << scenario << " clip";
@@ -57,7 +58,8 @@ TEST(TamperE2E, BlackCutAndBlurRaiseTamperAndALightingRampDoesNot) {
     for (const auto& [scenario, url] : urls) out << "  - id: " << scenario << "\n    url: " << url << "\n";
   }
   EventCollector events("tcp://127.0.0.1:" + std::to_string(port), "incident.");
-  Process engine({matthan_binary().string(), "run", "--config", cfg.string(), "--for", "26"}, (dir / "engine.log").string());
+  Process engine({matthan_binary().string(), "run", "--config", cfg.string(), "--for", "26"},
+                 (dir / "engine.log").string());
   const auto rc = engine.wait(std::chrono::seconds(60));
   ASSERT_TRUE(rc.has_value()) << "engine did not stop after --for";
   EXPECT_EQ(*rc, 0) << read_file(dir / "engine.log");
@@ -81,7 +83,9 @@ TEST(TamperE2E, BlackCutAndBlurRaiseTamperAndALightingRampDoesNot) {
   for (const auto& [scenario, label] : expected) {
     SCOPED_TRACE(scenario);
     if (label.empty()) {
-      EXPECT_TRUE(tamper[scenario].empty()) << "a lighting ramp raised tamper: " << tamper[scenario].front().dump() << "\n" << log;
+      EXPECT_TRUE(tamper[scenario].empty())
+          << "a lighting ramp raised tamper: " << tamper[scenario].front().dump() << "\n"
+          << log;
       continue;
     }
     ASSERT_FALSE(tamper[scenario].empty()) << "no tamper incident\n" << log;

@@ -1,7 +1,6 @@
 // Faults against the real engine: a simulator on 127.0.0.1 is killed, held, corrupted, locked with a
 // password, restricted to one transport; every health, heartbeat and incident message must validate.
 #include <gtest/gtest.h>
-
 #include <malloc.h>
 
 #include <algorithm>
@@ -12,8 +11,8 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "matthan/app/config.hpp"
@@ -143,18 +142,24 @@ class Faults : public ::testing::Test {
   // cameras: YAML list items (already indented by 2), e.g. "  - {id: a, url: rtsp://...}\n".
   void start_engine(const std::string& cameras, const std::string& defaults_extra = "") {
     storage_ = *dir_ / ("var-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    const std::string yaml = "node: faults\n"
-                             "storage: {root: \"" + storage_.string() + "\"}\n"
-                             "events: {bind: \"tcp://127.0.0.1:" + std::to_string(test::free_tcp_port()) + "\"}\n"
-                             "health: {heartbeat_s: 1}\n"
-                             "defaults:\n"
-                             "  detect: {width: 320, height: 180, fps: 5}\n"
-                             "  clip: {pre_roll: 2, post_roll: 2, max_length: 60}\n"
-                             "  watchdog: {stall_s: 3}\n" + defaults_extra +
-                             "cameras:\n" + cameras;
+    const std::string yaml =
+        "node: faults\n"
+        "storage: {root: \"" +
+        storage_.string() +
+        "\"}\n"
+        "events: {bind: \"tcp://127.0.0.1:" +
+        std::to_string(test::free_tcp_port()) +
+        "\"}\n"
+        "health: {heartbeat_s: 1}\n"
+        "defaults:\n"
+        "  detect: {width: 320, height: 180, fps: 5}\n"
+        "  clip: {pre_roll: 2, post_roll: 2, max_length: 60}\n"
+        "  watchdog: {stall_s: 3}\n" +
+        defaults_extra + "cameras:\n" + cameras;
     ConfigLoad load = load_config_text(yaml, "faults.yaml", *dir_);
     ASSERT_TRUE(load.ok()) << load.error_text() << yaml;
-    auto engine = Engine::create(load.config, [this](const std::string& t, const std::string& p) { messages_.add(t, p); });
+    auto engine =
+        Engine::create(load.config, [this](const std::string& t, const std::string& p) { messages_.add(t, p); });
     ASSERT_TRUE(engine.ok()) << engine.error().message;
     engine_ = std::move(engine).value();
     engine_->start();
@@ -203,12 +208,16 @@ TEST_F(Faults, ServerKilledAndRestarted) {
   std::this_thread::sleep_for(3s);  // some video in the ring before the outage
   const std::size_t before_kill = messages_.size();
   sim.reset();  // killed: sessions and the listening socket go away
-  auto down = messages_.wait([](const Message& m) {
-    return m.topic == "health.cam" && m.json.value("online", true) == false && m.json.value("state", "") != "connecting";
-  }, 20s, before_kill);
+  auto down = messages_.wait(
+      [](const Message& m) {
+        return m.topic == "health.cam" && m.json.value("online", true) == false &&
+               m.json.value("state", "") != "connecting";
+      },
+      20s, before_kill);
   ASSERT_TRUE(down) << "health never left streaming";
-  ASSERT_TRUE(messages_.wait([](const Message& m) { return m.topic == "incident.cam.start" && m.json["kind"] == "camera_offline"; },
-                             20s, before_kill));
+  ASSERT_TRUE(messages_.wait(
+      [](const Message& m) { return m.topic == "incident.cam.start" && m.json["kind"] == "camera_offline"; }, 20s,
+      before_kill));
   std::this_thread::sleep_for(1s);
   const std::size_t before_restart = messages_.size();
   const auto restarted_at = Clock::now();
@@ -232,11 +241,12 @@ TEST_F(Faults, ServerKilledAndRestarted) {
   }
   const auto from = std::max(restarted_at, backoff_at);
   const double reconnect_s = seconds(all[*up].at - from);
-  std::cout << "[ figures ] back " << seconds(all[*up].at - restarted_at) << " s after the restart; "
-            << reconnect_s << " s after the last backoff (" << pending_delay << " s) began or the restart\n";
+  std::cout << "[ figures ] back " << seconds(all[*up].at - restarted_at) << " s after the restart; " << reconnect_s
+            << " s after the last backoff (" << pending_delay << " s) began or the restart\n";
   EXPECT_LE(reconnect_s, pending_delay + 1.0 + 1.0);
-  auto end = messages_.wait([](const Message& m) { return m.topic == "incident.cam.end" && m.json["kind"] == "camera_offline"; },
-                            30s, before_restart);
+  auto end = messages_.wait(
+      [](const Message& m) { return m.topic == "incident.cam.end" && m.json["kind"] == "camera_offline"; }, 30s,
+      before_restart);
   ASSERT_TRUE(end) << "camera_offline did not end";
   const Json e = messages_.all()[*end].json;
   EXPECT_EQ(e["end_reason"], "back_online");
@@ -293,8 +303,8 @@ TEST_F(Faults, ACameraIsStreamingWithinTenSecondsOfItsServersReturn) {
   }
   const double retried_s = std::max(0.0, seconds(attempt_at - back_at));
   const double streaming_s = seconds(all[*up].at - back_at);
-  std::cout << "[ figures ] server restarted in " << seconds(back_at - restarting_at) << " s; tried again "
-            << retried_s << " s after its return, streaming " << streaming_s << " s after it (setup "
+  std::cout << "[ figures ] server restarted in " << seconds(back_at - restarting_at) << " s; tried again " << retried_s
+            << " s after its return, streaming " << streaming_s << " s after it (setup "
             << seconds(all[*up].at - attempt_at) << " s); longest backoff " << longest_wait << " s\n";
   EXPECT_LE(longest_wait, 10.0);
   EXPECT_LE(retried_s, 10.0);
@@ -330,18 +340,21 @@ TEST_F(Faults, CorruptedPayloadIsCountedNotFatal) {
   ASSERT_TRUE(messages_.wait(health_of("cam", "streaming"), 30s));
   ASSERT_TRUE(sim->set_faults("cam", SimFaults{false, 2}).ok());
   const std::size_t from = messages_.size();
-  auto errors = messages_.wait([](const Message& m) {
-    return m.topic == "health.cam" && m.json["counters"]["decode_errors"].get<int>() > 0;
-  }, 20s, from);
+  auto errors = messages_.wait(
+      [](const Message& m) { return m.topic == "health.cam" && m.json["counters"]["decode_errors"].get<int>() > 0; },
+      20s, from);
   ASSERT_TRUE(errors) << "no decode error was counted";
   ASSERT_TRUE(sim->set_faults("cam", SimFaults{false, 0}).ok());
   const std::size_t later = messages_.size();
-  auto fine = messages_.wait([](const Message& m) {
-    return m.topic == "health.cam" && m.json.value("state", "") == "streaming" && !m.json["last_frame_age_s"].is_null() &&
-           m.json["last_frame_age_s"].get<double>() < 2.0;
-  }, 30s, later);
+  auto fine = messages_.wait(
+      [](const Message& m) {
+        return m.topic == "health.cam" && m.json.value("state", "") == "streaming" &&
+               !m.json["last_frame_age_s"].is_null() && m.json["last_frame_age_s"].get<double>() < 2.0;
+      },
+      30s, later);
   EXPECT_TRUE(fine) << "frames did not keep coming after the corruption";
-  std::cout << "[ figures ] decode errors counted: " << messages_.all()[*errors].json["counters"]["decode_errors"] << "\n";
+  std::cout << "[ figures ] decode errors counted: " << messages_.all()[*errors].json["counters"]["decode_errors"]
+            << "\n";
 }
 
 // Wrong password and a missing path: a clear reason, and a backoff slower than usual that grows.
@@ -360,18 +373,22 @@ TEST_F(Faults, WrongPasswordAndMissingPathBackOffSlowly) {
   auto sim = start_sim({vtest("cam")}, 0, "viewer", "right");
   ASSERT_TRUE(sim);
   const std::string base = "127.0.0.1:" + std::to_string(sim->port());
-  start_engine("  - {id: badpw, url: \"rtsp://viewer:s3cret@" + base + "/cam\"}\n"
-               "  - {id: nopath, url: \"rtsp://viewer:right@" + base + "/nothing-here\"}\n"
-               "  - {id: good, url: \"rtsp://viewer:right@" + base + "/cam\"}\n");
+  start_engine("  - {id: badpw, url: \"rtsp://viewer:s3cret@" + base +
+               "/cam\"}\n"
+               "  - {id: nopath, url: \"rtsp://viewer:right@" +
+               base +
+               "/nothing-here\"}\n"
+               "  - {id: good, url: \"rtsp://viewer:right@" +
+               base + "/cam\"}\n");
   EXPECT_TRUE(messages_.wait(health_of("good", "streaming"), 30s)) << "the right password must work";
-  for (const auto& [cam, marker] : {std::pair{std::string("badpw"), std::string("(401)")}, {std::string("nopath"), std::string("(404)")}}) {
+  for (const auto& [cam, marker] :
+       {std::pair{std::string("badpw"), std::string("(401)")}, {std::string("nopath"), std::string("(404)")}}) {
     auto first = messages_.wait(health_of(cam, "backoff"), 30s);
     ASSERT_TRUE(first) << cam;
     const std::string first_at = messages_.all()[*first].json["at"];
     // The next state change (heartbeats repeat the current state with the same `at`).
-    auto second = messages_.wait([&](const Message& m) {
-      return health_of(cam, "backoff")(m) && m.json["at"] != first_at;
-    }, 40s, *first + 1);
+    auto second = messages_.wait(
+        [&](const Message& m) { return health_of(cam, "backoff")(m) && m.json["at"] != first_at; }, 40s, *first + 1);
     ASSERT_TRUE(second) << cam;
     const Json a = messages_.all()[*first].json, b = messages_.all()[*second].json;
     EXPECT_NE(a["reason"].get<std::string>().find(marker), std::string::npos) << a.dump();

@@ -8,9 +8,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <iostream>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "matthan/ingest/gst_source.hpp"
@@ -175,8 +175,7 @@ TEST_F(SimSourceTest, DeliversKeyframeFirstPacketsAndSmallFramesFromVtest) {
     if (p.keyframe) key_pts.push_back(p.pts);
   }
   const double media_span = seconds(c.packets.back().pts - c.packets.front().pts);
-  const double wall_span =
-      std::chrono::duration<double>(c.packets.back().wall - c.packets.front().wall).count();
+  const double wall_span = std::chrono::duration<double>(c.packets.back().wall - c.packets.front().wall).count();
   EXPECT_NEAR(media_span, wall_span, 1.0) << "served in real time";
   EXPECT_GT(media_span, 3.0);
   ASSERT_GE(key_pts.size(), 2u);
@@ -199,9 +198,9 @@ TEST_F(SimSourceTest, DeliversKeyframeFirstPacketsAndSmallFramesFromVtest) {
     EXPECT_GE(f.stride[0], 320);
     EXPECT_TRUE(f.owner);
     // Each analysed frame is one of the camera's frames: some packet carries (about) its pts.
-    const auto nearest = std::min_element(
-        c.packets.begin(), c.packets.end(),
-        [&](const auto& a, const auto& b) { return std::llabs(a.pts - f.pts) < std::llabs(b.pts - f.pts); });
+    const auto nearest = std::min_element(c.packets.begin(), c.packets.end(), [&](const auto& a, const auto& b) {
+      return std::llabs(a.pts - f.pts) < std::llabs(b.pts - f.pts);
+    });
     EXPECT_LT(std::llabs(nearest->pts - f.pts), 20'000'000) << "frame pts " << f.pts;
     EXPECT_LT(std::chrono::abs(f.wall - nearest->wall), 1s);
   }
@@ -421,7 +420,8 @@ TEST(SupervisorOverRtsp, ReportsADropAndReconnects) {
 
 // `seconds` of vtest.avi encoded by the ffmpeg CLI with `codec_args` (e.g. {"-c:v", "libx265"}), scaled by
 // `vf` when not empty; empty when vtest.avi or ffmpeg is missing.
-fs::path encode_vtest(const fs::path& out, int seconds_long, const std::string& codec_args, const std::string& vf = "") {
+fs::path encode_vtest(const fs::path& out, int seconds_long, const std::string& codec_args,
+                      const std::string& vf = "") {
   const fs::path vtest = test::vtest_avi();
   if (vtest.empty()) return {};
   const std::string cmd = "ffmpeg -nostdin -loglevel error -y -i '" + vtest.string() + "' -t " +
@@ -430,7 +430,8 @@ fs::path encode_vtest(const fs::path& out, int seconds_long, const std::string& 
   return std::system(cmd.c_str()) == 0 && fs::exists(out) ? out : fs::path{};
 }
 
-constexpr const char* kX265Args = "-c:v libx265 -preset ultrafast -x265-params log-level=error:bframes=0:keyint=20 -tag:v hvc1";
+constexpr const char* kX265Args =
+    "-c:v libx265 -preset ultrafast -x265-params log-level=error:bframes=0:keyint=20 -tag:v hvc1";
 
 TEST(CodecSource, H265FileGivesH265PacketsAndDecodedFrames) {
   const fs::path dir = test::make_temp_dir("matthan-h265-file");

@@ -1,14 +1,13 @@
 // The install layout a systemd service needs, checked on the real artefacts: the .deb from CPack (unpacked
 // with dpkg-deb -x, never installed) and `cmake --install` into a DESTDIR; the unpacked binary then runs
 // against a simulated camera.
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "matthan/test/paths.hpp"
 #include "matthan/test/process.hpp"
@@ -19,7 +18,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-
 // The value of `Key=` in a unit file (first occurrence), or empty.
 std::string unit_value(const std::string& unit, const std::string& key) {
   std::istringstream in(unit);
@@ -29,7 +27,7 @@ std::string unit_value(const std::string& unit, const std::string& key) {
 }
 
 bool executable(const fs::path& p) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & S_IXUSR) != 0;
 }
 
@@ -72,8 +70,9 @@ class DebPackage : public ::testing::Test {
   // Packs this build tree as it is (ctest runs after the build); the output goes to a private folder so
   // parallel runs never share files.
   fs::path build_deb() {
-    auto [rc, out] = run_command({"cpack", "-G", "DEB", "--config", std::string(MATTHAN_BUILD_DIR) + "/CPackConfig.cmake",
-                                  "-B", (dir_ / "out").string()});
+    auto [rc, out] =
+        run_command({"cpack", "-G", "DEB", "--config", std::string(MATTHAN_BUILD_DIR) + "/CPackConfig.cmake", "-B",
+                     (dir_ / "out").string()});
     EXPECT_EQ(rc, 0) << out;
     for (const auto& e : fs::directory_iterator(dir_ / "out"))
       if (e.path().extension() == ".deb") return e.path();
@@ -95,12 +94,27 @@ TEST_F(DebPackage, LayoutDependsScriptsAndTheUnpackedBinaryRuns) {
   // (libspdlog1.10-fmt9 is the ABI name libspdlog1.10 provides; OpenCV's dnn and objdetect appear once a
   // module links them. OpenCV's video module is not among them: the KNN background model is the project's own,
   // and only a unit test compares it with OpenCV's.)
-  for (const char* pkg : {"adduser", "libgstreamer1.0-0", "libgstreamer-plugins-base1.0-0", "gstreamer1.0-plugins-base",
-                          "gstreamer1.0-plugins-good", "gstreamer1.0-plugins-bad", "gstreamer1.0-plugins-ugly",
-                          "gstreamer1.0-libav", "libgstrtspserver-1.0-0", "libglib2.0-0", "libopencv-core406",
-                          "libopencv-imgproc406", "libopencv-imgcodecs406", "libavformat59",
-                          "libavcodec59", "libavutil57", "libzmq5", "libsqlite3-0", "libyaml-cpp0.7",
-                          "libspdlog1.10-fmt9", "libfmt9"}) {
+  for (const char* pkg : {"adduser",
+                          "libgstreamer1.0-0",
+                          "libgstreamer-plugins-base1.0-0",
+                          "gstreamer1.0-plugins-base",
+                          "gstreamer1.0-plugins-good",
+                          "gstreamer1.0-plugins-bad",
+                          "gstreamer1.0-plugins-ugly",
+                          "gstreamer1.0-libav",
+                          "libgstrtspserver-1.0-0",
+                          "libglib2.0-0",
+                          "libopencv-core406",
+                          "libopencv-imgproc406",
+                          "libopencv-imgcodecs406",
+                          "libavformat59",
+                          "libavcodec59",
+                          "libavutil57",
+                          "libzmq5",
+                          "libsqlite3-0",
+                          "libyaml-cpp0.7",
+                          "libspdlog1.10-fmt9",
+                          "libfmt9"}) {
     EXPECT_TRUE(std::regex_search(depends, std::regex(std::string("(^|, )") + pkg + "( |,|$)")))
         << pkg << " missing from Depends: " << depends;
   }

@@ -1,20 +1,19 @@
 // `matthan probe` against a real `matthan sim` serving a cut of vtest.avi (768x576 H.264, 10 fps, keyframe
 // every 20 frames), plus a missing path, a closed port and a server that never answers.
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
+#include "../engine/mjpeg_camera.hpp"
 #include "matthan/test/paths.hpp"
 #include "matthan/test/process.hpp"
 #include "matthan/test/sim_fixture.hpp"
-#include "../engine/mjpeg_camera.hpp"
 
 namespace matthan::test {
 namespace {
@@ -27,7 +26,6 @@ struct ProbeRun {
   std::string out;  // stdout only
   std::string err;  // stderr
 };
-
 
 class ProbeIT : public ::testing::Test {
  protected:
@@ -225,9 +223,9 @@ TEST_F(ProbeIT, MissingPathIsNotFound) {
 TEST(ProbeFailures, ClosedPortIsRefused) {
   const int port = free_tcp_port();
   const auto dir = make_temp_dir("matthan-probe-refused");
-  Process p({matthan_binary().string(), "probe", "rtsp://u:pw-secret@127.0.0.1:" + std::to_string(port) + "/x",
-             "--json"},
-            (dir / "stderr.log").string());
+  Process p(
+      {matthan_binary().string(), "probe", "rtsp://u:pw-secret@127.0.0.1:" + std::to_string(port) + "/x", "--json"},
+      (dir / "stderr.log").string());
   ASSERT_EQ(p.wait(kProbeTimeout), 1) << p.output();
   const auto j = nlohmann::json::parse(p.output(), nullptr, false);
   ASSERT_FALSE(j.is_discarded()) << p.output();

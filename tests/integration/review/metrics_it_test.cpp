@@ -2,15 +2,14 @@
 // and a real HTTP client scrapes the review server (bearer token) and the `metrics.listen` listener on
 // ports the test picks. The text is parsed (tests/support/prometheus_text) and checked for real figures:
 // the camera is up, frames analysed grow between scrapes, every counter only grows, incidents are counted.
+#include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
-
-#include <gtest/gtest.h>
-#include <httplib.h>
-#include <nlohmann/json.hpp>
 
 #include "matthan/test/paths.hpp"
 #include "matthan/test/process.hpp"
@@ -26,7 +25,6 @@ using nlohmann::json;
 constexpr const char* kViewerToken = "prometheus-token-0123456789";
 // Quote, backslash and UTF-8: they must reach the label escaped and read back unchanged.
 const std::string kCameraName = "Cổng \"A\" \\ trường";
-
 
 class MetricsIt : public ::testing::Test {
  protected:
@@ -160,13 +158,12 @@ TEST_F(MetricsIt, ReviewNeedsATokenAndTheOwnListenerServesOnlyMetrics) {
 // crops / calls is what a call costs (one network input per crop).
 TEST_F(MetricsIt, ObjectDetectorCallsAndCropsPerCamera) {
   const PromLabels objects{{"camera", "vtest-objects"}};
-  const PromText t = scrape_until(
-      [&](const PromText& s) { return v(s, "matthan_camera_object_calls_total", objects) > 0; }, 60);
+  const PromText t =
+      scrape_until([&](const PromText& s) { return v(s, "matthan_camera_object_calls_total", objects) > 0; }, 60);
   ASSERT_TRUE(t.errors.empty()) << ::testing::PrintToString(t.errors);
   const double calls = v(t, "matthan_camera_object_calls_total", objects);
   const double crops = v(t, "matthan_camera_object_crops_total", objects);
-  ASSERT_GT(calls, 0) << "people walk in vtest: the detector must have run; log:\n"
-                      << read_file(*dir_ / "daemon.log");
+  ASSERT_GT(calls, 0) << "people walk in vtest: the detector must have run; log:\n" << read_file(*dir_ / "daemon.log");
   EXPECT_GE(crops, calls) << "every call looks at one crop or more";
   EXPECT_EQ(t.families.at("matthan_detector_crops_total").type, "counter");
   EXPECT_GT(v(t, "matthan_detector_crops_total", {{"detector", "objects"}}), 0);
@@ -194,7 +191,8 @@ TEST_F(MetricsIt, CameraUpFramesGrowAndCountersOnlyGrow) {
   const PromText second = scrape();
   ASSERT_TRUE(second.errors.empty()) << ::testing::PrintToString(second.errors);
   const PromLabels cam{{"camera", "vtest"}};
-  EXPECT_GT(v(second, "matthan_camera_frames_analysed_total", cam), v(first, "matthan_camera_frames_analysed_total", cam));
+  EXPECT_GT(v(second, "matthan_camera_frames_analysed_total", cam),
+            v(first, "matthan_camera_frames_analysed_total", cam));
   EXPECT_GT(v(second, "matthan_camera_packets_total", cam), v(first, "matthan_camera_packets_total", cam));
   EXPECT_GT(v(second, "matthan_detector_calls_total", {{"detector", "motion"}}),
             v(first, "matthan_detector_calls_total", {{"detector", "motion"}}));

@@ -2,17 +2,16 @@
 // incidents and serves the API; a real HTTP client (httplib::Client) checks listing, Range, review and
 // evidence persistence across a restart, replay, SSE, and the security rules (401/403/CSRF/rate limit,
 // traversal, oversized and garbage bodies).
+#include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
 
 #include <algorithm>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <thread>
-
-#include <gtest/gtest.h>
-#include <httplib.h>
-#include <nlohmann/json.hpp>
 
 #include "matthan/review/auth.hpp"
 #include "matthan/test/paths.hpp"
@@ -30,7 +29,6 @@ constexpr const char* kOfficerPw = "officer-password";
 constexpr const char* kAdminPw = "admin-password";
 constexpr const char* kOfficerToken = "officer-token-0123456789abcdef";
 constexpr const char* kViewerToken = "viewer-token-0123456789abcdef";
-
 
 class ReviewApi : public ::testing::Test {
  protected:
@@ -67,27 +65,30 @@ class ReviewApi : public ::testing::Test {
   }
 
   static void write_config() {
-    std::ofstream(*dir_ / "review.yaml")
-        << "node: review-it\n"
-        << "storage: {root: \"" << (*dir_ / "data").string() << "\"}\n"
-        << "events: {bind: \"tcp://127.0.0.1:" << free_tcp_port() << "\"}\n"
-        << "defaults:\n"
-        << "  detect: {width: 640, height: 360, fps: 5}\n"
-        << "  motion: {min_area: 0.002, start_frames: 3, end_seconds: 2}\n"
-        << "  clip: {pre_roll: 2, post_roll: 1, max_length: 10}\n"
-        << "cameras:\n"
-        << "  - {id: vtest, name: \"Cổng trường\", url: \"" << sim_->url() << "\"}\n"
-        << "review:\n"
-        << "  listen: 127.0.0.1:" << port_ << "\n"
-        << "  login_max_failures: 3\n"
-        << "  login_lockout: 15\n"
-        << "  users:\n"
-        << "    - {name: viewer, role: viewer, password_hash: \"" << hash(kViewerPw) << "\"}\n"
-        << "    - {name: officer, role: officer, password_hash: \"" << hash(kOfficerPw) << "\"}\n"
-        << "    - {name: admin, role: admin, password_hash: \"" << hash(kAdminPw) << "\"}\n"
-        << "  api_tokens:\n"
-        << "    - {name: robot, role: officer, token: \"" << kOfficerToken << "\"}\n"
-        << "    - {name: wall, role: viewer, token: \"sha256:" << sha256_hex(kViewerToken) << "\"}\n";
+    std::ofstream(*dir_ / "review.yaml") << "node: review-it\n"
+                                         << "storage: {root: \"" << (*dir_ / "data").string() << "\"}\n"
+                                         << "events: {bind: \"tcp://127.0.0.1:" << free_tcp_port() << "\"}\n"
+                                         << "defaults:\n"
+                                         << "  detect: {width: 640, height: 360, fps: 5}\n"
+                                         << "  motion: {min_area: 0.002, start_frames: 3, end_seconds: 2}\n"
+                                         << "  clip: {pre_roll: 2, post_roll: 1, max_length: 10}\n"
+                                         << "cameras:\n"
+                                         << "  - {id: vtest, name: \"Cổng trường\", url: \"" << sim_->url() << "\"}\n"
+                                         << "review:\n"
+                                         << "  listen: 127.0.0.1:" << port_ << "\n"
+                                         << "  login_max_failures: 3\n"
+                                         << "  login_lockout: 15\n"
+                                         << "  users:\n"
+                                         << "    - {name: viewer, role: viewer, password_hash: \"" << hash(kViewerPw)
+                                         << "\"}\n"
+                                         << "    - {name: officer, role: officer, password_hash: \"" << hash(kOfficerPw)
+                                         << "\"}\n"
+                                         << "    - {name: admin, role: admin, password_hash: \"" << hash(kAdminPw)
+                                         << "\"}\n"
+                                         << "  api_tokens:\n"
+                                         << "    - {name: robot, role: officer, token: \"" << kOfficerToken << "\"}\n"
+                                         << "    - {name: wall, role: viewer, token: \"sha256:"
+                                         << sha256_hex(kViewerToken) << "\"}\n";
   }
 
   static void start_daemon() {
@@ -136,7 +137,8 @@ class ReviewApi : public ::testing::Test {
       if (done >= n) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
-    FAIL() << "fewer than " << n << " incidents with a final clip after 120 s; log:\n" << read_file(*dir_ / "daemon.log");
+    FAIL() << "fewer than " << n << " incidents with a final clip after 120 s; log:\n"
+           << read_file(*dir_ / "daemon.log");
   }
 
   static json finished_incident() {
@@ -191,8 +193,8 @@ TEST_F(ReviewApi, PublicRoutesAndUnauthenticatedRefusals) {
   EXPECT_EQ(page->status, 200);
   EXPECT_NE(page->body.find("/app.js"), std::string::npos);
   EXPECT_NE(page->get_header_value("Content-Security-Policy").find("default-src 'self'"), std::string::npos);
-  for (const char* path : {"/api/incidents", "/api/cameras", "/api/events?since=0", "/api/session", "/api/admin/config",
-                           "/metrics"}) {
+  for (const char* path :
+       {"/api/incidents", "/api/cameras", "/api/events?since=0", "/api/session", "/api/admin/config", "/metrics"}) {
     auto r = c.Get(path);
     ASSERT_TRUE(r) << path;
     EXPECT_EQ(r->status, 401) << path;
@@ -252,10 +254,10 @@ TEST_F(ReviewApi, ListsNewestFirstWithCursorPagingAndFilters) {
   EXPECT_GE(get_json("/api/incidents?from=2000-01-01T00:00:00Z&to=2199-01-01T00:00:00Z")["items"].size(), 2u);
 
   auto c = client();
-  for (const char* bad : {"/api/incidents?from=yesterday", "/api/incidents?from=2999-01-01T00:00:00Z", "/api/incidents?limit=0", "/api/incidents?limit=abc",
-                          "/api/incidents?state=maybe", "/api/incidents?evidence=1", "/api/incidents?cursor=zz",
-                          "/api/incidents?camera=../x", "/api/incidents?colour=red", "/api/events?since=-1",
-                          "/api/incidents/bad%20id"}) {
+  for (const char* bad : {"/api/incidents?from=yesterday", "/api/incidents?from=2999-01-01T00:00:00Z",
+                          "/api/incidents?limit=0", "/api/incidents?limit=abc", "/api/incidents?state=maybe",
+                          "/api/incidents?evidence=1", "/api/incidents?cursor=zz", "/api/incidents?camera=../x",
+                          "/api/incidents?colour=red", "/api/events?since=-1", "/api/incidents/bad%20id"}) {
     auto r = c.Get(bad, bearer(kOfficerToken));
     ASSERT_TRUE(r) << bad;
     EXPECT_EQ(r->status, 400) << bad << " " << r->body;
@@ -288,7 +290,8 @@ TEST_F(ReviewApi, ClipServesRangesWithTheRightBytes) {
     EXPECT_EQ(inc["clip"]["sha256"], sha256_hex(file));
   }
 
-  auto part = c.Get(url.c_str(), {{"Authorization", std::string("Bearer ") + kViewerToken}, {"Range", "bytes=1000-1999"}});
+  auto part =
+      c.Get(url.c_str(), {{"Authorization", std::string("Bearer ") + kViewerToken}, {"Range", "bytes=1000-1999"}});
   ASSERT_TRUE(part);
   EXPECT_EQ(part->status, 206);
   EXPECT_EQ(part->body, file.substr(1000, 1000));
@@ -302,7 +305,8 @@ TEST_F(ReviewApi, ClipServesRangesWithTheRightBytes) {
   ASSERT_TRUE(beyond);
   EXPECT_EQ(beyond->status, 416);
   EXPECT_EQ(beyond->get_header_value("Content-Range"), "bytes */" + std::to_string(file.size()));
-  auto past_end = c.Get(url.c_str(), {{"Authorization", std::string("Bearer ") + kViewerToken}, {"Range", "bytes=10-999999999"}});
+  auto past_end =
+      c.Get(url.c_str(), {{"Authorization", std::string("Bearer ") + kViewerToken}, {"Range", "bytes=10-999999999"}});
   ASSERT_TRUE(past_end);
   EXPECT_EQ(past_end->status, 206);
   EXPECT_EQ(past_end->body, file.substr(10)) << "a range past the end is cut at the end";
@@ -310,7 +314,8 @@ TEST_F(ReviewApi, ClipServesRangesWithTheRightBytes) {
                        {{"Authorization", std::string("Bearer ") + kViewerToken}, {"Range", "bytes=0-3"}});
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404);
-  EXPECT_TRUE(json::parse(missing->body, nullptr, false).is_object()) << "an error body is never cut by a Range: " << missing->body;
+  EXPECT_TRUE(json::parse(missing->body, nullptr, false).is_object())
+      << "an error body is never cut by a Range: " << missing->body;
 
   auto snap = c.Get(("/api/incidents/" + inc["id"].get<std::string>() + "/snapshot.jpg").c_str(), bearer(kViewerToken));
   ASSERT_TRUE(snap);
@@ -323,11 +328,18 @@ TEST_F(ReviewApi, ClipServesRangesWithTheRightBytes) {
 TEST_F(ReviewApi, TraversalAttemptsGet404) {
   auto c = client();
   const std::string id = finished_incident()["id"];
-  const std::vector<std::string> paths{"/../../../../etc/passwd", "/%2e%2e/%2e%2e/%2e%2e/etc/passwd", "/api/incidents/../../etc/passwd/clip.mp4",
-        "/api/incidents/%2e%2e/clip.mp4", "/api/incidents/..%2f..%2f..%2fetc%2fpasswd/clip.mp4",
-        "/api/incidents/%2fetc%2fpasswd/snapshot.jpg", "/api/incidents/" + id + "/..%2f..%2fclip.mp4",
-        "/api/incidents/" + id + "/../../index.db", "/api/cameras/..%2f..%2findex.db/snapshot.jpg",
-        "/index.db", "/i18n/../../index.db", "/%2fetc%2fpasswd"};
+  const std::vector<std::string> paths{"/../../../../etc/passwd",
+                                       "/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+                                       "/api/incidents/../../etc/passwd/clip.mp4",
+                                       "/api/incidents/%2e%2e/clip.mp4",
+                                       "/api/incidents/..%2f..%2f..%2fetc%2fpasswd/clip.mp4",
+                                       "/api/incidents/%2fetc%2fpasswd/snapshot.jpg",
+                                       "/api/incidents/" + id + "/..%2f..%2fclip.mp4",
+                                       "/api/incidents/" + id + "/../../index.db",
+                                       "/api/cameras/..%2f..%2findex.db/snapshot.jpg",
+                                       "/index.db",
+                                       "/i18n/../../index.db",
+                                       "/%2fetc%2fpasswd"};
   for (const std::string& path : paths) {
     auto r = c.Get(path.c_str(), bearer(kOfficerToken));
     ASSERT_TRUE(r) << path;
@@ -360,7 +372,8 @@ TEST_F(ReviewApi, RolesCsrfAndBadBodies) {
   auto no_csrf = c.Post(review.c_str(), {{"Cookie", officer.cookie}}, body, "application/json");
   ASSERT_TRUE(no_csrf);
   EXPECT_EQ(no_csrf->status, 403);
-  auto wrong_csrf = c.Post(review.c_str(), {{"Cookie", officer.cookie}, {"X-CSRF-Token", viewer.csrf}}, body, "application/json");
+  auto wrong_csrf =
+      c.Post(review.c_str(), {{"Cookie", officer.cookie}, {"X-CSRF-Token", viewer.csrf}}, body, "application/json");
   ASSERT_TRUE(wrong_csrf);
   EXPECT_EQ(wrong_csrf->status, 403) << "another session's CSRF token must not work";
 
@@ -505,8 +518,8 @@ TEST_F(ReviewApi, ZReviewAndEvidencePersistAcrossRestart) {
   const Login officer = login("officer", kOfficerPw);
   auto c = client();
   const httplib::Headers h{{"Cookie", officer.cookie}, {"X-CSRF-Token", officer.csrf}};
-  auto r = c.Post(("/api/incidents/" + id + "/review").c_str(), h, json{{"state", "reviewed"}, {"note", "người đi bộ"}}.dump(),
-                  "application/json");
+  auto r = c.Post(("/api/incidents/" + id + "/review").c_str(), h,
+                  json{{"state", "reviewed"}, {"note", "người đi bộ"}}.dump(), "application/json");
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
   EXPECT_EQ(json::parse(r->body)["review"]["state"], "reviewed");

@@ -50,7 +50,8 @@ class ScanTest : public ::testing::Test {
     if (!dir_.empty() && !::testing::UnitTest::GetInstance()->Failed()) fs::remove_all(dir_, ec);
   }
   void SetUp() override {
-    if (vtest_avi().empty()) GTEST_SKIP() << "opencv-doc's vtest.avi is not installed (scripts/install-deps.sh installs it)";
+    if (vtest_avi().empty())
+      GTEST_SKIP() << "opencv-doc's vtest.avi is not installed (scripts/install-deps.sh installs it)";
   }
 
   static std::vector<nlohmann::json> lines() {
@@ -71,7 +72,8 @@ std::string ScanTest::output_;
 TEST_F(ScanTest, AnUnreadableFileIsNamedAndMakesTheExitCodeOne) {
   EXPECT_EQ(rc_, 1) << output_;
   EXPECT_NE(output_.find("broken.mp4: not scanned"), std::string::npos) << output_;
-  EXPECT_EQ(output_.find("notes.txt"), std::string::npos) << "only video extensions are taken from folders\n" << output_;
+  EXPECT_EQ(output_.find("notes.txt"), std::string::npos) << "only video extensions are taken from folders\n"
+                                                          << output_;
   EXPECT_NE(output_.find("2 file(s), 1 unreadable"), std::string::npos) << output_;
   // Not on a terminal: plain progress lines, no carriage returns.
   EXPECT_NE(output_.find("scan: 150/"), std::string::npos) << output_;
@@ -121,7 +123,8 @@ TEST_F(ScanTest, EveryIncidentHasASnapshotAndAClipThatPlaysAndStartsBeforeIt) {
     EXPECT_EQ(p.codec, "h264");
     EXPECT_TRUE(p.first_packet_keyframe) << clip;
     EXPECT_TRUE(p.decodes_cleanly) << clip << ": " << p.errors;
-    // Pre-roll: the clip starts at or before max(0, start - 3 s); post-roll: it reaches the end (+2 s, or the file's end).
+    // Pre-roll: the clip starts at or before max(0, start - 3 s); post-roll: it reaches the end (+2 s, or the file's
+    // end).
     const double clip_from = j["clip_offset_s"].get<double>();
     const double start = j["offset_s"].get<double>(), end = j["end_offset_s"].get<double>();
     EXPECT_LE(clip_from, std::max(0.0, start - 3.0) + 1e-3);
@@ -149,25 +152,26 @@ TEST_F(ScanTest, TheReportsListTheFailureAndEachIncidentWithWorkingLinks) {
 
 TEST_F(ScanTest, AFolderThatHoldsAScanIsNeverOverwritten) {
   const std::string before = read_file(dir_ / "out" / "incidents.jsonl");
-  auto [rc, out] = run_command({matthan_binary().string(), "scan", (dir_ / "usb" / "broken.mp4").string(), "--out",
-                                (dir_ / "out").string()});
+  auto [rc, out] = run_command(
+      {matthan_binary().string(), "scan", (dir_ / "usb" / "broken.mp4").string(), "--out", (dir_ / "out").string()});
   EXPECT_EQ(rc, 2) << out;
   EXPECT_NE(out.find("already holds a scan"), std::string::npos) << out;
   EXPECT_EQ(read_file(dir_ / "out" / "incidents.jsonl"), before);
 }
 
 TEST_F(ScanTest, BadArgumentsAreClearErrors) {
-  auto [rc1, out1] = run_command({matthan_binary().string(), "scan", (dir_ / "missing").string(), "--out",
-                                  (dir_ / "o1").string()});
+  auto [rc1, out1] =
+      run_command({matthan_binary().string(), "scan", (dir_ / "missing").string(), "--out", (dir_ / "o1").string()});
   EXPECT_EQ(rc1, 2);
   EXPECT_NE(out1.find("no such file or folder"), std::string::npos) << out1;
   fs::create_directories(dir_ / "empty");
-  auto [rc2, out2] = run_command({matthan_binary().string(), "scan", (dir_ / "empty").string(), "--out",
-                                  (dir_ / "o2").string()});
+  auto [rc2, out2] =
+      run_command({matthan_binary().string(), "scan", (dir_ / "empty").string(), "--out", (dir_ / "o2").string()});
   EXPECT_EQ(rc2, 2);
   EXPECT_NE(out2.find("no video file found"), std::string::npos) << out2;
-  auto [rc3, out3] = run_command({matthan_binary().string(), "scan", (dir_ / "usb").string(), "--config",
-                                  (dir_ / "people.yaml").string(), "--camera-like", "nobody", "--out", (dir_ / "o3").string()});
+  auto [rc3, out3] =
+      run_command({matthan_binary().string(), "scan", (dir_ / "usb").string(), "--config",
+                   (dir_ / "people.yaml").string(), "--camera-like", "nobody", "--out", (dir_ / "o3").string()});
   EXPECT_EQ(rc3, 2);
   EXPECT_NE(out3.find("no camera 'nobody'"), std::string::npos) << out3;
 }

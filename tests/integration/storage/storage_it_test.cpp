@@ -1,10 +1,9 @@
 // Storage end to end: kill -9 mid-clip, reconcile, a 6 s keyframe interval, export + verify, a full disk.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <fstream>
@@ -26,7 +25,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-
 // What a full decode printed, minus the null muxer's "non monotonically increasing dts" notes: those come
 // from two camera frames closer than one frame interval (bunched RTP timestamps from a simulator starved of
 // CPU), which the decode test rounds to the same output tick; the file's own DTS are strictly increasing
@@ -35,7 +33,8 @@ std::string decode_errors(const ClipProbe& p) {
   std::istringstream in(p.errors);
   std::string out;
   for (std::string line; std::getline(in, line);)
-    if (line.find("non monotonically increasing dts to muxer") == std::string::npos && !line.empty()) out += line + "\n";
+    if (line.find("non monotonically increasing dts to muxer") == std::string::npos && !line.empty())
+      out += line + "\n";
   return out;
 }
 
@@ -78,7 +77,7 @@ bool wait_until(Pred pred, std::chrono::milliseconds timeout) {
 
 struct ConfigOptions {
   double pre_roll = 1, post_roll = 1, max_length = 10;  // 10 s is the shortest max_length allowed
-  std::string storage_extra;  // more keys for the storage map, e.g. "min_free_bytes: 0"
+  std::string storage_extra;                            // more keys for the storage map, e.g. "min_free_bytes: 0"
 };
 
 class StorageIT : public ::testing::Test {
@@ -93,10 +92,32 @@ class StorageIT : public ::testing::Test {
     // A keyframe only every 6 s (-g 60 at 10 fps), served as it is (already H.264 avc1): 8 s of the scene,
     // then its last frame held for 20 s, looped, so each loop is a separate incident.
     const fs::path gop6 = *dir_ / "gop6.mp4";
-    auto [rc, out] = run_command({"ffmpeg", "-v", "error", "-y", "-t", "8", "-i", cut.string(), "-an", "-vf",
-                                  "fps=10,tpad=stop_mode=clone:stop_duration=20", "-c:v", "libx264", "-preset",
-                                  "veryfast", "-g", "60", "-keyint_min", "60", "-sc_threshold", "0", "-bf", "0",
-                                  "-pix_fmt", "yuv420p", gop6.string()});
+    auto [rc, out] = run_command({"ffmpeg",
+                                  "-v",
+                                  "error",
+                                  "-y",
+                                  "-t",
+                                  "8",
+                                  "-i",
+                                  cut.string(),
+                                  "-an",
+                                  "-vf",
+                                  "fps=10,tpad=stop_mode=clone:stop_duration=20",
+                                  "-c:v",
+                                  "libx264",
+                                  "-preset",
+                                  "veryfast",
+                                  "-g",
+                                  "60",
+                                  "-keyint_min",
+                                  "60",
+                                  "-sc_threshold",
+                                  "0",
+                                  "-bf",
+                                  "0",
+                                  "-pix_fmt",
+                                  "yuv420p",
+                                  gop6.string()});
     ASSERT_EQ(rc, 0) << out;
     sim_gop6_ = new SimCamera("gop6", gop6, *dir_);
     ASSERT_TRUE(sim_gop6_->ok()) << sim_gop6_->log();
@@ -153,7 +174,8 @@ class StorageIT : public ::testing::Test {
     auto engine = start_engine(cfg, log);
     ASSERT_TRUE(wait_until(
         [&] {
-          return !engine->running() || (fs::exists(root / "index.db") && clips_in(root, ClipState::kComplete) >= complete);
+          return !engine->running() ||
+                 (fs::exists(root / "index.db") && clips_in(root, ClipState::kComplete) >= complete);
         },
         180s))
         << read_file(log);
@@ -171,7 +193,8 @@ SimCamera* StorageIT::sim_gop6_ = nullptr;
 
 TEST_F(StorageIT, KillNineMidClipTwentyTimesLeavesOnlyPlayableClips) {
   const fs::path root = *dir_ / "kill";
-  const fs::path cfg = write_config(root, "kill", *sim_, {.pre_roll = 1, .post_roll = 1, .max_length = 30, .storage_extra = ""});
+  const fs::path cfg =
+      write_config(root, "kill", *sim_, {.pre_roll = 1, .post_roll = 1, .max_length = 30, .storage_extra = ""});
   const fs::path log = *dir_ / "kill.log";
   int killed_mid_clip = 0;
   for (int i = 0; i < 20; ++i) {
@@ -258,7 +281,8 @@ TEST_F(StorageIT, ReconcileFindsADeletedFileAndAStrayFile) {
 
 TEST_F(StorageIT, SixSecondKeyframeIntervalStillStartsTheClipBeforeThePreRoll) {
   const fs::path root = *dir_ / "gop6";
-  const fs::path cfg = write_config(root, "gop6", *sim_gop6_, {.pre_roll = 3, .post_roll = 1, .max_length = 30, .storage_extra = ""});
+  const fs::path cfg =
+      write_config(root, "gop6", *sim_gop6_, {.pre_roll = 3, .post_roll = 1, .max_length = 30, .storage_extra = ""});
   const fs::path log = *dir_ / "gop6.log";
   const auto engine_start = std::chrono::system_clock::now();
   // Two loops of the source: at least one incident begins well after the ring has filled.
@@ -307,7 +331,8 @@ TEST_F(StorageIT, SixSecondKeyframeIntervalStillStartsTheClipBeforeThePreRoll) {
 // post-roll, so the second one extends the open clip instead of opening a new file.
 TEST_F(StorageIT, OverlappingIncidentsShareOneClipWithTheirOwnOffsets) {
   const fs::path root = *dir_ / "overlap";
-  const fs::path cfg = write_config(root, "overlap", *sim_, {.pre_roll = 2, .post_roll = 4, .max_length = 10, .storage_extra = ""});
+  const fs::path cfg =
+      write_config(root, "overlap", *sim_, {.pre_roll = 2, .post_roll = 4, .max_length = 10, .storage_extra = ""});
   const fs::path log = *dir_ / "overlap.log";
   record_clips(cfg, root, 1, log);
   auto index = open_index(root);
@@ -317,11 +342,13 @@ TEST_F(StorageIT, OverlappingIncidentsShareOneClipWithTheirOwnOffsets) {
   std::map<std::int64_t, std::vector<const IncidentView*>> by_clip;
   for (const auto& v : page.items)
     if (v.clip && v.clip->state == ClipState::kComplete) by_clip[v.clip->id].push_back(&v);
-  const auto shared = std::find_if(by_clip.begin(), by_clip.end(), [](const auto& kv) { return kv.second.size() >= 2; });
+  const auto shared =
+      std::find_if(by_clip.begin(), by_clip.end(), [](const auto& kv) { return kv.second.size() >= 2; });
   ASSERT_NE(shared, by_clip.end()) << "no two incidents share a clip\n" << read_file(log);
   auto incidents = shared->second;
-  std::sort(incidents.begin(), incidents.end(),
-            [](const IncidentView* a, const IncidentView* b) { return a->incident.started_at < b->incident.started_at; });
+  std::sort(incidents.begin(), incidents.end(), [](const IncidentView* a, const IncidentView* b) {
+    return a->incident.started_at < b->incident.started_at;
+  });
   const ClipRecord& clip = *incidents.front()->clip;
   const ClipProbe p = probe_clip(root / clip.path);
   ASSERT_TRUE(p.opened) << clip.path;
@@ -355,8 +382,8 @@ TEST_F(StorageIT, ExportVerifiesAndNamesTheFileWithAFlippedByte) {
   index.reset();
 
   const fs::path out = *dir_ / "export-out";
-  auto [rc, text] = run_command({matthan_binary().string(), "export", "--config", cfg.string(), "--incident", id,
-                                 "--out", out.string()});
+  auto [rc, text] = run_command(
+      {matthan_binary().string(), "export", "--config", cfg.string(), "--incident", id, "--out", out.string()});
   ASSERT_EQ(rc, 0) << text;
   const auto manifest = nlohmann::json::parse(read_file(out / "manifest.json"));
   EXPECT_EQ(manifest["node"], "storage-it");
@@ -418,8 +445,7 @@ TEST_F(StorageIT, FullDiskKeepsEvidenceRefusesClipsCleanlyAndRecovers) {
   const fs::path root = mnt / "var";
   const std::uint64_t floor = 8u << 20;
   const fs::path cfg = write_config(
-      root, "full", *sim_,
-      {.storage_extra = "min_free_bytes: " + std::to_string(floor) + "\n  retention_interval: 1"});
+      root, "full", *sim_, {.storage_extra = "min_free_bytes: " + std::to_string(floor) + "\n  retention_interval: 1"});
   const fs::path log = *dir_ / "full.log";
   record_clips(cfg, root, 3, log);
 
@@ -460,7 +486,8 @@ TEST_F(StorageIT, FullDiskKeepsEvidenceRefusesClipsCleanlyAndRecovers) {
         return read_file(log).find("refused: storage_full") != std::string::npos;
       },
       120s))
-      << "detection goes on and new clips are refused cleanly\n" << read_file(log);
+      << "detection goes on and new clips are refused cleanly\n"
+      << read_file(log);
   EXPECT_NE(read_file(log).find("storage_full: "), std::string::npos);
   index = open_index(root);
   ASSERT_TRUE(wait_until([&] { return index->live_clips().value().size() == 1u; }, 60s))
@@ -511,7 +538,8 @@ TEST_F(StorageIT, FullDiskKeepsEvidenceRefusesClipsCleanlyAndRecovers) {
     ASSERT_FALSE(gate.empty()) << "no `storage` event was published";
     EXPECT_EQ(gate.front()["event"], "storage_full");
     EXPECT_EQ(count_kind(gate, "storage_full"), 1);
-    const auto refused = std::find_if(gate.begin(), gate.end(), [](const auto& e) { return e["event"] == "clip_refused"; });
+    const auto refused =
+        std::find_if(gate.begin(), gate.end(), [](const auto& e) { return e["event"] == "clip_refused"; });
     ASSERT_NE(refused, gate.end());
     EXPECT_EQ((*refused)["camera"], "cam");
     EXPECT_GE((*refused)["clips_refused"].get<int>(), 1);
@@ -522,7 +550,8 @@ TEST_F(StorageIT, FullDiskKeepsEvidenceRefusesClipsCleanlyAndRecovers) {
   ASSERT_TRUE(wait_until([&] { return read_file(log).find("recording resumes") != std::string::npos; }, 60s));
   EXPECT_TRUE(wait_until([&] { return count_kind(storage_events(), "storage_ok") == 1; }, 10s))
       << "room again is published once";
-  EXPECT_TRUE(wait_until([&] { return clips_in(root, ClipState::kComplete) > complete_while_full; }, 90s)) << read_file(log);
+  EXPECT_TRUE(wait_until([&] { return clips_in(root, ClipState::kComplete) > complete_while_full; }, 90s))
+      << read_file(log);
   stop_engine(*engine);
   EXPECT_TRUE(files_ending(root, ".part").empty());
   EXPECT_EQ(clips_in(root, ClipState::kWriting), 0);

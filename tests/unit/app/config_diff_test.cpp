@@ -1,10 +1,11 @@
 // Config reload diff: cameras added, removed, changed and untouched; node-level changes flagged, not applied.
+#include "matthan/app/config_diff.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
 #include "matthan/app/config.hpp"
-#include "matthan/app/config_diff.hpp"
 
 namespace matthan {
 namespace {
@@ -120,8 +121,9 @@ cameras:
 TEST(ConfigDiff, ControlSocketDefaultsUnderTheStorageRoot) {
   const Config a = parse(kBase);
   EXPECT_EQ(a.control.socket, std::filesystem::path("/var/lib/matthan/control.sock"));
-  ConfigLoad bad = load_config_text("control: {socket: /" + std::string(120, 'x') + "}\ncameras:\n  - {id: a, url: rtsp://h/a}\n",
-                                    "cam.yaml", "/etc/matthan");
+  ConfigLoad bad =
+      load_config_text("control: {socket: /" + std::string(120, 'x') + "}\ncameras:\n  - {id: a, url: rtsp://h/a}\n",
+                       "cam.yaml", "/etc/matthan");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.issues[0].line, 1);
   EXPECT_EQ(bad.issues[0].key, "control.socket");
@@ -136,9 +138,10 @@ namespace {
 // Each ingest key is named on its own: a changed backoff cap is not reported as max_connecting, nor the other way.
 TEST(ConfigDiff, EachIngestKeyIsNamedOnItsOwn) {
   const Config a = load_config_text("cameras:\n  - {id: a, url: rtsp://127.0.0.1:8554/a}\n", "a.yaml", "/").config;
-  const Config b = load_config_text("ingest: {backoff_max_s: 30}\ncameras:\n  - {id: a, url: rtsp://127.0.0.1:8554/a}\n",
-                                    "b.yaml", "/")
-                       .config;
+  const Config b =
+      load_config_text("ingest: {backoff_max_s: 30}\ncameras:\n  - {id: a, url: rtsp://127.0.0.1:8554/a}\n", "b.yaml",
+                       "/")
+          .config;
   const ConfigDiff d = diff_config(a, b);
   EXPECT_EQ(d.needs_restart, std::vector<std::string>{"ingest.backoff_max_s"});
 }

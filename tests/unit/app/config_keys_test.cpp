@@ -40,7 +40,8 @@ TEST(ConfigKeys, DocsTablesAreTheFieldTables) {
   ASSERT_FALSE(tables.empty());
   for (const auto& [name, table] : tables)
     EXPECT_EQ(docs_block(docs, name), table)
-        << "docs/config.md's `" << name << "` key table differs from the field tables (tools/app/src/config_tables.cpp):"
+        << "docs/config.md's `" << name
+        << "` key table differs from the field tables (tools/app/src/config_tables.cpp):"
         << " paste the block `matthan config-keys` prints";
 }
 

@@ -1,16 +1,18 @@
 // Config validation: every error names file:line and key; defaults merge into cameras.
+#include "matthan/app/config.hpp"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include "matthan/app/config.hpp"
-
 namespace matthan {
 namespace {
 
-ConfigLoad load(const std::string& yaml) { return load_config_text(yaml, "cam.yaml", "/etc/matthan"); }
+ConfigLoad load(const std::string& yaml) {
+  return load_config_text(yaml, "cam.yaml", "/etc/matthan");
+}
 
 bool has_issue(const ConfigLoad& l, int line, const std::string& key, const std::string& fragment) {
   for (const auto& i : l.issues)
@@ -49,8 +51,8 @@ TEST(Config, ParsesTheDocumentedExampleAndMergesDefaults) {
   ASSERT_EQ(c.cameras[0].masks.size(), 1u);
   EXPECT_EQ(c.cameras[0].masks[0].size(), 4u);
   EXPECT_DOUBLE_EQ(c.cameras[0].masks[0][1][0], 0.3);
-  EXPECT_EQ(c.cameras[1].motion.start_frames, 5);           // overridden
-  EXPECT_DOUBLE_EQ(c.cameras[1].motion.end_seconds, 5.0);   // from defaults
+  EXPECT_EQ(c.cameras[1].motion.start_frames, 5);          // overridden
+  EXPECT_DOUBLE_EQ(c.cameras[1].motion.end_seconds, 5.0);  // from defaults
   EXPECT_DOUBLE_EQ(c.cameras[1].clip.post_roll, 8.0);
   EXPECT_DOUBLE_EQ(c.cameras[1].clip.pre_roll, 5.0);
   EXPECT_EQ(c.cameras[1].name, "road_2");  // name defaults to id
@@ -71,10 +73,11 @@ TEST(Config, BadTypeAndOutOfRange) {
 }
 
 TEST(Config, MotionVetoAndGateKeys) {
-  auto l = load("defaults:\n  motion: {veto_fraction: 0.7, veto_structure: 0.2, gate: false, gate_persist_s: 1,"
-                " gate_travel: 0.1, gate_activity_s: 30, gate_nuisance: 0.3, gate_travel_area: 0.01,"
-                " gate_light_match: 0.8}\ncameras:\n  - id: a\n    url: rtsp://h/x\n"
-                "  - id: b\n    url: rtsp://h/y\n    motion: {gate: true}\n");
+  auto l = load(
+      "defaults:\n  motion: {veto_fraction: 0.7, veto_structure: 0.2, gate: false, gate_persist_s: 1,"
+      " gate_travel: 0.1, gate_activity_s: 30, gate_nuisance: 0.3, gate_travel_area: 0.01,"
+      " gate_light_match: 0.8}\ncameras:\n  - id: a\n    url: rtsp://h/x\n"
+      "  - id: b\n    url: rtsp://h/y\n    motion: {gate: true}\n");
   ASSERT_TRUE(l.ok()) << l.error_text();
   const MotionSettings& m = l.config.cameras[0].motion;
   EXPECT_DOUBLE_EQ(m.veto_fraction, 0.7);
@@ -140,7 +143,8 @@ TEST(Config, DetectModeDefaultsToEveryFrameMergesFromDefaultsAndRejectsOtherWord
   EXPECT_NE(merged.config.cameras[0], merged.config.cameras[1]);  // a reload restarts a camera whose mode changed
   auto bad = load("cameras:\n  - id: a\n    url: rtsp://h/x\n    detect:\n      mode: iframes\n");
   ASSERT_FALSE(bad.ok());
-  EXPECT_TRUE(has_issue(bad, 5, "cameras[0].detect.mode", "'iframes' is not every_frame or keyframes")) << bad.error_text();
+  EXPECT_TRUE(has_issue(bad, 5, "cameras[0].detect.mode", "'iframes' is not every_frame or keyframes"))
+      << bad.error_text();
   auto wrong_type = load("cameras:\n  - id: a\n    url: rtsp://h/x\n    detect:\n      mode: [keyframes]\n");
   ASSERT_FALSE(wrong_type.ok());
   EXPECT_TRUE(has_issue(wrong_type, 5, "cameras[0].detect.mode", "must be a string")) << wrong_type.error_text();
@@ -155,15 +159,17 @@ TEST(Config, BadUrlIsReportedWithoutThePassword) {
 }
 
 TEST(Config, DetectUrlIsAnOptionalSecondStreamCheckedLikeUrl) {
-  auto l = load("cameras:\n  - id: a\n    url: rtsp://admin:pw@h/main\n    detect_url: rtsp://admin:pw@h/sub\n"
-                "  - id: b\n    url: rtsp://h/x\n");
+  auto l = load(
+      "cameras:\n  - id: a\n    url: rtsp://admin:pw@h/main\n    detect_url: rtsp://admin:pw@h/sub\n"
+      "  - id: b\n    url: rtsp://h/x\n");
   ASSERT_TRUE(l.ok()) << l.error_text();
   EXPECT_EQ(l.config.cameras[0].detect_url, "rtsp://admin:pw@h/sub");
   EXPECT_TRUE(l.config.cameras[1].detect_url.empty()) << "without detect_url, detection decodes url";
-  auto bad = load("cameras:\n  - id: a\n    url: rtsp://h/x\n    detect_url: rtsp://admin:hunter2@:554/s\n"
-                  "  - id: b\n    url: rtsp://h/y\n    detect_url: rtsp://h/y\n"
-                  "  - id: c\n    url: rtsp://h/z\n    detect_url: \"\"\n"
-                  "  - id: d\n    url: rtsp://h/w\n    detect_url: ftp://h/w\n");
+  auto bad = load(
+      "cameras:\n  - id: a\n    url: rtsp://h/x\n    detect_url: rtsp://admin:hunter2@:554/s\n"
+      "  - id: b\n    url: rtsp://h/y\n    detect_url: rtsp://h/y\n"
+      "  - id: c\n    url: rtsp://h/z\n    detect_url: \"\"\n"
+      "  - id: d\n    url: rtsp://h/w\n    detect_url: ftp://h/w\n");
   ASSERT_FALSE(bad.ok());
   EXPECT_TRUE(has_issue(bad, 4, "cameras[0].detect_url", "invalid URL")) << bad.error_text();
   EXPECT_EQ(bad.error_text().find("hunter2"), std::string::npos) << "no password in errors";
@@ -173,15 +179,17 @@ TEST(Config, DetectUrlIsAnOptionalSecondStreamCheckedLikeUrl) {
 }
 
 TEST(Config, HttpUrlIsAnMjpegCamera) {
-  auto l = load("cameras:\n  - id: a\n    url: http://u:p@10.0.0.5/video.mjpg\n  - id: b\n    url: https://cam/mjpg\n"
-                "  - id: c\n    url: rtsp://cam/main\n    detect_url: http://cam/sub.mjpg\n");
+  auto l = load(
+      "cameras:\n  - id: a\n    url: http://u:p@10.0.0.5/video.mjpg\n  - id: b\n    url: https://cam/mjpg\n"
+      "  - id: c\n    url: rtsp://cam/main\n    detect_url: http://cam/sub.mjpg\n");
   ASSERT_TRUE(l.ok()) << l.error_text();
   EXPECT_EQ(l.config.cameras[0].url, "http://u:p@10.0.0.5/video.mjpg");
   EXPECT_EQ(l.config.cameras[2].detect_url, "http://cam/sub.mjpg");
 }
 
 TEST(Config, DuplicateIdAndReportsAllErrors) {
-  auto l = load("cameras:\n  - id: a\n    url: rtsp://h/x\n  - id: a\n    url: rtsp://h/y\n  - id: Bad!\n    url: rtsp://h/z\n");
+  auto l = load(
+      "cameras:\n  - id: a\n    url: rtsp://h/x\n  - id: a\n    url: rtsp://h/y\n  - id: Bad!\n    url: rtsp://h/z\n");
   ASSERT_FALSE(l.ok());
   EXPECT_TRUE(has_issue(l, 4, "cameras[1].id", "duplicate camera id 'a'")) << l.error_text();
   EXPECT_TRUE(has_issue(l, 6, "cameras[2].id", "must match")) << l.error_text();
@@ -237,15 +245,17 @@ TEST(Config, OfflineToolsTakeOneCamerasSettingsFromAFile) {
 }
 
 TEST(Config, StorageRetentionKeysAreTypedAndBounded) {
-  auto l = load("storage:\n  max_age_days: 7.5\n  max_bytes: 1000000000\n  min_free_bytes: 0\n  retention_interval: 5\n"
-                "cameras:\n  - id: a\n    url: rtsp://h/x\n");
+  auto l = load(
+      "storage:\n  max_age_days: 7.5\n  max_bytes: 1000000000\n  min_free_bytes: 0\n  retention_interval: 5\n"
+      "cameras:\n  - id: a\n    url: rtsp://h/x\n");
   ASSERT_TRUE(l.ok()) << l.error_text();
   EXPECT_DOUBLE_EQ(l.config.retention.max_age_days, 7.5);
   EXPECT_EQ(l.config.retention.max_bytes, 1000000000u);
   EXPECT_EQ(l.config.retention.min_free_bytes, 0u);
   EXPECT_DOUBLE_EQ(l.config.retention.interval_s, 5.0);
-  auto bad = load("storage:\n  max_age_days: -1\n  max_bytes: lots\n  retention_interval: 0\n"
-                  "cameras:\n  - id: a\n    url: rtsp://h/x\n");
+  auto bad = load(
+      "storage:\n  max_age_days: -1\n  max_bytes: lots\n  retention_interval: 0\n"
+      "cameras:\n  - id: a\n    url: rtsp://h/x\n");
   EXPECT_TRUE(has_issue(bad, 2, "storage.max_age_days", "out of range")) << bad.error_text();
   EXPECT_TRUE(has_issue(bad, 3, "storage.max_bytes", "must be an integer")) << bad.error_text();
   EXPECT_TRUE(has_issue(bad, 4, "storage.retention_interval", "out of range")) << bad.error_text();
@@ -309,16 +319,18 @@ TEST(Config, MetricsKeys) {
   EXPECT_TRUE(plain.config.metrics.listen.empty());
   EXPECT_FALSE(plain.config.review.metrics_public);
 
-  auto l = load("metrics: {listen: 127.0.0.1:9108}\n"
-                "review:\n  metrics_public: true\n  api_tokens: [{name: p, role: viewer, token: abcdefabcdefabcdef}]\n"
-                "cameras:\n  - id: a\n    url: rtsp://h/x\n");
+  auto l = load(
+      "metrics: {listen: 127.0.0.1:9108}\n"
+      "review:\n  metrics_public: true\n  api_tokens: [{name: p, role: viewer, token: abcdefabcdefabcdef}]\n"
+      "cameras:\n  - id: a\n    url: rtsp://h/x\n");
   ASSERT_TRUE(l.ok()) << l.error_text();
   EXPECT_EQ(l.config.metrics.listen, "127.0.0.1:9108");
   EXPECT_TRUE(l.config.review.metrics_public);
 
-  auto bad = load("metrics: {listen: everywhere, path: /m}\nreview:\n  metrics_public: maybe\n"
-                  "  api_tokens: [{name: p, role: viewer, token: abcdefabcdefabcdef}]\n"
-                  "cameras:\n  - id: a\n    url: rtsp://h/x\n");
+  auto bad = load(
+      "metrics: {listen: everywhere, path: /m}\nreview:\n  metrics_public: maybe\n"
+      "  api_tokens: [{name: p, role: viewer, token: abcdefabcdefabcdef}]\n"
+      "cameras:\n  - id: a\n    url: rtsp://h/x\n");
   EXPECT_TRUE(has_issue(bad, 1, "metrics.listen", "HOST:PORT")) << bad.error_text();
   EXPECT_TRUE(has_issue(bad, 1, "metrics.path", "unknown key")) << bad.error_text();
   EXPECT_TRUE(has_issue(bad, 3, "review.metrics_public", "")) << bad.error_text();

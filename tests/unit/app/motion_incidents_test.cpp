@@ -2,15 +2,14 @@
 // counted), a walker crossing the frame raises one within a second.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include <nlohmann/json.hpp>
-
 #include "matthan/analysis/camera_analysis.hpp"
-#include "matthan/events/node_events.hpp"
 #include "matthan/app/config.hpp"
 #include "matthan/events/event_json.hpp"
+#include "matthan/events/node_events.hpp"
 
 namespace matthan {
 namespace {
@@ -68,10 +67,10 @@ Frame camera_frame(const cv::Mat& luma, int i, int source_w, int source_h) {
 
 TEST(StreamSizeWatch, CountsOnlyChangesBetweenKnownSizes) {
   StreamSizeWatch w;
-  EXPECT_FALSE(w.changed(camera_frame(scene(), 0, 0, 0)));        // unknown yet
-  EXPECT_FALSE(w.changed(camera_frame(scene(), 1, 768, 576)));    // the first size is no change
+  EXPECT_FALSE(w.changed(camera_frame(scene(), 0, 0, 0)));      // unknown yet
+  EXPECT_FALSE(w.changed(camera_frame(scene(), 1, 768, 576)));  // the first size is no change
   EXPECT_FALSE(w.changed(camera_frame(scene(), 2, 768, 576)));
-  EXPECT_FALSE(w.changed(camera_frame(scene(), 3, 0, 0)));        // unknown again: ignored
+  EXPECT_FALSE(w.changed(camera_frame(scene(), 3, 0, 0)));  // unknown again: ignored
   EXPECT_TRUE(w.changed(camera_frame(scene(), 4, 512, 288)));
   EXPECT_FALSE(w.changed(camera_frame(scene(), 5, 512, 288)));
   EXPECT_TRUE(w.changed(camera_frame(scene(), 6, 768, 576)));
@@ -108,7 +107,7 @@ TEST(MotionIncidents, LightingStepAndFlickerRaiseNoIncidentAndAreCounted) {
   dim.convertTo(bright, -1, 1.6, 25);
   int i = 0, started = 0;
   for (; i < 50; ++i) started += starts(a->process(frame_of(dim, i)));
-  for (; i < 100; ++i) started += starts(a->process(frame_of(bright, i)));  // lights on
+  for (; i < 100; ++i) started += starts(a->process(frame_of(bright, i)));                      // lights on
   for (; i < 200; ++i) started += starts(a->process(frame_of((i / 5) % 2 ? bright : dim, i)));  // flicker
   EXPECT_EQ(started, 0);
   EXPECT_GE(a->global_changes(), 2U);

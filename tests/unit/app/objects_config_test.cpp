@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
@@ -50,7 +49,8 @@ TEST(ObjectsConfig, AdminViewShowsTheDetectorOfEachCamera) {
   EXPECT_EQ(gate["labels"], nlohmann::json::array({"person"}));
   EXPECT_NE(gate["model"].get<std::string>().find("hog"), std::string::npos);
   EXPECT_EQ(gate["confirm_frames"], 3);
-  EXPECT_EQ(gate["recheck_s"], 1) << "a confirmed track's motion is re-detected about once a second unless asked otherwise";
+  EXPECT_EQ(gate["recheck_s"], 1)
+      << "a confirmed track's motion is re-detected about once a second unless asked otherwise";
   EXPECT_TRUE(view["cameras"][1]["detect"]["objects"].is_null()) << "a motion-only camera has no detector";
 }
 
@@ -58,12 +58,14 @@ TEST(ObjectsConfig, ModelPathsAreRelativeToTheConfigFile) {
   const fs::path dir = test::make_temp_dir("matthan-objcfg");
   fs::create_directories(dir / "models");
   for (const char* f : {"m.cfg", "m.weights", "names.txt"}) std::ofstream(dir / "models" / f) << "x";
-  const std::string yaml = std::string("defaults:\n  detect:\n    objects:\n") +
-                           "      model: {cfg: models/m.cfg, weights: models/m.weights, names: models/names.txt, input: 416}\n"
-                           "      labels: [person, motorbike]\n"
-                           "      min_score: {motorbike: 0.3}\n"
-                           "      confirm_frames: 4\n"
-                           "      recheck_s: 1.5\n" + kCamera;
+  const std::string yaml =
+      std::string("defaults:\n  detect:\n    objects:\n") +
+      "      model: {cfg: models/m.cfg, weights: models/m.weights, names: models/names.txt, input: 416}\n"
+      "      labels: [person, motorbike]\n"
+      "      min_score: {motorbike: 0.3}\n"
+      "      confirm_frames: 4\n"
+      "      recheck_s: 1.5\n" +
+      kCamera;
   std::ofstream(dir / "c.yaml") << yaml;
   auto load = load_config_file(dir / "c.yaml");
   ASSERT_TRUE(load.ok()) << load.error_text();
@@ -83,7 +85,8 @@ TEST(ObjectsConfig, MissingModelFileAndBadValuesAreConfigErrors) {
   const std::string yaml = std::string("defaults:\n  detect:\n    objects:\n") +
                            "      model: {cfg: nowhere/m.cfg, weights: nowhere/m.weights, input: 300}\n"
                            "      min_score: {person: 2}\n"
-                           "      colour: red\n" + kCamera;
+                           "      colour: red\n" +
+                           kCamera;
   auto load = load_config_text(yaml, "c.yaml", "/etc/matthan");
   ASSERT_FALSE(load.ok());
   const std::string text = load.error_text();
@@ -118,9 +121,8 @@ TEST(ObjectsConfig, CropDefaultsToTheModelInputAndIsSetPerCamera) {
 
 TEST(ObjectsConfig, RecheckOutOfRangeIsAConfigError) {
   for (const char* bad : {"-1", "11", "soon"}) {
-    auto load = load_config_text(std::string("defaults:\n  detect:\n    objects:\n      recheck_s: ") + bad + "\n" +
-                                     kCamera,
-                                 "c.yaml", "/tmp");
+    auto load = load_config_text(
+        std::string("defaults:\n  detect:\n    objects:\n      recheck_s: ") + bad + "\n" + kCamera, "c.yaml", "/tmp");
     EXPECT_FALSE(load.ok()) << bad;
     EXPECT_NE(load.error_text().find("c.yaml:4:"), std::string::npos) << load.error_text();
     EXPECT_NE(load.error_text().find("recheck_s"), std::string::npos) << load.error_text();
@@ -129,20 +131,20 @@ TEST(ObjectsConfig, RecheckOutOfRangeIsAConfigError) {
 
 TEST(ObjectsConfig, BadCropValuesAreConfigErrors) {
   const auto errors = [](const std::string& crop) {
-    auto load = load_config_text(std::string("defaults:\n  detect:\n    objects:\n      crop: ") + crop + "\n" + kCamera,
-                                 "c.yaml", "/tmp");
+    auto load = load_config_text(
+        std::string("defaults:\n  detect:\n    objects:\n      crop: ") + crop + "\n" + kCamera, "c.yaml", "/tmp");
     EXPECT_FALSE(load.ok()) << crop;
     return load.error_text();
   };
-  EXPECT_NE(errors("{min_side: 16}").find("crop.min_side: 16 is too small"), std::string::npos) << errors("{min_side: 16}");
+  EXPECT_NE(errors("{min_side: 16}").find("crop.min_side: 16 is too small"), std::string::npos)
+      << errors("{min_side: 16}");
   EXPECT_NE(errors("{min_side: -1}").find("out of range"), std::string::npos);
   EXPECT_NE(errors("{min_side: big}").find("must be an integer"), std::string::npos);
   EXPECT_NE(errors("{margin: 3}").find("crop.margin"), std::string::npos);
   EXPECT_NE(errors("{whole_frame: 0}").find("crop.whole_frame"), std::string::npos);
   EXPECT_NE(errors("{one_pass_min_px: -1}").find("crop.one_pass_min_px"), std::string::npos);
   EXPECT_NE(
-      errors("{zoom: 2}")
-          .find("crop.zoom: unknown key (allowed here: min_side, margin, whole_frame, one_pass_min_px)"),
+      errors("{zoom: 2}").find("crop.zoom: unknown key (allowed here: min_side, margin, whole_frame, one_pass_min_px)"),
       std::string::npos)
       << errors("{zoom: 2}");
   EXPECT_NE(errors("160").find("crop: must be a mapping"), std::string::npos) << errors("160");

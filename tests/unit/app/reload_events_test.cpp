@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "matthan/events/node_events.hpp"
 #include "matthan/events/event_json.hpp"
+#include "matthan/events/node_events.hpp"
 
 namespace matthan {
 namespace {

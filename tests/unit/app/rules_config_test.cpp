@@ -7,7 +7,9 @@
 namespace matthan {
 namespace {
 
-ConfigLoad load(const std::string& yaml) { return load_config_text(yaml, "cam.yaml", "/etc/matthan"); }
+ConfigLoad load(const std::string& yaml) {
+  return load_config_text(yaml, "cam.yaml", "/etc/matthan");
+}
 
 bool has_issue(const ConfigLoad& l, int line, const std::string& key, const std::string& fragment) {
   for (const auto& i : l.issues)
@@ -60,8 +62,9 @@ TEST(RulesConfig, ParsesTheIssueExample) {
 // detect.objects.recheck_s defaults to 1 s, but a rule camera's zones and lines would judge a box up to that
 // old: with rules it defaults to 0, and a value the config gives (here or in defaults) is kept.
 TEST(RulesConfig, ARuleCameraDetectsEveryFrameUnlessRecheckIsGiven) {
-  const std::string rules = "    lines:\n      - {name: l, from: [0.2,0.7], to: [0.8,0.7]}\n"
-                            "    rules:\n      - {kind: line_cross, line: l, labels: [car]}\n";
+  const std::string rules =
+      "    lines:\n      - {name: l, from: [0.2,0.7], to: [0.8,0.7]}\n"
+      "    rules:\n      - {kind: line_cross, line: l, labels: [car]}\n";
   auto plain = load(kHead);
   ASSERT_TRUE(plain.ok()) << plain.error_text();
   EXPECT_DOUBLE_EQ(plain.config.cameras[0].detect.objects.recheck_s, 1.0);
@@ -94,15 +97,17 @@ TEST(RulesConfig, ZoneErrors) {
   EXPECT_TRUE(has_issue(outside, 7, "cameras[0].zones[0].polygon[1]", "within 0..1")) << outside.error_text();
   auto noname = load(std::string(kHead) + "    zones:\n      - {polygon: [[0.1,0.1],[0.2,0.2],[0.1,0.9]]}\n");
   EXPECT_TRUE(has_issue(noname, 7, "cameras[0].zones[0].name", "required")) << noname.error_text();
-  auto dup = load(std::string(kHead) +
-                  "    zones:\n      - {name: a, polygon: [[0,0],[1,0],[1,1]]}\n      - {name: a, polygon: [[0,0],[1,0],[1,1]]}\n");
+  auto dup = load(
+      std::string(kHead) +
+      "    zones:\n      - {name: a, polygon: [[0,0],[1,0],[1,1]]}\n      - {name: a, polygon: [[0,0],[1,0],[1,1]]}\n");
   EXPECT_TRUE(has_issue(dup, 8, "cameras[0].zones[1].name", "duplicate zone")) << dup.error_text();
   auto nopoly = load(std::string(kHead) + "    zones:\n      - {name: a}\n");
   EXPECT_TRUE(has_issue(nopoly, 7, "cameras[0].zones[0].polygon", "required")) << nopoly.error_text();
 }
 
 TEST(RulesConfig, LineErrors) {
-  auto dir = load(std::string(kHead) + "    lines:\n      - {name: l, from: [0.1,0.5], to: [0.9,0.5], direction: up}\n");
+  auto dir =
+      load(std::string(kHead) + "    lines:\n      - {name: l, from: [0.1,0.5], to: [0.9,0.5], direction: up}\n");
   EXPECT_TRUE(has_issue(dir, 7, "cameras[0].lines[0].direction", "a_to_b, b_to_a, both")) << dir.error_text();
   auto outside = load(std::string(kHead) + "    lines:\n      - {name: l, from: [-0.1,0.5], to: [0.9,0.5]}\n");
   EXPECT_TRUE(has_issue(outside, 7, "cameras[0].lines[0].from", "within 0..1")) << outside.error_text();
@@ -125,11 +130,14 @@ const char* kShapes = R"(    zones:
 TEST(RulesConfig, RuleErrors) {
   auto rule = [](const std::string& r) { return load(std::string(kHead) + kShapes + "      - " + r + "\n"); };
   auto unknown_zone = rule("{kind: zone_enter, zone: garden}");
-  EXPECT_TRUE(has_issue(unknown_zone, 11, "cameras[0].rules[0].zone", "unknown zone 'garden'")) << unknown_zone.error_text();
+  EXPECT_TRUE(has_issue(unknown_zone, 11, "cameras[0].rules[0].zone", "unknown zone 'garden'"))
+      << unknown_zone.error_text();
   auto unknown_line = rule("{kind: line_cross, line: river}");
-  EXPECT_TRUE(has_issue(unknown_line, 11, "cameras[0].rules[0].line", "unknown line 'river'")) << unknown_line.error_text();
+  EXPECT_TRUE(has_issue(unknown_line, 11, "cameras[0].rules[0].line", "unknown line 'river'"))
+      << unknown_line.error_text();
   auto wrong_target = rule("{kind: line_cross, zone: yard}");
-  EXPECT_TRUE(has_issue(wrong_target, 11, "cameras[0].rules[0].zone", "does not apply to line_cross")) << wrong_target.error_text();
+  EXPECT_TRUE(has_issue(wrong_target, 11, "cameras[0].rules[0].zone", "does not apply to line_cross"))
+      << wrong_target.error_text();
   EXPECT_TRUE(has_issue(wrong_target, 11, "cameras[0].rules[0].line", "required")) << wrong_target.error_text();
   auto kind = rule("{kind: trespass, zone: yard}");
   EXPECT_TRUE(has_issue(kind, 11, "cameras[0].rules[0].kind", "zone_enter, line_cross, loiter")) << kind.error_text();
@@ -146,7 +154,8 @@ TEST(RulesConfig, RuleErrors) {
   auto seconds = rule("{kind: zone_enter, zone: yard, seconds: 5}");
   EXPECT_TRUE(has_issue(seconds, 11, "cameras[0].rules[0].seconds", "only applies to loiter")) << seconds.error_text();
   auto label = rule("{kind: zone_enter, zone: yard, labels: [person, dog]}");
-  EXPECT_TRUE(has_issue(label, 11, "cameras[0].rules[0].labels[1]", "'dog' is not in detect.objects.labels")) << label.error_text();
+  EXPECT_TRUE(has_issue(label, 11, "cameras[0].rules[0].labels[1]", "'dog' is not in detect.objects.labels"))
+      << label.error_text();
   auto empty_labels = rule("{kind: zone_enter, zone: yard, labels: []}");
   EXPECT_TRUE(has_issue(empty_labels, 11, "cameras[0].rules[0].labels", "non-empty")) << empty_labels.error_text();
   auto key = rule("{kind: zone_enter, zone: yard, when: night}");

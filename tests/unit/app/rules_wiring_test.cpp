@@ -4,10 +4,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <thread>
-
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
+#include <thread>
 
 #include "../detect/frame_helpers.hpp"
 #include "matthan/analysis/camera_analysis.hpp"
@@ -139,8 +138,12 @@ class Scene {
 };
 
 // 23:00 and 12:00 in Ho Chi Minh City (UTC+7).
-WallTime night() { return *utc_time(2026, 11, 28, 16, 0, 0); }
-WallTime noon() { return *utc_time(2026, 11, 28, 5, 0, 0); }
+WallTime night() {
+  return *utc_time(2026, 11, 28, 16, 0, 0);
+}
+WallTime noon() {
+  return *utc_time(2026, 11, 28, 5, 0, 0);
+}
 
 TEST(RulesWiring, WalkingIntoAZoneRaisesOneZoneEnterAndNoObjectIncident) {
   CameraConfig c = camera();
@@ -248,8 +251,7 @@ TEST(RulesWiring, RecheckSparedFramesCarryTheTracksPredictedBox) {
       spared += o.motion.motion && !o.detector_ran;
       if (o.tracked.empty()) continue;
       ++tracked_frames;
-      EXPECT_FALSE(o.detector_ran) << "frame " << i
-                                   << ": the detector saw the person, so no predicted box as well";
+      EXPECT_FALSE(o.detector_ran) << "frame " << i << ": the detector saw the person, so no predicted box as well";
       ASSERT_EQ(o.tracked.size(), 1u) << "frame " << i;
       EXPECT_EQ(o.tracked[0].label, "person");
       EXPECT_DOUBLE_EQ(o.tracked[0].score, 0.8) << "the track's latest detection score";
@@ -273,8 +275,7 @@ TEST(RulesWiring, RecheckGivesNoPredictedBoxWhereACropLooked) {
   auto tracked_after_other_motion = [](double whole_frame) {
     CameraConfig c = camera();
     c.detect.objects.recheck_s = 1.0;
-    c.detect.objects.crop.whole_frame =
-        whole_frame;  // crops covering this share of the picture: the whole picture
+    c.detect.objects.crop.whole_frame = whole_frame;  // crops covering this share of the picture: the whole picture
     Scene s(c, noon());
     EXPECT_TRUE(s.analysis);
     if (!s.analysis) return std::size_t{99};
@@ -326,7 +327,8 @@ TEST(RulesWiring, WithoutRulesObjectIncidentsCarryTheirZones) {
   ASSERT_EQ(s.count(IncidentPhase::kStart, "object"), 1);
   EXPECT_TRUE(s.first(IncidentPhase::kStart, "object")->zones.empty()) << "it started above the zone";
   bool in_zone = false;
-  for (const auto& [p, inc] : s.events) in_zone |= p == IncidentPhase::kUpdate && inc.zones == std::vector<std::string>{"lower"};
+  for (const auto& [p, inc] : s.events)
+    in_zone |= p == IncidentPhase::kUpdate && inc.zones == std::vector<std::string>{"lower"};
   EXPECT_TRUE(in_zone) << "an update says the person is in the zone now";
   for (const auto& [p, inc] : s.events) EXPECT_FALSE(inc.rule.has_value());
   const auto closed = s.analysis->close(s.pts, night(), "shutdown");
@@ -403,7 +405,8 @@ TEST(RulesWiring, UnknownTimeZoneIsAnError) {
   CameraConfig c = camera();
   c.rules.rules = {Rule{RuleKind::kZoneEnter, "lower", {}, std::nullopt, 0}};
   c.rules.time_zone = "Mars/Olympus_Mons";
-  auto a = CameraAnalysis::create(c.analysis(), std::make_unique<ScriptedDetector>(std::make_shared<std::vector<Detection>>()));
+  auto a = CameraAnalysis::create(c.analysis(),
+                                  std::make_unique<ScriptedDetector>(std::make_shared<std::vector<Detection>>()));
   ASSERT_FALSE(a.ok());
   EXPECT_NE(a.error().message.find("time_zone"), std::string::npos);
 }

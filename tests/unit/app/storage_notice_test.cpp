@@ -8,8 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-#include "matthan/events/node_events.hpp"
 #include "matthan/events/event_json.hpp"
+#include "matthan/events/node_events.hpp"
 #include "matthan/storage/index.hpp"
 #include "matthan/test/paths.hpp"
 #include "storage_upkeep.hpp"
@@ -36,9 +36,8 @@ class StorageNoticeTest : public ::testing::Test {
     RetentionSettings settings;
     settings.min_free_bytes = 1000;
     settings.interval_s = 3600;
-    upkeep_ = std::make_unique<StorageUpkeep>(dir_, *index_, settings, [this](const fs::path&) -> Result<std::uint64_t> {
-      return free_.load();
-    });
+    upkeep_ = std::make_unique<StorageUpkeep>(
+        dir_, *index_, settings, [this](const fs::path&) -> Result<std::uint64_t> { return free_.load(); });
   }
   void TearDown() override {
     upkeep_.reset();

@@ -1,9 +1,9 @@
 // BoundedQueue drops the oldest item and counts it.
+#include "matthan/core/bounded_queue.hpp"
+
 #include <gtest/gtest.h>
 
 #include <thread>
-
-#include "matthan/core/bounded_queue.hpp"
 
 namespace matthan {
 namespace {

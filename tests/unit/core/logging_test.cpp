@@ -3,6 +3,8 @@
 #include "matthan/core/logging.hpp"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,9 +17,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <spdlog/spdlog.h>
 
 namespace matthan {
 namespace {

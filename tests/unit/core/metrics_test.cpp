@@ -1,4 +1,6 @@
 // Histogram buckets, RateMeter windows, and the exposition writer's format and escaping.
+#include "matthan/core/metrics.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -6,17 +8,15 @@
 #include <thread>
 #include <vector>
 
-#include "matthan/core/metrics.hpp"
-
 namespace matthan {
 namespace {
 
 TEST(Histogram, BucketsAreCumulativeAndLessOrEqual) {
   Histogram h({0.01, 0.1, 1.0});
-  h.observe(0.01);   // on the bound: counts in le=0.01
+  h.observe(0.01);  // on the bound: counts in le=0.01
   h.observe(0.05);
   h.observe(0.5);
-  h.observe(7.0);    // only +Inf
+  h.observe(7.0);  // only +Inf
   const auto s = h.snapshot();
   ASSERT_EQ(s.cumulative.size(), 4u);
   EXPECT_EQ(s.cumulative[0], 1u);
@@ -63,8 +63,11 @@ TEST(Exposition, Names) {
 }
 
 TEST(Exposition, EscapesLabelValuesAndHelp) {
-  EXPECT_EQ(escape_label_value(R"(a"b\c)" "\n" "d"), R"(a\"b\\c\nd)");
-  EXPECT_EQ(escape_label_value("Cổng trường"), "Cổng trường");  // UTF-8 passes through
+  EXPECT_EQ(escape_label_value(R"(a"b\c)"
+                               "\n"
+                               "d"),
+            R"(a\"b\\c\nd)");
+  EXPECT_EQ(escape_label_value("Cổng trường"), "Cổng trường");      // UTF-8 passes through
   EXPECT_EQ(escape_help("x \"q\" \\ y\nz"), "x \"q\" \\\\ y\\nz");  // quotes stay in HELP
 }
 

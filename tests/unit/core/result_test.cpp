@@ -10,9 +10,10 @@ namespace matthan {
 namespace {
 
 TEST(ErrorCode, EveryCodeHasItsOwnName) {
-  const ErrorCode all[] = {ErrorCode::kOther,   ErrorCode::kUnauthorized, ErrorCode::kNotFound, ErrorCode::kUnreachable,
-                           ErrorCode::kRefused, ErrorCode::kTimeout,      ErrorCode::kIo,       ErrorCode::kConfig,
-                           ErrorCode::kUnsupported, ErrorCode::kInvalid};
+  const ErrorCode all[] = {ErrorCode::kOther,       ErrorCode::kUnauthorized, ErrorCode::kNotFound,
+                           ErrorCode::kUnreachable, ErrorCode::kRefused,      ErrorCode::kTimeout,
+                           ErrorCode::kIo,          ErrorCode::kConfig,       ErrorCode::kUnsupported,
+                           ErrorCode::kInvalid};
   std::set<std::string> names;
   for (ErrorCode c : all) names.insert(std::string(to_string(c)));
   EXPECT_EQ(names.size(), std::size(all));

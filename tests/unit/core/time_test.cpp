@@ -1,11 +1,11 @@
 // ISO-8601 formatting with offset and milliseconds.
+#include "matthan/core/time.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <ctime>
 #include <regex>
-
-#include "matthan/core/time.hpp"
 
 namespace matthan {
 namespace {

@@ -10,7 +10,9 @@
 namespace matthan {
 namespace {
 
-bool have_tzdata() { return std::filesystem::exists("/usr/share/zoneinfo/Europe/Berlin"); }
+bool have_tzdata() {
+  return std::filesystem::exists("/usr/share/zoneinfo/Europe/Berlin");
+}
 
 TEST(TimeZone, HoChiMinhIsPlusSevenAllYear) {
   auto z = TimeZone::load("Asia/Ho_Chi_Minh");

@@ -1,8 +1,8 @@
 // Box overlap (intersection_area, iou), shared by the detector's NMS/tracker and the object incidents'
 // parked-object memory.
-#include <gtest/gtest.h>
-
 #include "matthan/core/types.hpp"
+
+#include <gtest/gtest.h>
 
 namespace matthan {
 namespace {
@@ -28,7 +28,7 @@ TEST(BoxIntersection, PartialOverlapIsTheSharedRectangleAndSymmetric) {
   const Box b{1, 0.5, 2, 3};  // shares x 1..2 and y 0.5..2: 1 x 1.5
   EXPECT_DOUBLE_EQ(intersection_area(a, b), 1.5);
   EXPECT_DOUBLE_EQ(intersection_area(b, a), 1.5);
-  EXPECT_DOUBLE_EQ(intersection_area(Box{-1, -1, 2, 2}, a), 1.0);  // negative coordinates too
+  EXPECT_DOUBLE_EQ(intersection_area(Box{-1, -1, 2, 2}, a), 1.0);                  // negative coordinates too
   EXPECT_DOUBLE_EQ(intersection_area(Box{0.2, 0.2, 0, 0}, Box{0, 0, 1, 1}), 0.0);  // an empty box
 }
 

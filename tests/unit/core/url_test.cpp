@@ -1,7 +1,7 @@
 // URL parsing and credential redaction.
-#include <gtest/gtest.h>
-
 #include "matthan/core/url.hpp"
+
+#include <gtest/gtest.h>
 
 namespace matthan {
 namespace {

@@ -19,8 +19,8 @@ cv::Mat random_plane(int w, int h, int seed) {
 TEST(AreaScale, IntegerFactorsMatchOpenCvBitForBit) {
   // 720p luma and chroma to 320 wide (k = 4), 1080p to 320 (k = 6), odd factors and sizes (3, 5, 7), the
   // extremes of the range (15), flat planes whose block sums fall exactly between two levels.
-  const int cases[][3] = {{1280, 720, 4}, {640, 360, 4}, {1920, 1080, 6}, {960, 540, 3}, {35, 25, 5},
-                          {49, 7, 7},     {150, 45, 15}, {8 * 3, 3 * 3, 3}};
+  const int cases[][3] = {{1280, 720, 4}, {640, 360, 4}, {1920, 1080, 6}, {960, 540, 3},
+                          {35, 25, 5},    {49, 7, 7},    {150, 45, 15},   {8 * 3, 3 * 3, 3}};
   int seed = 1;
   for (const auto& c : cases) {
     const cv::Mat src = random_plane(c[0], c[1], seed++);
@@ -34,7 +34,8 @@ TEST(AreaScale, IntegerFactorsMatchOpenCvBitForBit) {
   for (int k : {3, 4, 6}) {
     cv::Mat src(4 * k, 8 * k, CV_8UC1);
     for (int y = 0; y < src.rows; ++y)
-      for (int x = 0; x < src.cols; ++x) src.at<std::uint8_t>(y, x) = static_cast<std::uint8_t>(((x + y) % 2 ? 8 : 9) + (x / k));
+      for (int x = 0; x < src.cols; ++x)
+        src.at<std::uint8_t>(y, x) = static_cast<std::uint8_t>(((x + y) % 2 ? 8 : 9) + (x / k));
     cv::Mat expected, got(4, 8, CV_8UC1);
     cv::resize(src, expected, got.size(), 0, 0, cv::INTER_AREA);
     ASSERT_TRUE(detail::area_downscale_integer(src, got));

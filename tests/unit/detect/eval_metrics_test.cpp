@@ -67,7 +67,8 @@ TEST(BoxScore, OneToOne) {
 TEST(GtSummary, ParsesBoxesPerFrame) {
   const auto dir = test::make_temp_dir("matthan-gt");
   const auto csv = dir / "gt_summary.csv";
-  std::ofstream(csv) << "frame,fg_pixels,unknown_pixels,blobs,boxes\n0,0,0,0,\n1,3046,989,2,32:24:64:48;160:120:32:24\n";
+  std::ofstream(csv)
+      << "frame,fg_pixels,unknown_pixels,blobs,boxes\n0,0,0,0,\n1,3046,989,2,32:24:64:48;160:120:32:24\n";
   auto gt = read_gt_summary(csv, 320, 240);
   ASSERT_TRUE(gt.ok()) << gt.error().message;
   ASSERT_EQ(gt->size(), 2u);

@@ -22,11 +22,13 @@ cv::Mat scene_frame(cv::Size size, int i, int light_from, cv::RNG& rng) {
   bg(cv::Rect(2, 2, size.width / 6, size.height / 6)).setTo(cv::Scalar::all(0));
   cv::Mat img = bg.clone();
   const int x = (i * 3) % size.width;
-  const cv::Rect shadow = cv::Rect(size.width - 1 - x - size.width / 5, size.height / 2, size.width / 5, size.height / 4) &
-                          cv::Rect({0, 0}, size);
+  const cv::Rect shadow =
+      cv::Rect(size.width - 1 - x - size.width / 5, size.height / 2, size.width / 5, size.height / 4) &
+      cv::Rect({0, 0}, size);
   cv::Mat darker = img(shadow);
   darker.convertTo(darker, -1, 0.7);
-  cv::rectangle(img, cv::Rect(x, size.height / 5, size.width / 6, size.height / 4), cv::Scalar(220, 60, 30), cv::FILLED);
+  cv::rectangle(img, cv::Rect(x, size.height / 5, size.width / 6, size.height / 4), cv::Scalar(220, 60, 30),
+                cv::FILLED);
   cv::Mat noise(size, CV_8UC3);
   rng.fill(noise, cv::RNG::UNIFORM, 0, 6);
   cv::add(img, noise, img);

@@ -19,7 +19,8 @@ cv::Mat random_mask(int w, int h, double density, int seed) {
   cv::compare(noise, density, mask, cv::CMP_LT);
   for (int i = 0; i < 4; ++i) {
     const cv::Point c(rng.uniform(0, w), rng.uniform(0, h));
-    cv::ellipse(mask, c, {rng.uniform(1, w / 4 + 2), rng.uniform(1, h / 4 + 2)}, 0, 0, 360, cv::Scalar(255), cv::FILLED);
+    cv::ellipse(mask, c, {rng.uniform(1, w / 4 + 2), rng.uniform(1, h / 4 + 2)}, 0, 0, 360, cv::Scalar(255),
+                cv::FILLED);
   }
   return mask;
 }
@@ -100,7 +101,7 @@ TEST(DilateNearSet, MatchesDilateBitForBit) {
         cv::circle(m, p, std::max(1, s.height / 10), cv::Scalar(255), cv::FILLED);
         masks.push_back(m);
       }
-      masks.push_back(random_mask(s.width, s.height, 0.0, seed++));  // a few blobs
+      masks.push_back(random_mask(s.width, s.height, 0.0, seed++));   // a few blobs
       masks.push_back(random_mask(s.width, s.height, 0.02, seed++));  // speckle all over
       for (const cv::Mat& m : masks) {
         SCOPED_TRACE(testing::Message() << s << " k " << k << " set " << cv::countNonZero(m));

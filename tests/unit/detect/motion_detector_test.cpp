@@ -4,10 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-
-#include <iostream>
-
 #include <cstdio>
+#include <iostream>
 #include <memory>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
@@ -31,7 +29,9 @@ cv::Mat make_background(int width, int height) {
 }
 
 // A GRAY8 (or I420) frame whose luma is `luma`, optionally with padding after each row.
-Frame to_frame(const cv::Mat& luma, PixelFormat format = PixelFormat::kGray8) { return test::luma_to_frame(luma, format); }
+Frame to_frame(const cv::Mat& luma, PixelFormat format = PixelFormat::kGray8) {
+  return test::luma_to_frame(luma, format);
+}
 
 Frame to_padded_frame(const cv::Mat& luma, int padding) {
   const int stride = luma.cols + padding;
@@ -117,7 +117,7 @@ TEST(MotionDetector, SeesAnObjectOfTheBackgroundsLumaThroughItsColour) {
   cv::RNG rng(99);
   rng.fill(bg, cv::RNG::UNIFORM, 110, 130);
   cv::cvtColor(bg, bg, cv::COLOR_BGR2GRAY);
-  cv::cvtColor(bg, bg, cv::COLOR_GRAY2BGR);  // grey, so every pixel's luma is its value
+  cv::cvtColor(bg, bg, cv::COLOR_GRAY2BGR);      // grey, so every pixel's luma is its value
   const cv::Scalar same_luma_red(116, 80, 200);  // 0.114*116 + 0.587*80 + 0.299*200 = 120
   auto scene = [&](int i) {
     cv::Mat img = bg.clone();
@@ -131,8 +131,10 @@ TEST(MotionDetector, SeesAnObjectOfTheBackgroundsLumaThroughItsColour) {
     for (int i = 0; i < 20; ++i) ASSERT_FALSE(d.process(scene(-1)).motion);
     int seen = 0;
     for (int i = 0; i < 8; ++i) seen += d.process(scene(i)).motion ? 1 : 0;
-    if (color) EXPECT_EQ(seen, 8) << "colour model";
-    else EXPECT_EQ(seen, 0) << "luma-only model: the square has the background's luma";
+    if (color)
+      EXPECT_EQ(seen, 8) << "colour model";
+    else
+      EXPECT_EQ(seen, 0) << "luma-only model: the square has the background's luma";
   }
 }
 
@@ -151,7 +153,8 @@ TEST(MotionDetector, LightingStepIsVetoedCountedAndRelearnt) {
   EXPECT_EQ(d.global_changes(), 1U);
   // The new light is the background now: a moving square is found again.
   int seen = 0;
-  for (int i = 0; i < 5; ++i) seen += d.process(to_frame(with_square(bright, {40 + 10 * i, 60, 50, 50}, 250), PixelFormat::kI420)).motion;
+  for (int i = 0; i < 5; ++i)
+    seen += d.process(to_frame(with_square(bright, {40 + 10 * i, 60, 50, 50}, 250), PixelFormat::kI420)).motion;
   EXPECT_EQ(seen, 5);
 }
 
@@ -221,7 +224,8 @@ TEST(MotionDetector, PrimedModelFindsTheObjectInTheSecondFrame) {
   MotionDetector unprimed(cfg);
   unprimed.process(to_frame(bg));
   const MotionResult u = unprimed.process(to_frame(with_square(bg, square)));
-  std::cout << "[ figures ] unprimed: foreground " << u.foreground_fraction << ", global change " << u.global_change << "\n";
+  std::cout << "[ figures ] unprimed: foreground " << u.foreground_fraction << ", global change " << u.global_change
+            << "\n";
 }
 
 TEST(MotionDetector, ReportsNothingDuringWarmup) {
@@ -438,7 +442,6 @@ TEST(MotionDetector, FindsPeopleInCaviarCorridor) {
   EXPECT_GT(recall, 0.8);
 }
 
-
 // ---- still-frame gate (MotionConfig::still_level) ----
 
 // Frame `index` of a 640x360 colour scene (I420) at 5 fps, with 0..2 levels of per-pixel noise, optionally
@@ -550,7 +553,8 @@ TEST(MotionStillGate, SmallMovingObjectIsNeverSkipped) {
 // An object that comes and stays: it is seen at once, and while the model sees it as foreground every frame is
 // processed. When the model absorbs it may differ a little from the run without the gate: KNN's sample updates
 // run on frame counters, and the gate feeds it fewer frames while the scene is still (measured here, with the
-// learning rate counting skipped frames: foreground for 20 frames with the gate, 18-19 without (KNN draws on a shared RNG); 8 before that fix).
+// learning rate counting skipped frames: foreground for 20 frames with the gate, 18-19 without (KNN draws on a shared
+// RNG); 8 before that fix).
 TEST(MotionStillGate, ObjectThatStopsIsProcessedWhileItIsForeground) {
   const cv::Mat bg = still_background();
   MotionConfig off;

@@ -21,7 +21,6 @@ std::vector<std::uint8_t> mask_with(const std::vector<cv::Rect>& rects) {
   return {m.datastart, m.dataend};
 }
 
-
 // Two seconds of empty masks: the gate's learning period.
 MediaTimeNs learn(MotionGate& g) {
   MediaTimeNs pts = 0;
@@ -108,8 +107,10 @@ TEST(MotionGate, DriftingRegionThatIsOnlyLightDoesNotCount) {
     }
     ASSERT_FALSE(asked.empty()) << "the gate must ask before a travelling region counts";
     EXPECT_NEAR(asked.front().w, 20.0 / kW, 0.01);
-    if (match > MotionGateConfig{}.light_match) EXPECT_EQ(counted, 0) << "relit background";
-    else EXPECT_GT(counted, 15) << "an object in front of the background";
+    if (match > MotionGateConfig{}.light_match)
+      EXPECT_EQ(counted, 0) << "relit background";
+    else
+      EXPECT_GT(counted, 15) << "an object in front of the background";
   }
 }
 
@@ -226,7 +227,6 @@ TEST(MotionGate, NothingCountsWhileLearningOrWithoutAMask) {
     EXPECT_FALSE(g.update(mask_with({{10 + 5 * i, 50, 12, 30}}), kW, kH, pts).motion);
   EXPECT_FALSE(g.update({}, 0, 0, pts).motion);
 }
-
 
 // Empty masks (a still scene) take a shorter path through the gate; it must still age the tracks and let the
 // habit map fade, as a mask with foreground elsewhere would.

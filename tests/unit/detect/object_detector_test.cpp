@@ -21,7 +21,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path model_dir() { return test::shared_dir() / "models" / "yolo-fastest-1.1"; }
+fs::path model_dir() {
+  return test::shared_dir() / "models" / "yolo-fastest-1.1";
+}
 
 DnnModelConfig fastest_config() {
   DnnModelConfig c;
@@ -93,8 +95,8 @@ TEST_F(DnnDetectorTest, LabelFilterAndPerLabelFloorsApply) {
 TEST_F(DnnDetectorTest, OneBatchedForwardGivesTheSameAsSeparateCalls) {
   auto det = make_dnn_detector(fastest_config());
   ASSERT_TRUE(det.ok());
-  const std::vector<CropRequest> crops{{&frame_, Box{0, 0, 1, 1}}, {&frame_, Box{0.5, 0, 0.5, 0.5}},
-                                       {&frame_, Box{0, 0, 1, 1}}};
+  const std::vector<CropRequest> crops{
+      {&frame_, Box{0, 0, 1, 1}}, {&frame_, Box{0.5, 0, 0.5, 0.5}}, {&frame_, Box{0, 0, 1, 1}}};
   const auto batched = (*det)->detect(crops);
   EXPECT_EQ((*det)->forward_calls(), 1u) << "three crops, one forward call";
   EXPECT_EQ((*det)->crops_seen(), 3u);
@@ -222,8 +224,9 @@ TEST(HogDetector, FindsAPersonInARealVtestFrame) {
   const fs::path dir = test::make_temp_dir("matthan-hog");
   const fs::path png = dir / "frame.png";
   // Frame 50 (5 s in): several people walk across the square.
-  auto [rc, out] = test::run_command({"ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", test::vtest_avi().string(),
-                                      "-vf", "select=eq(n\\,50),scale=640:360", "-frames:v", "1", png.string()});
+  auto [rc, out] =
+      test::run_command({"ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", test::vtest_avi().string(), "-vf",
+                         "select=eq(n\\,50),scale=640:360", "-frames:v", "1", png.string()});
   ASSERT_EQ(rc, 0) << out;
   const cv::Mat img = cv::imread(png.string());
   ASSERT_FALSE(img.empty());
@@ -243,7 +246,9 @@ TEST(HogDetector, FindsAPersonInARealVtestFrame) {
   fs::remove_all(dir);
 }
 
-TEST(CropPlanning, NoMotionNoCrop) { EXPECT_TRUE(plan_crops({}, 640, 360, CropPlan{}).empty()); }
+TEST(CropPlanning, NoMotionNoCrop) {
+  EXPECT_TRUE(plan_crops({}, 640, 360, CropPlan{}).empty());
+}
 
 TEST(CropPlanning, SmallBoxGetsASquareCropOfAtLeastMinSideInsideTheFrame) {
   CropPlan p;
@@ -288,11 +293,9 @@ TEST(CropPlanning, TwoCropsBecomeOnePassWhileTheirObjectsStayResolved) {
   ASSERT_EQ(one.size(), 1u);
   EXPECT_NEAR(one[0].w * 1280, 640, 1e-6);
   EXPECT_NEAR(one[0].h * 720, 640, 1e-6);
-  for (const Box& b : people)
-    EXPECT_GE(intersection_area(one[0], b), b.area() - 1e-9) << "both people are in it";
+  for (const Box& b : people) EXPECT_GE(intersection_area(one[0], b), b.area() - 1e-9) << "both people are in it";
   p.one_pass_min_px = 50;
-  EXPECT_EQ(plan_crops(people, 1280, 720, p).size(), 2u)
-      << "48 px is under the floor: two passes at full size";
+  EXPECT_EQ(plan_crops(people, 1280, 720, p).size(), 2u) << "48 px is under the floor: two passes at full size";
   // Sizes are counted on the network input (CropPlan::input), not in crop pixels.
   p.min_side = 160;
   p.input = 320;
@@ -327,8 +330,7 @@ TEST(CropPlanning, OnePassJoinsTheNearestCropsFirstAndLeavesSmallObjectsAlone) {
   p.one_pass_min_px = 40;
   // Two large people side by side on the left, one small person far right: the large two share a pass, the
   // small one (16 x 36 px) keeps its own crop at full size.
-  const std::vector<Box> boxes{Box{0.05, 0.3, 0.06, 0.3}, Box{0.30, 0.3, 0.06, 0.3},
-                               Box{0.9, 0.5, 0.0125, 0.05}};
+  const std::vector<Box> boxes{Box{0.05, 0.3, 0.06, 0.3}, Box{0.30, 0.3, 0.06, 0.3}, Box{0.9, 0.5, 0.0125, 0.05}};
   const auto crops = plan_crops(boxes, 1280, 720, p);
   ASSERT_EQ(crops.size(), 2u);
   const auto holding = [&](const Box& b) {
@@ -336,8 +338,8 @@ TEST(CropPlanning, OnePassJoinsTheNearestCropsFirstAndLeavesSmallObjectsAlone) {
                          [&](const Box& c) { return intersection_area(c, b) >= b.area() - 1e-9; });
   };
   for (const Box& b : boxes) EXPECT_GE(holding(b), 1) << "every motion box is looked at";
-  const auto small = std::find_if(crops.begin(), crops.end(),
-                                  [&](const Box& c) { return intersection_area(c, boxes[2]) > 0; });
+  const auto small =
+      std::find_if(crops.begin(), crops.end(), [&](const Box& c) { return intersection_area(c, boxes[2]) > 0; });
   ASSERT_NE(small, crops.end());
   EXPECT_NEAR(small->w * 1280, 320, 1e-6) << "the small person's crop is not enlarged";
 }

@@ -1,10 +1,10 @@
 // limit_opencv_threads: main's one decision about OpenCV's pool, and the environment's way to overrule it.
+#include "matthan/detect/opencv_threads.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <opencv2/core/utility.hpp>
-
-#include "matthan/detect/opencv_threads.hpp"
 
 namespace matthan {
 namespace {

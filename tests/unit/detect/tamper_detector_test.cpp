@@ -44,8 +44,7 @@ cv::Mat make_scene(int seed, int width = 640, int height = 360) {
 cv::Mat live(const cv::Mat& scene, int i, double noise = 2.0) {
   cv::Mat img = scene.clone();
   const int side = scene.rows / 6;
-  cv::rectangle(img, cv::Rect((i * 7) % (scene.cols - side), scene.rows / 2, side, side), cv::Scalar(200),
-                cv::FILLED);
+  cv::rectangle(img, cv::Rect((i * 7) % (scene.cols - side), scene.rows / 2, side, side), cv::Scalar(200), cv::FILLED);
   cv::Mat n(img.size(), CV_16SC1);
   cv::RNG rng(static_cast<std::uint64_t>(1000 + i));
   rng.fill(n, cv::RNG::NORMAL, 0, noise);
@@ -115,15 +114,16 @@ RunSummary run(TamperDetector& d, int count, const std::function<cv::Mat(int)>& 
       if (m->reference_sharpness > 0)
         s.min_sharpness_ratio = std::min(s.min_sharpness_ratio, m->sharpness / m->reference_sharpness);
       s.min_stddev = std::min(s.min_stddev, m->stddev);
-      if (!m->condition.empty() && s.conditions.find(m->condition) == std::string::npos) s.conditions += m->condition + " ";
+      if (!m->condition.empty() && s.conditions.find(m->condition) == std::string::npos)
+        s.conditions += m->condition + " ";
     }
   }
   return s;
 }
 
 // Normal for `normal_s`, then `tampered(i)` for the rest of `total_s`.
-RunSummary run_switch(const TamperConfig& cfg, double normal_s, double total_s, const std::function<cv::Mat(int)>& normal,
-                      const std::function<cv::Mat(int)>& tampered) {
+RunSummary run_switch(const TamperConfig& cfg, double normal_s, double total_s,
+                      const std::function<cv::Mat(int)>& normal, const std::function<cv::Mat(int)>& tampered) {
   TamperDetector d(cfg);
   const int switch_at = static_cast<int>(normal_s * kFps);
   return run(d, static_cast<int>(total_s * kFps), [&](int i) { return i < switch_at ? normal(i) : tampered(i); });
@@ -141,7 +141,9 @@ void expect_one_start(const RunSummary& s, const std::string& reason, double swi
   EXPECT_LE(starts[0].event.score, 1.0);
 }
 
-void expect_none(const RunSummary& s) { EXPECT_TRUE(s.starts().empty()) << s.describe(); }
+void expect_none(const RunSummary& s) {
+  EXPECT_TRUE(s.starts().empty()) << s.describe();
+}
 
 // ---- synthetic ----
 
@@ -173,8 +175,9 @@ TEST(TamperDetector, BlackedOutViewIsCoveredAndEndsWhenRestored) {
 TEST(TamperDetector, UniformGreyIsCovered) {
   const cv::Mat scene = make_scene(3);
   TamperConfig cfg;
-  const RunSummary s = run_switch(cfg, 15, 30, [&](int i) { return live(scene, i); },
-                                  [&](int i) { return live(cv::Mat(scene.size(), CV_8UC1, cv::Scalar(128)), i, 2.0); });
+  const RunSummary s = run_switch(
+      cfg, 15, 30, [&](int i) { return live(scene, i); },
+      [&](int i) { return live(cv::Mat(scene.size(), CV_8UC1, cv::Scalar(128)), i, 2.0); });
   expect_one_start(s, "covered", 15, cfg);
 }
 
@@ -184,7 +187,8 @@ TEST(TamperDetector, HandOverTheLensFarDarkerIsCovered) {
   cv::Mat hand(scene.size(), CV_8UC1);
   for (int x = 0; x < hand.cols; ++x) hand.col(x).setTo(cv::Scalar(8 + 30.0 * x / hand.cols));
   TamperConfig cfg;
-  const RunSummary s = run_switch(cfg, 15, 30, [&](int i) { return live(scene, i); }, [&](int i) { return live(hand, i, 3.0); });
+  const RunSummary s = run_switch(
+      cfg, 15, 30, [&](int i) { return live(scene, i); }, [&](int i) { return live(hand, i, 3.0); });
   expect_one_start(s, "covered", 15, cfg);
 }
 
@@ -193,18 +197,21 @@ TEST(TamperDetector, FlashlightIntoTheLensFarBrighterIsCovered) {
   cv::Mat glare = gain(scene, 0.3, 200);  // saturated, a ghost of the scene left
   cv::GaussianBlur(glare, glare, {0, 0}, 12);
   TamperConfig cfg;
-  const RunSummary s = run_switch(cfg, 15, 30, [&](int i) { return live(scene, i); }, [&](int i) { return live(glare, i, 2.0); });
+  const RunSummary s = run_switch(
+      cfg, 15, 30, [&](int i) { return live(scene, i); }, [&](int i) { return live(glare, i, 2.0); });
   expect_one_start(s, "covered", 15, cfg);
 }
 
 TEST(TamperDetector, BlurredViewIsDefocused) {
   const cv::Mat scene = make_scene(6);
   TamperConfig cfg;
-  const RunSummary s = run_switch(cfg, 15, 30, [&](int i) { return live(scene, i); }, [&](int i) {
-    cv::Mat b;
-    cv::GaussianBlur(live(scene, i, 0), b, {0, 0}, 4);
-    return b;
-  });
+  const RunSummary s = run_switch(
+      cfg, 15, 30, [&](int i) { return live(scene, i); },
+      [&](int i) {
+        cv::Mat b;
+        cv::GaussianBlur(live(scene, i, 0), b, {0, 0}, 4);
+        return b;
+      });
   expect_one_start(s, "defocused", 15, cfg);
 }
 
@@ -231,7 +238,8 @@ TEST(TamperDetector, PannedCameraIsTurned) {
   const cv::Mat shift = (cv::Mat_<double>(2, 3) << 1, 0, -0.4 * scene.cols, 0, 1, 0);
   cv::warpAffine(scene, panned, shift, scene.size(), cv::INTER_LINEAR, cv::BORDER_REFLECT);
   TamperConfig cfg;
-  const RunSummary s = run_switch(cfg, 15, 30, [&](int i) { return live(scene, i); }, [&](int i) { return live(panned, i); });
+  const RunSummary s = run_switch(
+      cfg, 15, 30, [&](int i) { return live(scene, i); }, [&](int i) { return live(panned, i); });
   expect_one_start(s, "turned", 15, cfg);
 }
 
@@ -252,10 +260,12 @@ TEST(TamperDetector, InfraredDayNightSwitchRaisesNothing) {
   // Sudden: the cut filter flips, gain and offset change and IR reflectance lifts mid-greys a little.
   cv::Mat ir;
   cv::Mat lut(1, 256, CV_8UC1);
-  for (int v = 0; v < 256; ++v) lut.at<std::uint8_t>(v) = cv::saturate_cast<std::uint8_t>(30 + 200 * std::pow(v / 255.0, 0.7));
+  for (int v = 0; v < 256; ++v)
+    lut.at<std::uint8_t>(v) = cv::saturate_cast<std::uint8_t>(30 + 200 * std::pow(v / 255.0, 0.7));
   cv::LUT(scene, lut, ir);
   TamperConfig cfg;
-  const RunSummary s = run_switch(cfg, 15, 60, [&](int i) { return live(gain(scene, 0.5), i); }, [&](int i) { return live(ir, i, 4.0); });
+  const RunSummary s = run_switch(
+      cfg, 15, 60, [&](int i) { return live(gain(scene, 0.5), i); }, [&](int i) { return live(ir, i, 4.0); });
   expect_none(s);
 }
 
@@ -263,23 +273,26 @@ TEST(TamperDetector, HeadlightsRaiseNothing) {
   const cv::Mat scene = make_scene(11);
   TamperConfig cfg;
   // A car waits 10 s with its headlights into the camera: a glare in the lower right, exposure drops elsewhere.
-  const RunSummary s = run_switch(cfg, 15, 40, [&](int i) { return live(scene, i); }, [&](int i) {
-    cv::Mat img = gain(live(scene, i), 0.6);
-    if (i < 25 * kFps) {
-      cv::Mat glare(scene.size(), CV_8UC1, cv::Scalar(0));
-      cv::circle(glare, {scene.cols * 3 / 4, scene.rows * 3 / 4}, scene.rows / 4, cv::Scalar(255), cv::FILLED);
-      cv::GaussianBlur(glare, glare, {0, 0}, 25);
-      cv::add(img, glare, img);
-    }
-    return img;
-  });
+  const RunSummary s = run_switch(
+      cfg, 15, 40, [&](int i) { return live(scene, i); },
+      [&](int i) {
+        cv::Mat img = gain(live(scene, i), 0.6);
+        if (i < 25 * kFps) {
+          cv::Mat glare(scene.size(), CV_8UC1, cv::Scalar(0));
+          cv::circle(glare, {scene.cols * 3 / 4, scene.rows * 3 / 4}, scene.rows / 4, cv::Scalar(255), cv::FILLED);
+          cv::GaussianBlur(glare, glare, {0, 0}, 25);
+          cv::add(img, glare, img);
+        }
+        return img;
+      });
   expect_none(s);
 }
 
 TEST(TamperDetector, SuddenSensorNoiseRaisesNothing) {
   const cv::Mat scene = make_scene(12);
   TamperConfig cfg;
-  const RunSummary s = run_switch(cfg, 15, 40, [&](int i) { return live(scene, i); }, [&](int i) { return live(scene, i, 8.0); });
+  const RunSummary s = run_switch(
+      cfg, 15, 40, [&](int i) { return live(scene, i); }, [&](int i) { return live(scene, i, 8.0); });
   expect_none(s);
 }
 
@@ -297,8 +310,9 @@ TEST(TamperDetector, DisabledRaisesNothing) {
   const cv::Mat scene = make_scene(14);
   TamperConfig cfg;
   cfg.enabled = false;
-  const RunSummary s = run_switch(cfg, 10, 30, [&](int i) { return live(scene, i); },
-                                  [&](int) { return cv::Mat(scene.size(), CV_8UC1, cv::Scalar(0)); });
+  const RunSummary s = run_switch(
+      cfg, 10, 30, [&](int i) { return live(scene, i); },
+      [&](int) { return cv::Mat(scene.size(), CV_8UC1, cv::Scalar(0)); });
   expect_none(s);
 }
 
@@ -309,7 +323,8 @@ TEST(TamperDetector, NothingIsJudgedWhileLearning) {
   TamperDetector d(cfg);
   run(d, 9 * kFps, [&](int i) { return live(scene, i); });
   EXPECT_FALSE(d.last_measures().has_value());
-  run(d, 3 * kFps, [&](int i) { return live(scene, i); }, 9 * kFps);
+  run(
+      d, 3 * kFps, [&](int i) { return live(scene, i); }, 9 * kFps);
   EXPECT_TRUE(d.last_measures().has_value());
 }
 
@@ -337,7 +352,8 @@ TEST(TamperDetector, FrameSizeChangeRestartsLearningAndEndsAnOpenIncident) {
   EXPECT_TRUE(d.active());
   cv::Mat small;
   cv::resize(scene, small, {320, 180});
-  s = run(d, 10 * kFps, [&](int i) { return live(small, i); }, 25 * kFps);
+  s = run(
+      d, 10 * kFps, [&](int i) { return live(small, i); }, 25 * kFps);
   ASSERT_EQ(s.events.size(), 1u) << s.describe();
   EXPECT_EQ(s.events[0].event.phase, TamperPhase::kEnd);
   EXPECT_FALSE(d.active());
@@ -443,9 +459,10 @@ TEST(TamperSharedMedia, WallflowerTimeOfDayLightsBrighteningSlowlyRaiseNothing) 
 
 TEST(TamperSharedMedia, EveryGroundTruthClipRaisesNothing) {
   MATTHAN_REQUIRE_SHARED();
-  for (const char* clip : {"sbi-highwayi/highwayi.mp4", "sbi-caviar1/caviar1.mp4", "sbi-hallandmonitor/hallandmonitor.mp4",
-                           "sbi-peopleandfoliage/peopleandfoliage.mp4", "cdnet-highway/video03_cdnet_highway.avi",
-                           "wallflower/WavingTrees.mp4", "wallflower/MovedObject.mp4"}) {
+  for (const char* clip :
+       {"sbi-highwayi/highwayi.mp4", "sbi-caviar1/caviar1.mp4", "sbi-hallandmonitor/hallandmonitor.mp4",
+        "sbi-peopleandfoliage/peopleandfoliage.mp4", "cdnet-highway/video03_cdnet_highway.avi",
+        "wallflower/WavingTrees.mp4", "wallflower/MovedObject.mp4"}) {
     SCOPED_TRACE(clip);
     // Played at 5 fps frame for frame (a 25 fps clip lasts five times longer): more evaluations per clip.
     const RunSummary s = run_clip(test::shared_dir() / "media" / clip, 320, 240, 2000, 0);
@@ -456,7 +473,8 @@ TEST(TamperSharedMedia, EveryGroundTruthClipRaisesNothing) {
 
 TEST(TamperSharedMedia, HallCutToCorridorIsTurned) {
   MATTHAN_REQUIRE_SHARED();
-  const test::GrayVideo a = test::decode_gray(test::shared_dir() / "media/sbi-hallandmonitor/hallandmonitor.mp4", 352, 240, 296);
+  const test::GrayVideo a =
+      test::decode_gray(test::shared_dir() / "media/sbi-hallandmonitor/hallandmonitor.mp4", 352, 240, 296);
   const test::GrayVideo b = test::decode_gray(test::shared_dir() / "media/sbi-caviar1/caviar1.mp4", 352, 240, 296);
   ASSERT_GT(a.frames.size(), 200u);
   ASSERT_GT(b.frames.size(), 200u);
@@ -465,7 +483,8 @@ TEST(TamperSharedMedia, HallCutToCorridorIsTurned) {
     auto f = v.frames[static_cast<std::size_t>(i) % v.frames.size()];
     return cv::Mat(v.height, v.width, CV_8UC1, f.data()).clone();
   };
-  const RunSummary s = run_switch(cfg, 20, 40, [&](int i) { return pick(a, i); }, [&](int i) { return pick(b, i); });
+  const RunSummary s = run_switch(
+      cfg, 20, 40, [&](int i) { return pick(a, i); }, [&](int i) { return pick(b, i); });
   expect_one_start(s, "turned", 20, cfg);
 }
 
@@ -476,11 +495,13 @@ namespace {
 TEST(TamperDetector, VeryHeavyBlurIsStillTamper) {
   const cv::Mat scene = make_scene(18);
   TamperConfig cfg;
-  const RunSummary s = run_switch(cfg, 15, 30, [&](int i) { return live(scene, i); }, [&](int i) {
-    cv::Mat b;
-    cv::GaussianBlur(live(scene, i, 0), b, {0, 0}, 12);
-    return b;
-  });
+  const RunSummary s = run_switch(
+      cfg, 15, 30, [&](int i) { return live(scene, i); },
+      [&](int i) {
+        cv::Mat b;
+        cv::GaussianBlur(live(scene, i, 0), b, {0, 0}, 12);
+        return b;
+      });
   // So blurred that no edge is left where it was: still tamper, though it may read as `turned`.
   ASSERT_EQ(s.starts().size(), 1u) << s.describe();
 }

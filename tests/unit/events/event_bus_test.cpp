@@ -74,7 +74,9 @@ class Sub {
   zmq::socket_t socket_;
 };
 
-std::string seq_payload(std::uint64_t seq) { return "{\"seq\":" + std::to_string(seq) + "}"; }
+std::string seq_payload(std::uint64_t seq) {
+  return "{\"seq\":" + std::to_string(seq) + "}";
+}
 
 // The slow joiner: keep posting probes until one arrives.
 void join(EventBus& bus, Sub& sub) {

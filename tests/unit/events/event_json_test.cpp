@@ -211,8 +211,7 @@ class SchemaRejects : public ::testing::Test {
   void SetUp() override {
     const Lifecycle l = run_lifecycle();
     start_ = Json::parse(incident_event_json(l.start, IncidentPhase::kStart, 1, "node-a", "snap/a.jpg", {}));
-    end_ = Json::parse(
-        incident_event_json(l.end, IncidentPhase::kEnd, 2, "node-a", "snap/a.jpg", clip_for(l.end)));
+    end_ = Json::parse(incident_event_json(l.end, IncidentPhase::kEnd, 2, "node-a", "snap/a.jpg", clip_for(l.end)));
     ASSERT_TRUE(validator_.validate(start_.dump()).ok());
     ASSERT_TRUE(validator_.validate(end_.dump()).ok());
   }

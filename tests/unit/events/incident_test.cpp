@@ -175,8 +175,7 @@ TEST(IncidentManager, MotionWithinEndSecondsKeepsTheSameIncident) {
   for (int i = 0; i < 5; ++i) m.observe(frame(i, true));
   const std::string id = m.current()->id;
   int events = 0;
-  for (int i = 5; i < 45; ++i)
-    events += static_cast<int>(m.observe(frame(i, false)).events.size());  // 4 s quiet
+  for (int i = 5; i < 45; ++i) events += static_cast<int>(m.observe(frame(i, false)).events.size());  // 4 s quiet
   events += static_cast<int>(m.observe(frame(45, true)).events.size());
   for (int i = 46; i < 90; ++i) events += count_phase(m.observe(frame(i, false)), IncidentPhase::kEnd);
   EXPECT_EQ(events, 0);
@@ -264,9 +263,8 @@ TEST(IncidentManager, ScoresAreClampedIntoUnitRange) {
   IncidentManager high("cam1", p);
   EXPECT_DOUBLE_EQ(high.observe(frame(0, true, {}, 1.7)).events.at(0).second.score, 1.0);
   IncidentManager nan("cam1", p);
-  EXPECT_DOUBLE_EQ(
-      nan.observe(frame(0, true, {}, std::numeric_limits<double>::quiet_NaN())).events.at(0).second.score,
-      0.0);
+  EXPECT_DOUBLE_EQ(nan.observe(frame(0, true, {}, std::numeric_limits<double>::quiet_NaN())).events.at(0).second.score,
+                   0.0);
 }
 
 TEST(IncidentId, UniqueEvenAtTheSameInstantAndNamesTheCamera) {
@@ -285,11 +283,13 @@ namespace matthan {
 namespace {
 
 TEST(IncidentKind, EveryKindHasOneWireNameThatParsesBack) {
-  const std::vector<std::pair<IncidentKind, std::string>> kinds = {
-      {IncidentKind::kMotion, "motion"},         {IncidentKind::kObject, "object"},
-      {IncidentKind::kZoneEnter, "zone_enter"},  {IncidentKind::kLineCross, "line_cross"},
-      {IncidentKind::kLoiter, "loiter"},         {IncidentKind::kTamper, "tamper"},
-      {IncidentKind::kCameraOffline, "camera_offline"}};
+  const std::vector<std::pair<IncidentKind, std::string>> kinds = {{IncidentKind::kMotion, "motion"},
+                                                                   {IncidentKind::kObject, "object"},
+                                                                   {IncidentKind::kZoneEnter, "zone_enter"},
+                                                                   {IncidentKind::kLineCross, "line_cross"},
+                                                                   {IncidentKind::kLoiter, "loiter"},
+                                                                   {IncidentKind::kTamper, "tamper"},
+                                                                   {IncidentKind::kCameraOffline, "camera_offline"}};
   for (const auto& [kind, name] : kinds) {
     EXPECT_EQ(to_string(kind), name);
     EXPECT_EQ(parse_incident_kind(name), kind) << name;

@@ -9,7 +9,9 @@ namespace {
 
 constexpr MediaTimeNs kFrame = kNsPerSecond / 5;
 
-WallTime wall_at(MediaTimeNs pts) { return WallTime{} + std::chrono::hours(24 * 365 * 56) + std::chrono::nanoseconds(pts); }
+WallTime wall_at(MediaTimeNs pts) {
+  return WallTime{} + std::chrono::hours(24 * 365 * 56) + std::chrono::nanoseconds(pts);
+}
 
 TrackObservation track(std::int64_t id, const std::string& label, Box box, MediaTimeNs pts, double speed = 0.1,
                        bool confirmed = true) {
@@ -111,8 +113,8 @@ TEST(ObjectIncidents, ParkedCarSeenAgainAsANewTrackDoesNotReFire) {
 
 TEST(ObjectIncidents, TwoObjectsTwoIncidentsAndCloseAllEndsBoth) {
   ObjectIncidentManager m("cam", policy());
-  const auto r = m.observe({track(1, "person", Box{0.1, 0.1, 0.1, 0.2}, 0), track(2, "car", Box{0.5, 0.5, 0.2, 0.1}, 0)},
-                           0, wall_at(0));
+  const auto r = m.observe(
+      {track(1, "person", Box{0.1, 0.1, 0.1, 0.2}, 0), track(2, "car", Box{0.5, 0.5, 0.2, 0.1}, 0)}, 0, wall_at(0));
   EXPECT_EQ(count(r, IncidentPhase::kStart), 2);
   EXPECT_EQ(m.open_count(), 2u);
   const auto ended = m.close_all(kFrame, wall_at(kFrame), "shutdown");

@@ -22,8 +22,7 @@ struct Received {
 
 class Subscriber {
  public:
-  Subscriber(const std::string& endpoint, const std::string& prefix)
-      : socket_(context_, zmq::socket_type::sub) {
+  Subscriber(const std::string& endpoint, const std::string& prefix) : socket_(context_, zmq::socket_type::sub) {
     socket_.set(zmq::sockopt::linger, 0);
     socket_.set(zmq::sockopt::subscribe, prefix);
     socket_.connect(endpoint);
@@ -149,8 +148,7 @@ TEST(EventPublisher, BadEndpointFailsClearly) {
   for (const char* ep : {"nonsense://x", "tcp://127.0.0.1:notaport", ""}) {
     const auto r = EventPublisher::bind(ep);
     ASSERT_FALSE(r.ok()) << ep;
-    EXPECT_NE(r.error().message.find("cannot bind the event publisher"), std::string::npos)
-        << r.error().message;
+    EXPECT_NE(r.error().message.find("cannot bind the event publisher"), std::string::npos) << r.error().message;
   }
 }
 

@@ -12,7 +12,9 @@ constexpr MediaTimeNs kFrame = kNsPerSecond / 5;
 constexpr int kNight = 23 * 60;
 constexpr int kNoon = 12 * 60;
 
-WallTime wall_at(MediaTimeNs pts) { return WallTime{} + std::chrono::hours(24 * 365 * 56) + std::chrono::nanoseconds(pts); }
+WallTime wall_at(MediaTimeNs pts) {
+  return WallTime{} + std::chrono::hours(24 * 365 * 56) + std::chrono::nanoseconds(pts);
+}
 
 // A person 0.1 x 0.2 whose feet are at (x, y).
 TrackObservation person(std::int64_t id, double x, double y, bool seen = true) {
@@ -48,9 +50,11 @@ struct Feed {
 };
 
 TEST(RuleIncidents, ZoneEnterLastsWhileInsideAndEndsAfterLeaving) {
-  RuleIncidentManager m("cam", {kYard}, {}, {Rule{RuleKind::kZoneEnter, "yard", {"person"}, std::nullopt, 0}}, policy());
+  RuleIncidentManager m("cam", {kYard}, {}, {Rule{RuleKind::kZoneEnter, "yard", {"person"}, std::nullopt, 0}},
+                        policy());
   Feed run;
-  for (double y = 0.3; y < 0.8; y += 0.02, run.pts += kFrame) run.add(m.observe({person(1, 0.5, y)}, run.pts, wall_at(run.pts), kNoon));
+  for (double y = 0.3; y < 0.8; y += 0.02, run.pts += kFrame)
+    run.add(m.observe({person(1, 0.5, y)}, run.pts, wall_at(run.pts), kNoon));
   ASSERT_EQ(run.count(IncidentPhase::kStart), 1);
   const Incident& start = run.events.front().second;
   EXPECT_EQ(to_string(start.kind), "zone_enter");
@@ -69,21 +73,24 @@ TEST(RuleIncidents, ZoneEnterLastsWhileInsideAndEndsAfterLeaving) {
   EXPECT_EQ(run.count(IncidentPhase::kEnd), 0);
   // Walking out and staying out ends it, at the last frame inside.
   const MediaTimeNs left_at = run.pts;
-  for (int i = 0; i < 15; ++i, run.pts += kFrame) run.add(m.observe({person(1, 0.5, 0.3)}, run.pts, wall_at(run.pts), kNoon));
+  for (int i = 0; i < 15; ++i, run.pts += kFrame)
+    run.add(m.observe({person(1, 0.5, 0.3)}, run.pts, wall_at(run.pts), kNoon));
   ASSERT_EQ(run.count(IncidentPhase::kEnd), 1);
   const Incident& end = run.events.back().second;
   EXPECT_EQ(end.end_reason, "left_zone");
   EXPECT_LT(end.end_pts, left_at);
   EXPECT_EQ(m.open_count(), 0u);
   // Coming back is a new entry.
-  for (int i = 0; i < 3; ++i, run.pts += kFrame) run.add(m.observe({person(1, 0.5, 0.7)}, run.pts, wall_at(run.pts), kNoon));
+  for (int i = 0; i < 3; ++i, run.pts += kFrame)
+    run.add(m.observe({person(1, 0.5, 0.7)}, run.pts, wall_at(run.pts), kNoon));
   EXPECT_EQ(run.count(IncidentPhase::kStart), 2);
 }
 
 TEST(RuleIncidents, ZoneEnterEndsQuietWhenTheTrackIsLost) {
   RuleIncidentManager m("cam", {kYard}, {}, {Rule{RuleKind::kZoneEnter, "yard", {}, std::nullopt, 0}}, policy());
   Feed run;
-  for (int i = 0; i < 3; ++i, run.pts += kFrame) run.add(m.observe({person(1, 0.5, 0.7)}, run.pts, wall_at(run.pts), kNoon));
+  for (int i = 0; i < 3; ++i, run.pts += kFrame)
+    run.add(m.observe({person(1, 0.5, 0.7)}, run.pts, wall_at(run.pts), kNoon));
   EXPECT_EQ(run.count(IncidentPhase::kStart), 1);
   // The tracker drops the track: the incident ends at once, and the rules forget it.
   run.add(m.observe({}, run.pts, wall_at(run.pts), kNoon));
@@ -136,9 +143,11 @@ TEST(RuleIncidents, AParkedObjectSeenAgainDoesNotReEnter) {
 TEST(RuleIncidents, LineCrossIsAMomentAndOnlyInItsDirection) {
   RuleIncidentManager m("cam", {}, {kRoad}, {Rule{RuleKind::kLineCross, "road", {}, std::nullopt, 0}}, policy());
   Feed run;
-  for (double y = 0.9; y > 0.2; y -= 0.05, run.pts += kFrame) run.add(m.observe({person(1, 0.5, y)}, run.pts, wall_at(run.pts), kNoon));
+  for (double y = 0.9; y > 0.2; y -= 0.05, run.pts += kFrame)
+    run.add(m.observe({person(1, 0.5, y)}, run.pts, wall_at(run.pts), kNoon));
   EXPECT_TRUE(run.events.empty()) << "walking up is b_to_a";
-  for (double y = 0.2; y < 0.9; y += 0.05, run.pts += kFrame) run.add(m.observe({person(2, 0.5, y)}, run.pts, wall_at(run.pts), kNoon));
+  for (double y = 0.2; y < 0.9; y += 0.05, run.pts += kFrame)
+    run.add(m.observe({person(2, 0.5, y)}, run.pts, wall_at(run.pts), kNoon));
   ASSERT_EQ(run.events.size(), 2u);
   EXPECT_EQ(run.events[0].first, IncidentPhase::kStart);
   EXPECT_EQ(run.events[1].first, IncidentPhase::kEnd);
@@ -179,11 +188,14 @@ TEST(RuleIncidents, ScheduleOutsideItsWindowRaisesNothing) {
   ASSERT_TRUE(night.ok());
   RuleIncidentManager m("cam", {kYard}, {}, {Rule{RuleKind::kZoneEnter, "yard", {}, night.value(), 0}}, policy());
   Feed run;
-  for (double y = 0.3; y < 0.8; y += 0.05, run.pts += kFrame) run.add(m.observe({person(1, 0.5, y)}, run.pts, wall_at(run.pts), kNoon));
+  for (double y = 0.3; y < 0.8; y += 0.05, run.pts += kFrame)
+    run.add(m.observe({person(1, 0.5, y)}, run.pts, wall_at(run.pts), kNoon));
   EXPECT_TRUE(run.events.empty());
-  for (double y = 0.3; y < 0.8; y += 0.05, run.pts += kFrame) run.add(m.observe({person(2, 0.5, y)}, run.pts, wall_at(run.pts), kNight));
+  for (double y = 0.3; y < 0.8; y += 0.05, run.pts += kFrame)
+    run.add(m.observe({person(2, 0.5, y)}, run.pts, wall_at(run.pts), kNight));
   EXPECT_EQ(run.count(IncidentPhase::kStart), 1);
-  for (double y = 0.3; y < 0.8; y += 0.05, run.pts += kFrame) run.add(m.observe({person(3, 0.5, y)}, run.pts, wall_at(run.pts), 2 * 60));
+  for (double y = 0.3; y < 0.8; y += 0.05, run.pts += kFrame)
+    run.add(m.observe({person(3, 0.5, y)}, run.pts, wall_at(run.pts), 2 * 60));
   EXPECT_EQ(run.count(IncidentPhase::kStart), 2) << "02:00 is inside 22:00-05:00";
 }
 

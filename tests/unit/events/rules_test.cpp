@@ -11,7 +11,9 @@ constexpr MediaTimeNs kFrame = kNsPerSecond / 5;
 constexpr int kNoon = 12 * 60;
 
 // A 0.1 x 0.2 box whose bottom-centre point is (x, y).
-Box standing_at(double x, double y) { return Box{x - 0.05, y - 0.2, 0.1, 0.2}; }
+Box standing_at(double x, double y) {
+  return Box{x - 0.05, y - 0.2, 0.1, 0.2};
+}
 
 const Zone kYard{"cong-truong", {{0.1, 0.5}, {0.6, 0.5}, {0.6, 1.0}, {0.1, 1.0}}};
 const Line kRoad{"duong-vao", {0.2, 0.7}, {0.8, 0.7}, LineDirection::kAToB};
@@ -23,10 +25,12 @@ TEST(Rules, ZoneEnterUsesTheBottomCentrePointAndFiresOncePerEntry) {
   EXPECT_EQ(e.zones_of(standing_at(0.3, 0.6)), std::vector<std::string>{"cong-truong"});
   int hits = 0;
   MediaTimeNs pts = 0;
-  for (double y = 0.3; y < 0.9; y += 0.02, pts += kFrame) hits += static_cast<int>(e.observe(1, "person", standing_at(0.3, y), pts, kNoon).size());
+  for (double y = 0.3; y < 0.9; y += 0.02, pts += kFrame)
+    hits += static_cast<int>(e.observe(1, "person", standing_at(0.3, y), pts, kNoon).size());
   EXPECT_EQ(hits, 1);
   // A car entering is not what this rule asks for.
-  for (double y = 0.3; y < 0.9; y += 0.02, pts += kFrame) EXPECT_TRUE(e.observe(2, "car", standing_at(0.3, y), pts, kNoon).empty());
+  for (double y = 0.3; y < 0.9; y += 0.02, pts += kFrame)
+    EXPECT_TRUE(e.observe(2, "car", standing_at(0.3, y), pts, kNoon).empty());
   // Leaving and coming back is a second entry.
   e.observe(1, "person", standing_at(0.3, 0.3), pts += kFrame, kNoon);
   EXPECT_EQ(e.observe(1, "person", standing_at(0.3, 0.6), pts += kFrame, kNoon).size(), 1u);
@@ -38,13 +42,16 @@ TEST(Rules, LineCrossingOnlyInTheSetDirection) {
   // down (from above the line to below) is a_to_b.
   int down = 0, up = 0;
   MediaTimeNs pts = 0;
-  for (double y = 0.5; y <= 0.9; y += 0.05, pts += kFrame) down += static_cast<int>(e.observe(1, "car", standing_at(0.5, y), pts, kNoon).size());
-  for (double y = 0.9; y >= 0.5; y -= 0.05, pts += kFrame) up += static_cast<int>(e.observe(2, "car", standing_at(0.5, y), pts, kNoon).size());
+  for (double y = 0.5; y <= 0.9; y += 0.05, pts += kFrame)
+    down += static_cast<int>(e.observe(1, "car", standing_at(0.5, y), pts, kNoon).size());
+  for (double y = 0.9; y >= 0.5; y -= 0.05, pts += kFrame)
+    up += static_cast<int>(e.observe(2, "car", standing_at(0.5, y), pts, kNoon).size());
   EXPECT_EQ(down, 1);
   EXPECT_EQ(up, 0) << "b_to_a crossings do not count on an a_to_b line";
   // Passing beside the segment (x beyond b) is no crossing.
   int beside = 0;
-  for (double y = 0.5; y <= 0.9; y += 0.05, pts += kFrame) beside += static_cast<int>(e.observe(3, "car", standing_at(0.95, y), pts, kNoon).size());
+  for (double y = 0.5; y <= 0.9; y += 0.05, pts += kFrame)
+    beside += static_cast<int>(e.observe(3, "car", standing_at(0.95, y), pts, kNoon).size());
   EXPECT_EQ(beside, 0);
 }
 

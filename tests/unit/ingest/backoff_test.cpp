@@ -11,8 +11,7 @@ namespace {
 TEST(Backoff, FollowsTheStepsWithoutJitterAtTheMiddleOfTheRange) {
   BackoffPolicy p;  // 1 2 5 10 30 60
   const std::vector<double> expected{1, 2, 5, 10, 30, 60};
-  for (int i = 0; i < 6; ++i)
-    EXPECT_DOUBLE_EQ(backoff_delay(p, i, 0.5), expected[static_cast<std::size_t>(i)]) << i;
+  for (int i = 0; i < 6; ++i) EXPECT_DOUBLE_EQ(backoff_delay(p, i, 0.5), expected[static_cast<std::size_t>(i)]) << i;
 }
 
 TEST(Backoff, CapsAtTheLastStep) {

@@ -78,8 +78,7 @@ TEST(ConnectGate, StoppedWaiterLeavesWithoutAPlaceAndDoesNotBlockThoseBehind) {
   EXPECT_EQ(gate.waiting(), 1);
   EXPECT_EQ(gate.connecting(), 1);
   gate.release();
-  ASSERT_TRUE(eventually([&] { return second.load() == 1; }))
-      << "the one behind the stopped waiter got its turn";
+  ASSERT_TRUE(eventually([&] { return second.load() == 1; })) << "the one behind the stopped waiter got its turn";
   EXPECT_EQ(gate.connecting(), 1);
 }
 

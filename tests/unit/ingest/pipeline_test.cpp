@@ -1,11 +1,12 @@
 // The camera pipeline description: what is cut where, and which URLs are refused.
+#include "pipeline.hpp"
+
 #include <gst/gst.h>
 #include <gtest/gtest.h>
 
-#include "matthan/ingest/gst_ptr.hpp"
 #include "matthan/core/url.hpp"
+#include "matthan/ingest/gst_ptr.hpp"
 #include "matthan/ingest/gst_source.hpp"
-#include "pipeline.hpp"
 
 namespace matthan {
 namespace {

@@ -7,8 +7,7 @@ namespace matthan {
 namespace {
 
 TEST(Redact, HidesUserinfoOfEveryEmbeddedUrl) {
-  const auto out =
-      redact_credentials("Could not open rtsp://admin:hunter22@10.0.0.1/x and http://a:b@h:80/y.");
+  const auto out = redact_credentials("Could not open rtsp://admin:hunter22@10.0.0.1/x and http://a:b@h:80/y.");
   EXPECT_EQ(out, "Could not open rtsp://***@10.0.0.1/x and http://***@h:80/y.");
 }
 

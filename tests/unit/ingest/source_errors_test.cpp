@@ -208,9 +208,9 @@ TEST(SourceErrors, SocketErrorsInTheDebugTextGiveTheirCode) {
 
 // The probe's verdicts (its JSON `error.kind`) map to and from the codes one for one, where they share a meaning.
 TEST(SourceErrors, ProbeFailuresMapToErrorCodes) {
-  for (ProbeFailure f : {ProbeFailure::kInvalidUrl, ProbeFailure::kUnreachable, ProbeFailure::kRefused,
-                         ProbeFailure::kUnauthorized, ProbeFailure::kNotFound, ProbeFailure::kNoSupportedStream,
-                         ProbeFailure::kTimeout, ProbeFailure::kOther}) {
+  for (ProbeFailure f :
+       {ProbeFailure::kInvalidUrl, ProbeFailure::kUnreachable, ProbeFailure::kRefused, ProbeFailure::kUnauthorized,
+        ProbeFailure::kNotFound, ProbeFailure::kNoSupportedStream, ProbeFailure::kTimeout, ProbeFailure::kOther}) {
     EXPECT_EQ(probe_failure_from(error_code_of(f)), f) << probe_failure_name(f);
   }
   EXPECT_EQ(probe_failure_from(ErrorCode::kIo), ProbeFailure::kOther);

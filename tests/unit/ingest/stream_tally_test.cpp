@@ -1,7 +1,7 @@
 // StreamTally: "no usable video" is final only when every pad the source announced has been decided.
-#include <gtest/gtest.h>
-
 #include "stream_tally.hpp"
+
+#include <gtest/gtest.h>
 
 namespace matthan::detail {
 namespace {

@@ -105,8 +105,7 @@ TEST(Supervisor, FailuresBackOffWithGrowingDelaysAndCountReconnects) {
   // The delay between a backoff and the next connecting attempt follows the steps.
   std::vector<double> gaps;
   for (std::size_t i = 1; i < events.size(); ++i) {
-    if (events[i - 1].health.state == CameraState::kBackoff &&
-        events[i].health.state == CameraState::kConnecting)
+    if (events[i - 1].health.state == CameraState::kBackoff && events[i].health.state == CameraState::kConnecting)
       gaps.push_back(std::chrono::duration<double>(events[i].at - events[i - 1].at).count());
   }
   ASSERT_GE(gaps.size(), 3u);
@@ -366,10 +365,9 @@ TEST(Supervisor, RefusedAttemptsBackOffSlowerAndStillGrow) {
   CameraSupervisor sup(
       "cam1",
       [&] {
-        return std::make_unique<FakeSource>(
-            [](std::stop_token) -> Status {
-              return make_error(ErrorCode::kUnauthorized, "unauthorized (401): the camera refused");
-            });
+        return std::make_unique<FakeSource>([](std::stop_token) -> Status {
+          return make_error(ErrorCode::kUnauthorized, "unauthorized (401): the camera refused");
+        });
       },
       fast_policy({0.02, 0.04, 0.15, 0.3, 0.6}), std::ref(rec));
   sup.start();
@@ -378,8 +376,7 @@ TEST(Supervisor, RefusedAttemptsBackOffSlowerAndStillGrow) {
   const auto events = rec.events();
   std::vector<double> gaps;
   for (std::size_t i = 1; i < events.size(); ++i) {
-    if (events[i - 1].health.state == CameraState::kBackoff &&
-        events[i].health.state == CameraState::kConnecting)
+    if (events[i - 1].health.state == CameraState::kBackoff && events[i].health.state == CameraState::kConnecting)
       gaps.push_back(std::chrono::duration<double>(events[i].at - events[i - 1].at).count());
   }
   ASSERT_GE(gaps.size(), 2u);

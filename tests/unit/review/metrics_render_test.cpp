@@ -190,7 +190,8 @@ TEST(MetricsRender, CountersOnlyGrow) {
 
 TEST(PrometheusReader, FlagsBrokenText) {
   EXPECT_FALSE(parse_prometheus_text("x 1\n").errors.empty());  // no HELP/TYPE
-  EXPECT_FALSE(parse_prometheus_text("# HELP x_total h\n# TYPE x_total counter\nx_total{a=\"\\q\"} 1\n").errors.empty());
+  EXPECT_FALSE(
+      parse_prometheus_text("# HELP x_total h\n# TYPE x_total counter\nx_total{a=\"\\q\"} 1\n").errors.empty());
   EXPECT_FALSE(parse_prometheus_text("# HELP x h\n# TYPE x counter\nx 1\n").errors.empty());  // counter without _total
   EXPECT_FALSE(parse_prometheus_text("# HELP x h\n# TYPE x gauge\nx 1\nx 2\n").errors.empty());  // duplicate series
   EXPECT_TRUE(parse_prometheus_text("# HELP x h\n# TYPE x gauge\nx{a=\"b\"} 1\n").errors.empty());

@@ -1,11 +1,12 @@
 // /metrics over real loopback HTTP: the review server's route (token or public) and MetricsServer, both
 // fed by a fake MetricsSource.
+#include "matthan/review/metrics_server.hpp"
+
 #include <gtest/gtest.h>
 #include <httplib.h>
 
 #include <filesystem>
 
-#include "matthan/review/metrics_server.hpp"
 #include "matthan/review/server.hpp"
 #include "matthan/storage/index.hpp"
 #include "matthan/test/paths.hpp"

@@ -64,8 +64,7 @@ class ReviewServerTest : public ::testing::Test {
     ReviewSettings s;
     s.enabled = true;
     s.listen = "127.0.0.1:0";
-    s.api_tokens = {ApiToken{"wall", Role::kViewer, kViewerToken},
-                    ApiToken{"robot", Role::kOfficer, kOfficerToken},
+    s.api_tokens = {ApiToken{"wall", Role::kViewer, kViewerToken}, ApiToken{"robot", Role::kOfficer, kOfficerToken},
                     ApiToken{"root", Role::kAdmin, kAdminToken}};
     return s;
   }
@@ -88,9 +87,7 @@ class ReviewServerTest : public ::testing::Test {
     c.set_read_timeout(5, 0);
     return c;
   }
-  static httplib::Headers bearer(const char* token) {
-    return {{"Authorization", std::string("Bearer ") + token}};
-  }
+  static httplib::Headers bearer(const char* token) { return {{"Authorization", std::string("Bearer ") + token}}; }
 
   // An ended incident with a complete clip of `clip_bytes` at `clip_rel` (the file is written unless empty).
   void add_incident(const std::string& id, const std::string& camera, const std::string& clip_rel,
@@ -138,8 +135,7 @@ TEST_F(ReviewServerTest, AFifoAtAClipPathIsRefusedNotWaitedOn) {
     auto fut = std::async(std::launch::async, [&] {
       auto r = client().Get((std::string("/api/incidents/cam-1") + what).c_str(), bearer(kOfficerToken));
       if (!r) return -1;
-      return r->body.find("\"name\": \"clip.mp4\"") == std::string::npos ? r->status
-                                                                         : 299;  // in the manifest
+      return r->body.find("\"name\": \"clip.mp4\"") == std::string::npos ? r->status : 299;  // in the manifest
     });
     if (fut.wait_for(std::chrono::seconds(4)) == std::future_status::timeout) {
       ADD_FAILURE() << what << ": the server blocked on the FIFO";
@@ -156,8 +152,7 @@ TEST_F(ReviewServerTest, ASymlinkToEtcPasswdIsNotServed) {
   fs::create_symlink("/etc/passwd", root_ / "clips/cam/1.mp4");
   start();
   for (const char* id : {"cam-1"}) {
-    auto clip =
-        client().Get((std::string("/api/incidents/") + id + "/clip.mp4").c_str(), bearer(kOfficerToken));
+    auto clip = client().Get((std::string("/api/incidents/") + id + "/clip.mp4").c_str(), bearer(kOfficerToken));
     ASSERT_TRUE(clip) << id;
     EXPECT_EQ(clip->status, 404) << id;
     EXPECT_EQ(clip->body.find("root:"), std::string::npos) << id;
@@ -183,8 +178,7 @@ TEST_F(ReviewServerTest, ExportOfALongCameraIdListsEveryMemberWhole) {
   std::vector<std::string> names;
   std::istringstream in(test::read_file(list));
   for (std::string line; std::getline(in, line);) names.push_back(line);
-  EXPECT_EQ(names,
-            (std::vector<std::string>{id + "/clip.mp4", id + "/incident.json", id + "/manifest.json"}));
+  EXPECT_EQ(names, (std::vector<std::string>{id + "/clip.mp4", id + "/incident.json", id + "/manifest.json"}));
 }
 
 // ---- D12: the manifest hashes the bytes that are sent ----
@@ -214,9 +208,7 @@ TEST_F(ReviewServerTest, ManifestHashIsTheHashOfTheClipInTheBundleEvenIfTheFileC
   ASSERT_EQ(r->status, 200);
   std::ofstream(dir_ / "export.tar", std::ios::binary) << body;
   fs::create_directories(dir_ / "out");
-  ASSERT_EQ(
-      std::system(("tar -xf " + (dir_ / "export.tar").string() + " -C " + (dir_ / "out").string()).c_str()),
-      0);
+  ASSERT_EQ(std::system(("tar -xf " + (dir_ / "export.tar").string() + " -C " + (dir_ / "out").string()).c_str()), 0);
   const json manifest = json::parse(test::read_file(dir_ / "out/cam-1/manifest.json"));
   ASSERT_EQ(manifest["files"].size(), 2u);
   for (const auto& f : manifest["files"]) {
@@ -257,8 +249,7 @@ TEST_F(ReviewServerTest, EveryResponseUnderTlsCarriesHsts) {
   for (const auto& [path, headers] : requests) {
     auto r = c.Get(path.c_str(), headers);
     ASSERT_TRUE(r) << path << ": " << httplib::to_string(r.error());
-    EXPECT_EQ(r->get_header_value("Strict-Transport-Security"), "max-age=31536000")
-        << path << " " << r->status;
+    EXPECT_EQ(r->get_header_value("Strict-Transport-Security"), "max-age=31536000") << path << " " << r->status;
   }
   auto login = c.Post("/api/login", R"({"user":"nobody","password":"x"})", "application/json");
   ASSERT_TRUE(login);
@@ -302,14 +293,12 @@ TEST_F(ReviewServerTest, ALoginNameWithANewlineLogsOneLine) {
   start();
   LogCapture log;
   const std::string forged = "x\n[info] review: 'admin' logged in from 10.0.0.1";
-  auto r =
-      client().Post("/api/login", json{{"user", forged}, {"password", "guess"}}.dump(), "application/json");
+  auto r = client().Post("/api/login", json{{"user", forged}, {"password", "guess"}}.dump(), "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 401);
   const auto lines = log.lines();
   ASSERT_EQ(lines.size(), 1u) << ::testing::PrintToString(lines);
-  EXPECT_NE(lines[0].find("failed login for 'x\\n[info] review: 'admin' logged in"), std::string::npos)
-      << lines[0];
+  EXPECT_NE(lines[0].find("failed login for 'x\\n[info] review: 'admin' logged in"), std::string::npos) << lines[0];
 }
 
 TEST(ReviewLogSafe, ControlCharactersAreEscapedAndTextStaysReadable) {
@@ -323,8 +312,7 @@ TEST(ReviewLogSafe, ControlCharactersAreEscapedAndTextStaysReadable) {
 
 // ---- D11: camera failure reasons are for admins, in the events feed as in /api/cameras ----
 
-constexpr const char* kSecretReason =
-    "rtsp://10.1.2.3:554/Streaming/Channels/101: 401 Unauthorized (nvr-7 firmware)";
+constexpr const char* kSecretReason = "rtsp://10.1.2.3:554/Streaming/Channels/101: 401 Unauthorized (nvr-7 firmware)";
 
 std::string health_payload(std::uint64_t seq, const char* stream) {
   nlohmann::ordered_json j;
@@ -345,10 +333,9 @@ class ReviewEventsTest : public ReviewServerTest {
   void SetUp() override {
     ReviewServerTest::SetUp();
     const std::string incident = R"({"schema":"matthan.incident/1","seq":3,"id":"gate-1","camera":"gate"})";
-    const std::vector<std::pair<std::string, std::string>> events{
-        {"health.gate", health_payload(1, "record")},
-        {"health.gate", health_payload(2, "detect")},
-        {"incident.gate.start", incident}};
+    const std::vector<std::pair<std::string, std::string>> events{{"health.gate", health_payload(1, "record")},
+                                                                  {"health.gate", health_payload(2, "detect")},
+                                                                  {"incident.gate.start", incident}};
     std::uint64_t seq = 0;
     for (const auto& [topic, payload] : events) {
       ASSERT_TRUE(index_->record_event(++seq, topic, payload, ms_time(1'700'000'000'000)).ok());

@@ -1,10 +1,10 @@
 // Unit tests for review's building blocks: passwords, tokens, sessions, the login limiter, strict
 // parsing of request values, safe path resolution, the tar bundle and the event feed.
+#include <gtest/gtest.h>
+
 #include <fstream>
 #include <sstream>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "api_json.hpp"
 #include "http_util.hpp"
@@ -19,7 +19,6 @@ namespace {
 using namespace review_detail;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-
 
 TEST(ReviewAuth, PasswordHashVerifiesOnlyTheRightPassword) {
   auto h = hash_password("correct horse");
@@ -131,10 +130,14 @@ TEST(ReviewParse, ResolveUnderStaysInsideTheRoot) {
   fs::create_symlink("/etc", root / "clips" / "link");
   EXPECT_TRUE(resolve_under(root, "clips/a.mp4"));
   EXPECT_TRUE(resolve_under(root.string() + "/", "clips/a.mp4"));
-  const std::vector<std::string> bads{"", "/etc/passwd", "../x", "clips/../../etc/passwd", "clips/link/passwd",
-                                "../" + root.filename().string() + "-evil/x", "."};
-  for (const auto& bad : bads)
-    EXPECT_FALSE(resolve_under(root, bad)) << bad;
+  const std::vector<std::string> bads{"",
+                                      "/etc/passwd",
+                                      "../x",
+                                      "clips/../../etc/passwd",
+                                      "clips/link/passwd",
+                                      "../" + root.filename().string() + "-evil/x",
+                                      "."};
+  for (const auto& bad : bads) EXPECT_FALSE(resolve_under(root, bad)) << bad;
   fs::remove_all(root);
   fs::remove_all(root.string() + "-evil");
 }
@@ -170,10 +173,10 @@ TEST(ReviewTar, LongNamesReadBackWhole) {
   const fs::path dir = test::make_temp_dir("matthan-review-tar-long");
   const std::string camera(64, 'c');
   const std::string id = camera + "-20261208T014114Z-12300abcdef";
-  const std::string no_slash(180, 'n');              // no split possible: pax
+  const std::string no_slash(180, 'n');                                                     // no split possible: pax
   const std::string deep = std::string(150, 'd') + "/" + std::string(120, 'e') + "/f.txt";  // rest > 100: pax
-  const std::vector<std::string> names{id + "/clip.mp4", id + "/manifest.json", std::string(100, 'x'),
-                                       no_slash, deep, "x/" + std::string(100, 'y')};
+  const std::vector<std::string> names{
+      id + "/clip.mp4", id + "/manifest.json", std::string(100, 'x'), no_slash, deep, "x/" + std::string(100, 'y')};
   TarBundle b;
   for (const auto& n : names) b.add_text(n, "content of " + n.substr(0, 8));
   std::string all, chunk;

@@ -93,9 +93,8 @@ TEST_F(ClipWriterTest, RepairsNonIncreasingTimestamps) {
   for (std::size_t i = 0; i < 20; ++i) {
     // Frames 5 and 6 carry the same timestamp, as a camera sometimes sends.
     const std::size_t slot = i == 6 ? 5 : i;
-    ASSERT_TRUE((*writer)
-                    ->write(test::retimed(fixture_.packets[i], static_cast<MediaTimeNs>(slot) * 100'000'000))
-                    .ok());
+    ASSERT_TRUE(
+        (*writer)->write(test::retimed(fixture_.packets[i], static_cast<MediaTimeNs>(slot) * 100'000'000)).ok());
   }
   EXPECT_EQ((*writer)->dts_bumps(), 1u);
   auto summary = (*writer)->finish();

@@ -14,7 +14,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-
 class CrashSafeClipTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -96,7 +95,8 @@ TEST_F(CrashSafeClipTest, AFailedRemuxKeepsThePlayableFragmentedClip) {
 
 TEST_F(CrashSafeClipTest, AClipKilledMidWriteIsFragmentedAndRecoversUpToItsLastFragment) {
   const fs::path part = crashed_part(65);  // 6.5 s written; fragments of ~1 s reached the disk
-  EXPECT_NE(::matthan::test::read_file(part).find("moof"), std::string::npos) << "the in-progress clip must be fragmented";
+  EXPECT_NE(::matthan::test::read_file(part).find("moof"), std::string::npos)
+      << "the in-progress clip must be fragmented";
   const fs::path out = dir_ / "recovered.mp4";
   auto r = remux_to_faststart(part, out);
   ASSERT_TRUE(r.ok()) << r.error().message;

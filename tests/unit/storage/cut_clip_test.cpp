@@ -1,10 +1,10 @@
 // cut_clip on real files: an H.264 MP4 encoded here with ffmpeg (keyframe every second, no B-frames), and
 // Debian's vtest.avi (MS-MPEG4, which MP4 cannot hold). Every cut is checked with ffprobe/ffmpeg.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <fstream>
-#include <fmt/format.h>
 
 #include "matthan/storage/cut.hpp"
 #include "matthan/test/clip_probe.hpp"
@@ -39,8 +39,8 @@ TEST_F(CutClipTest, StartsAtTheKeyframeBeforeTheWindowAndPlays) {
   auto cut = cut_clip(source_, dir_ / "a", 3.5, 5.2);
   ASSERT_TRUE(cut.ok()) << cut.error().message;
   EXPECT_EQ(cut->path, dir_ / "a.mp4");
-  EXPECT_NEAR(cut->start_s, 3.0, 1e-6);       // the keyframe at or before 3.5 s
-  EXPECT_NEAR(cut->duration_s, 2.3, 0.051);   // frames 3.0 .. 5.2 inclusive
+  EXPECT_NEAR(cut->start_s, 3.0, 1e-6);      // the keyframe at or before 3.5 s
+  EXPECT_NEAR(cut->duration_s, 2.3, 0.051);  // frames 3.0 .. 5.2 inclusive
   EXPECT_EQ(cut->packets, 23u);
   EXPECT_FALSE(cut->truncated);
   const auto p = test::probe_clip(cut->path);
@@ -82,7 +82,8 @@ TEST_F(CutClipTest, BadRequestsAreClearErrorsAndLeaveNoFile) {
   auto bad = cut_clip(junk, dir_ / "f", 0, 1);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("junk.mp4"), std::string::npos);
-  for (const char* f : {"d.mp4", "e.mp4", "f.mp4", "d.mp4.tmp", "e.mp4.tmp", "f.mp4.tmp"}) EXPECT_FALSE(fs::exists(dir_ / f)) << f;
+  for (const char* f : {"d.mp4", "e.mp4", "f.mp4", "d.mp4.tmp", "e.mp4.tmp", "f.mp4.tmp"})
+    EXPECT_FALSE(fs::exists(dir_ / f)) << f;
 }
 
 TEST(CutClipAvi, ACodecMp4CannotHoldGoesToMatroskaAndPlays) {

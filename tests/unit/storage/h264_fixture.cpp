@@ -33,16 +33,14 @@ Result<InputContextPtr> open_input(const std::filesystem::path& path) {
   return in;
 }
 
-
 Result<H264Fixture> encode_and_demux(const H264FixtureOptions& o) {
   const auto dir = make_temp_dir("matthan-h264-fixture");
   const auto mp4 = dir / "fixture.mp4";
   const auto log = dir / "ffmpeg.log";
   const bool hevc = o.codec == VideoCodec::kH265;
   const std::string encoder =
-      hevc ? fmt::format(
-                 "-c:v libx265 -x265-params keyint={0}:min-keyint={0}:scenecut=0:bframes=0:log-level=error",
-                 o.keyint)
+      hevc ? fmt::format("-c:v libx265 -x265-params keyint={0}:min-keyint={0}:scenecut=0:bframes=0:log-level=error",
+                         o.keyint)
            : fmt::format("-c:v libx264 -bf 0 -g {0} -keyint_min {0} -sc_threshold 0", o.keyint);
   const std::string cmd = fmt::format(
       "ffmpeg -nostdin -v error -y -f lavfi -i testsrc=size={}x{}:rate={} -frames:v {} {} -preset ultrafast "
@@ -123,8 +121,7 @@ Result<ClipDemux> demux_clip(const std::filesystem::path& path) {
   for (int i = 0; i < 4; ++i) probe.codec_tag.push_back(static_cast<char>((tag >> (8 * i)) & 0xff));
   probe.width = st->codecpar->width;
   probe.height = st->codecpar->height;
-  probe.duration_s =
-      st->duration == AV_NOPTS_VALUE ? 0 : static_cast<double>(st->duration) * av_q2d(st->time_base);
+  probe.duration_s = st->duration == AV_NOPTS_VALUE ? 0 : static_cast<double>(st->duration) * av_q2d(st->time_base);
   PacketPtr pkt(av_packet_alloc());
   while (av_read_frame(in->get(), pkt.get()) >= 0) {
     if (pkt->stream_index == vi) {

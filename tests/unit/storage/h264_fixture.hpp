@@ -22,7 +22,7 @@ struct H264FixtureOptions {
 
 struct H264Fixture {
   std::shared_ptr<const StreamInfo> stream;  // avcC extradata, size, frame rate
-  std::vector<EncodedPacket> packets;  // length-prefixed AUs; pts = dts = index / fps from 0; durations set
+  std::vector<EncodedPacket> packets;        // length-prefixed AUs; pts = dts = index / fps from 0; durations set
 };
 
 // Encodes synthetic frames (lavfi testsrc) with the ffmpeg CLI and libx264 (or libx265), no B-frames, into a

@@ -4,8 +4,8 @@
 
 #include <atomic>
 #include <fstream>
-#include <thread>
 #include <sstream>
+#include <thread>
 
 #include "matthan/storage/index.hpp"
 #include "matthan/test/paths.hpp"
@@ -19,7 +19,6 @@ using std::chrono::milliseconds;
 WallTime ms_time(std::int64_t ms) {
   return WallTime{std::chrono::duration_cast<WallTime::duration>(milliseconds(ms))};
 }
-
 
 // Runs SQL on a raw connection; returns the first column of the last row ("" when none).
 std::string sql(const fs::path& db, const std::string& statement) {

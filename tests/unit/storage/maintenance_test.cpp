@@ -15,7 +15,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-WallTime at_s(std::int64_t s) { return WallTime{std::chrono::seconds(1'800'000'000 + s)}; }
+WallTime at_s(std::int64_t s) {
+  return WallTime{std::chrono::seconds(1'800'000'000 + s)};
+}
 
 class MaintenanceTest : public ::testing::Test {
  protected:
@@ -110,7 +112,8 @@ TEST_F(MaintenanceTest, InterruptedClipsBecomePlayablePartialsAndNothingTemporar
   EXPECT_EQ(a->state, ClipState::kPartial);
   EXPECT_GE(a->duration_s, 2.0);
   EXPECT_LE(a->duration_s, 3.5);
-  EXPECT_EQ(a->end, a->start + std::chrono::duration_cast<WallTime::duration>(std::chrono::duration<double>(a->duration_s)));
+  EXPECT_EQ(a->end,
+            a->start + std::chrono::duration_cast<WallTime::duration>(std::chrono::duration<double>(a->duration_s)));
   EXPECT_EQ(a->sha256, sha256_file(root_ / a->path).value());
   EXPECT_EQ(test::ffmpeg_complaints(root_ / a->path), "");
   auto b = index_->clip(empty.id).value();
@@ -136,8 +139,9 @@ TEST_F(MaintenanceTest, MissingAndStrayFilesAreFoundAndRecorded) {
   fs::create_directories(root_ / "clips/other/2027-01-15");
   fs::copy_file(root_ / kept.path, root_ / "clips/other/2027-01-15/stray.mp4", fs::copy_options::overwrite_existing);
   // Its last write is when it ended (copied now, stamped back to a known instant).
-  const auto written = std::chrono::file_clock::from_sys(std::chrono::time_point_cast<std::chrono::system_clock::duration>(
-      std::chrono::sys_days{std::chrono::year{2027} / 1 / 15} + std::chrono::hours(10)));
+  const auto written =
+      std::chrono::file_clock::from_sys(std::chrono::time_point_cast<std::chrono::system_clock::duration>(
+          std::chrono::sys_days{std::chrono::year{2027} / 1 / 15} + std::chrono::hours(10)));
   fs::last_write_time(root_ / "clips/other/2027-01-15/stray.mp4", written);
   // A stray named the recorder's way carries its start in its name.
   fs::copy_file(root_ / kept.path, root_ / "clips/other/2027-01-15/other-20270115T093000Z.mp4");
@@ -167,9 +171,10 @@ TEST_F(MaintenanceTest, MissingAndStrayFilesAreFoundAndRecorded) {
   EXPECT_NEAR(std::chrono::duration<double>(stray->end - stray->start).count(), stray->duration_s, 0.01);
   auto named = index_->clip_by_path("clips/other/2027-01-15/other-20270115T093000Z.mp4").value();
   ASSERT_TRUE(named);
-  const auto half_past_nine = std::chrono::sys_days{std::chrono::year{2027} / 1 / 15} + std::chrono::hours(9) +
-                              std::chrono::minutes(30);
-  EXPECT_EQ(named->start, std::chrono::time_point_cast<WallTime::duration>(half_past_nine)) << "the start from its name";
+  const auto half_past_nine =
+      std::chrono::sys_days{std::chrono::year{2027} / 1 / 15} + std::chrono::hours(9) + std::chrono::minutes(30);
+  EXPECT_EQ(named->start, std::chrono::time_point_cast<WallTime::duration>(half_past_nine))
+      << "the start from its name";
   EXPECT_EQ(index_->incident("i-gone").value()->snapshot->state, "deleted");
 }
 

@@ -153,8 +153,7 @@ TEST_F(RecorderTest, OverlappingIncidentsShareOneClip) {
 }
 
 TEST_F(RecorderTest, FlushNowFinishesAtOnceWithAPlayableFile) {
-  CameraRecorder rec("cam-3", ring_, root_,
-                     ClipPolicy{.pre_roll_s = 1, .post_roll_s = 30, .max_clip_s = 600});
+  CameraRecorder rec("cam-3", ring_, root_, ClipPolicy{.pre_roll_s = 1, .post_roll_s = 30, .max_clip_s = 600});
   feed(0, 60);
   ASSERT_TRUE(rec.begin("x", at(4.5)).ok());
   feed(60, 85);

@@ -21,7 +21,7 @@ constexpr IncidentKind kIncidentKinds[] = {IncidentKind::kMotion, IncidentKind::
 
 // An attempt's timeouts before its first packet (no video at all; TCP silent under `transport: auto`)
 // stretch while this node's cameras have lately been slow to connect: on a starved machine a camera that
-// is up takes longer than 15 s, and failing it only starts its connect again 
+// is up takes longer than 15 s, and failing it only starts its connect again
 // (bench/journal/2026-12-07-start-up-48-cameras.md).
 void Engine::Impl::stretch_connect_timeouts(SourceOptions& o) const {
   const double base_s = o.stall_timeout_ms / 1000.0;
@@ -69,8 +69,8 @@ Result<std::shared_ptr<CameraRuntime>> Engine::Impl::build_camera(const CameraCo
       return make_gst_source(id, attempt, std::move(sink));
     };
     return std::make_unique<CameraSupervisor>(c.id, make_source, std::move(output),
-                                              backoff_policy(config.ingest.backoff_max_s),
-                                              std::move(on_change), wd, connect_gate);
+                                              backoff_policy(config.ingest.backoff_max_s), std::move(on_change), wd,
+                                              connect_gate);
   };
   const auto to_analysis = [this, raw](Frame f) { on_frame(*raw, std::move(f)); };
   StreamOutput record;
@@ -88,18 +88,17 @@ Result<std::shared_ptr<CameraRuntime>> Engine::Impl::build_camera(const CameraCo
   // The substream feeds the analysis only: its packets keep its own watchdog fed and are then dropped (the
   // ring holds the recorded stream's packets).
   if (substream)
-    rt->detect_supervisor = supervise(c.detect_url, StreamOutput{nullptr, to_analysis}, wd,
-                                      [this, raw](const CameraHealth& h) {
-                                        storage_tasks.post([this, raw, h] { housekeeping->on_health(*raw, h, true); });
-                                      });
+    rt->detect_supervisor =
+        supervise(c.detect_url, StreamOutput{nullptr, to_analysis}, wd, [this, raw](const CameraHealth& h) {
+          storage_tasks.post([this, raw, h] { housekeeping->on_health(*raw, h, true); });
+        });
   for (IncidentKind kind : kIncidentKinds) bus->declare_incident_kind(c.id, std::string(to_string(kind)));
-  rt->log->info("camera '{}' at {}{}: detect {} @ {}, {}, tamper {}, pre-roll {} s, post-roll {} s", c.name,
-                redact_url(c.url), substream ? " (recorded; detection on " + redact_url(c.detect_url) + ")" : "",
-                c.detect.width > 0 ? fmt::format("{}x{}", c.detect.width, c.detect.height) : std::string("at the camera's size"),
-                c.detect.mode == DetectMode::kKeyframes ? std::string("keyframes only")
-                                                        : fmt::format("{} fps", c.detect.fps),
-                rt->analysis->describe(),
-                c.tamper.enabled ? "on" : "off", c.clip.pre_roll, c.clip.post_roll);
+  rt->log->info(
+      "camera '{}' at {}{}: detect {} @ {}, {}, tamper {}, pre-roll {} s, post-roll {} s", c.name, redact_url(c.url),
+      substream ? " (recorded; detection on " + redact_url(c.detect_url) + ")" : "",
+      c.detect.width > 0 ? fmt::format("{}x{}", c.detect.width, c.detect.height) : std::string("at the camera's size"),
+      c.detect.mode == DetectMode::kKeyframes ? std::string("keyframes only") : fmt::format("{} fps", c.detect.fps),
+      rt->analysis->describe(), c.tamper.enabled ? "on" : "off", c.clip.pre_roll, c.clip.post_roll);
   return rt;
 }
 

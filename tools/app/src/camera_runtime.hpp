@@ -43,12 +43,12 @@ struct CameraRuntime {
 
   // Hand-off from GStreamer threads: at most two frames wait; older ones are dropped and counted.
   BoundedQueue<Frame> frames{2};
-  std::atomic<bool> scheduled{false};  // true while the camera is queued for, or held by, a worker
-  std::atomic<bool> retiring{false};   // a reload removes or restarts it: no new camera_offline incident
+  std::atomic<bool> scheduled{false};          // true while the camera is queued for, or held by, a worker
+  std::atomic<bool> retiring{false};           // a reload removes or restarts it: no new camera_offline incident
   std::atomic<std::int64_t> last_frame_ns{0};  // steady clock of the newest frame (review health); 0 = none
   std::atomic<std::uint64_t> analysed{0};
-  std::atomic<std::uint64_t> global_changes{0};  // lighting changes the motion veto absorbed (health, metrics)
-  std::atomic<std::uint64_t> still_skipped{0};   // frames the still-frame gate skipped (health)
+  std::atomic<std::uint64_t> global_changes{0};     // lighting changes the motion veto absorbed (health, metrics)
+  std::atomic<std::uint64_t> still_skipped{0};      // frames the still-frame gate skipped (health)
   std::atomic<int> snapshots_pending{0};            // refreshes posted to the storage thread, not yet written
   std::atomic<std::uint64_t> snapshots_skipped{0};  // refreshes skipped because one was pending (health)
   // Object detector calls on this camera's frames and the crops they looked at (metrics).
@@ -58,11 +58,11 @@ struct CameraRuntime {
             still_skipped.load(std::memory_order_relaxed), snapshots_skipped.load(std::memory_order_relaxed)};
   }
   std::atomic<MediaTimeNs> last_packet_pts{0};  // media time of the newest packet (for camera_offline clips)
-  std::atomic<int> analysis_open{0};  // incidents raised on frames (motion, object, rule, tamper) that are open
-  std::atomic<bool> tamper_open{false};         // a tamper incident is open (heartbeat, review)
+  std::atomic<int> analysis_open{0};     // incidents raised on frames (motion, object, rule, tamper) that are open
+  std::atomic<bool> tamper_open{false};  // a tamper incident is open (heartbeat, review)
   // Written by the storage thread, read by scrapes.
   std::atomic<bool> offline_open{false};  // a camera_offline incident is open
-  int open_incidents() const {  // heartbeat, metrics
+  int open_incidents() const {            // heartbeat, metrics
     return analysis_open.load(std::memory_order_relaxed) + (offline_open.load() ? 1 : 0);
   }
   std::atomic<double> fps_in{0}, fps_analysed{0};

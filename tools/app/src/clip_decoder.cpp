@@ -29,7 +29,9 @@ std::optional<WallTime> parse_creation_time(const char* text) {
 }
 
 void copy_plane(const std::uint8_t* src, int src_stride, std::uint8_t* dst, int dst_stride, int w, int h) {
-  for (int y = 0; y < h; ++y) std::memcpy(dst + static_cast<std::ptrdiff_t>(y) * dst_stride, src + static_cast<std::ptrdiff_t>(y) * src_stride, w);
+  for (int y = 0; y < h; ++y)
+    std::memcpy(dst + static_cast<std::ptrdiff_t>(y) * dst_stride, src + static_cast<std::ptrdiff_t>(y) * src_stride,
+                w);
 }
 
 }  // namespace
@@ -51,11 +53,14 @@ struct ClipDecoder::Impl {
   WallTime start = WallTime{} + std::chrono::hours(24 * 365 * 56);
 
   MediaTimeNs frame_pts(const AVFrame& f) {
-    const MediaTimeNs by_index = static_cast<MediaTimeNs>(std::llround(static_cast<double>(index) / fps * kNsPerSecond));
-    if (timing == ClipTiming::kFrameIndex || f.best_effort_timestamp == AV_NOPTS_VALUE) return std::max(by_index, last_pts + 1);
+    const MediaTimeNs by_index =
+        static_cast<MediaTimeNs>(std::llround(static_cast<double>(index) / fps * kNsPerSecond));
+    if (timing == ClipTiming::kFrameIndex || f.best_effort_timestamp == AV_NOPTS_VALUE)
+      return std::max(by_index, last_pts + 1);
     if (origin == AV_NOPTS_VALUE) origin = f.best_effort_timestamp;
     const AVRational tb = fmt->streams[stream]->time_base;
-    const auto t = static_cast<MediaTimeNs>(std::llround(static_cast<double>(f.best_effort_timestamp - origin) * av_q2d(tb) * kNsPerSecond));
+    const auto t = static_cast<MediaTimeNs>(
+        std::llround(static_cast<double>(f.best_effort_timestamp - origin) * av_q2d(tb) * kNsPerSecond));
     return std::max(t, last_pts + 1);  // media time never goes backwards, even when the file's does
   }
 
@@ -125,13 +130,27 @@ Result<std::unique_ptr<ClipDecoder>> ClipDecoder::open(const std::filesystem::pa
 
 ClipDecoder::ClipDecoder(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ClipDecoder::~ClipDecoder() = default;
-std::optional<Frame> ClipDecoder::next() { return impl_->next(); }
-double ClipDecoder::fps() const { return impl_->fps; }
-bool ClipDecoder::keyframe() const { return impl_->keyframe; }
-int ClipDecoder::width() const { return impl_->codec->width; }
-int ClipDecoder::height() const { return impl_->codec->height; }
-void ClipDecoder::set_camera(CameraId camera) { impl_->camera = std::move(camera); }
-void ClipDecoder::set_start(WallTime start) { impl_->start = start; }
+std::optional<Frame> ClipDecoder::next() {
+  return impl_->next();
+}
+double ClipDecoder::fps() const {
+  return impl_->fps;
+}
+bool ClipDecoder::keyframe() const {
+  return impl_->keyframe;
+}
+int ClipDecoder::width() const {
+  return impl_->codec->width;
+}
+int ClipDecoder::height() const {
+  return impl_->codec->height;
+}
+void ClipDecoder::set_camera(CameraId camera) {
+  impl_->camera = std::move(camera);
+}
+void ClipDecoder::set_start(WallTime start) {
+  impl_->start = start;
+}
 
 std::int64_t ClipDecoder::estimated_frames() const {
   const AVStream* st = impl_->fmt->streams[impl_->stream];

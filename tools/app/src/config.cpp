@@ -2,15 +2,15 @@
 // problem reported with its file:line. Reading has no side effects (nothing is created or opened).
 #include "matthan/app/config.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <fstream>
 #include <regex>
 #include <set>
 #include <sstream>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
-#include <yaml-cpp/yaml.h>
 
 #include "config_tables.hpp"
 #include "matthan/core/url.hpp"
@@ -111,8 +111,10 @@ void read_zones(ConfigReader& r, const YAML::Node& n, const std::string& path, s
     }
     for (std::size_t j = 0; j < poly.size(); ++j) {
       RulePoint p{};
-      if (read_rule_point(r, poly[j], fmt::format("{}[{}]", pp, j), p)) z.polygon.push_back(p);
-      else good = false;
+      if (read_rule_point(r, poly[j], fmt::format("{}[{}]", pp, j), p))
+        z.polygon.push_back(p);
+      else
+        good = false;
     }
     if (good) out.push_back(std::move(z));
   }
@@ -145,9 +147,12 @@ void read_lines(ConfigReader& r, const YAML::Node& n, const std::string& path, s
     }
     std::string direction = "both";
     if (r.string(n[i], "direction", lp, direction, 16)) {
-      if (direction == "a_to_b") l.direction = LineDirection::kAToB;
-      else if (direction == "b_to_a") l.direction = LineDirection::kBToA;
-      else if (direction == "both") l.direction = LineDirection::kBoth;
+      if (direction == "a_to_b")
+        l.direction = LineDirection::kAToB;
+      else if (direction == "b_to_a")
+        l.direction = LineDirection::kBToA;
+      else if (direction == "both")
+        l.direction = LineDirection::kBoth;
       else {
         r.issue(n[i]["direction"], ConfigReader::join(lp, "direction"), "must be one of a_to_b, b_to_a, both");
         good = false;
@@ -183,12 +188,16 @@ void read_rules(ConfigReader& r, const YAML::Node& cam, const std::string& cam_p
     bool good = true;
     std::string kind;
     if (!r.string(rn, "kind", rp, kind, 32)) {
-      if (!rn["kind"].IsDefined()) r.issue(rn, ConfigReader::join(rp, "kind"), "is required: zone_enter, line_cross or loiter");
+      if (!rn["kind"].IsDefined())
+        r.issue(rn, ConfigReader::join(rp, "kind"), "is required: zone_enter, line_cross or loiter");
       continue;
     }
-    if (kind == "zone_enter") rule.kind = RuleKind::kZoneEnter;
-    else if (kind == "line_cross") rule.kind = RuleKind::kLineCross;
-    else if (kind == "loiter") rule.kind = RuleKind::kLoiter;
+    if (kind == "zone_enter")
+      rule.kind = RuleKind::kZoneEnter;
+    else if (kind == "line_cross")
+      rule.kind = RuleKind::kLineCross;
+    else if (kind == "loiter")
+      rule.kind = RuleKind::kLoiter;
     else {
       r.issue(rn["kind"], ConfigReader::join(rp, "kind"), "must be one of zone_enter, line_cross, loiter");
       continue;
@@ -198,7 +207,8 @@ void read_rules(ConfigReader& r, const YAML::Node& cam, const std::string& cam_p
     const char* target_key = wants_line ? "line" : "zone";
     const char* other_key = wants_line ? "zone" : "line";
     if (rn[other_key].IsDefined()) {
-      r.issue(rn[other_key], ConfigReader::join(rp, other_key), fmt::format("does not apply to {} (use `{}`)", kind, target_key));
+      r.issue(rn[other_key], ConfigReader::join(rp, other_key),
+              fmt::format("does not apply to {} (use `{}`)", kind, target_key));
       good = false;
     }
     if (!r.string(rn, target_key, rp, rule.target, 64)) {
@@ -207,11 +217,13 @@ void read_rules(ConfigReader& r, const YAML::Node& cam, const std::string& cam_p
       good = false;
     } else if (wants_line ? !has_line(rule.target) : !has_zone(rule.target)) {
       r.issue(rn[target_key], ConfigReader::join(rp, target_key),
-              fmt::format("unknown {} '{}' (this camera's {}: {})", target_key, rule.target, wants_line ? "lines" : "zones",
-                          [&] {
+              fmt::format("unknown {} '{}' (this camera's {}: {})", target_key, rule.target,
+                          wants_line ? "lines" : "zones", [&] {
                             std::vector<std::string> names;
-                            if (wants_line) for (const auto& l : c.rules.lines) names.push_back(l.name);
-                            else for (const auto& z : c.rules.zones) names.push_back(z.name);
+                            if (wants_line)
+                              for (const auto& l : c.rules.lines) names.push_back(l.name);
+                            else
+                              for (const auto& z : c.rules.zones) names.push_back(z.name);
                             return names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "));
                           }()));
       good = false;

@@ -17,9 +17,12 @@ ConfigDiff diff_config(const Config& running, const Config& next) {
   ConfigDiff d;
   for (const CameraConfig& cam : next.cameras) {
     const CameraConfig* old = find_camera(running, cam.id);
-    if (!old) d.added.push_back(cam);
-    else if (!(*old == cam)) d.changed.push_back(cam);
-    else d.unchanged.push_back(cam.id);
+    if (!old)
+      d.added.push_back(cam);
+    else if (!(*old == cam))
+      d.changed.push_back(cam);
+    else
+      d.unchanged.push_back(cam.id);
   }
   for (const CameraConfig& cam : running.cameras)
     if (!find_camera(next, cam.id)) d.removed.push_back(cam.id);
@@ -30,7 +33,8 @@ ConfigDiff diff_config(const Config& running, const Config& next) {
   node(running.node == next.node, "node");
   node(running.storage_root == next.storage_root, "storage.root");
   node(running.ring_max_bytes == next.ring_max_bytes, "storage.ring_max_bytes");
-  node(running.retention == next.retention, "storage retention (max_age_days, max_bytes, min_free_bytes, retention_interval)");
+  node(running.retention == next.retention,
+       "storage retention (max_age_days, max_bytes, min_free_bytes, retention_interval)");
   node(running.events_bind == next.events_bind, "events.bind");
   node(running.heartbeat_s == next.heartbeat_s, "health.heartbeat_s");
   node(running.log == next.log, "log");

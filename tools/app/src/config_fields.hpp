@@ -3,18 +3,18 @@
 // description. Reading, unknown-key rejection, bounds checks and docs/config.md's key tables all come from it.
 #pragma once
 
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <cmath>
-#include <initializer_list>
 #include <functional>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
-
-#include <fmt/format.h>
-#include <yaml-cpp/yaml.h>
 
 #include "config_reader.hpp"
 
@@ -97,7 +97,9 @@ void doc_rows(const Table<S>& table, const std::string& prefix, std::vector<DocR
 
 // ---- how values are written in the docs ----
 
-inline std::string doc_code(std::string_view text) { return fmt::format("`{}`", text); }
+inline std::string doc_code(std::string_view text) {
+  return fmt::format("`{}`", text);
+}
 
 template <class T>
 std::string doc_number(T v) {
@@ -127,9 +129,9 @@ inline std::string doc_bytes(unsigned long long v) {
 struct NumberOpts {
   // Above 0, a value in (0, nonzero_min) is refused: "N is too small: at least MIN{unit}, or 0 {zero_means}".
   double nonzero_min = 0;
-  std::string_view unit;        // e.g. " pixels"
-  std::string_view zero_means;  // e.g. "for the camera's own size"
-  bool bytes = false;           // written in the docs as sizes (64 MiB)
+  std::string_view unit;          // e.g. " pixels"
+  std::string_view zero_means;    // e.g. "for the camera's own size"
+  bool bytes = false;             // written in the docs as sizes (64 MiB)
   std::string_view default_note;  // appended to the docs' default, e.g. "; 0 on a camera with `rules`"
   std::string_view bounds_note;   // appended to the docs' bounds, e.g. ", multiple of 32"
 };
@@ -193,14 +195,15 @@ Field<S> number_field(std::string_view key, Get get, T lo, T hi, std::string_vie
 // `key`: a number in [lo, hi] in the member `m` of S.
 template <class S, class T>
 Field<S> number(std::string_view key, T S::*m, T lo, T hi, std::string_view meaning, NumberOpts o = {}) {
-  return number_field<S, T>(key, [m](S& s) -> T& { return s.*m; }, lo, hi, meaning, o);
+  return number_field<S, T>(
+      key, [m](S& s) -> T& { return s.*m; }, lo, hi, meaning, o);
 }
 
 // The same for a member of a member (a section of S that is its own struct, such as Config::retention).
 template <class S, class Sub, class T>
-Field<S> number(std::string_view key, Sub S::*sub, T Sub::*m, T lo, T hi, std::string_view meaning,
-                NumberOpts o = {}) {
-  return number_field<S, T>(key, [sub, m](S& s) -> T& { return (s.*sub).*m; }, lo, hi, meaning, o);
+Field<S> number(std::string_view key, Sub S::*sub, T Sub::*m, T lo, T hi, std::string_view meaning, NumberOpts o = {}) {
+  return number_field<S, T>(
+      key, [sub, m](S& s) -> T& { return (s.*sub).*m; }, lo, hi, meaning, o);
 }
 
 template <class S>
@@ -252,8 +255,7 @@ Field<S> choice(std::string_view key, T S::*m, Choices<T> choices, std::size_t m
 // value before the check, as a bad config is refused whole. `bounds` says in the docs what `check` accepts.
 template <class S>
 Field<S> text(std::string_view key, std::string S::*m, std::size_t max_len,
-              std::function<std::string(const std::string&)> check, std::string_view bounds,
-              std::string_view meaning) {
+              std::function<std::string(const std::string&)> check, std::string_view bounds, std::string_view meaning) {
   Field<S> f;
   f.key = key;
   f.read = [key, m, max_len, check](ConfigReader& r, const YAML::Node& map, const std::string& path, S& s) {
@@ -310,16 +312,16 @@ Field<S> block(std::string_view key, const Table<Sub>& (*table)(),
 template <class S, class Sub>
 Field<S> block(std::string_view key, Sub S::*m, const Table<Sub>& (*table)(),
                void (*then)(ConfigReader&, const YAML::Node&, const std::string&, Sub&) = nullptr) {
-  return block<S, Sub>(key, table, [key, m, table, then](ConfigReader& r, const YAML::Node& map,
-                                                         const std::string& path, S& s) {
-    const YAML::Node n = map[std::string(key)];
-    if (!n.IsDefined()) return;
-    const std::string p = ConfigReader::join(path, key);
-    if (!r.expect_map(n, p)) return;
-    r.check_keys(n, p, keys_of(table()));
-    read_fields(r, n, p, table(), s.*m);
-    if (then) then(r, n, p, s.*m);
-  });
+  return block<S, Sub>(key, table,
+                       [key, m, table, then](ConfigReader& r, const YAML::Node& map, const std::string& path, S& s) {
+                         const YAML::Node n = map[std::string(key)];
+                         if (!n.IsDefined()) return;
+                         const std::string p = ConfigReader::join(path, key);
+                         if (!r.expect_map(n, p)) return;
+                         r.check_keys(n, p, keys_of(table()));
+                         read_fields(r, n, p, table(), s.*m);
+                         if (then) then(r, n, p, s.*m);
+                       });
 }
 
 // A list `key:` of mappings whose keys are `item`'s, read by `read` (which checks each item's keys against

@@ -2,15 +2,15 @@
 // field tables of config_fields.hpp read through it).
 #pragma once
 
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <vector>
-
-#include <fmt/format.h>
-#include <yaml-cpp/yaml.h>
 
 #include "matthan/app/config.hpp"
 

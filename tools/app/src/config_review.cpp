@@ -12,8 +12,12 @@ namespace {
 const Table<ReviewUser>& user_table() {
   static const Table<ReviewUser> t{
       custom<ReviewUser>("name", {"", "string", "required", "`[A-Za-z0-9_.@-]{1,64}`, unique", "login name"}),
-      custom<ReviewUser>("role", {"", "string", "`viewer`", "viewer, officer, admin", "viewer: list, view, play; officer: also review, evidence, export; admin: also `/api/admin/config` and camera health details"}),
-      custom<ReviewUser>("password_hash", {"", "string", "required", "`$argon2id$...`", "from `matthan passwd` (reads the password without echo, or one line from a pipe)"}),
+      custom<ReviewUser>("role", {"", "string", "`viewer`", "viewer, officer, admin",
+                                  "viewer: list, view, play; officer: also review, evidence, export; admin: also "
+                                  "`/api/admin/config` and camera health details"}),
+      custom<ReviewUser>("password_hash",
+                         {"", "string", "required", "`$argon2id$...`",
+                          "from `matthan passwd` (reads the password without echo, or one line from a pipe)"}),
   };
   return t;
 }
@@ -22,15 +26,20 @@ const Table<ApiToken>& token_table() {
   static const Table<ApiToken> t{
       custom<ApiToken>("name", {"", "string", "`token-N`", "at most 64", "shown in logs and as the reviewer's name"}),
       custom<ApiToken>("role", {"", "string", "`viewer`", "viewer, officer, admin", "as for users"}),
-      custom<ApiToken>("token", {"", "string", "required", "≥ 16 characters, or `sha256:` + 64 hex digits", "the token, or its SHA-256 (so the file need not hold the secret); compared in constant time"}),
+      custom<ApiToken>("token",
+                       {"", "string", "required", "≥ 16 characters, or `sha256:` + 64 hex digits",
+                        "the token, or its SHA-256 (so the file need not hold the secret); compared in constant time"}),
   };
   return t;
 }
 
 const Table<ReviewTls>& tls_table() {
   static const Table<ReviewTls> t{
-      custom<ReviewTls>("cert", {"", "path", "none", "both or neither", "serve HTTPS directly (PEM files; relative to the config file); the cookie then gets `Secure`"}),
-      custom<ReviewTls>("key", {"", "path", "none", "both or neither", "the private key of `review.tls.cert` (PEM file; relative to the config file)"}),
+      custom<ReviewTls>(
+          "cert", {"", "path", "none", "both or neither",
+                   "serve HTTPS directly (PEM files; relative to the config file); the cookie then gets `Secure`"}),
+      custom<ReviewTls>("key", {"", "path", "none", "both or neither",
+                                "the private key of `review.tls.cert` (PEM file; relative to the config file)"}),
   };
   return t;
 }
@@ -57,7 +66,8 @@ void read_users(ConfigReader& r, const YAML::Node& review, const std::string&, R
     if (r.string(n[i], "role", path, role, 16) && !parse_role(role, u.role))
       r.issue(n[i]["role"], ConfigReader::join(path, "role"), "must be viewer, officer or admin");
     if (!r.string(n[i], "password_hash", path, u.password_hash, 256) || !looks_like_password_hash(u.password_hash))
-      r.issue(n[i], ConfigReader::join(path, "password_hash"), "is required: an argon2id hash made by `matthan passwd`");
+      r.issue(n[i], ConfigReader::join(path, "password_hash"),
+              "is required: an argon2id hash made by `matthan passwd`");
     out.users.push_back(std::move(u));
   }
 }
@@ -115,9 +125,12 @@ const Table<ReviewSettings>& review_table() {
           "`HOST:PORT`", "where the page and API listen"),
       items<S, ReviewUser>("users", &user_table, read_users),
       items<S, ApiToken>("api_tokens", &token_table, read_tokens),
-      number("session_ttl", &S::session_ttl_s, 60, 30 * 24 * 3600, "seconds a login lasts (sessions are in memory: a restart logs everybody out)"),
-      number("login_max_failures", &S::login_max_failures, 1, 100, "failed logins from one address before it is locked out"),
-      number("login_lockout", &S::login_lockout_s, 1, 24 * 3600, "seconds the address is then refused (429 with `Retry-After`)"),
+      number("session_ttl", &S::session_ttl_s, 60, 30 * 24 * 3600,
+             "seconds a login lasts (sessions are in memory: a restart logs everybody out)"),
+      number("login_max_failures", &S::login_max_failures, 1, 100,
+             "failed logins from one address before it is locked out"),
+      number("login_lockout", &S::login_lockout_s, 1, 24 * 3600,
+             "seconds the address is then refused (429 with `Retry-After`)"),
       text<S>(
           "time_zone", &S::time_zone, 64,
           [](const std::string& zone) {
@@ -127,8 +140,11 @@ const Table<ReviewSettings>& review_table() {
           },
           "IANA zone name", "how the page shows times (`dd/MM/yyyy HH:mm:ss`)"),
       block<S, ReviewTls>("tls", &tls_table, read_tls),
-      boolean("secure_cookie", &S::secure_cookie, "set `Secure` on the cookie without `tls` (when a TLS proxy is in front)"),
-      boolean("metrics_public", &S::metrics_public, "serve `/metrics` without credentials. By default it needs a login or an API token of any role (give Prometheus a `viewer` token)"),
+      boolean("secure_cookie", &S::secure_cookie,
+              "set `Secure` on the cookie without `tls` (when a TLS proxy is in front)"),
+      boolean("metrics_public", &S::metrics_public,
+              "serve `/metrics` without credentials. By default it needs a login or an API token of any role (give "
+              "Prometheus a `viewer` token)"),
   };
   return t;
 }
@@ -138,7 +154,7 @@ void read_review(ConfigReader& r, const YAML::Node& n, ReviewSettings& out) {
   r.check_keys(n, "review", keys_of(review_table()));
   out.enabled = true;
   // tls last, as it always was
-  read_fields(r, n, "review",  review_table(),
+  read_fields(r, n, "review", review_table(),
               {"listen", "users", "api_tokens", "session_ttl", "login_max_failures", "login_lockout", "time_zone",
                "secure_cookie", "metrics_public"},
               out);

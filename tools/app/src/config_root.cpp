@@ -13,13 +13,16 @@ namespace {
 
 const Table<Config>& storage_table() {
   static const Table<Config> t{
-      custom<Config>("root", {"", "path", doc_code(Config{}.storage_root.string()), "non-empty", "folder for `clips/`, `snapshots/` and `index.db`; relative paths are taken from the config file's folder"},
-                     [](ConfigReader& r, const YAML::Node& s, const std::string& path, Config& cfg) {
-                       std::string rootdir;
-                       if (!r.string(s, "root", path, rootdir)) return;
-                       if (rootdir.empty()) r.issue(s["root"], "storage.root", "must not be empty");
-                       cfg.storage_root = rootdir;  // resolved against the config file's folder by read_root
-                     }),
+      custom<Config>(
+          "root",
+          {"", "path", doc_code(Config{}.storage_root.string()), "non-empty",
+           "folder for `clips/`, `snapshots/` and `index.db`; relative paths are taken from the config file's folder"},
+          [](ConfigReader& r, const YAML::Node& s, const std::string& path, Config& cfg) {
+            std::string rootdir;
+            if (!r.string(s, "root", path, rootdir)) return;
+            if (rootdir.empty()) r.issue(s["root"], "storage.root", "must not be empty");
+            cfg.storage_root = rootdir;  // resolved against the config file's folder by read_root
+          }),
       number("ring_max_bytes", &Config::ring_max_bytes, std::size_t{1} << 20, std::size_t{1} << 32,
              "per-camera memory bound of the encoded-packet ring (pre-roll)", in_bytes()),
       number("max_age_days", &Config::retention, &RetentionSettings::max_age_days, 0.0, 36500.0,
@@ -27,7 +30,10 @@ const Table<Config>& storage_table() {
       number("max_bytes", &Config::retention, &RetentionSettings::max_bytes, std::uint64_t{0}, std::uint64_t{1} << 56,
              "quota for all clips; the oldest non-evidence clips go first when exceeded (0: no quota)", in_bytes()),
       number("min_free_bytes", &Config::retention, &RetentionSettings::min_free_bytes, std::uint64_t{0},
-             std::uint64_t{1} << 56, "free-space floor on the filesystem of `storage.root`: retention deletes the oldest non-evidence clips to keep it; when nothing can go, new clips are refused (`storage_full`) until space returns", in_bytes()),
+             std::uint64_t{1} << 56,
+             "free-space floor on the filesystem of `storage.root`: retention deletes the oldest non-evidence clips to "
+             "keep it; when nothing can go, new clips are refused (`storage_full`) until space returns",
+             in_bytes()),
       number("retention_interval", &Config::retention, &RetentionSettings::interval_s, 1.0, 86400.0,
              "how often the retention pass runs, in seconds (also once at start-up); see docs/storage.md"),
   };
@@ -42,7 +48,8 @@ const Table<Config>& events_table() {
             static const std::regex kEndpoint(R"((tcp://[^\s]+:(\d+|\*))|(ipc://[^\s]+)|(inproc://[^\s]+))");
             return std::regex_match(bind, kEndpoint)
                        ? std::string()
-                       : std::string("must be a ZeroMQ endpoint such as tcp://127.0.0.1:5560 or ipc:///run/matthan.sock");
+                       : std::string(
+                             "must be a ZeroMQ endpoint such as tcp://127.0.0.1:5560 or ipc:///run/matthan.sock");
           },
           "`tcp://HOST:PORT`, `ipc://PATH`, `inproc://NAME`", "ZeroMQ PUB endpoint"),
   };
@@ -51,15 +58,23 @@ const Table<Config>& events_table() {
 
 const Table<Config>& health_table() {
   static const Table<Config> t{
-      number("heartbeat_s", &Config::heartbeat_s, 0.5, 3600.0, "period of the `heartbeat` message (and of the counters' refresh in `health.<camera>`)"),
+      number("heartbeat_s", &Config::heartbeat_s, 0.5, 3600.0,
+             "period of the `heartbeat` message (and of the counters' refresh in `health.<camera>`)"),
   };
   return t;
 }
 
 const Table<IngestSettings>& ingest_table() {
   static const Table<IngestSettings> t{
-      number("max_connecting", &IngestSettings::max_connecting, 0, 1024, "at most this many cameras (`url` and `detect_url` streams alike) connect at once, from the start of an attempt to the arrival of its first access unit; the others wait their turn, first come first served, in `connecting` with the reason `waiting for N camera(s) connecting ahead`, and the wait does not count against the first-packet timeout (docs/operations.md, \"Connecting\"); 0: no bound"),
-      number("backoff_max_s", &IngestSettings::backoff_max_s, 1.0, 60.0, "the longest wait, jitter included, before a camera that failed (refused, dropped, timed out) is tried again, so one that comes back is read again within about this long; 401 and 404 keep their slower steps up to 60 s (docs/operations.md, \"Camera states\")"),
+      number("max_connecting", &IngestSettings::max_connecting, 0, 1024,
+             "at most this many cameras (`url` and `detect_url` streams alike) connect at once, from the start of an "
+             "attempt to the arrival of its first access unit; the others wait their turn, first come first served, in "
+             "`connecting` with the reason `waiting for N camera(s) connecting ahead`, and the wait does not count "
+             "against the first-packet timeout (docs/operations.md, \"Connecting\"); 0: no bound"),
+      number("backoff_max_s", &IngestSettings::backoff_max_s, 1.0, 60.0,
+             "the longest wait, jitter included, before a camera that failed (refused, dropped, timed out) is tried "
+             "again, so one that comes back is read again within about this long; 401 and 404 keep their slower steps "
+             "up to 60 s (docs/operations.md, \"Camera states\")"),
   };
   return t;
 }
@@ -67,8 +82,8 @@ const Table<IngestSettings>& ingest_table() {
 const Table<LogSettings>& log_table() {
   static const Table<LogSettings> t{
       choice("level", &LogSettings::level,
-             Choices<std::string>{{"trace", "trace"}, {"debug", "debug"}, {"info", "info"}, {"warn", "warn"},
-                                  {"error", "error"}},
+             Choices<std::string>{
+                 {"trace", "trace"}, {"debug", "debug"}, {"info", "info"}, {"warn", "warn"}, {"error", "error"}},
              1024, "must be one of trace, debug, info, warn, error", "log level (`--log-level` overrides)"),
       boolean("json", &LogSettings::json, "one JSON object per log line (`--log-json` overrides)"),
   };
@@ -82,7 +97,10 @@ const Table<MetricsSettings>& metrics_table() {
           [](const std::string& listen) {
             return valid_listen_address(listen) ? std::string() : std::string("must be HOST:PORT, e.g. 127.0.0.1:9108");
           },
-          "`HOST:PORT`", "a listener of its own that serves only `GET /metrics`, without authentication (docs/operations.md); for nodes without `review:` or a scrape over a management network. Bind it to loopback or a network only the scraper reaches"),
+          "`HOST:PORT`",
+          "a listener of its own that serves only `GET /metrics`, without authentication (docs/operations.md); for "
+          "nodes without `review:` or a scrape over a management network. Bind it to loopback or a network only the "
+          "scraper reaches"),
   };
   return t;
 }
@@ -91,7 +109,11 @@ const Table<MetricsSettings>& metrics_table() {
 const Table<ControlSettings>& control_table() {
   static const Table<ControlSettings> t{
       custom<ControlSettings>(
-          "socket", {"", "path", "`<storage.root>/control.sock`", "at most 107 bytes", "the Unix socket `matthan reload` talks to (mode 0660); relative paths are taken from the config file's folder. Under systemd with `RuntimeDirectory=matthan`, `/run/matthan/control.sock` is the usual choice. A default path that is too long for a Unix socket is skipped with a warning (SIGHUP still reloads)"},
+          "socket",
+          {"", "path", "`<storage.root>/control.sock`", "at most 107 bytes",
+           "the Unix socket `matthan reload` talks to (mode 0660); relative paths are taken from the config file's "
+           "folder. Under systemd with `RuntimeDirectory=matthan`, `/run/matthan/control.sock` is the usual choice. A "
+           "default path that is too long for a Unix socket is skipped with a warning (SIGHUP still reloads)"},
           [](ConfigReader& r, const YAML::Node& c, const std::string& path, ControlSettings& out) {
             std::string sock;
             if (!r.string(c, "socket", path, sock)) return;
@@ -108,11 +130,11 @@ const Table<ControlSettings>& control_table() {
 
 // A block of the top level whose keys are members of Config itself.
 Field<Config> config_block(std::string_view key, const Table<Config>& (*table)()) {
-  return block<Config, Config>(key, table, [key, table](ConfigReader& r, const YAML::Node& root,
-                                                        const std::string& path, Config& cfg) {
-    const YAML::Node n = root[std::string(key)];
-    if (n.IsDefined()) read_block(r, n, ConfigReader::join(path, key), table(), cfg);
-  });
+  return block<Config, Config>(
+      key, table, [key, table](ConfigReader& r, const YAML::Node& root, const std::string& path, Config& cfg) {
+        const YAML::Node n = root[std::string(key)];
+        if (n.IsDefined()) read_block(r, n, ConfigReader::join(path, key), table(), cfg);
+      });
 }
 
 }  // namespace
@@ -128,7 +150,8 @@ const Table<Config>& root_table() {
           "node", &Config::node, 64,
           [](const std::string& node) {
             static const std::regex kNode("[A-Za-z0-9_.-]{1,64}");
-            return std::regex_match(node, kNode) ? std::string() : std::string("must match [A-Za-z0-9_.-]+ (at most 64)");
+            return std::regex_match(node, kNode) ? std::string()
+                                                 : std::string("must match [A-Za-z0-9_.-]+ (at most 64)");
           },
           "`[A-Za-z0-9_.-]{1,64}`", "name of this engine instance; in every event"),
       config_block("storage", &storage_table),

@@ -1,10 +1,10 @@
 // The config file's field tables (docs/config.md): one declaration per key, bound to its module's settings.
 #pragma once
 
+#include <yaml-cpp/yaml.h>
+
 #include <filesystem>
 #include <string>
-
-#include <yaml-cpp/yaml.h>
 
 #include "config_fields.hpp"
 #include "matthan/app/config.hpp"

@@ -1,9 +1,9 @@
 // Console output for people (the machine-readable feed is ZeroMQ and `matthan tail`).
 #include "matthan/app/console.hpp"
 
-#include <cstdio>
-
 #include <fmt/format.h>
+
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 namespace matthan {
@@ -24,9 +24,11 @@ void print_incident_line(const std::string& topic, const std::string& payload) {
                box, j.value("seq", 0), j.value("id", ""));
   } else {
     std::string clip = "no clip";
-    if (j["clip"].is_object()) clip = fmt::format("clip={} ({:.1f} s)", j["clip"].value("path", ""), j["clip"].value("duration_s", 0.0));
-    fmt::print("{}  END    {:<10} {:<8} box={} seq={} {}\n", j["ended_at"].is_string() ? j["ended_at"].get<std::string>() : "",
-               j.value("camera", ""), label, box, j.value("seq", 0), clip);
+    if (j["clip"].is_object())
+      clip = fmt::format("clip={} ({:.1f} s)", j["clip"].value("path", ""), j["clip"].value("duration_s", 0.0));
+    fmt::print("{}  END    {:<10} {:<8} box={} seq={} {}\n",
+               j["ended_at"].is_string() ? j["ended_at"].get<std::string>() : "", j.value("camera", ""), label, box,
+               j.value("seq", 0), clip);
   }
   (void)topic;
   std::fflush(stdout);
@@ -48,7 +50,8 @@ cameras:
     name: "Sân trường (vtest.avi)"
     url: rtsp://127.0.0.1:{rtsp}/vtest
 )YAML",
-                     fmt::arg("root", storage_root.string()), fmt::arg("events", events_port), fmt::arg("rtsp", rtsp_port));
+                     fmt::arg("root", storage_root.string()), fmt::arg("events", events_port),
+                     fmt::arg("rtsp", rtsp_port));
 }
 
 std::string demo_review_yaml(int review_port, const std::string& password_hash) {
@@ -69,9 +72,11 @@ void print_storage_summary(const std::filesystem::path& root) {
     if (ext == ".mp4") ++clips;
     if (ext == ".jpg") ++snapshots;
   }
-  fmt::print("\ndemo: data in {}\n  clips:     {} MP4 file(s) under {}/clips\n  snapshots: {} JPEG file(s) under {}/snapshots\n"
-             "  index:     {}/index.db (SQLite)\n",
-             root.string(), clips, root.string(), snapshots, root.string(), root.string());
+  fmt::print(
+      "\ndemo: data in {}\n  clips:     {} MP4 file(s) under {}/clips\n  snapshots: {} JPEG file(s) under "
+      "{}/snapshots\n"
+      "  index:     {}/index.db (SQLite)\n",
+      root.string(), clips, root.string(), snapshots, root.string(), root.string());
   std::fflush(stdout);
 }
 

@@ -1,8 +1,8 @@
 // The control socket (`matthan reload`): a Unix stream socket, one short command per connection.
-#include "matthan/app/control.hpp"
-
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <poll.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -14,8 +14,7 @@
 #include <cstring>
 #include <thread>
 
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
+#include "matthan/app/control.hpp"
 
 namespace matthan {
 namespace {
@@ -46,7 +45,8 @@ Result<sockaddr_un> address_of(const std::filesystem::path& path) {
   addr.sun_family = AF_UNIX;
   const std::string s = path.string();
   if (s.empty() || s.size() >= sizeof(addr.sun_path))
-    return make_error(fmt::format("control socket path {} is empty or longer than {} bytes", s, sizeof(addr.sun_path) - 1));
+    return make_error(
+        fmt::format("control socket path {} is empty or longer than {} bytes", s, sizeof(addr.sun_path) - 1));
   std::memcpy(addr.sun_path, s.c_str(), s.size() + 1);
   return addr;
 }
@@ -57,7 +57,8 @@ std::string read_some(int fd, std::size_t limit, int timeout_ms, bool stop_at_ne
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   char buf[512];
   while (out.size() < limit) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
     pollfd p{fd, POLLIN, 0};
     const int r = ::poll(&p, 1, static_cast<int>(left.count()));
@@ -116,8 +117,12 @@ struct ControlServer::Impl {
 };
 
 ControlServer::ControlServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-ControlServer::~ControlServer() { stop(); }
-const std::filesystem::path& ControlServer::path() const { return impl_->path; }
+ControlServer::~ControlServer() {
+  stop();
+}
+const std::filesystem::path& ControlServer::path() const {
+  return impl_->path;
+}
 
 Result<std::unique_ptr<ControlServer>> ControlServer::start(const std::filesystem::path& path, Handler handler) {
   auto addr = address_of(path);
@@ -127,7 +132,8 @@ Result<std::unique_ptr<ControlServer>> ControlServer::start(const std::filesyste
   if (std::filesystem::exists(path, ec)) {
     // A live listener means another engine owns it; a stale file from a crash is replaced.
     Fd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (probe.fd >= 0 && ::connect(probe.fd, reinterpret_cast<const sockaddr*>(&addr.value()), sizeof(sockaddr_un)) == 0)
+    if (probe.fd >= 0 &&
+        ::connect(probe.fd, reinterpret_cast<const sockaddr*>(&addr.value()), sizeof(sockaddr_un)) == 0)
       return make_error(fmt::format("control socket {} is in use by another process", path.string()));
     std::filesystem::remove(path, ec);
   }

@@ -74,9 +74,9 @@ void Engine::Impl::storage_loop() {
 
 // ---- review server ----
 MetricsSnapshot Engine::Impl::metrics_snapshot() const {
-  return matthan::metrics_snapshot({config.node, started_at, worker_count, motion_stats, object_stats, *bus, *upkeep,
-                                    *desk, config.storage_root},
-                                   camera_list());
+  return matthan::metrics_snapshot(
+      {config.node, started_at, worker_count, motion_stats, object_stats, *bus, *upkeep, *desk, config.storage_root},
+      camera_list());
 }
 
 Status Engine::Impl::start_metrics_listener() {
@@ -90,8 +90,9 @@ Status Engine::Impl::start_metrics_listener() {
 Status Engine::Impl::start_review() {
   if (!config.review.enabled) return {};
   live = std::make_unique<EngineLiveStatus>([this] { return camera_samples(camera_list()); });
-  ReviewDeps deps{index.get(), config.storage_root, live.get(), &feed, config.node,
-                  [this] { return admin_config_json(running_config()); },
+  ReviewDeps deps{index.get(),         config.storage_root,
+                  live.get(),          &feed,
+                  config.node,         [this] { return admin_config_json(running_config()); },
                   metrics_source.get()};
   auto server = ReviewServer::start(config.review, std::move(deps));
   if (!server.ok()) return server.error();
@@ -105,8 +106,8 @@ void Engine::Impl::start() {
   for (unsigned i = 0; i < worker_count; ++i) workers.emplace_back([this] { worker_loop(); });
   const auto list = camera_list();
   for (auto& rt : list) rt->start_streams();
-  spdlog::info("engine '{}' running {} camera(s) with {} analysis worker(s); events on {}", config.node,
-               list.size(), worker_count, bus->endpoint());
+  spdlog::info("engine '{}' running {} camera(s) with {} analysis worker(s); events on {}", config.node, list.size(),
+               worker_count, bus->endpoint());
 }
 
 // Ends a stopped camera's open incidents (analysis, tamper, offline): the caller holds the camera (no worker
@@ -116,7 +117,8 @@ void Engine::Impl::close_incidents(CameraRuntime& rt, const std::string& reason)
   while (auto f = rt.frames.try_pop()) analyse(rt, *f);
   for (const Incident& inc : rt.analysis->close(rt.last_pts, rt.last_wall, reason))
     desk->change(rt, {IncidentPhase::kEnd, inc}, nullptr);
-  if (auto inc = rt.tamper.close(rt.last_pts, rt.last_wall, reason)) desk->change(rt, {IncidentPhase::kEnd, *inc}, nullptr);
+  if (auto inc = rt.tamper.close(rt.last_pts, rt.last_wall, reason))
+    desk->change(rt, {IncidentPhase::kEnd, *inc}, nullptr);
   rt.tamper_open.store(false, std::memory_order_relaxed);
   storage_tasks.post([this, raw = &rt, reason] { housekeeping->end_offline(*raw, reason); });
 }
@@ -145,7 +147,9 @@ void Engine::Impl::stop() {
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-Engine::~Engine() { stop(); }
+Engine::~Engine() {
+  stop();
+}
 
 Result<std::unique_ptr<Engine>> Engine::create(Config config, Listener listener, EngineOptions options) {
   ensure_gstreamer_initialized();
@@ -176,7 +180,8 @@ Result<std::unique_ptr<Engine>> Engine::create(Config config, Listener listener,
   impl->journal = std::make_unique<IndexJournal>(*impl->index);
   // The review page's live feed and the console hear every event after it is journaled and sent.
   EventBus::Subscriber to_review_and_console = [feed = &impl->feed, console = std::move(listener)](
-                                                   std::uint64_t, const std::string& topic, const std::string& payload) {
+                                                   std::uint64_t, const std::string& topic,
+                                                   const std::string& payload) {
     feed_event(*feed, topic, payload);
     if (console) console(topic, payload);
   };
@@ -195,11 +200,13 @@ Result<std::unique_ptr<Engine>> Engine::create(Config config, Listener listener,
       });
   // storage_full, storage_ok and each refused clip are events of their own (topic `storage`).
   impl->upkeep->set_notify([bus = impl->bus.get(), node = cfg.node](const StorageNotice& n) {
-    bus->post(kStorageTopic,
-              [n, node](std::uint64_t seq) { return storage_event_json(n, seq, node, std::chrono::system_clock::now()); });
+    bus->post(kStorageTopic, [n, node](std::uint64_t seq) {
+      return storage_event_json(n, seq, node, std::chrono::system_clock::now());
+    });
   });
 
-  impl->ready = std::make_unique<BoundedQueue<CameraRuntime*>>(std::max<std::size_t>(cfg.cameras.size() + 1, kMaxReadyCameras));
+  impl->ready =
+      std::make_unique<BoundedQueue<CameraRuntime*>>(std::max<std::size_t>(cfg.cameras.size() + 1, kMaxReadyCameras));
   for (const auto& c : cfg.cameras) {
     auto rt = impl->build_camera(c);
     if (!rt.ok()) return rt.error();
@@ -224,13 +231,19 @@ void Engine::stop() {
   impl_->stop();
 }
 
-std::string Engine::events_endpoint() const { return impl_->bus->endpoint(); }
-std::string Engine::review_url() const { return impl_->review ? impl_->review->url() : std::string(); }
+std::string Engine::events_endpoint() const {
+  return impl_->bus->endpoint();
+}
+std::string Engine::review_url() const {
+  return impl_->review ? impl_->review->url() : std::string();
+}
 Config Engine::config() const {
   std::lock_guard lock(impl_->cameras_mu);
   return impl_->config;
 }
 
-ReloadOutcome Engine::reload(const ConfigLoad& load) { return impl_->reload(load); }
+ReloadOutcome Engine::reload(const ConfigLoad& load) {
+  return impl_->reload(load);
+}
 
 }  // namespace matthan

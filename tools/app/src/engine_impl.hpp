@@ -71,8 +71,8 @@ struct Engine::Impl {
   TaskQueue storage_tasks;
   std::thread storage_thread;
   std::atomic<bool> storage_running{false};
-  std::unique_ptr<IncidentDesk> desk;           // every incident's way to the wire and the disk
-  std::unique_ptr<Housekeeping> housekeeping;   // storage thread only
+  std::unique_ptr<IncidentDesk> desk;          // every incident's way to the wire and the disk
+  std::unique_ptr<Housekeeping> housekeeping;  // storage thread only
   std::atomic<bool> started{false};
   std::atomic<bool> stopped{false};  // read by reload()
   // /metrics: detector timings (the motion detector per analysed frame, the object detector per run), clip

@@ -32,12 +32,16 @@ ReloadOutcome Engine::Impl::reload(const ConfigLoad& load) {
   // Everything new is built before anything is touched: a camera that cannot be built rejects the whole reload.
   std::vector<std::shared_ptr<CameraRuntime>> changed, added;
   for (const auto& c : out.diff.changed) {
-    if (auto rt = build_camera(c); rt.ok()) changed.push_back(std::move(rt.value()));
-    else out.errors.push_back(rt.error().message);
+    if (auto rt = build_camera(c); rt.ok())
+      changed.push_back(std::move(rt.value()));
+    else
+      out.errors.push_back(rt.error().message);
   }
   for (const auto& c : out.diff.added) {
-    if (auto rt = build_camera(c); rt.ok()) added.push_back(std::move(rt.value()));
-    else out.errors.push_back(rt.error().message);
+    if (auto rt = build_camera(c); rt.ok())
+      added.push_back(std::move(rt.value()));
+    else
+      out.errors.push_back(rt.error().message);
   }
   if (!out.errors.empty()) return reject(std::move(out));
 

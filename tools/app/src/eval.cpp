@@ -13,8 +13,8 @@
 #include <opencv2/imgproc.hpp>
 #include <optional>
 
-#include "matthan/analysis/camera_analysis.hpp"
 #include "clip_decoder.hpp"
+#include "matthan/analysis/camera_analysis.hpp"
 #include "matthan/app/config.hpp"
 #include "matthan/detect/eval_metrics.hpp"
 
@@ -31,7 +31,7 @@ struct IncidentSpan {
 
 struct MaskTruth {
   fs::path dir;
-  cv::Mat roi;  // empty: everything scored
+  cv::Mat roi;                    // empty: everything scored
   int first = 0, last = 1 << 30;  // temporalROI, in ground-truth numbering
 };
 
@@ -52,9 +52,12 @@ Result<CameraConfig> camera_config(const EvalOptions& o) {
     if (!cam) return cam.error();
     c = std::move(cam).value();
   }
-  if (o.mode == "keyframes") c.detect.mode = DetectMode::kKeyframes;
-  else if (o.mode == "every_frame") c.detect.mode = DetectMode::kEveryFrame;
-  else if (!o.mode.empty()) return make_error(fmt::format("--mode '{}': use every_frame or keyframes", o.mode));
+  if (o.mode == "keyframes")
+    c.detect.mode = DetectMode::kKeyframes;
+  else if (o.mode == "every_frame")
+    c.detect.mode = DetectMode::kEveryFrame;
+  else if (!o.mode.empty())
+    return make_error(fmt::format("--mode '{}': use every_frame or keyframes", o.mode));
   return c;
 }
 
@@ -122,7 +125,8 @@ std::vector<Box> boxes_of(const std::vector<PredictedBox>& predicted) {
 void dump_frame_boxes(std::ofstream& out, long frame, const std::vector<PredictedBox>& predicted,
                       const std::vector<Box>& truth) {
   const auto line = [&](const char* source, const std::string& label, double score, const Box& b) {
-    out << fmt::format("{},{},{},{:.3f},{:.4f},{:.4f},{:.4f},{:.4f}\n", frame, source, label, score, b.x, b.y, b.w, b.h);
+    out << fmt::format("{},{},{},{:.3f},{:.4f},{:.4f},{:.4f},{:.4f}\n", frame, source, label, score, b.x, b.y, b.w,
+                       b.h);
   };
   for (const auto& p : predicted) line(p.source, p.label, p.score, p.box);
   for (const Box& b : truth) line("gt", "", 1.0, b);
@@ -152,8 +156,10 @@ nlohmann::ordered_json report_json(const EvalOptions& o, long frames, double fps
   j["frames"] = frames;
   j["fps"] = fps;
   j["detector"] = a.describe();
-  j["motion"] = s.mask_frames ? J{{"precision", s.mask.precision()}, {"recall", s.mask.recall()},
-                                  {"f1", s.mask.f1()}, {"frames_scored", s.mask_frames}}
+  j["motion"] = s.mask_frames ? J{{"precision", s.mask.precision()},
+                                  {"recall", s.mask.recall()},
+                                  {"f1", s.mask.f1()},
+                                  {"frames_scored", s.mask_frames}}
                               : J(nullptr);
   j["boxes"] = s.box_frames ? J{{"precision", s.boxes.precision()},
                                 {"recall", s.boxes.recall()},
@@ -166,13 +172,15 @@ nlohmann::ordered_json report_json(const EvalOptions& o, long frames, double fps
                             : J(nullptr);
   J list = J::array();
   for (const auto& i : incidents)
-    list.push_back({{"start_frame", i.start_frame}, {"end_frame", i.end_frame}, {"kind", i.kind},
-                    {"label", i.label.empty() ? J(nullptr) : J(i.label)}, {"score", std::round(i.score * 1000) / 1000}});
+    list.push_back({{"start_frame", i.start_frame},
+                    {"end_frame", i.end_frame},
+                    {"kind", i.kind},
+                    {"label", i.label.empty() ? J(nullptr) : J(i.label)},
+                    {"score", std::round(i.score * 1000) / 1000}});
   j["incidents"] = list;
   if (a.detector()) {
     j["forward_calls"] = a.detector()->forward_calls();
-    j["crops"] =
-        a.detector()->crops_seen();  // images through the network: a call's cost grows with its crops
+    j["crops"] = a.detector()->crops_seen();  // images through the network: a call's cost grows with its crops
   }
   j["global_changes"] = a.global_changes();
   j["still_skipped"] = a.still_skipped();
@@ -184,26 +192,25 @@ void print_text(const nlohmann::ordered_json& j) {
              j["frames"].get<long>(), j["fps"].get<double>(), j["frames_analysed"].get<long>(),
              j["mode"].get<std::string>(), j["detector"].get<std::string>());
   if (!j["motion"].is_null())
-    fmt::print("motion    precision {:.3f}  recall {:.3f}  F {:.3f}  ({} frames)\n", j["motion"]["precision"].get<double>(),
-               j["motion"]["recall"].get<double>(), j["motion"]["f1"].get<double>(), j["motion"]["frames_scored"].get<int>());
+    fmt::print("motion    precision {:.3f}  recall {:.3f}  F {:.3f}  ({} frames)\n",
+               j["motion"]["precision"].get<double>(), j["motion"]["recall"].get<double>(),
+               j["motion"]["f1"].get<double>(), j["motion"]["frames_scored"].get<int>());
   if (!j["boxes"].is_null())
     fmt::print(
         "boxes     precision {:.3f}  recall {:.3f}  (tp {} fp {} fn {}, {} frames, detector on {}, {} track "
         "boxes)\n",
-        j["boxes"]["precision"].get<double>(), j["boxes"]["recall"].get<double>(),
-        j["boxes"]["tp"].get<long>(), j["boxes"]["fp"].get<long>(), j["boxes"]["fn"].get<long>(),
-        j["boxes"]["frames_scored"].get<int>(), j["boxes"]["frames_detected"].get<long>(),
-        j["boxes"]["tracked_boxes"].get<long>());
+        j["boxes"]["precision"].get<double>(), j["boxes"]["recall"].get<double>(), j["boxes"]["tp"].get<long>(),
+        j["boxes"]["fp"].get<long>(), j["boxes"]["fn"].get<long>(), j["boxes"]["frames_scored"].get<int>(),
+        j["boxes"]["frames_detected"].get<long>(), j["boxes"]["tracked_boxes"].get<long>());
   if (j.contains("forward_calls"))
-    fmt::print("detector  {} forward calls on {} crops\n", j["forward_calls"].get<long>(),
-               j["crops"].get<long>());
+    fmt::print("detector  {} forward calls on {} crops\n", j["forward_calls"].get<long>(), j["crops"].get<long>());
   fmt::print("vetoed    {} global changes (lighting)\n", j["global_changes"].get<std::uint64_t>());
   fmt::print("still     {} frames skipped by the still-frame gate\n", j["still_skipped"].get<std::uint64_t>());
   fmt::print("incidents {}\n", j["incidents"].size());
   for (const auto& i : j["incidents"])
-    fmt::print("  frames {:>5} .. {:>5}  {:<10} {:<10} {:.2f}\n", i["start_frame"].get<long>(), i["end_frame"].get<long>(),
-               i["kind"].get<std::string>(), i["label"].is_null() ? "-" : i["label"].get<std::string>(),
-               i["score"].get<double>());
+    fmt::print("  frames {:>5} .. {:>5}  {:<10} {:<10} {:.2f}\n", i["start_frame"].get<long>(),
+               i["end_frame"].get<long>(), i["kind"].get<std::string>(),
+               i["label"].is_null() ? "-" : i["label"].get<std::string>(), i["score"].get<double>());
 }
 
 }  // namespace
@@ -303,8 +310,10 @@ int run_eval(const EvalOptions& o) {
   auto j = report_json(o, frames, fps, s, incidents, a);
   j["mode"] = keyframes_only ? "keyframes" : "every_frame";
   j["frames_analysed"] = analysed;
-  if (o.json) fmt::print("{}\n", j.dump());
-  else print_text(j);
+  if (o.json)
+    fmt::print("{}\n", j.dump());
+  else
+    print_text(j);
   return 0;
 }
 

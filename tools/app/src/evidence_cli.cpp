@@ -30,7 +30,9 @@ std::string format_utc(WallTime t) {
                      tm.tm_hour, tm.tm_min, tm.tm_sec, ((ms % 1000) + 1000) % 1000);
 }
 
-json time_pair(WallTime t) { return json{{"utc", format_utc(t)}, {"local", format_iso8601(t)}}; }
+json time_pair(WallTime t) {
+  return json{{"utc", format_utc(t)}, {"local", format_iso8601(t)}};
+}
 
 // The index of a storage root, opened only when it exists (export must never create an empty one).
 Result<std::unique_ptr<Index>> open_existing_index(const Config& config) {
@@ -120,7 +122,8 @@ class Exporter {
     const std::string copied = files_.back()["sha256"];
     files_.back()["recorded_sha256"] = c.sha256;
     files_.back()["state"] = to_string(c.state);
-    if (c.state != ClipState::kComplete) warn(fmt::format("the clip is {} (not complete): {}", to_string(c.state), c.flag));
+    if (c.state != ClipState::kComplete)
+      warn(fmt::format("the clip is {} (not complete): {}", to_string(c.state), c.flag));
     if (!c.sha256.empty() && copied != c.sha256)
       warn(fmt::format("the clip's SHA-256 {} differs from the one recorded when it was finalised ({})", copied,
                        c.sha256));
@@ -139,7 +142,8 @@ class Exporter {
     auto hash = sha256_file(out_ / name);
     if (!hash) return hash.error();
     std::error_code ec;
-    files_.push_back(json{{"name", name}, {"role", role}, {"bytes", fs::file_size(out_ / name, ec)}, {"sha256", *hash}});
+    files_.push_back(
+        json{{"name", name}, {"role", role}, {"bytes", fs::file_size(out_ / name, ec)}, {"sha256", *hash}});
     result_.files.push_back(name);
     return {};
   }
@@ -147,15 +151,16 @@ class Exporter {
   Status write_manifest(const IncidentView& v) {
     const IncidentRecord& i = v.incident;
     const CameraConfig* cam = find_camera(config_, i.camera);
-    json m{{"schema", kManifestSchema},
-           {"node", config_.node},
-           {"software", {{"name", "matthan"}, {"version", MATTHAN_VERSION}}},
-           {"exported_at", time_pair(std::chrono::time_point_cast<WallTime::duration>(std::chrono::system_clock::now()))},
-           {"incident", i.id},
-           {"camera", {{"id", i.camera}, {"name", cam != nullptr ? cam->name : i.camera}}},
-           {"start", time_pair(i.started_at)},
-           {"end", i.ended_at ? time_pair(*i.ended_at) : json(nullptr)},
-           {"files", files_}};
+    json m{
+        {"schema", kManifestSchema},
+        {"node", config_.node},
+        {"software", {{"name", "matthan"}, {"version", MATTHAN_VERSION}}},
+        {"exported_at", time_pair(std::chrono::time_point_cast<WallTime::duration>(std::chrono::system_clock::now()))},
+        {"incident", i.id},
+        {"camera", {{"id", i.camera}, {"name", cam != nullptr ? cam->name : i.camera}}},
+        {"start", time_pair(i.started_at)},
+        {"end", i.ended_at ? time_pair(*i.ended_at) : json(nullptr)},
+        {"files", files_}};
     if (v.clip) {
       m["clip"] = {{"state", to_string(v.clip->state)},
                    {"offset_s", i.clip_offset_s},
@@ -224,7 +229,9 @@ Result<std::uint64_t> print_stored_events(const Config& config, std::uint64_t si
     for (const auto& e : *page) {
       if (until && e.seq > *until) return printed;
       json payload = json::parse(e.payload, nullptr, false);
-      json line{{"seq", e.seq}, {"topic", e.topic}, {"at", format_iso8601(e.at)},
+      json line{{"seq", e.seq},
+                {"topic", e.topic},
+                {"at", format_iso8601(e.at)},
                 {"payload", payload.is_discarded() ? json(e.payload) : payload}};
       fmt::print(out, "{}\n", line.dump());
       ++printed;

@@ -1,9 +1,9 @@
 // Housekeeping: rates, keyframe interval, health, camera_offline and the heartbeat.
 #include "housekeeping.hpp"
 
-#include <algorithm>
-
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 #include "matthan/core/process.hpp"
 #include "matthan/core/time.hpp"
@@ -42,9 +42,10 @@ void Housekeeping::check_keyframe_interval(CameraRuntime& rt) {
   rt.keyframe_interval_s.store(gop_s, std::memory_order_relaxed);
   const bool is_long = gop_s > kLongKeyframeIntervalSeconds;
   if (is_long && !rt.long_gop_warned)
-    rt.log->warn("health: keyframe interval {:.1f} s is over {:.0f} s; pre-roll must reach back a whole GOP "
-                 "(set the camera's I-frame interval to 1-2 s)",
-                 gop_s, kLongKeyframeIntervalSeconds);
+    rt.log->warn(
+        "health: keyframe interval {:.1f} s is over {:.0f} s; pre-roll must reach back a whole GOP "
+        "(set the camera's I-frame interval to 1-2 s)",
+        gop_s, kLongKeyframeIntervalSeconds);
   if (!is_long && rt.long_gop_warned && gop_s > 0) rt.log->info("health: keyframe interval back to {:.1f} s", gop_s);
   if (gop_s > 0) rt.long_gop_warned = is_long;
 }

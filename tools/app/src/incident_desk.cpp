@@ -70,8 +70,8 @@ void IncidentDesk::change(CameraRuntime& rt, const IncidentChange& change, const
       bus_.post_incident(inc, IncidentPhase::kStart, snapshot, std::nullopt);
       if (trace_latency_)
         if (const auto arrived = rt.arrival_of(inc.started_at))
-          rt.log->info("incident {} latency: first frame arrived {} published {} (unix ms)", inc.id,
-                       unix_ms(*arrived), unix_ms(std::chrono::system_clock::now()));
+          rt.log->info("incident {} latency: first frame arrived {} published {} (unix ms)", inc.id, unix_ms(*arrived),
+                       unix_ms(std::chrono::system_clock::now()));
       storage_tasks_.post([this, &rt, inc, snapshot] { begin_clip(rt, inc, snapshot); });
       break;
     }
@@ -82,9 +82,8 @@ void IncidentDesk::change(CameraRuntime& rt, const IncidentChange& change, const
     }
     case IncidentPhase::kEnd: {
       auto snap = rt.snapshots.extract(inc.id);
-      storage_tasks_.post([this, &rt, inc, snapshot = snap ? snap.mapped().rel : std::string()] {
-        finish_clip(rt, inc, snapshot);
-      });
+      storage_tasks_.post(
+          [this, &rt, inc, snapshot = snap ? snap.mapped().rel : std::string()] { finish_clip(rt, inc, snapshot); });
       break;
     }
   }
@@ -109,14 +108,16 @@ void IncidentDesk::log_change(CameraRuntime& rt, IncidentPhase phase, const Inci
   const bool start = phase == IncidentPhase::kStart;
   if (phase == IncidentPhase::kUpdate) return;
   if (inc.kind == IncidentKind::kTamper) {
-    if (start) rt.log->warn("tamper ({}): incident {} started", inc.label.value_or("?"), inc.id);
+    if (start)
+      rt.log->warn("tamper ({}): incident {} started", inc.label.value_or("?"), inc.id);
     else
       rt.log->info("tamper ({}) over ({}): incident {} ends, finishing its clip", inc.label.value_or("?"),
                    inc.end_reason, inc.id);
   } else if (inc.kind == IncidentKind::kCameraOffline) {
     if (start)
       rt.log->warn("camera offline for more than {:.0f} s: incident {} started", rt.cfg.offline_after, inc.id);
-    else rt.log->info("camera back ({}): incident {} ends, finishing its clip", inc.end_reason, inc.id);
+    else
+      rt.log->info("camera back ({}): incident {} ends, finishing its clip", inc.end_reason, inc.id);
   } else if (start) {
     rt.log->info("incident {} started ({}{})", inc.id, to_string(inc.kind), inc.label ? " " + *inc.label : "");
   } else {
@@ -137,8 +138,7 @@ std::string IncidentDesk::start_snapshot(CameraRuntime& rt, const Incident& inc,
 void IncidentDesk::refresh_snapshots(CameraRuntime& rt, const std::vector<Incident>& best, const Frame& frame) {
   for (const Incident& inc : best) {
     auto it = rt.snapshots.find(inc.id);
-    if (it == rt.snapshots.end() || media_seconds(frame.pts - it->second.last_pts) < kSnapshotRefreshSeconds)
-      continue;
+    if (it == rt.snapshots.end() || media_seconds(frame.pts - it->second.last_pts) < kSnapshotRefreshSeconds) continue;
     it->second.last_pts = frame.pts;
     if (rt.snapshots_pending.load(std::memory_order_acquire) >= kMaxPendingSnapshots) {
       rt.snapshots_skipped.fetch_add(1, std::memory_order_relaxed);
@@ -203,7 +203,8 @@ void IncidentDesk::collect(CameraRuntime& rt, bool flush_now) {
                     fc.status.ok() ? "no packets" : fc.status.error().message);
       clip_write_errors_.fetch_add(1, std::memory_order_relaxed);
     }
-    const std::string error = place ? "" : (fc.status.ok() ? "no video packets were received" : fc.status.error().message);
+    const std::string error =
+        place ? "" : (fc.status.ok() ? "no video packets were received" : fc.status.error().message);
     for (const auto& due : book_.clip_finished(fc.incident_ids, fc.offsets_s, place, error)) publish_end(due);
   }
 }

@@ -65,8 +65,8 @@ class IncidentDesk {
   StorageUpkeep& upkeep_;
   TaskQueue& storage_tasks_;
   const bool trace_latency_;
-  ClipLedger ledger_;              // storage thread only
-  ClipBook<IncidentEnd> book_;     // storage thread only
+  ClipLedger ledger_;           // storage thread only
+  ClipBook<IncidentEnd> book_;  // storage thread only
   std::atomic<std::uint64_t> clips_written_{0}, clip_write_errors_{0};
 };
 

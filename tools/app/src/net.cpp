@@ -17,7 +17,8 @@ Result<ListenAddress> parse_listen_address(const std::string& text) {
   a.host = text.substr(0, colon);
   if (a.host == "localhost") a.host = "127.0.0.1";
   in_addr tmp{};
-  if (inet_pton(AF_INET, a.host.c_str(), &tmp) != 1) return make_error("host must be an IPv4 address such as 127.0.0.1");
+  if (inet_pton(AF_INET, a.host.c_str(), &tmp) != 1)
+    return make_error("host must be an IPv4 address such as 127.0.0.1");
   const std::string port = text.substr(colon + 1);
   auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), a.port);
   if (ec != std::errc() || ptr != port.data() + port.size() || a.port < 1 || a.port > 65535)

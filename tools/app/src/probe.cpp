@@ -3,6 +3,7 @@
 #include "matthan/app/probe.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -15,8 +16,6 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "matthan/core/result.hpp"
@@ -64,9 +63,10 @@ ProbeFailure failure_for_errno(int err) {
 
 std::string connect_reason(ProbeFailure f, const Endpoint& e, int err) {
   if (f == ProbeFailure::kRefused)
-    return fmt::format("connection refused by {}:{}: the host is up but nothing listens on that port "
-                       "(wrong port, or the camera's {} service is off)",
-                       e.host, e.port, e.service);
+    return fmt::format(
+        "connection refused by {}:{}: the host is up but nothing listens on that port "
+        "(wrong port, or the camera's {} service is off)",
+        e.host, e.port, e.service);
   return fmt::format("host unreachable: cannot connect to {}:{} ({})", e.host, e.port, std::strerror(err));
 }
 
@@ -119,9 +119,10 @@ void check_reachable(const Endpoint& e, double timeout_s, ProbeReport& report) {
     }
   }
   report.failure = failure_for_errno(err);
-  report.reason = err == ETIMEDOUT ? fmt::format("host unreachable: no answer from {}:{} within {:.0f} s "
-                                                 "(host down, wrong address, or a firewall drops the connection)",
-                                                 e.host, e.port, timeout_s)
+  report.reason = err == ETIMEDOUT ? fmt::format(
+                                         "host unreachable: no answer from {}:{} within {:.0f} s "
+                                         "(host down, wrong address, or a firewall drops the connection)",
+                                         e.host, e.port, timeout_s)
                                    : connect_reason(report.failure, e, err);
 }
 
@@ -153,8 +154,10 @@ std::string camera_id_from(const ParsedUrl& url) {
   std::string id;
   for (char c : last) {
     const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u)) id += static_cast<char>(std::tolower(u));
-    else if (!id.empty() && id.back() != '-') id += '-';
+    if (std::isalnum(u))
+      id += static_cast<char>(std::tolower(u));
+    else if (!id.empty() && id.back() != '-')
+      id += '-';
   }
   while (!id.empty() && id.back() == '-') id.pop_back();
   if (id.size() > 64) id.resize(64);
@@ -178,7 +181,8 @@ void judge(ProbeReport& r, double measured_for) {
       const int frames = std::max(1, static_cast<int>(std::floor(r.pre_roll * s.fps)));
       r.warnings.push_back(fmt::format(
           "clips may not start on time: keyframes come every {:.1f} s, longer than the {:g} s pre-roll; set the "
-          "camera's keyframe (I-frame, GOP) interval to {:g} s or less ({} frames at {:.0f} fps), or raise clip.pre_roll",
+          "camera's keyframe (I-frame, GOP) interval to {:g} s or less ({} frames at {:.0f} fps), or raise "
+          "clip.pre_roll",
           s.keyframe_interval_s, r.pre_roll, r.pre_roll, frames, s.fps));
     }
   } else {
@@ -191,34 +195,41 @@ void judge(ProbeReport& r, double measured_for) {
   if (s.codec == "MJPEG")
     r.warnings.push_back(fmt::format(
         "MJPEG: every picture is a whole JPEG ({:.0f} kb/s here), several times what H.264 needs for the same picture; "
-        "clips are MJPEG in MP4, which VLC, mpv and ffmpeg play but browsers do not (officers use Export). If the camera "
+        "clips are MJPEG in MP4, which VLC, mpv and ffmpeg play but browsers do not (officers use Export). If the "
+        "camera "
         "also offers H.264 or H.265 over RTSP, use that",
         s.bitrate_kbps));
-  if (s.audio) r.warnings.push_back(fmt::format("the camera also sends audio ({}); clips are video only", s.audio->codec));
+  if (s.audio)
+    r.warnings.push_back(fmt::format("the camera also sends audio ({}); clips are video only", s.audio->codec));
   for (const auto& t : r.transports) {
     if (!t.ok && t.name == "udp")
       r.warnings.push_back("UDP does not work with this camera (" + t.error +
                            "); the engine tries UDP first and falls back to TCP after about 5 s");
-    if (!t.ok && t.name == "tcp") r.warnings.push_back("TCP (interleaved RTSP) does not work with this camera (" + t.error + ")");
+    if (!t.ok && t.name == "tcp")
+      r.warnings.push_back("TCP (interleaved RTSP) does not work with this camera (" + t.error + ")");
   }
 }
 
-std::string fmt_seconds(double s) { return s < 0 ? "-" : fmt::format("{:.2f} s", s); }
+std::string fmt_seconds(double s) {
+  return s < 0 ? "-" : fmt::format("{:.2f} s", s);
+}
 
 void append_video_text(std::string& out, const StreamMeasurement& s) {
   std::string profile;
   if (!s.profile.empty()) profile += ", " + s.profile + " profile";
   if (!s.level.empty()) profile += ", level " + s.level;
   out += fmt::format("  video           {}{}, {}x{}\n", codec_display(s.codec), profile, s.width, s.height);
-  out += fmt::format("  frame rate      {:.2f} fps (measured from timestamps over {:.1f} s)\n", s.fps, s.measured_seconds);
+  out +=
+      fmt::format("  frame rate      {:.2f} fps (measured from timestamps over {:.1f} s)\n", s.fps, s.measured_seconds);
   if (s.keyframe_interval_s > 0)
-    out += fmt::format("  keyframes       every {:.2f} s ({:.0f} frames)\n", s.keyframe_interval_s, s.keyframe_interval_frames);
+    out += fmt::format("  keyframes       every {:.2f} s ({:.0f} frames)\n", s.keyframe_interval_s,
+                       s.keyframe_interval_frames);
   else
     out += fmt::format("  keyframes       only {} seen: interval longer than the measurement\n", s.keyframes);
   out += fmt::format("  bitrate         {:.0f} kb/s\n", s.bitrate_kbps);
   if (s.audio)
-    out += fmt::format("  audio           {}, {} Hz, {} channel(s), ~{:.0f} kb/s\n", s.audio->codec, s.audio->clock_rate,
-                       s.audio->channels, s.audio->bitrate_kbps);
+    out += fmt::format("  audio           {}, {} Hz, {} channel(s), ~{:.0f} kb/s\n", s.audio->codec,
+                       s.audio->clock_rate, s.audio->channels, s.audio->bitrate_kbps);
   else
     out += "  audio           none\n";
   for (const auto& o : s.other_media) out += fmt::format("  other stream    {}\n", o);
@@ -242,7 +253,9 @@ nlohmann::json video_json(const StreamMeasurement& s) {
           {"bitrate_kbps", s.bitrate_kbps}};
 }
 
-nlohmann::json seconds_or_null(double s) { return s < 0 ? nlohmann::json() : nlohmann::json(s); }
+nlohmann::json seconds_or_null(double s) {
+  return s < 0 ? nlohmann::json() : nlohmann::json(s);
+}
 
 }  // namespace
 
@@ -261,7 +274,8 @@ std::string suggested_camera_yaml(const std::string& url, const StreamMeasuremen
   out += fmt::format("    url: {}", yaml_quoted(masked));
   if (masked != url) out += "   # put the camera's password in place of ***";
   out += "\n";
-  // No detect size: the analysis runs on the decoded picture, unscaled (the cheapest: bench/journal/2026-11-29-still-scene-profile.md).
+  // No detect size: the analysis runs on the decoded picture, unscaled (the cheapest:
+  // bench/journal/2026-11-29-still-scene-profile.md).
   out += fmt::format("    detect: {{fps: {}}}\n", fps);
   out += fmt::format("    clip: {{pre_roll: {:g}, post_roll: 5}}\n", pre_roll);
   return out;
@@ -293,9 +307,10 @@ ProbeReport probe_camera(const ProbeRequest& request, std::stop_token stop) {
   }
   if (r.stream.codec != "H264" && r.stream.codec != "H265" && r.stream.codec != "MJPEG") {
     r.failure = ProbeFailure::kNoSupportedStream;
-    r.reason = fmt::format("the camera sends {}; Matthan records H.264 and H.265 only: set the camera's video codec to "
-                           "H.264 or H.265",
-                           codec_display(r.stream.codec));
+    r.reason = fmt::format(
+        "the camera sends {}; Matthan records H.264 and H.265 only: set the camera's video codec to "
+        "H.264 or H.265",
+        codec_display(r.stream.codec));
     return r;
   }
   // An HTTP camera has no transport to choose; an RTSP camera is checked over each.
@@ -323,10 +338,11 @@ std::string format_probe_text(const ProbeReport& r) {
                        : fmt::format("{} FAILED: {}", t.name, t.error);
   }
   out += fmt::format("  transports      {}\n", transports.empty() ? "http (no RTSP transport to choose)" : transports);
-  out += r.clips_on_time
-             ? fmt::format("  clips           start on time: keyframe interval {:.2f} s is within the {:g} s pre-roll\n",
-                           r.stream.keyframe_interval_s, r.pre_roll)
-             : fmt::format("  clips           may NOT start on time with a {:g} s pre-roll\n", r.pre_roll);
+  out +=
+      r.clips_on_time
+          ? fmt::format("  clips           start on time: keyframe interval {:.2f} s is within the {:g} s pre-roll\n",
+                        r.stream.keyframe_interval_s, r.pre_roll)
+          : fmt::format("  clips           may NOT start on time with a {:g} s pre-roll\n", r.pre_roll);
   for (const auto& w : r.warnings) out += fmt::format("warning: {}\n", w);
   out += "\nSuggested config (check it with `matthan check --config FILE`):\n\n" + r.suggested_config;
   return out;
@@ -336,7 +352,8 @@ std::string format_probe_json(const ProbeReport& r) {
   nlohmann::json j;
   j["url"] = r.url;
   j["ok"] = r.ok();
-  j["error"] = r.ok() ? nlohmann::json() : nlohmann::json{{"kind", probe_failure_name(r.failure)}, {"message", r.reason}};
+  j["error"] =
+      r.ok() ? nlohmann::json() : nlohmann::json{{"kind", probe_failure_name(r.failure)}, {"message", r.reason}};
   j["connect_ms"] = seconds_or_null(r.connect_ms);
   nlohmann::json transports = nlohmann::json::object();
   for (const auto& t : r.transports) {

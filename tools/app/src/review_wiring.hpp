@@ -76,7 +76,8 @@ struct MetricsSources {
   const IncidentDesk& desk;
   const std::filesystem::path& storage_root;
 };
-MetricsSnapshot metrics_snapshot(const MetricsSources& sources, const std::vector<std::shared_ptr<CameraRuntime>>& cameras);
+MetricsSnapshot metrics_snapshot(const MetricsSources& sources,
+                                 const std::vector<std::shared_ptr<CameraRuntime>>& cameras);
 
 // What /api/admin/config shows: camera URLs redacted, users without their hashes, no tokens.
 std::string admin_config_json(const Config& config);

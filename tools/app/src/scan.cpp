@@ -20,8 +20,8 @@ extern "C" {
 #include <libavutil/log.h>
 }
 
-#include "matthan/analysis/camera_analysis.hpp"
 #include "clip_decoder.hpp"
+#include "matthan/analysis/camera_analysis.hpp"
 #include "matthan/app/config.hpp"
 #include "matthan/core/time.hpp"
 #include "matthan/events/event_json.hpp"
@@ -36,17 +36,14 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using namespace scan_report;
 
-const std::set<std::string> kVideoExtensions{".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".3gp", ".3g2",
-                                             ".ts",  ".mts", ".m2ts", ".mpg", ".mpeg", ".flv", ".wmv", ".asf",
+const std::set<std::string> kVideoExtensions{".mp4",  ".m4v", ".mov",  ".mkv", ".webm", ".avi", ".3gp",   ".3g2",
+                                             ".ts",   ".mts", ".m2ts", ".mpg", ".mpeg", ".flv", ".wmv",   ".asf",
                                              ".h264", ".264", ".h265", ".265", ".hevc", ".dav", ".mjpeg", ".mjpg"};
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
 }
-
-
-
 
 // A file's folder name in the output: its number and a tame version of its name.
 std::string file_slug(std::size_t index, const fs::path& file) {
@@ -72,7 +69,8 @@ class Progress {
  public:
   Progress(ScanOptions::Progress mode, std::int64_t total_frames, double total_media_s)
       : total_(total_frames), total_media_s_(total_media_s) {
-    if (mode == ScanOptions::Progress::kAuto) mode = ::isatty(STDERR_FILENO) ? ScanOptions::Progress::kBar : ScanOptions::Progress::kLines;
+    if (mode == ScanOptions::Progress::kAuto)
+      mode = ::isatty(STDERR_FILENO) ? ScanOptions::Progress::kBar : ScanOptions::Progress::kLines;
     mode_ = mode;
   }
 
@@ -85,7 +83,8 @@ class Progress {
     ++done_;
     media_done_ = media_base_ + media_s;
     const auto now = Clock::now();
-    const auto every = mode_ == ScanOptions::Progress::kBar ? std::chrono::milliseconds(200) : std::chrono::milliseconds(5000);
+    const auto every =
+        mode_ == ScanOptions::Progress::kBar ? std::chrono::milliseconds(200) : std::chrono::milliseconds(5000);
     if (now - last_ < every) return;
     last_ = now;
     draw(false);
@@ -118,8 +117,8 @@ class Progress {
     if (mode_ == ScanOptions::Progress::kBar) {
       constexpr int kWidth = 30;
       const int filled = static_cast<int>(share * kWidth);
-      fmt::print(stderr, "\r[{}{}] {}  {}\x1b[K{}", std::string(filled, '#'), std::string(kWidth - filled, '.'), figures,
-                 file_, final ? "\n" : "");
+      fmt::print(stderr, "\r[{}{}] {}  {}\x1b[K{}", std::string(filled, '#'), std::string(kWidth - filled, '.'),
+                 figures, file_, final ? "\n" : "");
     } else {
       fmt::print(stderr, "scan: {}{}\n", figures, final ? " (done)" : "");
     }
@@ -134,8 +133,6 @@ class Progress {
   Clock::time_point started_ = Clock::now();
   Clock::time_point last_ = started_;
 };
-
-
 
 class Scanner {
  public:
@@ -241,8 +238,8 @@ class Scanner {
   }
 
   void write_json_line(const FileResult& r, const ScanIncident& si) {
-    const std::string event = incident_event_json(si.incident, IncidentPhase::kEnd, ++seq_, "scan", si.snapshot,
-                                                  si.clip, si.clip_error);
+    const std::string event =
+        incident_event_json(si.incident, IncidentPhase::kEnd, ++seq_, "scan", si.snapshot, si.clip, si.clip_error);
     nlohmann::ordered_json j;
     j["file"] = r.path.string();
     j["time_source"] = r.time_source;
@@ -300,12 +297,14 @@ int run_scan(const ScanOptions& o) {
   }
   const std::vector<fs::path> files = scan_inputs(o.inputs);
   if (files.empty()) {
-    fmt::print(stderr, "scan: no video file found (extensions looked for in folders: .mp4 .avi .mkv .mov .3gp .ts …)\n");
+    fmt::print(stderr,
+               "scan: no video file found (extensions looked for in folders: .mp4 .avi .mkv .mov .3gp .ts …)\n");
     return 2;
   }
   std::error_code ec;
   if (fs::exists(o.out / "report.html", ec) || fs::exists(o.out / "incidents.jsonl", ec)) {
-    fmt::print(stderr, "scan: {} already holds a scan; give a new --out folder (earlier evidence is never overwritten)\n",
+    fmt::print(stderr,
+               "scan: {} already holds a scan; give a new --out folder (earlier evidence is never overwritten)\n",
                o.out.string());
     return 2;
   }
@@ -349,7 +348,8 @@ int run_scan(const ScanOptions& o) {
   for (std::size_t i = 0; i < files.size(); ++i) {
     progress.file(i, files.size(), files[i]);
     results.push_back(scanner.scan_file(i, files[i], progress));
-    if (!results.back().error.empty()) fmt::print(stderr, "\nscan: {}: not scanned: {}\n", files[i].string(), results.back().error);
+    if (!results.back().error.empty())
+      fmt::print(stderr, "\nscan: {}: not scanned: {}\n", files[i].string(), results.back().error);
   }
   progress.finish();
   const Totals t = totals_of(results, progress.elapsed_s());

@@ -50,7 +50,7 @@ Totals totals_of(const std::vector<FileResult>& files, double elapsed_s);
 std::string totals_line(const Totals& t);
 void write_markdown(const fs::path& path, const ScanOptions& o, const std::string& detector,
                     const std::vector<FileResult>& files, const Totals& t);
-void write_html(const fs::path& path, const ScanOptions& o, const std::string& detector, const std::vector<FileResult>& files,
-                const Totals& t);
+void write_html(const fs::path& path, const ScanOptions& o, const std::string& detector,
+                const std::vector<FileResult>& files, const Totals& t);
 
 }  // namespace matthan::scan_report

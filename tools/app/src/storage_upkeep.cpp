@@ -5,8 +5,7 @@
 
 namespace matthan {
 
-StorageUpkeep::StorageUpkeep(std::filesystem::path root, Index& index, RetentionSettings settings,
-                             FreeSpaceProbe probe)
+StorageUpkeep::StorageUpkeep(std::filesystem::path root, Index& index, RetentionSettings settings, FreeSpaceProbe probe)
     : root_(std::move(root)), index_(index), settings_(settings), probe_(std::move(probe)) {}
 
 Status StorageUpkeep::start_up() {
@@ -44,7 +43,8 @@ void StorageUpkeep::retention_pass() {
 
 void StorageUpkeep::set_notify(Notify notify) {
   notify_ = std::move(notify);
-  if (notify_ && full_) notify_(StorageNotice{StorageNotice::Kind::kFull, free_bytes(), settings_.min_free_bytes, refused_, {}, {}});
+  if (notify_ && full_)
+    notify_(StorageNotice{StorageNotice::Kind::kFull, free_bytes(), settings_.min_free_bytes, refused_, {}, {}});
 }
 
 std::optional<std::uint64_t> StorageUpkeep::free_bytes() const {
@@ -56,12 +56,17 @@ std::optional<std::uint64_t> StorageUpkeep::free_bytes() const {
 void StorageUpkeep::set_full(bool full, std::uint64_t free_bytes) {
   const bool was = full_.exchange(full);
   if (full != was && notify_)
-    notify_(StorageNotice{full ? StorageNotice::Kind::kFull : StorageNotice::Kind::kRoom, free_bytes,
-                          settings_.min_free_bytes, refused_, {}, {}});
+    notify_(StorageNotice{full ? StorageNotice::Kind::kFull : StorageNotice::Kind::kRoom,
+                          free_bytes,
+                          settings_.min_free_bytes,
+                          refused_,
+                          {},
+                          {}});
   if (full && !was)
-    spdlog::error("storage_full: {} bytes free under {} (floor {}), and nothing left that retention may delete; "
-                  "new clips are refused until space returns, detection and events go on",
-                  free_bytes, root_.string(), settings_.min_free_bytes);
+    spdlog::error(
+        "storage_full: {} bytes free under {} (floor {}), and nothing left that retention may delete; "
+        "new clips are refused until space returns, detection and events go on",
+        free_bytes, root_.string(), settings_.min_free_bytes);
   if (!full && was) spdlog::warn("storage has room again ({} bytes free): recording resumes", free_bytes);
 }
 
@@ -78,7 +83,8 @@ bool StorageUpkeep::admit_clip(const std::string& camera, const std::string& inc
   const auto n = ++refused_;
   spdlog::error("[{}] clip for incident {} refused: storage_full ({} refused so far)", camera, incident_id, n);
   if (notify_)
-    notify_(StorageNotice{StorageNotice::Kind::kClipRefused, free_bytes(), settings_.min_free_bytes, n, camera, incident_id});
+    notify_(StorageNotice{StorageNotice::Kind::kClipRefused, free_bytes(), settings_.min_free_bytes, n, camera,
+                          incident_id});
   return false;
 }
 

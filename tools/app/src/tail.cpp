@@ -1,11 +1,10 @@
 // `matthan tail`: subscribe, print each payload on its own line, flush.
 #include "matthan/app/tail.hpp"
 
+#include <fmt/format.h>
 #include <signal.h>
 
 #include <cstdio>
-
-#include <fmt/format.h>
 #include <zmq.hpp>
 
 namespace matthan {

@@ -43,8 +43,7 @@ Result<VideoFileInfo> probe_video_file(const std::filesystem::path& path) {
   info.servable = record && (par->codec_id == AV_CODEC_ID_H264 || par->codec_id == AV_CODEC_ID_HEVC);
   info.codec = par->codec_id == AV_CODEC_ID_HEVC ? SimCodec::kH265 : SimCodec::kH264;
   if (info.servable) info.codec_data.assign(par->extradata, par->extradata + par->extradata_size);
-  if (info.width <= 0 || info.height <= 0)
-    return make_error(fmt::format("{}: video has no size", path.string()));
+  if (info.width <= 0 || info.height <= 0) return make_error(fmt::format("{}: video has no size", path.string()));
   return info;
 }
 
@@ -54,8 +53,7 @@ Result<std::unique_ptr<AccessUnitReader>> AccessUnitReader::open(const std::vect
   for (const auto& path : paths) {
     auto info = probe_video_file(path);
     if (!info) return info.error();
-    if (!info.value().servable)
-      return make_error(fmt::format("{} is not H.264 or H.265 in MP4 form", path.string()));
+    if (!info.value().servable) return make_error(fmt::format("{} is not H.264 or H.265 in MP4 form", path.string()));
     if (!infos.empty() && info.value().codec != infos.front().codec)
       return make_error(fmt::format("{} is not of the same codec as {}", path.string(), paths.front().string()));
     infos.push_back(std::move(info).value());

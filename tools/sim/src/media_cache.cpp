@@ -27,8 +27,7 @@ Status run_to_eos(GstElement* pipeline, const std::filesystem::path& source) {
     GError* raw = nullptr;
     gst_message_parse_error(msg.get(), &raw, nullptr);
     gst::ErrorPtr error(raw);
-    result =
-        make_error(fmt::format("transcoding {} failed: {}", source.string(), error ? error->message : "?"));
+    result = make_error(fmt::format("transcoding {} failed: {}", source.string(), error ? error->message : "?"));
   }
   gst_element_set_state(pipeline, GST_STATE_NULL);
   return result;
@@ -44,9 +43,10 @@ Status transcode(const std::filesystem::path& source, const std::filesystem::pat
   // H.265 goes into MP4 as hvc1 (parameter sets in the hvcC record), the form ClipWriter and browsers use.
   const std::string encoder =
       codec == SimCodec::kH265
-          ? fmt::format("x265enc key-int-max={} speed-preset=ultrafast option-string=\"bframes=0\" ! h265parse "
-                        "! video/x-h265,stream-format=hvc1,alignment=au",
-                        key_int)
+          ? fmt::format(
+                "x265enc key-int-max={} speed-preset=ultrafast option-string=\"bframes=0\" ! h265parse "
+                "! video/x-h265,stream-format=hvc1,alignment=au",
+                key_int)
           : fmt::format("x264enc key-int-max={} bframes=0 speed-preset=veryfast ! h264parse", key_int);
   const std::string description = fmt::format(
       "filesrc name=in ! decodebin ! videoconvert ! video/x-raw,format=I420 ! {} ! mp4mux ! filesink name=out",
@@ -65,8 +65,8 @@ Status transcode(const std::filesystem::path& source, const std::filesystem::pat
 
 }  // namespace
 
-std::filesystem::path cached_transcode_path(const std::filesystem::path& source,
-                                            const std::filesystem::path& cache_dir, SimCodec codec) {
+std::filesystem::path cached_transcode_path(const std::filesystem::path& source, const std::filesystem::path& cache_dir,
+                                            SimCodec codec) {
   std::error_code ec;
   const auto absolute = std::filesystem::absolute(source, ec);
   const auto size = std::filesystem::file_size(source, ec);
@@ -74,12 +74,12 @@ std::filesystem::path cached_transcode_path(const std::filesystem::path& source,
   const std::string key = fmt::format("{}|{}|{}", absolute.string(), size, mtime);
   const auto hash = std::hash<std::string>{}(key);
   // H.264 copies keep their historical names, so caches made before H.265 stay valid.
-  return cache_dir / fmt::format("{}-{:016x}{}.mp4", source.stem().string(), hash,
-                                 codec == SimCodec::kH265 ? "-h265" : "");
+  return cache_dir /
+         fmt::format("{}-{:016x}{}.mp4", source.stem().string(), hash, codec == SimCodec::kH265 ? "-h265" : "");
 }
 
-Result<std::filesystem::path> servable_file(const std::filesystem::path& source,
-                                            const std::filesystem::path& cache_dir, SimCodec codec) {
+Result<std::filesystem::path> servable_file(const std::filesystem::path& source, const std::filesystem::path& cache_dir,
+                                            SimCodec codec) {
   auto info = probe_video_file(source);
   if (!info) return info.error();
   auto fits = [codec](const VideoFileInfo& i) { return i.servable && i.codec == codec; };
@@ -91,14 +91,11 @@ Result<std::filesystem::path> servable_file(const std::filesystem::path& source,
     spdlog::warn("sim: cached copy {} is unreadable; transcoding again", target.string());
   }
   std::filesystem::create_directories(cache_dir, ec);
-  if (ec)
-    return make_error(fmt::format("cannot create cache directory {}: {}", cache_dir.string(), ec.message()));
-  const int fps = info.value().fps_num > 0
-                      ? (info.value().fps_num + info.value().fps_den / 2) / info.value().fps_den
-                      : 10;
+  if (ec) return make_error(fmt::format("cannot create cache directory {}: {}", cache_dir.string(), ec.message()));
+  const int fps =
+      info.value().fps_num > 0 ? (info.value().fps_num + info.value().fps_den / 2) / info.value().fps_den : 10;
   const auto temp = target.string() + fmt::format(".tmp-{}", ::getpid());
-  spdlog::info("sim: transcoding {} to {} (once; cached at {})", source.string(), codec_name(codec),
-               target.string());
+  spdlog::info("sim: transcoding {} to {} (once; cached at {})", source.string(), codec_name(codec), target.string());
   const auto started = std::chrono::steady_clock::now();
   if (auto s = transcode(source, temp, fps, codec); !s) {
     std::filesystem::remove(temp, ec);
@@ -107,8 +104,7 @@ Result<std::filesystem::path> servable_file(const std::filesystem::path& source,
   std::filesystem::rename(temp, target, ec);
   if (ec) {
     std::filesystem::remove(temp, ec);
-    return make_error(
-        fmt::format("cannot move the transcoded file into {}: {}", target.string(), ec.message()));
+    return make_error(fmt::format("cannot move the transcoded file into {}: {}", target.string(), ec.message()));
   }
   spdlog::info("sim: transcoded {} in {:.1f} s", source.filename().string(),
                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());

@@ -51,7 +51,8 @@ void render_onset_frame(const OnsetScript& script, std::uint64_t index, std::uin
     for (int r = 0; r < kOnsetHeight; ++r) {
       for (int c = 0; c < kOnsetWidth; ++c) {
         const bool light = ((r / 80) + (c / 80)) % 2 == 0;
-        b[static_cast<std::size_t>(r) * kOnsetWidth + c] = static_cast<std::uint8_t>((light ? 150 : 110) + (c % 80) / 8);
+        b[static_cast<std::size_t>(r) * kOnsetWidth + c] =
+            static_cast<std::uint8_t>((light ? 150 : 110) + (c % 80) / 8);
       }
     }
     return b;

@@ -69,15 +69,14 @@ Status validate_sources(const std::vector<SimSource>& sources) {
   for (std::size_t i = 0; i < sources.size(); ++i) {
     const auto& s = sources[i];
     if (!valid_name(s.name))
-      return make_error(
-          fmt::format("bad source name '{}': use lower-case letters, digits, '_' and '-'", s.name));
+      return make_error(fmt::format("bad source name '{}': use lower-case letters, digits, '_' and '-'", s.name));
     for (std::size_t j = 0; j < i; ++j) {
       if (sources[j].name == s.name) return make_error(fmt::format("duplicate source name '{}'", s.name));
     }
     if (is_test_source(s)) {
       if (s.path != "test:ball" && s.path != kOnsetsPath)
-        return make_error(fmt::format("source '{}': unknown test pattern '{}' (use test:ball or test:onsets)",
-                                      s.name, s.path));
+        return make_error(
+            fmt::format("source '{}': unknown test pattern '{}' (use test:ball or test:onsets)", s.name, s.path));
       if (!s.then.empty())
         return make_error(fmt::format("source '{}': a test pattern cannot be followed by files", s.name));
       continue;
@@ -135,7 +134,7 @@ struct Simulator::Impl {
   bool stopped = false;  // control thread only
 
   std::mutex feeders_mu;
-  std::vector<std::weak_ptr<StreamFeeder>> feeders;  // guarded by feeders_mu
+  std::vector<std::weak_ptr<StreamFeeder>> feeders;       // guarded by feeders_mu
   std::vector<std::weak_ptr<OnsetFeeder>> onset_feeders;  // guarded by feeders_mu
 
   std::mutex onset_log_mu;
@@ -157,8 +156,7 @@ struct Simulator::Impl {
 };
 
 void Simulator::Impl::report_onset(const SimOnset& onset) {
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(onset.sent.time_since_epoch()).count();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(onset.sent.time_since_epoch()).count();
   spdlog::info("sim [{}]: onset {} at frame {}, sent {} ms", onset.mount, onset.number, onset.frame, ms);
   {
     std::lock_guard lock(onset_log_mu);
@@ -242,8 +240,7 @@ void Simulator::Impl::add_mount(GstRTSPMountPoints* points, Mount& mount) {
 // One user with the role "viewer"; anonymous clients get 401 from every mount.
 void Simulator::Impl::install_auth() {
   auto auth = gst::adopt(gst_rtsp_auth_new());
-  GstRTSPToken* token =
-      gst_rtsp_token_new(GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING, "viewer", nullptr);
+  GstRTSPToken* token = gst_rtsp_token_new(GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING, "viewer", nullptr);
   if (options.digest) {
     gst_rtsp_auth_set_supported_methods(auth.get(), GST_RTSP_AUTH_DIGEST);
     gst_rtsp_auth_add_digest(auth.get(), options.user.c_str(), options.password.c_str(), token);
@@ -301,8 +298,8 @@ void Simulator::Impl::on_media_configure(GstRTSPMediaFactory*, GstRTSPMedia* med
   g_object_set(appsrc.get(), "caps", caps.get(), "max-bytes", guint64{4} << 20, nullptr);
   // While the media is paused nothing is pulled: drop the oldest rather than grow without bound.
   gst_util_set_object_arg(G_OBJECT(appsrc.get()), "leaky-type", "downstream");
-  auto feeder = std::make_shared<StreamFeeder>(mount.source.name, std::move(appsrc),
-                                               std::move(reader).value(), mount.faults);
+  auto feeder =
+      std::make_shared<StreamFeeder>(mount.source.name, std::move(appsrc), std::move(reader).value(), mount.faults);
   {
     std::lock_guard lock(mount.impl->feeders_mu);
     mount.impl->feeders.push_back(feeder);
@@ -349,8 +346,8 @@ void Simulator::Impl::stop() {
         [](gpointer p) -> gboolean {
           auto* self = static_cast<Impl*>(p);
           gst_rtsp_server_client_filter(
-              self->server.get(),
-              [](GstRTSPServer*, GstRTSPClient*, gpointer) { return GST_RTSP_FILTER_REMOVE; }, nullptr);
+              self->server.get(), [](GstRTSPServer*, GstRTSPClient*, gpointer) { return GST_RTSP_FILTER_REMOVE; },
+              nullptr);
           g_main_loop_quit(self->loop.get());
           return G_SOURCE_REMOVE;
         },
@@ -410,16 +407,14 @@ int Simulator::port() const {
 std::vector<std::string> Simulator::urls() const {
   std::vector<std::string> out;
   for (const auto& mount : impl_->mounts)
-    out.push_back(
-        fmt::format("rtsp://{}:{}/{}", impl_->options.address, impl_->bound_port, mount->source.name));
+    out.push_back(fmt::format("rtsp://{}:{}/{}", impl_->options.address, impl_->bound_port, mount->source.name));
   return out;
 }
 
 Status Simulator::set_faults(const std::string& name, SimFaults faults) {
   for (auto& mount : impl_->mounts) {
     if (mount->source.name != name) continue;
-    if (is_test_source(mount->source))
-      return make_error(fmt::format("'{}' is a test pattern: no faults", name));
+    if (is_test_source(mount->source)) return make_error(fmt::format("'{}' is a test pattern: no faults", name));
     mount->faults->set(faults);
     return {};
   }

@@ -34,10 +34,9 @@ gst::CapsPtr appsrc_caps(const VideoFileInfo& info) {
   auto codec_data = gst::adopt_mini(gst_buffer_new_memdup(info.codec_data.data(), info.codec_data.size()));
   const bool hevc = info.codec == SimCodec::kH265;
   gst::CapsPtr caps(gst_caps_new_simple(hevc ? "video/x-h265" : "video/x-h264", "stream-format", G_TYPE_STRING,
-                                        hevc ? "hvc1" : "avc", "alignment",
-                                        G_TYPE_STRING, "au", "codec_data", GST_TYPE_BUFFER, codec_data.get(),
-                                        "width", G_TYPE_INT, info.width, "height", G_TYPE_INT, info.height,
-                                        nullptr));
+                                        hevc ? "hvc1" : "avc", "alignment", G_TYPE_STRING, "au", "codec_data",
+                                        GST_TYPE_BUFFER, codec_data.get(), "width", G_TYPE_INT, info.width, "height",
+                                        G_TYPE_INT, info.height, nullptr));
   if (info.fps_num > 0) {
     gst_caps_set_simple(caps.get(), "framerate", GST_TYPE_FRACTION, info.fps_num, info.fps_den, nullptr);
   }
@@ -46,10 +45,7 @@ gst::CapsPtr appsrc_caps(const VideoFileInfo& info) {
 
 StreamFeeder::StreamFeeder(std::string name, gst::ElementPtr appsrc, std::unique_ptr<AccessUnitReader> reader,
                            std::shared_ptr<const FaultSwitches> faults)
-    : name_(std::move(name)),
-      appsrc_(std::move(appsrc)),
-      reader_(std::move(reader)),
-      faults_(std::move(faults)) {
+    : name_(std::move(name)), appsrc_(std::move(appsrc)), reader_(std::move(reader)), faults_(std::move(faults)) {
   thread_.start([this](std::stop_token stop) { run(stop); });
 }
 

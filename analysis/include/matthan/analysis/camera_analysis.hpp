@@ -93,7 +93,7 @@ class CameraAnalysis {
   CameraId camera_;
   MotionDetector motion_;
   IncidentManager motion_incidents_;
-  std::unique_ptr<MotionGate> motion_gate_;  // null: gate disabled
+  std::unique_ptr<MotionGate> motion_gate_;                    // null: gate disabled
   std::deque<std::pair<MediaTimeNs, WallTime>> recent_walls_;  // analysed frames' pts and wall, last 3 s
   std::unique_ptr<ObjectDetector> detector_;
   CropPlan crop_plan_;

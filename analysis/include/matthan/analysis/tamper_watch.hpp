@@ -8,9 +8,9 @@
 #include <string>
 #include <utility>
 
+#include "matthan/analysis/stream_size_watch.hpp"
 #include "matthan/detect/tamper_detector.hpp"
 #include "matthan/events/incident.hpp"
-#include "matthan/analysis/stream_size_watch.hpp"
 
 namespace matthan {
 
@@ -27,7 +27,8 @@ class TamperWatch {
     const TamperEvent ev = detector_.process(frame);
     if (ev.phase == TamperPhase::kStart) {
       Incident inc;
-      inc.started_at = frame.wall - std::chrono::duration_cast<WallTime::duration>(std::chrono::nanoseconds(frame.pts - ev.since));
+      inc.started_at =
+          frame.wall - std::chrono::duration_cast<WallTime::duration>(std::chrono::nanoseconds(frame.pts - ev.since));
       inc.id = make_incident_id(camera_, inc.started_at);
       inc.camera = camera_;
       inc.kind = IncidentKind::kTamper;
@@ -38,7 +39,8 @@ class TamperWatch {
       open_ = inc;
       return IncidentChange{IncidentPhase::kStart, inc};
     }
-    if (ev.phase == TamperPhase::kEnd && open_) return IncidentChange{IncidentPhase::kEnd, finish(frame.pts, frame.wall, ev.end_reason)};
+    if (ev.phase == TamperPhase::kEnd && open_)
+      return IncidentChange{IncidentPhase::kEnd, finish(frame.pts, frame.wall, ev.end_reason)};
     return std::nullopt;
   }
 

@@ -84,8 +84,8 @@ class BoundedQueue {
   const std::size_t capacity_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<T> items_;       // guarded by mu_
-  bool closed_ = false;       // guarded by mu_
+  std::deque<T> items_;        // guarded by mu_
+  bool closed_ = false;        // guarded by mu_
   std::uint64_t dropped_ = 0;  // guarded by mu_
   std::uint64_t pushed_ = 0;   // guarded by mu_
 };

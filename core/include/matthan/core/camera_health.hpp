@@ -19,9 +19,9 @@ struct CameraHealth {
   std::uint64_t packets = 0, frames = 0, reconnects = 0;
   std::uint64_t decode_errors = 0, stalls = 0;
   std::uint64_t untimed_packets = 0;  // dropped: no time, ahead of the stream's first timed unit
-  double last_frame_age_s = -1;  // seconds since the last decoded frame; -1 before the first one
-  double retry_in_s = -1;        // in backoff: the delay before the next attempt; -1 otherwise
-  WallTime since{};               // when the state was entered
+  double last_frame_age_s = -1;       // seconds since the last decoded frame; -1 before the first one
+  double retry_in_s = -1;             // in backoff: the delay before the next attempt; -1 otherwise
+  WallTime since{};                   // when the state was entered
 };
 
 }  // namespace matthan

@@ -25,8 +25,8 @@ class Histogram {
   void observe(double value);
 
   struct Snapshot {
-    std::vector<double> bounds;            // as given, without +Inf
-    std::vector<std::uint64_t> cumulative; // observations <= each bound, then the +Inf bucket (== count)
+    std::vector<double> bounds;             // as given, without +Inf
+    std::vector<std::uint64_t> cumulative;  // observations <= each bound, then the +Inf bucket (== count)
     std::uint64_t count = 0;
     double sum = 0;
   };
@@ -79,8 +79,8 @@ inline constexpr const char* kPrometheusContentType = "text/plain; version=0.0.4
 enum class MetricType { kCounter, kGauge, kHistogram };
 using MetricLabels = std::vector<std::pair<std::string, std::string>>;
 
-bool valid_metric_name(std::string_view name);  // [a-zA-Z_:][a-zA-Z0-9_:]*
-bool valid_label_name(std::string_view name);   // [a-zA-Z_][a-zA-Z0-9_]*, not starting with "__"
+bool valid_metric_name(std::string_view name);           // [a-zA-Z_:][a-zA-Z0-9_:]*
+bool valid_label_name(std::string_view name);            // [a-zA-Z_][a-zA-Z0-9_]*, not starting with "__"
 std::string escape_label_value(std::string_view value);  // \ -> \\, " -> \", newline -> \n
 std::string escape_help(std::string_view text);          // \ -> \\, newline -> \n
 std::string format_metric_value(double value);           // integers plainly, NaN, +Inf, -Inf

@@ -22,6 +22,8 @@ std::optional<WallTime> parse_file_stamp(std::string_view stamp);
 std::optional<WallTime> utc_time(int year, int month, int day, int hour, int minute, int second);
 
 // Seconds (with fraction) between two media times.
-inline double media_seconds(MediaTimeNs d) { return static_cast<double>(d) / kNsPerSecond; }
+inline double media_seconds(MediaTimeNs d) {
+  return static_cast<double>(d) / kNsPerSecond;
+}
 
 }  // namespace matthan

@@ -19,8 +19,7 @@ class TimeZone {
   // Loads `name` ("Asia/Ho_Chi_Minh", "Europe/Berlin", "UTC") from `dir`. Names with "..", a leading '/'
   // or characters outside [A-Za-z0-9_+-/] are refused. A zone not found there is looked up in the
   // built-in fixed-offset table (UTC, Etc/UTC, Asia/Ho_Chi_Minh, Asia/Saigon, Asia/Bangkok, ...).
-  static Result<TimeZone> load(const std::string& name,
-                               const std::filesystem::path& dir = "/usr/share/zoneinfo");
+  static Result<TimeZone> load(const std::string& name, const std::filesystem::path& dir = "/usr/share/zoneinfo");
   // A zone with one fixed offset (minutes east of UTC).
   static TimeZone fixed(std::string name, int utc_offset_minutes);
 

@@ -11,7 +11,7 @@ struct ParsedUrl {
   std::string scheme;    // "rtsp", "rtsps", "http", "file", "test"
   std::string userinfo;  // "user:pass" or empty
   std::string host;
-  int port = 0;  // 0 when absent
+  int port = 0;      // 0 when absent
   std::string path;  // including query, starting with '/' (or the pattern name for test:)
 };
 

@@ -29,7 +29,8 @@ struct CropSettings {
   double margin = 0.25;      // each motion box grows by this share of its size on every side
   double whole_frame = 0.6;  // crops covering at least this share of the frame give one whole-frame call
   // Two or more crops become one call on the square around them while every motion box in it still spans at
-  // least this many pixels of the model's input; 0: never (docs/config.md; bench/journal/2026-12-07-crops-per-call-one-pass.md).
+  // least this many pixels of the model's input; 0: never (docs/config.md;
+  // bench/journal/2026-12-07-crops-per-call-one-pass.md).
   double one_pass_min_px = 0;
   bool operator==(const CropSettings&) const = default;
 };
@@ -44,9 +45,9 @@ struct ObjectSettings {
   int confirm_frames = 3;  // detections before a track counts (and may raise an incident)
   // Detection budget: motion explained by a confirmed track detected less than this long ago is not sent to
   // the detector again (0: every analysed frame with motion is). New motion is always looked at at once.
-  // 1 s holds box recall and the incidents on the ground-truth clips (bench/journal/2026-12-07-forward-call-and-detection-budget.md). A camera
-  // with rules defaults to 0: between rechecks zones and lines see the last detected box, so a crossing would
-  // be seen up to recheck_s late.
+  // 1 s holds box recall and the incidents on the ground-truth clips
+  // (bench/journal/2026-12-07-forward-call-and-detection-budget.md). A camera with rules defaults to 0: between
+  // rechecks zones and lines see the last detected box, so a crossing would be seen up to recheck_s late.
   double recheck_s = 1;
   bool recheck_s_given = false;  // set in the config (the camera's block or defaults)
   bool operator==(const ObjectSettings&) const = default;
@@ -89,8 +90,8 @@ struct MotionSettings {
   double gate_light_match = 0.7;
   // Still-frame gate (docs/config.md `motion.still_*`): frames unchanged since the last processed frame,
   // whose mask was empty, skip the motion model.
-  double still_level = 3;        // levels per 16x16 block; 0 disables
-  double still_refresh_s = 2;    // a frame is processed at least this often
+  double still_level = 3;      // levels per 16x16 block; 0 disables
+  double still_refresh_s = 2;  // a frame is processed at least this often
   bool operator==(const MotionSettings&) const = default;
 };
 

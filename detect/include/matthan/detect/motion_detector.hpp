@@ -14,10 +14,9 @@ using Point2 = std::array<double, 2>;  // normalised 0..1, {x, y}
 using Polygon = std::vector<Point2>;
 
 struct MotionConfig {
-  double min_area = 0.002;  // smallest box kept, as a fraction of the frame area
-  std::vector<Polygon>
-      masks;                 // ignore motion inside these polygons (normalised; fewer than 3 points: ignored)
-  int analysis_width = 320;  // the picture is downscaled (INTER_AREA) to this width if wider
+  double min_area = 0.002;     // smallest box kept, as a fraction of the frame area
+  std::vector<Polygon> masks;  // ignore motion inside these polygons (normalised; fewer than 3 points: ignored)
+  int analysis_width = 320;    // the picture is downscaled (INTER_AREA) to this width if wider
   // Model colour when the frame has chroma (I420): the planes are scaled to the analysis size and converted
   // to BGR there. Luma alone misses objects whose brightness matches the background but whose colour does
   // not (a grey car on grey asphalt, a dark coat on a dark floor): on the shared clips luma-only KNN
@@ -25,7 +24,7 @@ struct MotionConfig {
   // the mask rows of bench/detect/accuracy.sh and test EvalAccuracy keep it). GRAY8 frames are
   // always modelled on luma. In colour the analysis size is kept even (I420 needs it).
   bool use_color = true;
-  int warmup_frames = 10;    // frames used to learn the background before any motion is reported
+  int warmup_frames = 10;  // frames used to learn the background before any motion is reported
   // The first frame of a fresh model (a start, a size change, a vetoed global change) is learnt this many
   // more times. KNN needs about ten frames to fill its samples; at keyframe rates (one frame every 2 s) ten
   // real frames take 20 s, and until then most of the picture reads as foreground and trips the global-change

@@ -21,7 +21,7 @@ struct MotionGateConfig {
   // A large region (≥ solid_area) whose fill exceeds the mean activity of its box by this much is a
   // candidate even where foreground is habitual: someone walking in front of the trees.
   double dense_excess = 0.4;
-  double learn_s = 2;  // after a start (or a size change) the map is learnt this long before anything counts
+  double learn_s = 2;       // after a start (or a size change) the map is learnt this long before anything counts
   double min_area = 0.002;  // smallest novel region, fraction of the frame
   // A novel region counts once it has been seen for persist_s AND it has travelled min_travel (its centre
   // from where it was first seen, in frame widths/heights) or it is solid (fill of its box ≥ solid_fill)
@@ -43,7 +43,7 @@ struct MotionGateConfig {
   double solid_fill = 0.75;
   double solid_area = 0.03;
   double travel_window_s = 1;  // travel counts only within this long (the region's path is kept this far)
-  double max_gap_s = 0.5;  // a region unseen this long is forgotten
+  double max_gap_s = 0.5;      // a region unseen this long is forgotten
   // Gradual lighting (a lamp warming up, daylight creeping over a wall) grows and drifts like a slow object,
   // but under it the surface looks as before, only brighter or darker. A region whose picture is the
   // background's times one gain in at least this share of its pixels (MotionDetector::background_match) is

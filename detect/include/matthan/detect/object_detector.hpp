@@ -109,8 +109,8 @@ struct CropPass {
 // grown by the margin, squared up to at least min_side, shifted inside the frame, overlapping crops
 // merged, then (one_pass_min_px) crops joined while their motion boxes stay resolved. Empty when there are
 // no boxes: no motion, no forward call.
-std::vector<CropPass> plan_crop_passes(const std::vector<Box>& motion_boxes, int frame_width,
-                                       int frame_height, const CropPlan& plan);
+std::vector<CropPass> plan_crop_passes(const std::vector<Box>& motion_boxes, int frame_width, int frame_height,
+                                       const CropPlan& plan);
 // The regions of plan_crop_passes.
 std::vector<Box> plan_crops(const std::vector<Box>& motion_boxes, int frame_width, int frame_height,
                             const CropPlan& plan);

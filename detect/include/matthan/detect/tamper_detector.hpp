@@ -58,7 +58,7 @@ struct TamperMeasures {
   double reference_stddev = 0;
   double reference_sharpness = 0;
   double recent_stddev = 0;  // the highest stddev of the last few seconds (held from before a blackout)
-  std::string condition;  // "" when the view looks normal, else covered | turned | defocused
+  std::string condition;     // "" when the view looks normal, else covered | turned | defocused
 };
 
 enum class TamperPhase { kNone, kStart, kEnd };
@@ -86,7 +86,7 @@ class TamperDetector {
   // Forgets the reference and any open state (learning starts again). Does not report an end.
   void reset();
 
-  bool active() const;  // a tamper incident is open
+  bool active() const;                                         // a tamper incident is open
   const std::optional<TamperMeasures>& last_measures() const;  // the latest evaluation's figures
   const TamperConfig& config() const;
 

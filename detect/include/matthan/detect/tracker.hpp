@@ -16,7 +16,7 @@ struct TrackerConfig {
   // Otherwise a detection whose centre lies within this many track-box sizes of the predicted centre may
   // still be it (fast objects at low frame rates overlap nothing).
   double centroid_gate = 1.0;
-  int confirm_hits = 3;            // detections before a track is confirmed
+  int confirm_hits = 3;             // detections before a track is confirmed
   double tentative_unseen_s = 1.0;  // an unconfirmed track not seen this long is dropped (one-off false hits)
   // A confirmed track not seen this long is forgotten. Long, because the detector only looks where
   // something moves: a still object is unseen, not gone, and should keep its id when it is seen again.

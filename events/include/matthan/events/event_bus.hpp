@@ -31,8 +31,8 @@ class EventJournal {
 
 struct EventBusOptions {
   std::string node;
-  std::string endpoint;         // the ZeroMQ PUB endpoint (events.bind)
-  std::uint64_t last_seq = 0;   // the journal's newest seq: numbering goes on from it
+  std::string endpoint;        // the ZeroMQ PUB endpoint (events.bind)
+  std::uint64_t last_seq = 0;  // the journal's newest seq: numbering goes on from it
   std::size_t queue_capacity = 4096;
 };
 
@@ -77,8 +77,8 @@ class EventBus {
   EventJournal& journal_;
   const std::vector<Subscriber> subscribers_;
   std::unique_ptr<EventPublisher> publisher_;
-  mutable std::mutex seq_mu_;   // a scrape may read last_seq while the bus thread writes it
-  std::uint64_t last_seq_;      // guarded by seq_mu_; written on the bus's thread only
+  mutable std::mutex seq_mu_;  // a scrape may read last_seq while the bus thread writes it
+  std::uint64_t last_seq_;     // guarded by seq_mu_; written on the bus's thread only
   mutable std::mutex counts_mu_;
   std::map<std::string, std::map<std::string, std::uint64_t>> started_;  // guarded by counts_mu_
 };

@@ -32,12 +32,12 @@ struct Incident {
   std::string id;
   CameraId camera;
   IncidentKind kind = IncidentKind::kMotion;
-  std::optional<std::string> label;  // object class; none for plain motion
+  std::optional<std::string> label;   // object class; none for plain motion
   std::optional<std::int64_t> track;  // tracker id of the object; none for plain motion
   std::vector<std::string> zones;     // zones the object is in now (bottom-centre point)
   std::optional<IncidentRule> rule;   // rule incidents only
-  double score = 0;                  // 0..1, see Observation::score
-  Box box;                           // normalised, current (largest) box
+  double score = 0;                   // 0..1, see Observation::score
+  Box box;                            // normalised, current (largest) box
   WallTime started_at{};
   MediaTimeNs start_pts = 0;
   std::optional<WallTime> ended_at;  // end = last frame with motion

@@ -50,8 +50,8 @@ std::string config_event_json(const ReloadNotice& notice, std::uint64_t seq, con
 struct AnalysisCounters {
   std::uint64_t analysed = 0;
   std::uint64_t dropped = 0;
-  std::uint64_t global_changes = 0;  // lighting changes (lights, IR switch, exposure) the motion veto absorbed
-  std::uint64_t still_skipped = 0;   // analysed frames the still-frame gate found unchanged (motion model skipped)
+  std::uint64_t global_changes = 0;     // lighting changes (lights, IR switch, exposure) the motion veto absorbed
+  std::uint64_t still_skipped = 0;      // analysed frames the still-frame gate found unchanged (motion model skipped)
   std::uint64_t snapshots_skipped = 0;  // snapshot refreshes skipped while one was still waiting to be written
 };
 
@@ -80,6 +80,5 @@ std::string heartbeat_event_json(const HeartbeatFigures& figures, std::uint64_t 
 // topic `storage`: the disk became full (`storage_full`), has room again (`storage_ok`), or a clip was
 // refused (`clip_refused`, with the camera and incident).
 std::string storage_event_json(const StorageNotice& notice, std::uint64_t seq, const std::string& node, WallTime at);
-
 
 }  // namespace matthan

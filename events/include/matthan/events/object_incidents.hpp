@@ -80,8 +80,8 @@ class ObjectIncidentManager {
 
   CameraId camera_;
   ObjectIncidentPolicy policy_;
-  std::map<std::int64_t, Open> open_;          // by track id
-  std::map<std::int64_t, MediaTimeNs> done_;   // tracks that had (or must not have) an incident: by last pts
+  std::map<std::int64_t, Open> open_;         // by track id
+  std::map<std::int64_t, MediaTimeNs> done_;  // tracks that had (or must not have) an incident: by last pts
   ParkedObjects parked_;
 };
 

@@ -17,7 +17,9 @@ class ParkedObjects {
   // again); `iou`: overlap that makes two sightings the same object; `still_speed`: frame fractions per
   // second below which an object counts as still.
   ParkedObjects(double memory_s, double iou, double still_speed)
-      : memory_(static_cast<MediaTimeNs>(std::llround(memory_s * kNsPerSecond))), iou_(iou), still_speed_(still_speed) {}
+      : memory_(static_cast<MediaTimeNs>(std::llround(memory_s * kNsPerSecond))),
+        iou_(iou),
+        still_speed_(still_speed) {}
 
   bool still(double speed) const { return speed <= still_speed_; }
 

@@ -28,8 +28,7 @@ class EventPublisher {
  public:
   // Binds a PUB socket (e.g. "tcp://127.0.0.1:5560", "tcp://127.0.0.1:*", "ipc:///run/matthan.sock")
   // on the publisher's own thread. Bind errors (address in use, bad endpoint) come back here.
-  static Result<std::unique_ptr<EventPublisher>> bind(const std::string& endpoint,
-                                                      std::size_t queue_capacity = 4096);
+  static Result<std::unique_ptr<EventPublisher>> bind(const std::string& endpoint, std::size_t queue_capacity = 4096);
   // Runs on the publisher's thread for each message, in queue order, just before it is sent (EventBus: seq,
   // payload, journal, subscribers). Set before the first post.
   using Stage = std::function<void(PublishedMessage&)>;

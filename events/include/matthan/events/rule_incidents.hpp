@@ -72,7 +72,8 @@ class RuleIncidentManager {
   using Key = std::pair<std::int64_t, std::size_t>;  // track, rule index
 
   void start(const Key& key, const TrackObservation& t, MediaTimeNs pts, WallTime wall, ObjectObserveResult& out);
-  void follow(Open& o, const TrackObservation& t, bool inside, MediaTimeNs pts, WallTime wall, ObjectObserveResult& out);
+  void follow(Open& o, const TrackObservation& t, bool inside, MediaTimeNs pts, WallTime wall,
+              ObjectObserveResult& out);
   Incident finish(Open& o, std::string reason);
 
   CameraId camera_;

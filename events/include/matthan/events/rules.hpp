@@ -51,10 +51,10 @@ std::string_view to_string(RuleKind kind);  // "zone_enter" | "line_cross" | "lo
 
 struct Rule {
   RuleKind kind = RuleKind::kZoneEnter;
-  std::string target;               // zone name (zone_enter, loiter) or line name (line_cross)
-  std::set<std::string> labels;     // empty: any label
-  std::optional<Schedule> schedule; // none: always
-  double seconds = 60;              // loiter: time in the zone before it fires
+  std::string target;                // zone name (zone_enter, loiter) or line name (line_cross)
+  std::set<std::string> labels;      // empty: any label
+  std::optional<Schedule> schedule;  // none: always
+  double seconds = 60;               // loiter: time in the zone before it fires
   bool operator==(const Rule&) const = default;
 };
 
@@ -97,8 +97,8 @@ class RuleEngine {
  private:
   struct TrackState {
     std::map<std::string, MediaTimeNs> inside_since;  // zone -> pts it entered
-    std::map<std::string, int> line_side;               // line -> -1 / +1 once known
-    std::set<std::size_t> loiter_fired;                 // rule indices fired for the current stay
+    std::map<std::string, int> line_side;             // line -> -1 / +1 once known
+    std::set<std::size_t> loiter_fired;               // rule indices fired for the current stay
   };
 
   const Zone* zone(const std::string& name) const;

@@ -30,14 +30,13 @@ class ConnectGate {
   void release();
 
   // How long a camera took from taking its place to its first packet, for first_packet_timeout_s.
-  void note_connected(double seconds,
-                      std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
+  void note_connected(double seconds, std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
   // The first-packet timeout for an attempt starting now: `base_s`, or longer while this node's cameras have
   // lately been slow to connect (a starved machine): kSlowConnectFactor x the slowest of the last
   // kRecentConnects connects within kRecentConnectAge, at most kMaxTimeoutFactor x base_s. A camera that is
   // down still fails, only later, and only while connecting is slow for every camera.
-  double first_packet_timeout_s(
-      double base_s, std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now()) const;
+  double first_packet_timeout_s(double base_s,
+                                std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now()) const;
   static constexpr std::size_t kRecentConnects = 8;
   static constexpr double kSlowConnectFactor = 2;
   static constexpr std::chrono::minutes kRecentConnectAge{5};

@@ -4,8 +4,8 @@
 
 #include <chrono>
 #include <functional>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -20,15 +20,14 @@ namespace matthan {
 void ensure_gstreamer_initialized();
 
 struct SourceOptions {
-  std::string
-      url;  // rtsp://[user:pass@]host[:port]/path or file:///path; may hold credentials: never log it raw
+  std::string url;  // rtsp://[user:pass@]host[:port]/path or file:///path; may hold credentials: never log it raw
   int width = 0, height = 0, fps = 5;       // the analysis copy; 0 x 0: the decoded size, never scaled
   PixelFormat format = PixelFormat::kI420;  // kGray8 skips chroma entirely (cheaper; motion then models luma only)
   // Only keyframes reach the analysis decoder (`dec`): delta units are dropped at its sink pad, so the
   // decoder and everything after it see about one frame per GOP. The packets branch is untouched.
   bool keyframes_only = false;
-  int latency_ms = 200;                     // rtspsrc jitterbuffer latency
-  int stall_timeout_ms = 15000;             // no packet for this long (or before the first one) fails the run
+  int latency_ms = 200;          // rtspsrc jitterbuffer latency
+  int stall_timeout_ms = 15000;  // no packet for this long (or before the first one) fails the run
   RtspTransport transport = RtspTransport::kAuto;
   int auto_tcp_timeout_ms = 5000;  // kAuto: TCP silent this long before the first packet -> try UDP
   // When set, media time (pts/dts of packets and frames) counts from this instant instead of from each

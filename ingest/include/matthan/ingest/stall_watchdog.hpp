@@ -64,14 +64,14 @@ class StallWatchdog {
   Clock::time_point last_packet_{};
   std::optional<Clock::time_point> last_frame_;
   std::optional<MediaTimeNs> max_dts_;
-  std::optional<std::string> tripped_;  // a one-off condition seen on a packet (backwards time)
-  std::deque<Arrival> arrivals_;  // packet arrivals within the rate window
+  std::optional<std::string> tripped_;                  // a one-off condition seen on a packet (backwards time)
+  std::deque<Arrival> arrivals_;                        // packet arrivals within the rate window
   std::optional<std::int64_t> max_lead_before_window_;  // the largest lead of the packets that left the window
   double nominal_fps_ = 0;
   std::uint64_t frozen_signature_ = 0;
   std::optional<Clock::time_point> frozen_since_;
-  bool decoder_fed_ = false;      // on_decoder_input was called in this attempt
-  int units_since_frame_ = 0;     // decoder input since the last decoded frame
+  bool decoder_fed_ = false;   // on_decoder_input was called in this attempt
+  int units_since_frame_ = 0;  // decoder input since the last decoded frame
 };
 
 }  // namespace matthan

@@ -12,7 +12,6 @@
 
 namespace matthan {
 
-
 enum class ProbeFailure {
   kNone,
   kInvalidUrl,
@@ -30,20 +29,20 @@ ProbeFailure probe_failure_from(ErrorCode code);
 ErrorCode error_code_of(ProbeFailure f);  // kNone: kOther
 
 struct StreamProbeOptions {
-  std::string url;  // may hold credentials: never log it raw
+  std::string url;                                 // may hold credentials: never log it raw
   RtspTransport transport = RtspTransport::kAuto;  // kAuto: rtspsrc's own order; `matthan probe` tries tcp and udp each
-  double measure_seconds = 10;     // measured after the first keyframe
-  double timeout_seconds = 20;     // no keyframe within this long after starting: kTimeout
-  int latency_ms = 200;            // as the engine's rtspsrc
-  bool stop_at_first_keyframe = false;  // a transport check only needs to see video arrive
+  double measure_seconds = 10;                     // measured after the first keyframe
+  double timeout_seconds = 20;                     // no keyframe within this long after starting: kTimeout
+  int latency_ms = 200;                            // as the engine's rtspsrc
+  bool stop_at_first_keyframe = false;             // a transport check only needs to see video arrive
 };
 
 struct ProbedAudio {
   std::string codec;  // RTP encoding name, e.g. "MPEG4-GENERIC", "PCMA", "OPUS"
   int clock_rate = 0;
   int channels = 0;
-  std::uint64_t bytes = 0;   // RTP bytes received (headers included)
-  double bitrate_kbps = 0;   // approximate: RTP bytes over the measured time
+  std::uint64_t bytes = 0;  // RTP bytes received (headers included)
+  double bitrate_kbps = 0;  // approximate: RTP bytes over the measured time
 };
 
 struct StreamMeasurement {
@@ -62,8 +61,8 @@ struct StreamMeasurement {
   std::uint64_t frames = 0;              // access units from the first keyframe on
   std::uint64_t keyframes = 0;
   std::uint64_t video_bytes = 0;
-  double fps = 0;                        // from timestamps, not from what the caps claim
-  double keyframe_interval_s = 0;        // mean between keyframes; 0 when fewer than two were seen
+  double fps = 0;                  // from timestamps, not from what the caps claim
+  double keyframe_interval_s = 0;  // mean between keyframes; 0 when fewer than two were seen
   double keyframe_interval_frames = 0;
   double bitrate_kbps = 0;
   std::optional<ProbedAudio> audio;

@@ -48,7 +48,6 @@ FailureKind classify_failure(ErrorCode code);
 // jitter. A refusal (401, 404) starts `refused_skip` steps further on and is not capped by `max_s`.
 double backoff_delay(const BackoffPolicy& p, int failures, double rng01, FailureKind kind = FailureKind::kOther);
 
-
 // What a stream's consumer gets from it: packets and frames, nothing else. The supervisor keeps the rest (its
 // counters, the watchdog, the connect gate) to itself.
 struct StreamOutput {
@@ -118,7 +117,7 @@ class CameraSupervisor {
   const BackoffPolicy policy_;
   const std::function<void(const CameraHealth&)> on_change_;
   const std::shared_ptr<ConnectGate> connect_gate_;
-  std::atomic<bool> holds_connect_place_{false};  // this attempt holds a place in connect_gate_
+  std::atomic<bool> holds_connect_place_{false};            // this attempt holds a place in connect_gate_
   std::chrono::steady_clock::time_point place_taken_at_{};  // written before holds_connect_place_ is set
 
   std::atomic<std::uint64_t> packets_{0};
@@ -130,8 +129,7 @@ class CameraSupervisor {
   mutable std::mutex watchdog_mu_;
   StallWatchdog watchdog_;  // guarded by watchdog_mu_
 
-  std::mutex
-      notify_mu_;  // serialises state changes with their on_change calls, so observers see them in order
+  std::mutex notify_mu_;  // serialises state changes with their on_change calls, so observers see them in order
   mutable std::mutex mu_;
   CameraState state_ = CameraState::kStopped;                // guarded by mu_
   std::string reason_;                                       // guarded by mu_

@@ -30,11 +30,11 @@ namespace matthan {
 class WallMap {
  public:
   struct Options {
-    std::int64_t window_ns = 30'000'000'000;   // the envelope's memory of arrivals
-    std::int64_t bucket_ns = 1'000'000'000;    // its resolution
-    double max_rise = 0.001;                   // at most 1 ms per second of arrivals
-    std::int64_t max_step = 2'000'000'000;     // a larger rise is a jump of the camera's clock
-    std::int64_t settle_ns = 1'000'000'000;    // see settled()
+    std::int64_t window_ns = 30'000'000'000;  // the envelope's memory of arrivals
+    std::int64_t bucket_ns = 1'000'000'000;   // its resolution
+    double max_rise = 0.001;                  // at most 1 ms per second of arrivals
+    std::int64_t max_step = 2'000'000'000;    // a larger rise is a jump of the camera's clock
+    std::int64_t settle_ns = 1'000'000'000;   // see settled()
   };
 
   WallMap() = default;

@@ -21,12 +21,12 @@ struct StreamStatus {
 
 struct CameraStatus {
   std::string id, name;
-  std::string state;   // connecting | streaming | backoff | stopped
-  std::string reason;  // why it is not streaming (may be empty)
-  double fps = 0;      // frames analysed per second, recent
+  std::string state;                       // connecting | streaming | backoff | stopped
+  std::string reason;                      // why it is not streaming (may be empty)
+  double fps = 0;                          // frames analysed per second, recent
   std::optional<double> last_frame_age_s;  // none before the first frame
   std::uint64_t reconnects = 0;
-  bool tampered = false;  // a tamper incident is open on this camera
+  bool tampered = false;             // a tamper incident is open on this camera
   std::uint64_t global_changes = 0;  // lighting changes the motion veto absorbed
   std::uint64_t frames = 0, packets = 0;
   std::optional<StreamStatus> detect_stream;  // set only for a camera with a detect_url

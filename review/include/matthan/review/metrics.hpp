@@ -19,13 +19,13 @@ struct CameraMetrics {
   std::uint64_t packets = 0, frames_decoded = 0, frames_analysed = 0, frames_dropped = 0;
   std::uint64_t reconnects = 0, decode_errors = 0, stalls = 0;
   std::uint64_t untimed_packets = 0;  // dropped: no time, ahead of the stream's first timed unit
-  std::uint64_t global_changes = 0;  // lighting changes the motion veto absorbed (no incident raised)
+  std::uint64_t global_changes = 0;   // lighting changes the motion veto absorbed (no incident raised)
   std::map<std::string, std::uint64_t> incidents_by_kind;  // incidents started, by kind
   // Object detector calls on this camera's frames and the crops they looked at; none without detect.objects.
   std::optional<std::uint64_t> object_calls, object_crops;
   // Gauges.
-  double fps_in = 0;        // video packets (the camera's own frames) per second, recent
-  double fps_analysed = 0;  // frames analysed per second, recent
+  double fps_in = 0;                          // video packets (the camera's own frames) per second, recent
+  double fps_analysed = 0;                    // frames analysed per second, recent
   std::optional<double> last_frame_age_s;     // none before the first decoded frame
   std::optional<double> keyframe_interval_s;  // none until two keyframes were seen
   int open_incidents = 0;

@@ -16,10 +16,10 @@ namespace matthan {
 class Index;
 
 struct ReviewDeps {
-  Index* index = nullptr;                // read for incidents and events, written for reviews
-  std::filesystem::path storage_root;    // clips and snapshots are served from here only
-  const LiveStatus* live = nullptr;      // camera health; may be null (no cameras)
-  EventFeed* feed = nullptr;             // live events for SSE; may be null
+  Index* index = nullptr;              // read for incidents and events, written for reviews
+  std::filesystem::path storage_root;  // clips and snapshots are served from here only
+  const LiveStatus* live = nullptr;    // camera health; may be null (no cameras)
+  EventFeed* feed = nullptr;           // live events for SSE; may be null
   std::string node;
   // What admins see at /api/admin/config (secrets already redacted), asked on every request so that it
   // follows config reloads; none = an empty object.

@@ -38,11 +38,11 @@ struct ReviewSettings {
   std::vector<ReviewUser> users;
   std::vector<ApiToken> api_tokens;
   int session_ttl_s = 8 * 3600;
-  int login_max_failures = 5;   // failed logins per address before a lockout
-  int login_lockout_s = 300;    // how long that address is then refused
+  int login_max_failures = 5;                  // failed logins per address before a lockout
+  int login_lockout_s = 300;                   // how long that address is then refused
   std::string time_zone = "Asia/Ho_Chi_Minh";  // how the page shows times
   ReviewTls tls;
-  bool secure_cookie = false;  // set the cookie's Secure flag (implied by tls; for a TLS proxy in front)
+  bool secure_cookie = false;   // set the cookie's Secure flag (implied by tls; for a TLS proxy in front)
   bool metrics_public = false;  // /metrics without credentials (default: any user or API token may read it)
   bool operator==(const ReviewSettings&) const = default;
 };

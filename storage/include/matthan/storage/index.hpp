@@ -75,8 +75,8 @@ struct IncidentCursor {
 };
 struct IncidentQuery {
   std::optional<std::string> camera, kind, label;
-  std::optional<WallTime> from;  // started_at >= from
-  std::optional<WallTime> to;    // started_at < to
+  std::optional<WallTime> from;             // started_at >= from
+  std::optional<WallTime> to;               // started_at < to
   std::optional<std::string> review_state;  // new|reviewed|false_alarm
   std::optional<bool> evidence;
   int limit = 50;                        // clamped to 1..1000

@@ -113,7 +113,7 @@ class PacketRing {
   std::shared_ptr<const StreamInfo> last_stream_;  // held, so a new config can never reuse its address
   WallTime last_wall_{};
   bool connection_began_ = false;
-  PacketRingStats counters_;              // guarded by mu_; only the cumulative counters are kept here
+  PacketRingStats counters_;  // guarded by mu_; only the cumulative counters are kept here
 };
 
 }  // namespace matthan

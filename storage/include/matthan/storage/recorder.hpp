@@ -32,7 +32,7 @@ struct FinishedClip {
 // A clip file was opened: the index records it as `writing` at once, so a crash cannot hide it.
 struct ClipOpened {
   std::string relative_path;
-  WallTime first_wall{};                   // the real start: the keyframe the clip opens on
+  WallTime first_wall{};                    // the real start: the keyframe the clip opens on
   std::optional<WallTime> requested_start;  // first incident's start - pre_roll, on the same wall clock
 };
 // An incident's start lies in this clip, `offset_s` seconds in. Given once per incident (its first clip).

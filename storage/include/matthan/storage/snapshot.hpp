@@ -18,7 +18,7 @@ struct SnapshotBox {
 // JPEG of `frame` (I420 or GRAY8) converted to BGR, resized to the camera's aspect ratio
 // (frame.source_width/height when set), with the boxes drawn; written atomically (temp file + rename).
 // Creates the parent directory.
-Status write_snapshot(const Frame& frame, const std::vector<SnapshotBox>& boxes,
-                      const std::filesystem::path& path, int quality = 85);
+Status write_snapshot(const Frame& frame, const std::vector<SnapshotBox>& boxes, const std::filesystem::path& path,
+                      int quality = 85);
 
 }  // namespace matthan

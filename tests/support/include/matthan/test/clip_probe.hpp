@@ -9,7 +9,7 @@ namespace matthan::test {
 struct ClipProbe {
   bool opened = false;
   std::string codec;
-  std::string codec_tag;  // e.g. "avc1"
+  std::string codec_tag;      // e.g. "avc1"
   int width = 0, height = 0;  // the stream's declared size (from its codec configuration)
   // Every decoded frame has the declared size (a clip that mixed two configurations would not).
   bool one_size = false;

@@ -22,9 +22,9 @@ std::string read_file(const std::filesystem::path& p);
 }  // namespace matthan::test
 
 // Skips the current test with a visible reason when ../shared is missing.
-#define MATTHAN_REQUIRE_SHARED()                                                            \
-  do {                                                                                      \
-    if (::matthan::test::shared_dir().empty())                                              \
+#define MATTHAN_REQUIRE_SHARED()                                                              \
+  do {                                                                                        \
+    if (::matthan::test::shared_dir().empty())                                                \
       GTEST_SKIP() << "../shared is not present next to the source tree; skipping (it holds " \
-                      "the evaluation media and models)";                                   \
+                      "the evaluation media and models)";                                     \
   } while (0)

@@ -56,10 +56,10 @@ struct LogSettings {
 
 // Retention of clips under storage.root (storage.max_age_days, max_bytes, min_free_bytes, retention_interval).
 struct RetentionSettings {
-  double max_age_days = 30;                      // 0: keep clips whatever their age
-  std::uint64_t max_bytes = 0;                   // 0: no quota
-  std::uint64_t min_free_bytes = 256ull << 20;   // free-space floor on the storage filesystem
-  double interval_s = 60;                        // how often the pass runs (also once at start-up)
+  double max_age_days = 30;                     // 0: keep clips whatever their age
+  std::uint64_t max_bytes = 0;                  // 0: no quota
+  std::uint64_t min_free_bytes = 256ull << 20;  // free-space floor on the storage filesystem
+  double interval_s = 60;                       // how often the pass runs (also once at start-up)
   bool operator==(const RetentionSettings&) const = default;
 };
 
@@ -92,7 +92,7 @@ struct Config {
   // system tz database (core/time_zone.hpp) when the config loads.
   std::string time_zone = "Asia/Ho_Chi_Minh";
   std::filesystem::path storage_root = "./var";  // resolved against the config file's folder
-  std::size_t ring_max_bytes = 64u << 20;         // per camera
+  std::size_t ring_max_bytes = 64u << 20;        // per camera
   RetentionSettings retention;
   std::string events_bind = "tcp://127.0.0.1:5560";
   double heartbeat_s = 10;  // health.heartbeat_s: how often the `heartbeat` message goes out

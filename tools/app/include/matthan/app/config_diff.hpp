@@ -10,10 +10,10 @@
 namespace matthan {
 
 struct ConfigDiff {
-  std::vector<CameraConfig> added;       // new ids, in the new file's order
-  std::vector<std::string> removed;      // ids no longer in the file
-  std::vector<CameraConfig> changed;     // same id, different settings (the new settings)
-  std::vector<std::string> unchanged;    // same id, equal settings: left running as they are
+  std::vector<CameraConfig> added;         // new ids, in the new file's order
+  std::vector<std::string> removed;        // ids no longer in the file
+  std::vector<CameraConfig> changed;       // same id, different settings (the new settings)
+  std::vector<std::string> unchanged;      // same id, equal settings: left running as they are
   std::vector<std::string> needs_restart;  // node-level keys that differ, e.g. "storage.root", "events.bind"
   bool cameras_differ() const { return !added.empty() || !removed.empty() || !changed.empty(); }
 };

@@ -19,7 +19,7 @@ struct EvalOptions {
   // (0: the clip's own keyframes), so its accuracy is comparable whatever GOP the clip was encoded with.
   std::string mode;
   double gop_s = 2.0;
-  double min_box_area = 0.005;     // ground-truth blobs smaller than this share of the frame are not counted
+  double min_box_area = 0.005;  // ground-truth blobs smaller than this share of the frame are not counted
   // Optional CSV of the boxes scored, one a line: frame,source,label,score,x,y,w,h (normalised 0..1), to look
   // at what the false alarms and misses are. Source: pred (the detector's box, or a motion box without
   // objects), track (a confirmed track's predicted box on a frame detect.objects.recheck_s spared it the

@@ -15,7 +15,7 @@ namespace matthan {
 
 struct ExportResult {
   std::filesystem::path dir;
-  std::vector<std::string> files;  // written, relative to dir (manifest.json last)
+  std::vector<std::string> files;     // written, relative to dir (manifest.json last)
   std::vector<std::string> warnings;  // e.g. the clip is partial, or its hash differs from the recorded one
 };
 

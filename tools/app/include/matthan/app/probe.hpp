@@ -10,10 +10,10 @@
 namespace matthan {
 
 struct ProbeRequest {
-  std::string url;        // may hold credentials: printed only masked
-  double seconds = 10;    // how long to measure after the first keyframe
-  double pre_roll = 5;    // the clip pre-roll the camera's keyframe interval is judged against
-  double timeout = 20;    // connecting and waiting for the first keyframe
+  std::string url;      // may hold credentials: printed only masked
+  double seconds = 10;  // how long to measure after the first keyframe
+  double pre_roll = 5;  // the clip pre-roll the camera's keyframe interval is judged against
+  double timeout = 20;  // connecting and waiting for the first keyframe
 };
 
 struct TransportCheck {
