@@ -4,5 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${MATTHAN_BUILD_DIR:-build}
 JOBS=${MATTHAN_JOBS:-$(nproc)}
-cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_EXPORT_COMPILE_COMMANDS=ON "$@" >/dev/null
 cmake --build "$BUILD_DIR" -j "$JOBS"

@@ -5,6 +5,7 @@ set -euo pipefail
 PACKAGES=(
   # toolchain
   g++ cmake make pkg-config ninja-build
+  clang-format clang-tidy  # the style gate (scripts/check-style.sh)
   dpkg-dev  # dpkg-shlibdeps: the .deb's Depends (cpack -G DEB, tests/integration/install)
   # GStreamer 1.22: core, plugins, RTSP server (for the simulator)
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev

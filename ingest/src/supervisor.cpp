@@ -118,7 +118,7 @@ CameraSupervisor::~CameraSupervisor() {
 void CameraSupervisor::start() {
   std::lock_guard life(life_mu_);
   if (thread_.joinable()) return;
-  thread_ = std::jthread([this](std::stop_token stop) { loop(stop); });
+  thread_ = std::jthread([this](const std::stop_token& stop) { loop(stop); });
 }
 
 void CameraSupervisor::stop() {
@@ -288,7 +288,7 @@ void CameraSupervisor::release_connect_place(bool connected) {
   connect_gate_->release();
 }
 
-CameraSupervisor::AttemptOutcome CameraSupervisor::run_attempt(std::stop_token stop) {
+CameraSupervisor::AttemptOutcome CameraSupervisor::run_attempt(const std::stop_token& stop) {
   AttemptOutcome out;
   if (!take_connect_place(stop)) {
     out.reason = "stopped";
@@ -310,7 +310,7 @@ CameraSupervisor::AttemptOutcome CameraSupervisor::run_attempt(std::stop_token s
   return out;
 }
 
-bool CameraSupervisor::wait_backoff(std::stop_token stop, double seconds) {
+bool CameraSupervisor::wait_backoff(const std::stop_token& stop, double seconds) {
   std::unique_lock lock(wait_mu_);
   const auto deadline =
       std::chrono::steady_clock::now() +
@@ -319,7 +319,7 @@ bool CameraSupervisor::wait_backoff(std::stop_token stop, double seconds) {
   return !stop.stop_requested();
 }
 
-void CameraSupervisor::loop(std::stop_token stop) {
+void CameraSupervisor::loop(const std::stop_token& stop) {
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   int failures = 0;
   for (bool first = true; !stop.stop_requested(); first = false) {

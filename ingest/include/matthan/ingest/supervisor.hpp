@@ -104,11 +104,11 @@ class CameraSupervisor {
     ErrorCode code = ErrorCode::kOther;
     double streamed_s = 0;  // how long the attempt was streaming
   };
-  void loop(std::stop_token stop);
-  AttemptOutcome run_attempt(std::stop_token stop);
+  void loop(const std::stop_token& stop);
+  AttemptOutcome run_attempt(const std::stop_token& stop);
   void set_state(CameraState state, std::string reason, std::string_view log_detail = {}, double retry_in_s = -1);
   void enter_streaming();
-  bool wait_backoff(std::stop_token stop, double seconds);
+  bool wait_backoff(const std::stop_token& stop, double seconds);
   bool take_connect_place(const std::stop_token& stop);
   void release_connect_place(bool connected);
 
