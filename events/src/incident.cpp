@@ -41,6 +41,15 @@ std::uint32_t random_suffix() {
 
 }  // namespace
 
+Incident take_ended(std::optional<Incident>& open, MediaTimeNs pts, WallTime wall, const std::string& reason) {
+  Incident inc = std::move(*open);
+  open.reset();
+  inc.ended_at = wall;
+  inc.end_pts = std::max(inc.start_pts, pts);
+  inc.end_reason = reason;
+  return inc;
+}
+
 std::string_view to_string(IncidentKind kind) {
   switch (kind) {
     case IncidentKind::kMotion:

@@ -26,7 +26,7 @@ class OfflineWatch {
     if (online) {
       offline_since_.reset();
       if (!open_) return std::nullopt;
-      return IncidentChange{IncidentPhase::kEnd, finish(wall_now, last_pts, "back_online")};
+      return IncidentChange{IncidentPhase::kEnd, take_ended(open_, last_pts, wall_now, "back_online")};
     }
     if (!offline_since_) offline_since_ = now;
     if (open_ || std::chrono::duration<double>(now - *offline_since_).count() < after_s_) return std::nullopt;
@@ -46,21 +46,12 @@ class OfflineWatch {
   // Ends the open incident (the camera is stopped); nullopt when none is open.
   std::optional<Incident> close(WallTime wall_now, MediaTimeNs last_pts, const std::string& reason) {
     if (!open_) return std::nullopt;
-    return finish(wall_now, last_pts, reason);
+    return take_ended(open_, last_pts, wall_now, reason);
   }
 
   bool open() const { return open_.has_value(); }
 
  private:
-  Incident finish(WallTime wall_now, MediaTimeNs last_pts, const std::string& reason) {
-    Incident inc = *open_;
-    open_.reset();
-    inc.ended_at = wall_now;
-    inc.end_pts = std::max(inc.start_pts, last_pts);
-    inc.end_reason = reason;
-    return inc;
-  }
-
   CameraId camera_;
   double after_s_;
   std::optional<Clock::time_point> offline_since_;

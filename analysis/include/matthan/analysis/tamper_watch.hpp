@@ -40,7 +40,7 @@ class TamperWatch {
       return IncidentChange{IncidentPhase::kStart, inc};
     }
     if (ev.phase == TamperPhase::kEnd && open_)
-      return IncidentChange{IncidentPhase::kEnd, finish(frame.pts, frame.wall, ev.end_reason)};
+      return IncidentChange{IncidentPhase::kEnd, take_ended(open_, frame.pts, frame.wall, ev.end_reason)};
     return std::nullopt;
   }
 
@@ -48,21 +48,12 @@ class TamperWatch {
   std::optional<Incident> close(MediaTimeNs pts, WallTime wall, const std::string& reason) {
     if (!open_) return std::nullopt;
     detector_.reset();
-    return finish(pts, wall, reason);
+    return take_ended(open_, pts, wall, reason);
   }
 
   bool active() const { return open_.has_value(); }
 
  private:
-  Incident finish(MediaTimeNs pts, WallTime wall, const std::string& reason) {
-    Incident inc = *open_;
-    open_.reset();
-    inc.ended_at = wall;
-    inc.end_pts = std::max(inc.start_pts, pts);
-    inc.end_reason = reason;
-    return inc;
-  }
-
   CameraId camera_;
   TamperDetector detector_;
   StreamSizeWatch size_watch_;

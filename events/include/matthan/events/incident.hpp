@@ -45,6 +45,10 @@ struct Incident {
   std::string end_reason;  // "quiet" | "max_length" | "shutdown" (or the reason given to close())
 };
 
+// Takes the incident out of `open` (which must hold one) and ends it at (pts, wall), never before its start: how a
+// watch with one incident open at a time (tamper, camera_offline) ends it.
+Incident take_ended(std::optional<Incident>& open, MediaTimeNs pts, WallTime wall, const std::string& reason);
+
 // One step of an incident's life, as every source reports it (motion, object, rule, tamper, camera_offline).
 struct IncidentChange {
   IncidentPhase phase = IncidentPhase::kStart;
