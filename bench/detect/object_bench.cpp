@@ -7,10 +7,10 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "../../tests/unit/detect/frame_helpers.hpp"
 #include "matthan/analysis/camera_analysis.hpp"
 #include "matthan/app/config.hpp"
 #include "matthan/detect/object_detector.hpp"
+#include "matthan/test/frame_helpers.hpp"
 
 namespace {
 

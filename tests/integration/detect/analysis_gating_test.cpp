@@ -6,9 +6,9 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "../../unit/detect/frame_helpers.hpp"
 #include "matthan/analysis/camera_analysis.hpp"
 #include "matthan/app/config.hpp"
+#include "matthan/test/frame_helpers.hpp"
 
 namespace matthan {
 namespace {

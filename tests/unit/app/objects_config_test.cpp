@@ -9,10 +9,10 @@
 #include <opencv2/imgproc.hpp>
 
 #include "../../../tools/app/src/review_wiring.hpp"
-#include "../detect/frame_helpers.hpp"
 #include "matthan/analysis/camera_analysis.hpp"
 #include "matthan/app/config.hpp"
 #include "matthan/core/time.hpp"
+#include "matthan/test/frame_helpers.hpp"
 #include "matthan/test/paths.hpp"
 
 namespace matthan {

@@ -8,10 +8,10 @@
 #include <opencv2/imgproc.hpp>
 #include <thread>
 
-#include "../detect/frame_helpers.hpp"
 #include "matthan/analysis/camera_analysis.hpp"
 #include "matthan/app/config.hpp"
 #include "matthan/core/time.hpp"
+#include "matthan/test/frame_helpers.hpp"
 
 namespace matthan {
 namespace {

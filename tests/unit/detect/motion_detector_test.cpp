@@ -12,7 +12,7 @@
 #include <sstream>
 #include <string>
 
-#include "frame_helpers.hpp"
+#include "matthan/test/frame_helpers.hpp"
 #include "matthan/test/paths.hpp"
 #include "rect_box.hpp"
 

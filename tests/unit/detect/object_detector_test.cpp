@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "frame_helpers.hpp"
+#include "matthan/test/frame_helpers.hpp"
 #include "matthan/test/paths.hpp"
 #include "matthan/test/process.hpp"
 
