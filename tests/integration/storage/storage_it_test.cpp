@@ -405,6 +405,20 @@ TEST_F(StorageIT, ExportVerifiesAndNamesTheFileWithAFlippedByte) {
 
   auto [ok_rc, ok_text] = run_command({matthan_binary().string(), "verify", out.string()});
   EXPECT_EQ(ok_rc, 0) << ok_text;
+  // A symlink swapped in for the clip under the storage root is refused, never followed (issue 19 D15).
+  {
+    const fs::path stored = root / view->clip->path;
+    const fs::path kept = *dir_ / "kept-clip.mp4";
+    fs::rename(stored, kept);
+    fs::create_symlink("/etc/passwd", stored);
+    auto [link_rc, link_text] = run_command({matthan_binary().string(), "export", "--config", cfg.string(),
+                                             "--incident", id, "--out", (*dir_ / "export-link").string()});
+    EXPECT_NE(link_rc, 0) << link_text;
+    EXPECT_NE(link_text.find("symbolic link"), std::string::npos) << link_text;
+    EXPECT_FALSE(fs::exists(*dir_ / "export-link" / clip_name)) << "the link was followed";
+    fs::remove(stored);
+    fs::rename(kept, stored);
+  }
   {
     std::fstream f(out / clip_name, std::ios::in | std::ios::out | std::ios::binary);
     f.seekg(1000);

@@ -1,6 +1,9 @@
 // Evidence export (clip, snapshot, incident JSON, manifest with SHA-256 of each file), verify, and event replay.
 #include <fmt/format.h>
+#include <unistd.h>
 
+#include <array>
+#include <cerrno>
 #include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -130,11 +133,24 @@ class Exporter {
     return {};
   }
 
+  // Copied through a StoredFile: a symlink or a FIFO swapped into the storage root is refused, never followed.
   Status add_file(const fs::path& src, const char* role) {
-    std::error_code ec;
+    auto in = StoredFile::open(src);
+    if (!in.ok()) return make_error(in.error().code, "copy " + in.error().message);
     const fs::path dst = out_ / src.filename();
-    fs::copy_file(src, dst, ec);
-    if (ec) return make_error(fmt::format("copy {}: {}", src.string(), ec.message()));
+    if (fs::exists(dst))
+      return make_error(ErrorCode::kIo, fmt::format("copy {}: {} exists", src.string(), dst.string()));
+    std::ofstream out(dst, std::ios::binary);
+    std::array<char, 1 << 16> block{};
+    for (;;) {
+      const ssize_t n = ::read(in->fd(), block.data(), block.size());
+      if (n == 0) break;
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return make_error(ErrorCode::kIo, fmt::format("copy {}: read error", src.string()));
+      out.write(block.data(), n);
+    }
+    out.close();
+    if (!out) return make_error(ErrorCode::kIo, fmt::format("copy {}: cannot write {}", src.string(), dst.string()));
     return add_listed(src.filename().string(), role);
   }
 
