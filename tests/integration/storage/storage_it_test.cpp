@@ -137,7 +137,7 @@ class StorageIT : public ::testing::Test {
   }
 
   fs::path write_config(const fs::path& root, const std::string& name, const SimCamera& cam, const ConfigOptions& o) {
-    const fs::path cfg = *dir_ / (name + ".yaml");
+    fs::path cfg = *dir_ / (name + ".yaml");
     std::ofstream(cfg) << "node: storage-it\n"
                        << "storage:\n  root: \"" << root.string() << "\"\n"
                        << (o.storage_extra.empty() ? "" : "  " + o.storage_extra + "\n")
